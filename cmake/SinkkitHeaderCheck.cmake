@@ -1,0 +1,25 @@
+# sinkkit_add_header_check(<name> INCLUDE_DIR <dir> LINK <targets>...)
+#
+# Builds one generated translation unit per public header under <dir> (each
+# including its header twice, so a missing guard shows too) with the full
+# warning set as errors. The check runs as part of the default build: a header
+# that does not compile alone breaks the build, not a later user.
+# Headers named *-inl.hpp are template bodies included by another header and
+# are left out.
+function(sinkkit_add_header_check name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "INCLUDE_DIR" "LINK")
+  file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE "${arg_INCLUDE_DIR}" "${arg_INCLUDE_DIR}/*.hpp")
+  set(sources)
+  foreach(header IN LISTS headers)
+    if(header MATCHES "-inl\\.hpp$")
+      continue()
+    endif()
+    string(MAKE_C_IDENTIFIER "${header}" tu_name)
+    set(tu "${CMAKE_CURRENT_BINARY_DIR}/${name}/${tu_name}.cpp")
+    file(CONFIGURE OUTPUT "${tu}" CONTENT "#include <${header}>\n#include <${header}>\n")
+    list(APPEND sources "${tu}")
+  endforeach()
+  add_library(${name} OBJECT ${sources})
+  target_link_libraries(${name} PRIVATE ${arg_LINK})
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Wpedantic -Werror)
+endfunction()

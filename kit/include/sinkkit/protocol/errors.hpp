@@ -1,0 +1,64 @@
+#pragma once
+/// \file
+/// The errors a sink throws, so that the runtime (and the kit) can tell a bad
+/// config from a misuse from a storage failure.
+///
+/// **Example**:
+///
+///     if (!cfg.contains("dir")) throw sinkkit::ConfigError("dir", "is required");
+///     if (closed_) throw sinkkit::ClosedError("write_batch");
+///     if (::write(fd, p, n) < 0) throw sinkkit::SinkError("append to " + path + " failed");
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace sinkkit {
+inline namespace protocol {
+
+/// Base of every error the protocol defines.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Bad config at build. The message always starts with the offending key, so
+/// a user can find it in `streaming.sinks.<name>`.
+class ConfigError : public Error {
+ public:
+  /// `key` is the config key (dotted for nested keys), `problem` what is wrong.
+  ConfigError(std::string key, const std::string& problem)
+      : Error("config key '" + key + "': " + problem), key_(std::move(key)) {}
+
+  /// The offending key, e.g. `"dir"` or `"buffer.max_records"`.
+  [[nodiscard]] const std::string& key() const noexcept { return key_; }
+
+ private:
+  std::string key_;
+};
+
+/// A call on a partition that was already closed (anything but a repeated
+/// `close`, which must succeed).
+class ClosedError : public Error {
+ public:
+  /// `operation` names the call that came too late, e.g. `"write_batch"`.
+  explicit ClosedError(const std::string& operation)
+      : Error(operation + " called on a closed partition") {}
+};
+
+/// The sink's storage failed. The effect of the failed call on storage is
+/// unknown; whatever was acknowledged before it must survive.
+class SinkError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The async bridge refused or gave up on work: it is shut down, or a wait
+/// timed out.
+class BridgeError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace protocol
+}  // namespace sinkkit

@@ -1,0 +1,65 @@
+#pragma once
+// Payload types the kit's own tests write: a base event, and subtypes that
+// stress contravariant acceptance (larger, non-first base, virtual base).
+
+#include <array>
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace sinkkit_test {
+
+struct Event {
+  std::string key;
+  std::int64_t value = 0;
+  friend bool operator==(const Event&, const Event&) = default;
+  friend std::ostream& operator<<(std::ostream& os, const Event& e) { return os << e.key << "=" << e.value; }
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Event, key, value)
+
+// Polymorphic, so it carries a vptr and puts Event at a non-zero offset below.
+struct Audit {
+  Audit() = default;
+  Audit(const Audit&) = default;
+  Audit& operator=(const Audit&) = default;
+  virtual ~Audit() = default;
+  std::uint64_t audit_id = 0xA0D17;
+  double weight = 1.5;
+};
+
+// Event is the second base: a Batch<Event> must step over Audit every time.
+struct TaggedEvent : Audit, Event {
+  std::string tag = "tag";
+  std::array<char, 24> pad{};
+};
+
+// Event first, but the subtype is much larger: the stride is not sizeof(Event).
+struct WideEvent : Event {
+  std::array<std::uint64_t, 8> extra{1, 2, 3, 4, 5, 6, 7, 8};
+};
+
+// Event as a virtual base: its offset is known only to the object.
+struct VirtualEvent : virtual Event {
+  std::int32_t shard = 3;
+};
+
+struct Unrelated {
+  std::string key;
+  std::int64_t value = 0;
+};
+
+// Event as a private base: not a subtype from the outside.
+struct PrivateEvent : private Event {};
+
+inline Event make_event(std::int64_t i) { return Event{"k" + std::to_string(i), i}; }
+
+template <class D>
+D make_as(std::int64_t i) {
+  D d;
+  static_cast<Event&>(d) = make_event(i);
+  return d;
+}
+
+}  // namespace sinkkit_test

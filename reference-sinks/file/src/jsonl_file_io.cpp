@@ -1,0 +1,188 @@
+#include <sinkkit/sinks/detail/jsonl_file_io.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sinkkit/protocol/config.hpp>
+#include <sinkkit/protocol/errors.hpp>
+
+namespace sinkkit::sinks::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// More partition files than this for one worker in one directory means
+// something is leaking partitions; stop rather than scan forever.
+constexpr int kMaxBranchesPerWorker = 4096;
+
+bool is_partition_file(const fs::path& p) {
+  auto name = p.filename().string();
+  return name.starts_with("part-w") && name.ends_with(".jsonl");
+}
+
+// Cuts `fd` back to just after its last '\n'. Returns the bytes removed.
+std::uint64_t repair_torn_tail(int fd, const fs::path& path, std::uint64_t size) {
+  if (size == 0) return 0;
+  constexpr std::uint64_t kChunk = 64 * 1024;
+  std::vector<char> buf(kChunk);
+  std::uint64_t end = size;
+  bool last_byte = true;
+  while (end > 0) {
+    std::uint64_t start = end > kChunk ? end - kChunk : 0;
+    auto want = static_cast<std::size_t>(end - start);
+    ssize_t got = ::pread(fd, buf.data(), want, static_cast<off_t>(start));
+    if (got != static_cast<ssize_t>(want)) {
+      throw SinkError("repairing " + path.string() + ": read failed: " + errno_text(errno));
+    }
+    if (last_byte && buf[want - 1] == '\n') return 0;  // the common case: intact
+    last_byte = false;
+    for (std::size_t i = want; i-- > 0;) {
+      if (buf[i] == '\n') {
+        std::uint64_t keep = start + i + 1;
+        if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) {
+          throw SinkError("repairing " + path.string() + ": truncate failed: " + errno_text(errno));
+        }
+        return size - keep;
+      }
+    }
+    end = start;
+  }
+  if (::ftruncate(fd, 0) != 0) {
+    throw SinkError("repairing " + path.string() + ": truncate failed: " + errno_text(errno));
+  }
+  return size;
+}
+
+}  // namespace
+
+JsonlFileConfig parse_jsonl_config(const nlohmann::json& config) {
+  ConfigReader reader(config);
+  JsonlFileConfig out;
+  out.dir = reader.required_string("dir");
+  auto fsync = reader.one_of("fsync", {"batch", "close", "never"}, "batch");
+  out.fsync = fsync == "batch" ? FsyncPolicy::batch : fsync == "close" ? FsyncPolicy::close : FsyncPolicy::never;
+  reader.reject_unknown_keys();
+
+  std::error_code ec;
+  auto status = fs::status(out.dir, ec);
+  if (ec || !fs::exists(status)) {
+    throw ConfigError("dir", "'" + out.dir.string() + "' does not exist");
+  }
+  if (!fs::is_directory(status)) throw ConfigError("dir", "'" + out.dir.string() + "' is not a directory");
+  if (::access(out.dir.c_str(), W_OK | X_OK) != 0) {
+    throw ConfigError("dir", "'" + out.dir.string() + "' is not writable: " + errno_text(errno));
+  }
+  return out;
+}
+
+PartitionFile open_partition_file(const fs::path& dir, int worker_index) {
+  for (int branch = 0; branch < kMaxBranchesPerWorker; ++branch) {
+    PartitionFile file;
+    file.path = dir / ("part-w" + std::to_string(worker_index) + "-b" + std::to_string(branch) + ".jsonl");
+    // Read-write: the repair reads the tail (pread) and cuts it (ftruncate) on this descriptor.
+    file.fd = ::open(file.path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (file.fd < 0) {
+      throw ConfigError("dir", "cannot create " + file.path.string() + ": " + errno_text(errno));
+    }
+    if (::flock(file.fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(file.fd);
+      if (err == EWOULDBLOCK) continue;  // another partition holds it: next branch slot
+      throw SinkError("locking " + file.path.string() + " failed: " + errno_text(err));
+    }
+    try {
+      struct stat st {};
+      if (::fstat(file.fd, &st) != 0) throw SinkError("stat " + file.path.string() + ": " + errno_text(errno));
+      file.repaired_bytes = repair_torn_tail(file.fd, file.path, static_cast<std::uint64_t>(st.st_size));
+      file.size = static_cast<std::uint64_t>(st.st_size) - file.repaired_bytes;
+    } catch (...) {
+      ::close(file.fd);
+      throw;
+    }
+    return file;
+  }
+  throw SinkError("more than " + std::to_string(kMaxBranchesPerWorker) + " open partitions of worker " +
+                  std::to_string(worker_index) + " in " + dir.string());
+}
+
+void append_all(PartitionFile& file, std::string_view data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(file.fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      // Leave no torn batch behind: what is acknowledged stays, the rest goes.
+      if (done > 0 && ::ftruncate(file.fd, static_cast<off_t>(file.size)) != 0) {
+        throw SinkError("append to " + file.path.string() + " failed (" + errno_text(err) +
+                        ") and the partial batch could not be removed: " + errno_text(errno));
+      }
+      throw SinkError("append to " + file.path.string() + " failed: " + errno_text(err));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  file.size += data.size();
+}
+
+void sync_file(const PartitionFile& file) {
+  if (::fdatasync(file.fd) != 0) {
+    throw SinkError("fdatasync " + file.path.string() + " failed: " + errno_text(errno));
+  }
+}
+
+void close_file(PartitionFile& file) {
+  int fd = file.fd;
+  file.fd = -1;
+  // Linux releases the descriptor even when close reports an error; retrying would be wrong.
+  if (fd >= 0 && ::close(fd) != 0) throw SinkError("close " + file.path.string() + " failed: " + errno_text(errno));
+}
+
+ReadStats for_each_stored_line(
+    const fs::path& dir,
+    const std::function<void(std::string_view, const fs::path&, std::size_t)>& on_line) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && is_partition_file(entry.path())) files.push_back(entry.path());
+  }
+  if (ec) throw SinkError("listing " + dir.string() + " failed: " + ec.message());
+  std::sort(files.begin(), files.end());
+
+  ReadStats stats;
+  for (const auto& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw SinkError("cannot open " + path.string() + " for read-back");
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw SinkError("reading " + path.string() + " failed");
+    ++stats.files;
+    std::size_t line_no = 0;
+    std::string_view rest(content);
+    while (!rest.empty()) {
+      auto nl = rest.find('\n');
+      if (nl == std::string_view::npos) {
+        ++stats.torn_tails;
+        break;
+      }
+      ++line_no;
+      on_line(rest.substr(0, nl), path, line_no);
+      ++stats.lines;
+      rest.remove_prefix(nl + 1);
+    }
+  }
+  return stats;
+}
+
+}  // namespace sinkkit::sinks::detail
