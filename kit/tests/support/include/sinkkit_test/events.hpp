@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,21 @@ struct WideEvent : Event {
 
 // Event as a virtual base: its offset is known only to the object.
 struct VirtualEvent : virtual Event {
+  VirtualEvent() = default;
+  VirtualEvent(const VirtualEvent&) = default;
+  VirtualEvent(VirtualEvent&&) = default;
+  // Written out: a defaulted move-assign through a virtual base draws -Wvirtual-move-assign.
+  VirtualEvent& operator=(const VirtualEvent& o) {
+    Event::operator=(o);
+    shard = o.shard;
+    return *this;
+  }
+  VirtualEvent& operator=(VirtualEvent&& o) noexcept {
+    Event::operator=(std::move(o));
+    shard = o.shard;
+    return *this;
+  }
+  ~VirtualEvent() = default;
   std::int32_t shard = 3;
 };
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The README's main job: installs what is missing, builds the release tree,
+# runs the kit on the bundled sinks and writes reports to $SINKKIT_REPORT_DIR
+# (default: out/reports). What runs grows with the kit; the command stays.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${SINKKIT_JOBS:-2}
+REPORT_DIR=${SINKKIT_REPORT_DIR:-out/reports}
+BUILD=build/release
+
+bash scripts/setup.sh
+mkdir -p build "$REPORT_DIR"
+echo "=== configure + build ($BUILD)"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log" 2>&1 \
+  || { cat "$BUILD.configure.log"; exit 2; }
+cmake --build "$BUILD" -j"$JOBS" 2>&1 | grep -v '^\[ *[0-9]*%\]' || true
+[[ -x $BUILD/reference-sinks/tests/sinkkit_reference_sinks_tests ]] || { echo "build failed" >&2; exit 2; }
+
+status=0
+echo "=== bundled sinks: reference behaviour and properties"
+"$BUILD/reference-sinks/tests/sinkkit_reference_sinks_tests" \
+  --gtest_output="xml:$REPORT_DIR/reference-sinks.junit.xml" --gtest_brief=1 || status=1
+"$BUILD/property-tests/sinkkit_property_tests" \
+  --gtest_output="xml:$REPORT_DIR/properties.junit.xml" --gtest_brief=1 || status=1
+
+echo "=== benchmarks"
+for bench in "$BUILD"/bench/sinkkit_*_bench; do
+  name=$(basename "$bench")
+  "$bench" --benchmark_out="$REPORT_DIR/$name.json" --benchmark_out_format=json \
+    --benchmark_min_time="${SINKKIT_BENCH_MIN_TIME:-0.2}" || status=1
+done
+
+echo "=== reports in $REPORT_DIR"
+ls -1 "$REPORT_DIR"
+exit $status

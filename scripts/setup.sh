@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sinkkit needs, and only those that are
+# missing. Idempotent: with everything present it changes nothing and needs
+# no network. Runs as root (or through sudo when not root).
+set -euo pipefail
+
+PACKAGES=(
+  g++ make cmake                       # toolchain (CMake >= 3.25)
+  libgtest-dev libgmock-dev            # GoogleTest
+  librapidcheck-dev                    # RapidCheck (static only)
+  libbenchmark-dev                     # Google Benchmark
+  nlohmann-json3-dev                   # nlohmann_json
+  libcli11-dev                         # CLI11, for the sinkkit command
+  libsqlite3-dev                       # SQLite, for the table sink
+  python3                              # the language adapter and repo checks
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 2; }
+  SUDO=sudo
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, then builds and runs
+# every test in three builds, each in its own folder:
+#   build/release   RelWithDebInfo, warnings as errors: all tests + bench smoke
+#   build/sanitize  ASan + UBSan: all tests
+#   build/tsan      ThreadSanitizer: all tests (the concurrent paths above all)
+# Ends with one line "N passed, N failed" over all three; exit 0 only if all pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${SINKKIT_JOBS:-2}
+
+bash scripts/setup.sh
+
+total_passed=0
+total_failed=0
+failed_builds=()
+
+# run_build NAME CMAKE_ARGS...: configure, build, run ctest; tally the counts.
+run_build() {
+  local name=$1; shift
+  local dir=build/$name
+  mkdir -p build
+  echo "=== [$name] configure + build"
+  cmake -S . -B "$dir" -DSINKKIT_WERROR=ON "$@" >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log"; echo "[$name] configure failed" >&2; exit 2; }
+  local build_status test_status
+  set +e
+  cmake --build "$dir" -j"$JOBS" 2>&1 | grep -v '^\[ *[0-9]*%\]'
+  build_status=${PIPESTATUS[0]}
+  set -e
+  [[ $build_status -eq 0 ]] || { echo "[$name] build failed" >&2; exit 2; }
+  echo "=== [$name] test"
+  local log=$dir/ctest.log
+  set +e
+  ctest --test-dir "$dir" -j"$JOBS" --output-on-failure --timeout 300 2>&1 | tee "$log" | grep -vE '^ *(Start|[0-9]+/[0-9]+ Test) '
+  test_status=${PIPESTATUS[0]}
+  set -e
+  local line total failed
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1 || true)
+  if [[ -z $line ]]; then
+    echo "[$name] ctest printed no summary" >&2; failed_builds+=("$name"); return
+  fi
+  failed=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+  total_passed=$((total_passed + total - failed))
+  total_failed=$((total_failed + failed))
+  [[ $test_status -eq 0 && $failed -eq 0 ]] || failed_builds+=("$name")
+}
+
+run_build release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_build sanitize -DCMAKE_BUILD_TYPE=Debug -DSINKKIT_SANITIZE=address,undefined -DSINKKIT_ENABLE_BENCH=OFF
+run_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSINKKIT_SANITIZE=thread -DSINKKIT_ENABLE_BENCH=OFF
+
+if ((${#failed_builds[@]})); then
+  echo "failing builds: ${failed_builds[*]}"
+fi
+echo "$total_passed passed, $total_failed failed"
+((${#failed_builds[@]} == 0))
