@@ -7,7 +7,11 @@ function(sinkkit_set_warnings target)
     return()
   endif()
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
-                                           -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast)
+                                           -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast
+                                           # GCC 12 flags designated initialisers that leave members at
+                                           # their defaults ({.seed = 7}), the options style of this API;
+                                           # GCC 13 no longer does.
+                                           -Wno-missing-field-initializers)
   if(SINKKIT_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -37,6 +37,8 @@ concept BatchElementOf = std::same_as<std::remove_cv_t<D>, std::remove_cv_t<E>> 
 template <class E>
 class Batch;
 
+}  // namespace protocol
+
 namespace detail {
 // Byte distance from the start of a `D` to its `E` subobject. Taken from a real
 // element so that virtual bases (whose offset only the object knows) work too.
@@ -46,6 +48,8 @@ std::ptrdiff_t base_offset(const D& element) noexcept {
   return reinterpret_cast<const std::byte*>(&base) - reinterpret_cast<const std::byte*>(&element);
 }
 }  // namespace detail
+
+inline namespace protocol {
 
 /// A random-access, non-owning, read-only view over the items of one
 /// `write_batch` call. It never outlives the call: the runtime (and the kit,

@@ -25,6 +25,8 @@ enum class Delivery { at_least_once, exactly_once };
 /// When an acknowledged item must be readable from storage.
 enum class Durability { on_return, on_close };
 
+}  // namespace protocol
+
 namespace detail {
 // Explicit, not NLOHMANN_JSON_SERIALIZE_ENUM: that macro maps an unknown string
 // to the first enumerator, which would turn a typo into a weaker promise.
@@ -46,6 +48,8 @@ inline constexpr std::pair<Delivery, std::string_view> kDeliveryNames[] = {
 inline constexpr std::pair<Durability, std::string_view> kDurabilityNames[] = {
     {Durability::on_return, "on_return"}, {Durability::on_close, "on_close"}};
 }  // namespace detail
+
+inline namespace protocol {
 
 /// `"at_least_once"` or `"exactly_once"`.
 inline std::string_view to_string(Delivery d) { return detail::kDeliveryNames[static_cast<int>(d)].second; }

@@ -42,6 +42,8 @@ concept SinkPartition = std::is_object_v<E> && requires(P& p, const Batch<E>& ba
   p.close();
 };
 
+}  // namespace protocol
+
 namespace detail {
 template <class H>
 struct PartitionHandleTraits {
@@ -54,6 +56,8 @@ struct PartitionHandleTraits<std::unique_ptr<T, D>> {
   static T& get(std::unique_ptr<T, D>& h) noexcept { return *h; }
 };
 }  // namespace detail
+
+inline namespace protocol {
 
 /// What `build_partition` may return: a partition by value, or a
 /// `std::unique_ptr` to one.
