@@ -9,4 +9,6 @@
 ///     #include <sinkkit/sinkkit.hpp>
 ///     sinkkit::Simulator sim(workload, plan);
 
+#include <sinkkit/judgement/all.hpp>
 #include <sinkkit/protocol/all.hpp>
+#include <sinkkit/simulation/all.hpp>

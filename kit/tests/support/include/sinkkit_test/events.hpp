@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/protocol/item_key.hpp>
 
 namespace sinkkit_test {
 
@@ -68,6 +70,19 @@ struct Unrelated {
 
 // Event as a private base: not a subtype from the outside.
 struct PrivateEvent : private Event {};
+
+// The kit's item for a key, and back: the key is the event's `key` field.
+inline Event event_for(const sinkkit::ItemKey& k) { return Event{sinkkit::to_string(k), k.seq}; }
+inline sinkkit::ItemKey key_of(const Event& e) {
+  // An unparseable key maps to one no run writes, so the oracle counts it unexpected.
+  return sinkkit::parse_item_key(e.key).value_or(sinkkit::ItemKey{-99, -99, -99, -99});
+}
+inline std::vector<sinkkit::ItemKey> keys_of(const std::vector<Event>& events) {
+  std::vector<sinkkit::ItemKey> keys;
+  keys.reserve(events.size());
+  for (const auto& e : events) keys.push_back(key_of(e));
+  return keys;
+}
 
 inline Event make_event(std::int64_t i) { return Event{"k" + std::to_string(i), i}; }
 

@@ -1,0 +1,338 @@
+#include <sinkkit/simulation/simulator.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sinkkit_test/events.hpp>
+#include <sinkkit_test/recording_sink.hpp>
+
+namespace {
+
+using namespace sinkkit;
+using sinkkit_test::Event;
+using sinkkit_test::RecordingSink;
+
+auto make_item = [](const ItemKey& k) { return sinkkit_test::event_for(k); };
+
+template <class Node>
+Trace run(Node& node, const Workload& w, const FaultPlan& plan = {}, SimulatorOptions opts = {}) {
+  Simulator sim(node, nlohmann::json::object(), make_item, std::move(opts));
+  return sim.run(w, plan);
+}
+
+Workload grid(int workers, int branches, int epochs, std::vector<std::uint32_t> per_cell) {
+  Workload w = Workload::empty(workers, branches, epochs);
+  for (auto& cell : w.cells) cell = per_cell;
+  return w;
+}
+
+// The runtime model, checked from the sink's side for both modes.
+class SimulatorModel : public ::testing::TestWithParam<ExecutionMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, SimulatorModel,
+                         ::testing::Values(ExecutionMode::deterministic, ExecutionMode::threaded),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+TEST_P(SimulatorModel, BuildsOncePerWorkerAndBranchBeforeAnyData) {
+  RecordingSink node;
+  int session = 0;
+  SimulatorOptions opts{.mode = GetParam(), .seed = 3, .session_manager = &session};
+  auto trace = run(node, grid(4, 2, 3, {2, 1}), {}, opts);
+  auto builds = node.recorder->of("build");
+  ASSERT_EQ(builds.size(), 8u);
+  std::map<int, int> per_worker;
+  for (const auto& b : builds) {
+    ++per_worker[b.worker_index];
+    EXPECT_EQ(b.worker_count, 4);
+    EXPECT_EQ(b.session, &session);
+    EXPECT_FALSE(b.bridge);
+  }
+  EXPECT_EQ(per_worker, (std::map<int, int>{{0, 2}, {1, 2}, {2, 2}, {3, 2}}));
+  std::uint64_t last_build_end = 0;
+  for (const auto& b : builds) last_build_end = std::max(last_build_end, b.end);
+  for (const auto& w : node.recorder->of("write_batch")) EXPECT_GT(w.start, last_build_end);
+  EXPECT_FALSE(trace.aborted);
+}
+
+TEST_P(SimulatorModel, EveryWriteOfAnEpochEndsBeforeAnyWriteOfTheNextStarts) {
+  RecordingSink node;
+  auto w = sinkkit::make_workload({.min_workers = 4, .max_workers = 8, .min_epochs = 4, .max_epochs = 6,
+                                   .max_batches_per_epoch = 3, .max_batch_size = 8},
+                                  11);
+  run(node, w, {}, {.mode = GetParam(), .seed = 11});
+  auto writes = node.recorder->of("write_batch");
+  ASSERT_FALSE(writes.empty());
+  std::map<std::int64_t, std::pair<std::uint64_t, std::uint64_t>> span;  // epoch -> (first start, last end)
+  for (const auto& c : writes) {
+    if (c.keys.empty()) continue;
+    auto e = c.keys.front().epoch;
+    auto [it, fresh] = span.try_emplace(e, c.start, c.end);
+    if (!fresh) it->second = {std::min(it->second.first, c.start), std::max(it->second.second, c.end)};
+  }
+  for (auto it = span.begin(); std::next(it) != span.end(); ++it) {
+    EXPECT_LT(it->second.second, std::next(it)->second.first) << "epoch " << it->first << " overlaps the next";
+  }
+}
+
+TEST_P(SimulatorModel, DeliversEveryKeyOnceInSeqOrderPerPartition) {
+  RecordingSink node;
+  auto w = grid(3, 2, 4, {3, 0, 2});
+  auto trace = run(node, w, {}, {.mode = GetParam(), .seed = 5});
+  std::map<std::pair<int, int>, std::int64_t> next_seq;
+  std::set<ItemKey> seen;
+  std::int64_t n = 0, empty_calls = 0;
+  // Per partition, order of delivery is the sink's recorded order for that partition.
+  std::map<int, std::vector<ItemKey>> by_partition;
+  for (const auto& c : node.recorder->of("write_batch")) {
+    empty_calls += c.keys.empty();
+    for (const auto& k : c.keys) by_partition[c.partition].push_back(k);
+  }
+  for (const auto& [partition, keys] : by_partition) {
+    for (const auto& k : keys) {
+      auto& expect = next_seq[{k.worker, k.branch}];
+      EXPECT_EQ(k.seq, expect) << to_string(k);
+      expect = k.seq + 1;
+      EXPECT_TRUE(seen.insert(k).second) << "delivered twice: " << to_string(k);
+      ++n;
+    }
+  }
+  EXPECT_EQ(n, w.total_items());
+  EXPECT_EQ(empty_calls, 3 * 2 * 4) << "empty batches are delivered, not skipped";
+  EXPECT_EQ(trace.acknowledged_items(), w.total_items());
+}
+
+TEST_P(SimulatorModel, ClosesEveryPartitionAlsoWithoutWrites) {
+  RecordingSink node;
+  FaultPlan plan;
+  plan.no_writes = {{1, 0}};
+  plan.close_calls = 3;
+  auto trace = run(node, grid(2, 1, 2, {1}), plan, {.mode = GetParam()});
+  auto closes = node.recorder->of("close");
+  ASSERT_EQ(closes.size(), 6u);
+  for (const auto& w : node.recorder->of("write_batch")) EXPECT_NE(w.worker_index, 1);
+  EXPECT_EQ(trace.calls(CallKind::close, {1, 0}).size(), 3u);
+  EXPECT_EQ(trace.calls(CallKind::write_batch, {1, 0}).size(), 0u);
+}
+
+TEST_P(SimulatorModel, AFailedWriteAbortsTheRunAndClosesEveryBuiltPartition) {
+  RecordingSink node;
+  FaultPlan plan;
+  plan.write_faults = {{0, 0, 1, FaultTiming::before_forwarding}};
+  auto trace = run(node, grid(3, 1, 4, {2}), plan, {.mode = GetParam(), .seed = 1});
+  EXPECT_TRUE(trace.aborted);
+  EXPECT_NE(trace.abort_reason.find("write_batch #1 on w0.b0 failed"), std::string::npos) << trace.abort_reason;
+  EXPECT_EQ(node.recorder->of("close").size(), 3u);
+  auto w0 = trace.calls(CallKind::write_batch, {0, 0});
+  ASSERT_EQ(w0.size(), 2u) << "no write on the failing partition after the failure";
+  EXPECT_FALSE(w0[1]->forwarded);
+  EXPECT_FALSE(w0[1]->attempted());
+  // Nothing of a later epoch starts anywhere once the run aborted.
+  std::int64_t max_epoch = 0;
+  for (const auto& e : trace.events)
+    if (e.kind == CallKind::write_batch) max_epoch = std::max(max_epoch, e.epoch);
+  EXPECT_LE(max_epoch, 1);
+}
+
+TEST_P(SimulatorModel, AbortAfterEpochStopsBeforeTheNextEpoch) {
+  RecordingSink node;
+  FaultPlan plan;
+  plan.abort_after_epoch = 1;
+  auto trace = run(node, grid(3, 1, 5, {1}), plan, {.mode = GetParam()});
+  EXPECT_TRUE(trace.aborted);
+  for (const auto& c : node.recorder->of("write_batch")) EXPECT_LE(c.keys.front().epoch, 1);
+  EXPECT_EQ(node.recorder->of("write_batch").size(), 6u);
+  EXPECT_EQ(node.recorder->of("close").size(), 3u);
+}
+
+TEST_P(SimulatorModel, BuildFailureAbortsAndClosesOnlyWhatWasBuilt) {
+  RecordingSink node;
+  node.recorder->throw_on_build_worker = 2;
+  auto trace = run(node, grid(4, 1, 2, {1}), {}, {.mode = GetParam(), .seed = 9});
+  EXPECT_TRUE(trace.aborted);
+  EXPECT_TRUE(node.recorder->of("write_batch").empty());
+  EXPECT_EQ(node.recorder->of("close").size(), node.recorder->of("build").size());
+  auto failed = trace.calls(CallKind::build, {2, 0});
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]->error_kind, "config");
+  EXPECT_NE(failed[0]->message.find("'dsn'"), std::string::npos);
+}
+
+TEST_P(SimulatorModel, AfterForwardingFaultsAreAcknowledgedButFailTheRun) {
+  RecordingSink node;
+  FaultPlan plan;
+  plan.write_faults = {{1, 0, 0, FaultTiming::after_forwarding}};
+  auto trace = run(node, grid(2, 1, 2, {4}), plan, {.mode = GetParam()});
+  auto call = trace.calls(CallKind::write_batch, {1, 0}).at(0);
+  EXPECT_TRUE(call->acknowledged()) << "the sink returned: its items are acknowledged";
+  EXPECT_TRUE(call->injected);
+  EXPECT_EQ(call->outcome, Outcome::threw);
+  EXPECT_TRUE(trace.aborted);
+}
+
+TEST_P(SimulatorModel, SubtypeViewHandsOverTheSameItemsWithALargerStride) {
+  RecordingSink node;
+  auto trace = run(node, grid(2, 1, 1, {5}), {}, {.mode = GetParam(), .view = PayloadView::subtype});
+  auto writes = node.recorder->of("write_batch");
+  ASSERT_EQ(writes.size(), 2u);
+  for (const auto& c : writes) {
+    EXPECT_EQ(c.stride, static_cast<std::ptrdiff_t>(sizeof(SubtypeOf<Event>)));
+    EXPECT_GT(c.stride, static_cast<std::ptrdiff_t>(sizeof(Event)));
+    ASSERT_EQ(c.keys.size(), 5u);
+    EXPECT_EQ(c.keys[4].seq, 4);
+  }
+  SubtypeOf<Event> probe(Event{"x", 1});
+  EXPECT_NE(static_cast<const void*>(static_cast<const Event*>(&probe)), static_cast<const void*>(&probe));
+}
+
+// A partition that keeps a pointer into the batch sees it overwritten.
+struct KeepsPointer {
+  std::vector<std::string>* seen;
+  const Event* kept = nullptr;
+  void write_batch(Batch<Event> b) {
+    if (kept) seen->push_back(kept->key);
+    kept = &b[0];
+  }
+  void close() {
+    if (kept) seen->push_back(kept->key);
+  }
+};
+struct KeepsPointerNode {
+  using payload_type = Event;
+  std::string name = "keeps_pointer";
+  static constexpr bool router_branch_safe = false;
+  std::vector<std::string>* seen;
+  KeepsPointer build_partition(const nlohmann::json&, int, int, AsyncBridge*, void*) { return {seen}; }
+};
+
+TEST(Simulator, PoisonsBatchMemoryAfterEachCall) {
+  std::vector<std::string> seen;
+  KeepsPointerNode node{.seen = &seen};
+  run(node, grid(1, 1, 2, {3}));
+  ASSERT_EQ(seen.size(), 2u);
+  // The runtime reuses batch memory: at the next call a kept pointer reads that
+  // call's first item; after the last call it reads poison. Never the item it kept.
+  EXPECT_EQ(seen[0], "w0.b0.e1.s3");
+  EXPECT_EQ(seen[1], to_string(kPoisonKey));
+
+  std::vector<std::string> unpoisoned;
+  KeepsPointerNode plain{.seen = &unpoisoned};
+  run(plain, grid(1, 1, 1, {3}), {}, {.poison_batches = false});
+  ASSERT_EQ(unpoisoned.size(), 1u);
+  EXPECT_EQ(unpoisoned[0], "w0.b0.e0.s0") << "control: without poisoning the stale pointer still reads the item";
+}
+
+TEST(Simulator, RecordsWhatTheSinkThrewByKind) {
+  for (auto [mode, kind, fragment] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"config", "config", "'table'"},
+           {"sink", "write", "disk full"},
+           {"runtime", "other", "boom"},
+           {"int", "other", "not derived from std::exception"}}) {
+    RecordingSink node;
+    node.recorder->throw_on_write = mode;
+    auto trace = run(node, grid(1, 1, 1, {1}));
+    auto call = trace.calls(CallKind::write_batch, {0, 0}).at(0);
+    EXPECT_EQ(call->error_kind, kind) << mode;
+    EXPECT_NE(call->message.find(fragment), std::string::npos) << call->message;
+    EXPECT_TRUE(call->attempted());
+    EXPECT_FALSE(call->acknowledged());
+    EXPECT_TRUE(trace.aborted);
+  }
+}
+
+TEST(Simulator, ArmsStorageFaultsRightAfterTheirPartitionIsBuilt) {
+  RecordingSink node;
+  std::vector<std::pair<PartitionId, std::int64_t>> armed;
+  FaultPlan plan;
+  plan.storage_faults = {{1, 0, 7}};
+  SimulatorOptions opts;
+  opts.arm_storage_fault = [&](PartitionId p, std::int64_t after) {
+    armed.emplace_back(p, after);
+    EXPECT_TRUE(node.recorder->of("write_batch").empty()) << "armed before any data";
+  };
+  run(node, grid(2, 1, 1, {1}), plan, opts);
+  ASSERT_EQ(armed.size(), 1u);
+  EXPECT_EQ(armed[0].first, (PartitionId{1, 0}));
+  EXPECT_EQ(armed[0].second, 7);
+  EXPECT_THROW(run(node, grid(2, 1, 1, {1}), plan), std::invalid_argument) << "storage faults need the hook";
+}
+
+struct SingleBranchNode {
+  using payload_type = Event;
+  const char* name = "single";
+  static constexpr bool router_branch_safe = false;
+  sinkkit_test::RecordingPartition build_partition(const nlohmann::json&, int, int, AsyncBridge*, void*) {
+    return {nullptr, 0, 0};
+  }
+};
+
+TEST(Simulator, RejectsBranchesOnANodeThatIsNotRouterBranchSafe) {
+  SingleBranchNode node;
+  try {
+    run(node, grid(1, 2, 1, {1}));
+    FAIL() << "branches on a non-branch-safe node were accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'single' is not router_branch_safe"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Simulator, SameSeedSameTraceByteForByte) {
+  auto w = sinkkit::make_workload({.min_workers = 3, .max_workers = 6, .branches = 2, .max_epochs = 5}, 77);
+  auto plan = sinkkit::make_fault_plan(w.workers, w.branches, w.epochs, 77);
+  auto once = [&](std::uint64_t seed) {
+    RecordingSink node;
+    return run(node, w, plan, {.seed = seed});
+  };
+  auto a = once(77), b = once(77), c = once(78);
+  EXPECT_EQ(a.to_json().dump(), b.to_json().dump());
+  EXPECT_EQ(a.to_text(), b.to_text());
+  EXPECT_NE(a.to_json().dump(), c.to_json().dump()) << "another seed, another interleaving";
+}
+
+TEST(Simulator, ThreadedModeRunsWorkersOnTheirOwnThreads) {
+  RecordingSink node;
+  run(node, grid(4, 2, 3, {2}), {}, {.mode = ExecutionMode::threaded});
+  std::map<int, std::set<std::thread::id>> threads_of_worker;
+  std::set<std::thread::id> all;
+  for (const auto& c : node.recorder->calls) {
+    threads_of_worker[c.worker_index].insert(c.thread);
+    all.insert(c.thread);
+  }
+  for (const auto& [worker, ids] : threads_of_worker) EXPECT_EQ(ids.size(), 1u) << "worker " << worker;
+  EXPECT_EQ(all.size(), 4u);
+  EXPECT_EQ(all.count(std::this_thread::get_id()), 0u);
+}
+
+TEST(Trace, TextNamesEveryCallAndJsonRoundTrips) {
+  RecordingSink node;
+  FaultPlan plan;
+  plan.write_faults = {{0, 0, 1, FaultTiming::after_forwarding}};
+  auto trace = run(node, grid(1, 1, 2, {2, 0}), plan, {.seed = 4});
+  auto text = trace.to_text();
+  EXPECT_NE(text.find("run: deterministic seed=4, 1 worker x 1 branch x 2 epochs, 4 batches, 4 items; faults: "
+                      "write_batch #1 on w0.b0 throws after the sink returned; aborted"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("#1 write_batch w0.b0 e0 #0 [s0..s1] 2 items: ok"), std::string::npos) << text;
+  EXPECT_NE(text.find("write_batch w0.b0 e0 #1 (empty): FAILED (injected after the sink returned ok)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("close w0.b0 #0: ok"), std::string::npos) << text;
+  auto again = Trace::from_json(trace.to_json());
+  EXPECT_EQ(again.to_json().dump(), trace.to_json().dump());
+  auto bad = trace.to_json();
+  bad["schema_version"] = 99;
+  EXPECT_THROW(Trace::from_json(bad), std::invalid_argument);
+  EXPECT_THROW(Trace::from_json(nlohmann::json{{"schema_version", 1}}), std::invalid_argument);
+}
+
+TEST(Trace, LongTracesElideTheMiddle) {
+  RecordingSink node;
+  auto trace = run(node, grid(2, 1, 20, {1}));
+  auto text = trace.to_text(10);
+  EXPECT_NE(text.find("... "), std::string::npos);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 12);  // header + 10 events + the elision line
+}
+
+}  // namespace
