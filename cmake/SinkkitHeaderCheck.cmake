@@ -1,4 +1,4 @@
-# sinkkit_add_header_check(<name> INCLUDE_DIR <dir> LINK <targets>...)
+# sinkkit_add_header_check(<name> INCLUDE_DIR <dir> [EXCLUDE <regex>] LINK <targets>...)
 #
 # Builds one generated translation unit per public header under <dir> (each
 # including its header twice, so a missing guard shows too) with the full
@@ -7,11 +7,11 @@
 # Headers named *-inl.hpp are template bodies included by another header and
 # are left out.
 function(sinkkit_add_header_check name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "INCLUDE_DIR" "LINK")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "INCLUDE_DIR;EXCLUDE" "LINK")
   file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE "${arg_INCLUDE_DIR}" "${arg_INCLUDE_DIR}/*.hpp")
   set(sources)
   foreach(header IN LISTS headers)
-    if(header MATCHES "-inl\\.hpp$")
+    if(header MATCHES "-inl\\.hpp$" OR (arg_EXCLUDE AND header MATCHES "${arg_EXCLUDE}"))
       continue()
     endif()
     string(MAKE_C_IDENTIFIER "${header}" tu_name)

@@ -5,7 +5,11 @@ include(CMakePackageConfigHelpers)
 
 set(SINKKIT_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/sinkkit)
 
-install(TARGETS sinkkit_kit sinkkit_reference_sinks EXPORT sinkkitTargets
+set(sinkkit_installed_targets sinkkit_kit sinkkit_reference_sinks)
+if(TARGET sinkkit_gtest)
+  list(APPEND sinkkit_installed_targets sinkkit_gtest)
+endif()
+install(TARGETS ${sinkkit_installed_targets} EXPORT sinkkitTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY kit/include/ reference-sinks/memory/include/ reference-sinks/file/include/
@@ -18,4 +22,5 @@ configure_package_config_file(cmake/sinkkitConfig.cmake.in ${PROJECT_BINARY_DIR}
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/sinkkitConfigVersion.cmake
                                  COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/sinkkitConfig.cmake ${PROJECT_BINARY_DIR}/sinkkitConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/SinkkitConformance.cmake
         DESTINATION ${SINKKIT_CMAKE_INSTALL_DIR})

@@ -238,6 +238,23 @@ Verdict Oracle::judge(const Trace& trace, std::span<const ItemKey> read_back) co
   return v;
 }
 
+void to_json(nlohmann::json& j, const Counts& c) {
+  j = {{"attempted", c.attempted}, {"acknowledged", c.acknowledged}, {"durable", c.durable},
+       {"lost", c.lost},           {"duplicated", c.duplicated},     {"unexpected", c.unexpected},
+       {"reordered", c.reordered}, {"gaps", c.gaps}};
+}
+
+void from_json(const nlohmann::json& j, Counts& c) {
+  c.attempted = j.at("attempted").get<std::int64_t>();
+  c.acknowledged = j.at("acknowledged").get<std::int64_t>();
+  c.durable = j.at("durable").get<std::int64_t>();
+  c.lost = j.at("lost").get<std::int64_t>();
+  c.duplicated = j.at("duplicated").get<std::int64_t>();
+  c.unexpected = j.at("unexpected").get<std::int64_t>();
+  c.reordered = j.at("reordered").get<std::int64_t>();
+  c.gaps = j.at("gaps").get<std::int64_t>();
+}
+
 bool Verdict::has(ViolationKind kind) const noexcept {
   return std::any_of(violations.begin(), violations.end(), [kind](const auto& x) { return x.kind == kind; });
 }
@@ -257,9 +274,9 @@ std::string counts_text(const Counts& c) {
 }
 
 nlohmann::json counts_json(const Counts& c) {
-  return {{"attempted", c.attempted},   {"acknowledged", c.acknowledged}, {"durable", c.durable},
-          {"lost", c.lost},             {"duplicated", c.duplicated},     {"unexpected", c.unexpected},
-          {"reordered", c.reordered},   {"gaps", c.gaps}};
+  nlohmann::json j;
+  to_json(j, c);
+  return j;
 }
 
 nlohmann::json keys_json(const std::vector<ItemKey>& keys) {

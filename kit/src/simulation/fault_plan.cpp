@@ -15,7 +15,7 @@ std::string to_string(const PartitionId& p) {
 
 bool FaultPlan::clean() const {
   return !fail_build_on_worker && write_faults.empty() && !abort_after_epoch && close_calls == 1 &&
-         no_writes.empty() && storage_faults.empty();
+         no_writes.empty() && storage_faults.empty() && write_after_close.empty() && !keep_writing_after_failure;
 }
 
 std::string FaultPlan::describe() const {
@@ -33,6 +33,8 @@ std::string FaultPlan::describe() const {
     parts.push_back("storage of " + to_string(PartitionId{s.worker, s.branch}) + " fails after " +
                     std::to_string(s.after_items) + " more items");
   }
+  for (const auto& p : write_after_close) parts.push_back(to_string(p) + " gets a write_batch after close");
+  if (keep_writing_after_failure) parts.push_back("writes go on after a failure");
   if (parts.empty()) return "clean";
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
@@ -57,6 +59,7 @@ void FaultPlan::validate(int workers, int branches) const {
     check(s.worker, s.branch, "a storage fault");
     if (s.after_items < 0) throw std::invalid_argument("fault plan: a storage fault has negative after_items");
   }
+  for (const auto& p : write_after_close) check(p.worker, p.branch, "write_after_close");
   if (close_calls < 1 || close_calls > 5) {
     throw std::invalid_argument("fault plan: close_calls must be in [1, 5], got " + std::to_string(close_calls));
   }
@@ -113,6 +116,11 @@ void to_json(nlohmann::json& j, const FaultPlan& f) {
       arr.push_back({{"worker", s.worker}, {"branch", s.branch}, {"after_items", s.after_items}});
     }
   }
+  if (!f.write_after_close.empty()) {
+    auto& arr = j["write_after_close"] = nlohmann::json::array();
+    for (const auto& p : f.write_after_close) arr.push_back({{"worker", p.worker}, {"branch", p.branch}});
+  }
+  if (f.keep_writing_after_failure) j["keep_writing_after_failure"] = true;
 }
 
 void from_json(const nlohmann::json& j, FaultPlan& f) {
@@ -135,6 +143,10 @@ void from_json(const nlohmann::json& j, FaultPlan& f) {
     f.storage_faults.push_back(
         {s.at("worker").get<int>(), s.at("branch").get<int>(), s.at("after_items").get<std::int64_t>()});
   }
+  for (const auto& p : j.value("write_after_close", nlohmann::json::array())) {
+    f.write_after_close.push_back({p.at("worker").get<int>(), p.at("branch").get<int>()});
+  }
+  f.keep_writing_after_failure = j.value("keep_writing_after_failure", false);
 }
 
 }  // namespace simulation

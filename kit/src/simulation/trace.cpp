@@ -41,7 +41,7 @@ std::string TraceEvent::to_text() const {
   std::string s = "#" + std::to_string(index) + " " + std::string(simulation::to_string(kind)) + " " +
                   simulation::to_string(partition);
   if (kind == CallKind::write_batch) {
-    s += " e" + std::to_string(epoch) + " #" + std::to_string(call);
+    s += " e" + std::to_string(epoch) + " #" + std::to_string(call) + (after_close ? " (after close)" : "");
     if (size == 0) {
       s += " (empty)";
     } else {
@@ -100,6 +100,7 @@ nlohmann::json Trace::to_json() const {
     }
     if (!e.forwarded) j["forwarded"] = false;
     if (e.injected) j["injected"] = true;
+    if (e.after_close) j["after_close"] = true;
     if (e.sink_outcome != Outcome::ok) j["sink_outcome"] = to_string(e.sink_outcome);
     if (!e.error_kind.empty()) j["error_kind"] = e.error_kind;
     if (!e.message.empty()) j["message"] = e.message;
@@ -147,6 +148,7 @@ Trace Trace::from_json(const nlohmann::json& j) {
       }
       e.forwarded = ej.value("forwarded", true);
       e.injected = ej.value("injected", false);
+      e.after_close = ej.value("after_close", false);
       e.sink_outcome = outcome_from(ej.value("sink_outcome", "ok"));
       e.error_kind = ej.value("error_kind", "");
       e.message = ej.value("message", "");

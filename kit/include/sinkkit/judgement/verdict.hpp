@@ -40,6 +40,10 @@ struct Counts {
   friend bool operator==(const Counts&, const Counts&) = default;
 };
 
+/// Names as in reports: {"attempted": .., "acknowledged": .., ...}.
+void to_json(nlohmann::json& j, const Counts& c);
+void from_json(const nlohmann::json& j, Counts& c);
+
 /// Two items of one partition stored in the opposite order to their writing.
 struct Inversion {
   ItemKey stored_first;   ///< written later, but stored first

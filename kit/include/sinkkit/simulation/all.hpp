@@ -10,6 +10,7 @@
 
 #include <sinkkit/simulation/fault_plan.hpp>
 #include <sinkkit/simulation/generators.hpp>
+#include <sinkkit/simulation/session_manager.hpp>
 #include <sinkkit/simulation/simulator.hpp>
 #include <sinkkit/simulation/trace.hpp>
 #include <sinkkit/simulation/workload.hpp>

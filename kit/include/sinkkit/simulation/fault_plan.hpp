@@ -70,6 +70,13 @@ struct FaultPlan {
   /// These partitions are built and closed but get no write at all.
   std::vector<PartitionId> no_writes;
   std::vector<StorageFault> storage_faults;
+  /// After their last close, these partitions get one more write_batch (the
+  /// next items of their sequence), as a buggy runtime or a retry might do.
+  std::vector<PartitionId> write_after_close;
+  /// A failed write_batch does not abort the run: the partition keeps getting
+  /// its later batches (a runtime that retries, or a sink reused after an
+  /// error). Off by default: loom aborts the run on the first error.
+  bool keep_writing_after_failure = false;
 
   /// True when nothing is planned to go wrong.
   [[nodiscard]] bool clean() const;

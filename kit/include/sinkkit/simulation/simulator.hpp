@@ -86,6 +86,9 @@ struct SimulatorOptions {
   /// Overwrite each batch's memory with `kPoisonKey` items once write_batch
   /// returns, so a sink that kept pointers into it stores garbage visibly.
   bool poison_batches = true;
+  /// The first seq of every partition: a second run on the same target
+  /// (rescaling, restart after a crash) starts past the first run's keys.
+  std::int64_t first_seq = 0;
   AsyncBridge* bridge = nullptr;
   void* session_manager = nullptr;
   /// Arms a storage fault in the sink's storage (the harness's hook). Called
@@ -96,6 +99,13 @@ struct SimulatorOptions {
   /// threaded mode, so it must be thread-safe there): lets a rule read back
   /// mid-run.
   std::function<void(const TraceEvent&)> after_write;
+  /// Called right before the sink is handed a write_batch (not for writes the
+  /// plan fails before forwarding): lets a crash test know what the sink may
+  /// have stored when the process dies.
+  std::function<void(const TraceEvent&)> before_write;
+  /// Called after every close call, from the closing thread: lets a rule
+  /// check what must hold the moment close returns.
+  std::function<void(const TraceEvent&)> after_close;
 };
 
 /// Drives `node` with workloads and fault plans. `make_item(key)` makes the
@@ -176,6 +186,7 @@ class Simulator {
           auto& slot = slot_of(w, b);
           slot.id = PartitionId{w, b};
           slot.no_writes = std::find(plan.no_writes.begin(), plan.no_writes.end(), slot.id) != plan.no_writes.end();
+          slot.next_seq = sim.options_.first_seq;
         }
       }
     }
@@ -370,9 +381,10 @@ class Simulator {
       end_event(ev, lane);
     }
 
-    void write(Slot& slot, int epoch, std::uint32_t size, Lane& lane) {
+    void write(Slot& slot, int epoch, std::uint32_t size, Lane& lane, bool after_close = false) {
       auto ev = begin_event(CallKind::write_batch, slot);
       ev.epoch = epoch;
+      ev.after_close = after_close;
       ev.call = slot.write_calls++;
       ev.first_seq = slot.next_seq;
       ev.size = size;
@@ -385,6 +397,7 @@ class Simulator {
         inject(ev, "the fault plan fails write_batch #" + std::to_string(ev.call) + " before the sink is called",
                false);
       } else {
+        if (sim_.options_.before_write) sim_.options_.before_write(ev);
         if (sim_.options_.view == PayloadView::subtype) {
           if constexpr (kSubtypeViewPossible) forward(slot, ev, lane.subtype);
         } else {
@@ -395,7 +408,7 @@ class Simulator {
                  true);
         }
       }
-      if (ev.outcome != Outcome::ok) {
+      if (ev.outcome != Outcome::ok && !after_close && !plan_.keep_writing_after_failure) {
         abort("write_batch #" + std::to_string(ev.call) + " on " + to_string(slot.id) + " failed: " + failure_text(ev));
       }
       const bool acked = ev.acknowledged();
@@ -424,8 +437,16 @@ class Simulator {
         ev.call = i;
         call_sink(ev, [&] { slot.partition.close(); });
         end_event(ev, lane);
+        if (sim_.options_.after_close) sim_.options_.after_close(lane.events.back());
+      }
+      if (std::find(plan_.write_after_close.begin(), plan_.write_after_close.end(), slot.id) !=
+          plan_.write_after_close.end()) {
+        write(slot, workload_.epochs, kWriteAfterCloseSize, lane, /*after_close=*/true);
       }
     }
+
+    // Small: the point is whether the sink refuses it, not its size.
+    static constexpr std::uint32_t kWriteAfterCloseSize = 3;
 
     // Marks `ev` as failed by the fault plan; `sink_was_called` says whether
     // the sink saw the call (after-forwarding faults) or not.

@@ -55,6 +55,7 @@ struct TraceEvent {
   std::uint32_t size = 0;        ///< write_batch: number of items
   bool forwarded = true;         ///< the sink was called (false: the kit failed the call first)
   bool injected = false;         ///< the fault plan made this call fail
+  bool after_close = false;      ///< write_batch made after the partition was closed
   Outcome outcome = Outcome::ok; ///< the call as the runtime saw it
   Outcome sink_outcome = Outcome::ok;  ///< what the sink itself did, when forwarded
   std::string error_kind;        ///< config | closed | write | bridge | invalid_argument | other | injected

@@ -15,9 +15,12 @@
 ///     std::vector<Event> stored = node.read_back(cfg);  // == events
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,15 +44,42 @@ class MemoryStore {
   std::size_t open_log(const std::string& target, int worker_index) {
     std::lock_guard lock(mutex_);
     auto& logs = targets_[target];
-    logs.push_back(Log{worker_index, {}});
+    logs.push_back(Log{worker_index, {}, std::nullopt});
     return logs.size() - 1;
   }
 
-  /// Appends the payload projection of `batch` to log `id` of `target`.
+  /// Appends the payload projection of `batch` to log `id` of `target`, all
+  /// or nothing. Throws `SinkError` when an armed fault fires.
   void append(const std::string& target, std::size_t id, Batch<E> batch) {
     std::lock_guard lock(mutex_);
-    auto& items = targets_.at(target).at(id).items;
-    items.insert(items.end(), batch.begin(), batch.end());
+    auto& log = targets_.at(target).at(id);
+    if (log.fail_after) {
+      const auto size = static_cast<std::int64_t>(batch.size());
+      if (size > *log.fail_after) {
+        log.fail_after.reset();  // transient: the next append goes through
+        throw SinkError("memory store: injected storage fault on target '" + target + "' (worker " +
+                        std::to_string(log.worker_index) + ")");
+      }
+      *log.fail_after -= size;
+    }
+    log.items.insert(log.items.end(), batch.begin(), batch.end());
+  }
+
+  /// Makes the store fail once, as a dropped connection would: the append
+  /// that would take the newest log of `worker_index` in `target` more than
+  /// `after_items` items further throws `SinkError` and stores nothing of its
+  /// batch. This is the harness's storage fault hook (rules SK-4.1, SK-4.2).
+  void arm_fault(const std::string& target, int worker_index, std::int64_t after_items) {
+    std::lock_guard lock(mutex_);
+    auto& logs = targets_.at(target);
+    for (auto it = logs.rbegin(); it != logs.rend(); ++it) {
+      if (it->worker_index == worker_index) {
+        it->fail_after = after_items;
+        return;
+      }
+    }
+    throw std::invalid_argument("memory store: no log of worker " + std::to_string(worker_index) + " in target '" +
+                                target + "' to arm a fault on");
   }
 
   /// Everything `target` holds: its logs in (worker_index, open order),
@@ -82,6 +112,7 @@ class MemoryStore {
   struct Log {
     int worker_index;
     std::vector<E> items;
+    std::optional<std::int64_t> fail_after;  // armed fault: items still allowed
   };
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<Log>, std::less<>> targets_;

@@ -1,0 +1,40 @@
+#pragma once
+/// \file
+/// `Rule` and `RuleLevel`: one numbered promise of the sink contract, as the
+/// catalogue (`catalogue.hpp`) and docs/spec.md state it.
+///
+/// **Example**:
+///
+///     const sinkkit::Rule& r = sinkkit::rule("SK-2.3");
+///     std::cout << r.id << " " << sinkkit::to_string(r.level) << ": " << r.statement;
+///     // SK-2.3 MUST: No item of an acknowledged write_batch is missing from ...
+
+#include <string_view>
+
+namespace sinkkit {
+inline namespace rules {
+
+/// How binding a rule is, as in RFC 2119 plus the capability tier of the
+/// Reactive Streams TCK: a capability rule binds only sinks that declare it.
+enum class RuleLevel {
+  must,        ///< a failure fails the suite
+  should,      ///< a failure is a warning (fails only in strict mode)
+  capability,  ///< binds when the sink declares the capability; then like MUST
+};
+
+/// "MUST", "SHOULD" or "CAPABILITY".
+std::string_view to_string(RuleLevel level) noexcept;
+
+/// One rule of the catalogue. Ids are stable once published.
+struct Rule {
+  std::string_view id;          ///< "SK-<group>.<n>"
+  RuleLevel level;
+  std::string_view title;       ///< a few words, usable in a test name
+  std::string_view statement;   ///< the promise, one or two sentences
+  std::string_view rationale;   ///< why a real runtime needs it
+  std::string_view applies;     ///< when it applies ("every sink", "exactly_once sinks", ...)
+  std::string_view checked_by;  ///< what the kit runs to check it
+};
+
+}  // namespace rules
+}  // namespace sinkkit

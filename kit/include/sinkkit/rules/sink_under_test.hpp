@@ -1,0 +1,125 @@
+#pragma once
+/// \file
+/// `SinkUnderTest`: the small interface every rule is written against. The
+/// in-process runner implements it over a C++ `Harness` (runners/harness.hpp);
+/// the wire-protocol client implements it over a sink process. Items cross it
+/// as `ItemKey`s only, so the rules never see a payload type.
+///
+/// **Example** (what a rule does with it):
+///
+///     sinkkit::TestTarget target = targets.fresh();
+///     nlohmann::json config = sut.make_config(target);
+///     sinkkit::Trace trace = sut.run(config, {.workload = w, .plan = plan, .seed = 7});
+///     sinkkit::ReadBack stored = sut.read_back(config);
+///     sinkkit::Verdict v = sinkkit::Oracle(sut.capabilities()).judge(trace, stored.keys);
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sinkkit/protocol/async_bridge.hpp>
+#include <sinkkit/protocol/capabilities.hpp>
+#include <sinkkit/protocol/item_key.hpp>
+#include <sinkkit/simulation/fault_plan.hpp>
+#include <sinkkit/simulation/session_manager.hpp>
+#include <sinkkit/simulation/simulator.hpp>
+#include <sinkkit/simulation/trace.hpp>
+#include <sinkkit/simulation/workload.hpp>
+
+namespace sinkkit {
+inline namespace rules {
+
+/// A fresh, isolated place for one test case's data: an empty directory (the
+/// kit removes it afterwards) and an id unique in this run.
+struct TestTarget {
+  std::filesystem::path dir;
+  std::string id;
+};
+
+/// A config that must be rejected at build, and the key its error must name.
+struct InvalidConfig {
+  nlohmann::json config;
+  std::string key;
+};
+
+/// What storage holds, as keys in stored order.
+struct ReadBack {
+  std::vector<ItemKey> keys;
+  /// Stored items that are not the item their key was written with (the
+  /// payload projection differs: a torn record, the wrong bytes).
+  std::int64_t corrupted = 0;
+  std::string first_corruption;  ///< describes the first corrupted item
+};
+
+/// One simulated run, as the rules ask for it.
+struct RunRequest {
+  Workload workload;
+  FaultPlan plan;
+  ExecutionMode mode = ExecutionMode::deterministic;
+  std::uint64_t seed = 0;
+  PayloadView view = PayloadView::exact;
+  bool poison_batches = true;
+  std::int64_t first_seq = 0;
+  /// Handed to every build (nullptr: none, as a runtime without one would).
+  AsyncBridge* bridge = nullptr;
+  SessionManager* session_manager = nullptr;
+  std::function<void(const TraceEvent&)> after_write;
+  std::function<void(const TraceEvent&)> after_close;
+};
+
+/// Open file descriptors and threads of the process that hosts the sink.
+struct ResourceUsage {
+  int open_fds = 0;
+  int threads = 0;
+  friend bool operator==(const ResourceUsage&, const ResourceUsage&) = default;
+};
+
+/// What a crash run saw before the kill (SK-4.3).
+struct CrashRun {
+  /// The acknowledged write_batch calls reported before the kill, as a trace
+  /// (no close events: the process died).
+  Trace acknowledged;
+  bool killed = false;  ///< false: the run ended before the kill point
+  std::string note;     ///< how the child ended, for the report
+};
+
+/// The sink as the rules see it. Implementations report the sink's errors in
+/// the trace; they throw only for the kit's own failures (a sink process that
+/// cannot be started, a read-back that fails).
+class SinkUnderTest {
+ public:
+  virtual ~SinkUnderTest() = default;
+
+  [[nodiscard]] virtual std::string name() const = 0;
+  [[nodiscard]] virtual Capabilities capabilities() const = 0;
+  [[nodiscard]] virtual bool router_branch_safe() const = 0;
+  /// The sink can be driven with batches of a subtype of its payload.
+  [[nodiscard]] virtual bool accepts_subtype_batches() const = 0;
+  /// The harness can make the sink's storage fail (`FaultPlan::storage_faults`).
+  [[nodiscard]] virtual bool can_fail_storage() const = 0;
+
+  /// A valid config for a fresh target.
+  virtual nlohmann::json make_config(const TestTarget& target) = 0;
+  /// Configs the sink must reject; nullopt when the harness has none.
+  virtual std::optional<std::vector<InvalidConfig>> invalid_configs(const TestTarget& target) = 0;
+
+  /// Runs the request against a node built with `config`.
+  virtual Trace run(const nlohmann::json& config, const RunRequest& request) = 0;
+  /// What the target of `config` durably holds.
+  virtual ReadBack read_back(const nlohmann::json& config) = 0;
+
+  /// Usage of the hosting process, or nullopt when it cannot be observed.
+  virtual std::optional<ResourceUsage> resource_usage() = 0;
+  /// Runs `request` in a process of its own and SIGKILLs it after
+  /// `kill_after_acks` acknowledged writes; nullopt when the sink cannot be
+  /// run that way.
+  virtual std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
+                                               std::int64_t kill_after_acks) = 0;
+};
+
+}  // namespace rules
+}  // namespace sinkkit

@@ -1,0 +1,185 @@
+#pragma once
+/// \file
+/// The `Harness`: what a C++ sink author writes to run the conformance suite
+/// on their sink (as gocloud.dev's drivertest asks of a driver), and
+/// `HarnessSink<H>`, which serves a harness to the rules as a `SinkUnderTest`.
+///
+/// A harness is structural, like the protocol: no base class.
+///
+/// **Example**:
+///
+///     struct MyHarness {
+///       using node_type = MySink;
+///       node_type make_node() { return MySink{}; }
+///       nlohmann::json make_config(const sinkkit::TestTarget& t) { return {{"dir", t.dir.string()}}; }
+///       std::vector<Row> read_back(const nlohmann::json& config) { return MySink::read_all(config); }
+///       Row make_item(const sinkkit::ItemKey& k) { return Row{sinkkit::to_string(k), k.seq}; }
+///       sinkkit::ItemKey key_of(const Row& r) { return sinkkit::parse_item_key(r.key); }
+///       sinkkit::Capabilities capabilities() { return {.durability = sinkkit::Durability::on_close}; }
+///       // optional:
+///       std::vector<sinkkit::InvalidConfig> invalid_configs(const sinkkit::TestTarget& t);
+///       void arm_storage_fault(const nlohmann::json& config, sinkkit::PartitionId p, std::int64_t after_items);
+///     };
+///     SINKKIT_CONFORMANCE_SUITE(MyHarness);  // runners/gtest.hpp
+
+#include <charconv>
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sinkkit/protocol/concepts.hpp>
+#include <sinkkit/rules/sink_under_test.hpp>
+#include <sinkkit/runners/child_process.hpp>
+#include <sinkkit/simulation/simulator.hpp>
+#include <unistd.h>
+
+namespace sinkkit {
+inline namespace runners {
+
+/// The required part of a harness.
+template <class H>
+concept Harness = requires { typename H::node_type; } && IntoSink<typename H::node_type> &&
+                  requires(H& h, const TestTarget& target, const nlohmann::json& config, const ItemKey& key,
+                           const payload_of<typename H::node_type>& item) {
+                    { h.make_node() } -> std::same_as<typename H::node_type>;
+                    { h.make_config(target) } -> std::convertible_to<nlohmann::json>;
+                    { h.read_back(config) } -> std::convertible_to<std::vector<payload_of<typename H::node_type>>>;
+                    { h.make_item(key) } -> std::convertible_to<payload_of<typename H::node_type>>;
+                    { h.key_of(item) } -> std::convertible_to<ItemKey>;
+                    { h.capabilities() } -> std::convertible_to<Capabilities>;
+                  };
+
+/// Optional: configs that build must reject (rule SK-1.2).
+template <class H>
+concept HarnessWithInvalidConfigs = requires(H& h, const TestTarget& target) {
+  { h.invalid_configs(target) } -> std::convertible_to<std::vector<InvalidConfig>>;
+};
+
+/// Optional: make the sink's storage fail once, after `after_items` more
+/// items on partition `p` (rules SK-4.1, SK-4.2). Called right after p's build.
+template <class H>
+concept HarnessWithStorageFaults = requires(H& h, const nlohmann::json& config, PartitionId p, std::int64_t n) {
+  h.arm_storage_fault(config, p, n);
+};
+
+}  // namespace runners
+
+namespace detail {
+/// Open descriptors and threads of this process, from /proc.
+std::optional<ResourceUsage> current_process_usage();
+/// Runs `run(before_write, after_write)` in a child process that reports
+/// every write to the parent, and SIGKILLs it after `kill_after_acks`
+/// acknowledged writes. Returns the writes the sink saw as a trace.
+using WriteHook = std::function<void(const TraceEvent&)>;
+CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
+                   const std::function<void(const WriteHook& before, const WriteHook& after)>& run);
+}  // namespace detail
+
+inline namespace runners {
+
+/// Serves a `Harness` to the rules.
+template <Harness H>
+class HarnessSink final : public SinkUnderTest {
+ public:
+  using node_type = typename H::node_type;
+  using payload_type = payload_of<node_type>;
+
+  explicit HarnessSink(H harness = H{}) : harness_(std::move(harness)) {}
+
+  [[nodiscard]] std::string name() const override {
+    auto node = harness_.make_node();
+    return std::string(std::string_view(node.name));
+  }
+  [[nodiscard]] Capabilities capabilities() const override { return harness_.capabilities(); }
+  [[nodiscard]] bool router_branch_safe() const override { return node_type::router_branch_safe; }
+  [[nodiscard]] bool accepts_subtype_batches() const override {
+    return std::is_class_v<payload_type> && !std::is_final_v<payload_type>;
+  }
+  [[nodiscard]] bool can_fail_storage() const override { return HarnessWithStorageFaults<H>; }
+
+  nlohmann::json make_config(const TestTarget& target) override { return harness_.make_config(target); }
+
+  std::optional<std::vector<InvalidConfig>> invalid_configs(const TestTarget& target) override {
+    if constexpr (HarnessWithInvalidConfigs<H>) {
+      return std::vector<InvalidConfig>(harness_.invalid_configs(target));
+    } else {
+      return std::nullopt;
+    }
+  }
+
+  Trace run(const nlohmann::json& config, const RunRequest& request) override { return simulate(config, request, {}); }
+
+  ReadBack read_back(const nlohmann::json& config) override {
+    ReadBack out;
+    std::vector<payload_type> items = harness_.read_back(config);
+    out.keys.reserve(items.size());
+    for (const auto& item : items) {
+      ItemKey key = harness_.key_of(item);
+      if constexpr (std::equality_comparable<payload_type>) {
+        // The payload projection must be what was written under this key
+        // (poison and foreign keys are the oracle's to count).
+        if (key != kPoisonKey && key.worker >= 0 && key.epoch >= 0 && key.seq >= 0 &&
+            !(item == static_cast<payload_type>(harness_.make_item(key)))) {
+          if (out.corrupted++ == 0) out.first_corruption = "the item stored under " + to_string(key) + " differs from the one written";
+        }
+      }
+      out.keys.push_back(key);
+    }
+    return out;
+  }
+
+  std::optional<ResourceUsage> resource_usage() override { return detail::current_process_usage(); }
+
+  std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
+                                       std::int64_t kill_after_acks) override {
+    return detail::crash_run(request.workload, kill_after_acks,
+                             [&](const detail::WriteHook& before, const detail::WriteHook& after) {
+                               RunRequest r = request;
+                               r.after_write = after;
+                               std::unique_ptr<AsyncBridge> bridge;
+                               if (capabilities().requires_bridge) {
+                                 bridge = std::make_unique<AsyncBridge>(1);
+                                 r.bridge = bridge.get();
+                               }
+                               simulate(config, r, before);
+                             });
+  }
+
+  [[nodiscard]] H& harness() noexcept { return harness_; }
+
+ private:
+  Trace simulate(const nlohmann::json& config, const RunRequest& request, detail::WriteHook before_write) {
+    SimulatorOptions opts;
+    opts.mode = request.mode;
+    opts.seed = request.seed;
+    opts.view = request.view;
+    opts.poison_batches = request.poison_batches;
+    opts.first_seq = request.first_seq;
+    opts.bridge = request.bridge;
+    opts.session_manager = request.session_manager;
+    opts.after_write = request.after_write;
+    opts.after_close = request.after_close;
+    opts.before_write = std::move(before_write);
+    if constexpr (HarnessWithStorageFaults<H>) {
+      opts.arm_storage_fault = [this, &config](PartitionId p, std::int64_t after_items) {
+        harness_.arm_storage_fault(config, p, after_items);
+      };
+    }
+    auto node = harness_.make_node();
+    auto make_item = [this](const ItemKey& k) -> payload_type { return harness_.make_item(k); };
+    return Simulator(node, config, make_item, std::move(opts)).run(request.workload, request.plan);
+  }
+
+  mutable H harness_;  // a harness's methods need not be const
+};
+
+}  // namespace runners
+}  // namespace sinkkit

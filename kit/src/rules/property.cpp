@@ -1,0 +1,58 @@
+#include "property.hpp"
+
+#include <exception>
+#include <utility>
+
+#include <rapidcheck.h>
+#include <rapidcheck/detail/TestListenerAdapter.h>
+
+namespace sinkkit::detail {
+
+PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body) {
+  PropertyResult result;
+  std::optional<CaseFailure> last;
+  auto property = [&] {
+    std::optional<CaseFailure> failure;
+    try {
+      failure = body();
+    } catch (const rc::GenerationFailure&) {
+      throw;  // RapidCheck's own control flow
+    } catch (const std::exception& e) {
+      failure = CaseFailure{std::string("the kit could not complete the case: ") + e.what(), {}, {}};
+    }
+    if (failure) {
+      last = std::move(failure);
+      RC_FAIL(last->message);
+    }
+  };
+
+  rc::detail::TestParams params;
+  params.seed = seed;
+  params.maxSuccess = budget;
+  params.maxSize = 100;
+  rc::detail::TestMetadata metadata;
+  metadata.id = std::string(rule_id);
+  metadata.description = std::string(rule_id);
+  rc::detail::TestListenerAdapter quiet;  // the runner reports, not RapidCheck
+  const auto outcome = rc::detail::checkTestable(property, metadata, params, quiet);
+
+  if (outcome.is<rc::detail::SuccessResult>()) {
+    result.cases = outcome.get<rc::detail::SuccessResult>().numSuccess;
+  } else if (outcome.is<rc::detail::FailureResult>()) {
+    const auto& fail = outcome.get<rc::detail::FailureResult>();
+    result.held = false;
+    result.cases = fail.numSuccess + 1;
+    result.failure = last ? std::move(last) : CaseFailure{fail.description, {}, {}};
+  } else if (outcome.is<rc::detail::GaveUpResult>()) {
+    const auto& gave_up = outcome.get<rc::detail::GaveUpResult>();
+    result.held = false;
+    result.cases = gave_up.numSuccess;
+    result.failure = CaseFailure{"RapidCheck gave up: " + gave_up.description, {}, {}};
+  } else {
+    result.held = false;
+    result.failure = CaseFailure{"RapidCheck error: " + outcome.get<rc::detail::Error>().description, {}, {}};
+  }
+  return result;
+}
+
+}  // namespace sinkkit::detail

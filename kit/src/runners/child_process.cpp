@@ -1,0 +1,147 @@
+#include <sinkkit/runners/child_process.hpp>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <system_error>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace sinkkit {
+inline namespace runners {
+
+namespace {
+
+[[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+struct Pipe {
+  int read = -1;
+  int write = -1;
+  Pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
+    read = fds[0];
+    write = fds[1];
+  }
+  ~Pipe() {
+    close_read();
+    close_write();
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  void close_read() {
+    if (read >= 0) ::close(read);
+    read = -1;
+  }
+  void close_write() {
+    if (write >= 0) ::close(write);
+    write = -1;
+  }
+};
+
+}  // namespace
+
+std::string ChildResult::describe() const {
+  if (timed_out) return "timed out (hung) and was killed";
+  if (killed_by_parent) return "killed by the kit (SIGKILL) at the planned point";
+  if (signal != 0) {
+    const char* name = ::sigabbrev_np(signal);
+    return "killed by signal " + std::to_string(signal) + (name ? " (SIG" + std::string(name) + ")" : "");
+  }
+  return "exited with " + std::to_string(exit_code);
+}
+
+ChildResult run_in_child(const std::function<void(int)>& body, const ChildOptions& options) {
+  Pipe report, output;
+  std::fflush(nullptr);  // what the parent buffered must not be printed twice
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    report.close_read();
+    output.close_read();
+    ::dup2(output.write, STDOUT_FILENO);
+    ::dup2(output.write, STDERR_FILENO);
+    int code = 0;
+    try {
+      body(report.write);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sinkkit child: uncaught exception: %s\n", e.what());
+      code = 3;
+    } catch (...) {
+      std::fprintf(stderr, "sinkkit child: uncaught exception of unknown type\n");
+      code = 3;
+    }
+    std::fflush(nullptr);
+    ::_exit(code);  // no atexit handlers, no test framework teardown
+  }
+
+  report.close_write();
+  output.close_write();
+  ChildResult result;
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  bool report_open = true, output_open = true, killed = false;
+  std::array<char, 65536> buf{};
+  auto kill_child = [&] {
+    if (!killed) ::kill(pid, SIGKILL);
+    killed = true;
+  };
+  while (report_open || output_open) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 && !killed) {
+      result.timed_out = true;
+      kill_child();
+    }
+    pollfd fds[2];
+    nfds_t n = 0;
+    if (report_open) fds[n++] = {report.read, POLLIN, 0};
+    if (output_open) fds[n++] = {output.read, POLLIN, 0};
+    const int wait_ms = killed ? 1000 : static_cast<int>(std::min<long long>(left.count(), 1000));
+    const int ready = ::poll(fds, n, wait_ms);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      kill_child();
+      break;
+    }
+    for (nfds_t i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      const ssize_t got = ::read(fds[i].fd, buf.data(), buf.size());
+      const bool is_report = fds[i].fd == report.read;
+      if (got <= 0) {
+        if (got < 0 && errno == EINTR) continue;
+        (is_report ? report_open : output_open) = false;
+        continue;
+      }
+      const std::string_view chunk(buf.data(), static_cast<std::size_t>(got));
+      if (is_report) {
+        result.report.append(chunk);
+        if (!killed && options.on_report && options.on_report(chunk)) {
+          result.killed_by_parent = true;
+          kill_child();
+        }
+      } else if (result.output.size() < options.max_output) {
+        result.output.append(chunk.substr(0, options.max_output - result.output.size()));
+        if (result.output.size() >= options.max_output) result.output += "\n[... output truncated by sinkkit]\n";
+      }
+    }
+    // A killed child whose pipes stay open (a grandchild holds them) must
+    // not keep the kit waiting.
+    if (killed && std::chrono::steady_clock::now() > deadline + std::chrono::seconds(5)) break;
+  }
+
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+}  // namespace runners
+}  // namespace sinkkit

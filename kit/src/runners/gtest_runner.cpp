@@ -1,0 +1,170 @@
+#include <sinkkit/runners/gtest.hpp>
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+namespace sinkkit::detail {
+
+namespace {
+
+std::optional<long long> env_number(const char* name, long long min, long long max) {
+  const char* raw = std::getenv(name);
+  if (raw == nullptr || *raw == '\0') return std::nullopt;
+  std::string text(raw);
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used, 10);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || v < min || v > max) {
+    throw std::invalid_argument(std::string(name) + "=" + text + ": expected a whole number in [" +
+                                std::to_string(min) + ", " + std::to_string(max) + "]");
+  }
+  return v;
+}
+
+bool env_flag(const char* name) {
+  const char* raw = std::getenv(name);
+  if (raw == nullptr || *raw == '\0') return false;
+  std::string v(raw);
+  if (v == "1" || v == "true" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "no") return false;
+  throw std::invalid_argument(std::string(name) + "=" + v + ": expected 1 or 0");
+}
+
+// One seed per test process, so every rule of a run shares it and one
+// SINKKIT_SEED replays the run.
+std::uint64_t process_seed() {
+  static const std::uint64_t seed = [] {
+    const char* raw = std::getenv("SINKKIT_SEED");
+    if (raw != nullptr && *raw != '\0') {
+      std::string text(raw);
+      std::size_t used = 0;
+      std::uint64_t v = 0;
+      try {
+        v = std::stoull(text, &used, 10);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != text.size()) throw std::invalid_argument("SINKKIT_SEED=" + text + ": expected an unsigned number");
+      return v;
+    }
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }();
+  return seed;
+}
+
+// The suites' results, written as JSON reports when the test program ends.
+class ReportBook : public ::testing::Environment {
+ public:
+  static ReportBook& instance() {
+    static ReportBook* book = [] {
+      auto* b = new ReportBook;  // owned by GoogleTest once added
+      ::testing::AddGlobalTestEnvironment(b);
+      return b;
+    }();
+    return *book;
+  }
+
+  void add(const std::string& suite, const std::string& sink, const Capabilities& caps, const SuiteOptions& options,
+           RuleResult r) {
+    std::lock_guard lock(mutex_);
+    auto& s = suites_[suite];
+    s.sink = sink;
+    s.capabilities = caps;
+    s.kit_version = kit_version();
+    s.seed = options.check.seed;
+    s.budget = options.check.budget;
+    s.max_workers = options.check.max_workers;
+    s.strict = options.strict;
+    s.seconds += r.seconds;
+    s.rules.push_back(std::move(r));
+  }
+
+  void TearDown() override {
+    const char* dir = std::getenv("SINKKIT_REPORT_DIR");
+    std::lock_guard lock(mutex_);
+    for (const auto& [suite, result] : suites_) {
+      std::cout << "[ sinkkit  ] " << suite << " (" << result.sink << "): " << result.summary_line()
+                << (result.exit_code() == 0 ? ": conformant" : ": NOT conformant") << std::endl;
+      if (dir == nullptr || *dir == '\0') continue;
+      std::filesystem::create_directories(dir);
+      const auto path = std::filesystem::path(dir) / (suite + ".json");
+      std::ofstream out(path);
+      out << result.to_json().dump(2) << "\n";
+      if (!out) std::cerr << "sinkkit: could not write " << path << std::endl;
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, SuiteResult> suites_;
+};
+
+}  // namespace
+
+std::string test_name(const Rule& rule) {
+  std::string name;
+  for (char c : rule.id) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  name += '_';
+  for (char c : rule.title) {
+    name += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+  }
+  // "SK_2_3_no_acknowledged_item_lost": no runs of underscores.
+  std::string out;
+  for (char c : name)
+    if (!(c == '_' && !out.empty() && out.back() == '_')) out += c;
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+SuiteOptions suite_options_from_env() {
+  SuiteOptions o;
+  o.check.seed = process_seed();
+  if (auto v = env_number("SINKKIT_BUDGET", 1, 1'000'000)) o.check.budget = static_cast<int>(*v);
+  if (auto v = env_number("SINKKIT_MAX_WORKERS", 1, 64)) o.check.max_workers = static_cast<int>(*v);
+  if (auto v = env_number("SINKKIT_RULE_TIMEOUT_S", 1, 86'400)) o.rule_timeout = std::chrono::seconds(*v);
+  o.strict = env_flag("SINKKIT_STRICT");
+  o.isolate = !env_flag("SINKKIT_NO_FORK");
+  return o;
+}
+
+void report_to_gtest(const std::string& suite, const std::string& sink, const Capabilities& caps,
+                     const SuiteOptions& options, const RuleResult& result) {
+  ReportBook::instance().add(suite, sink, caps, options, result);
+  const auto text = result.to_text();
+  switch (result.status) {
+    case RuleStatus::passed:
+      std::cout << "[ sinkkit  ] " << result.id << " passed (" << result.cases << " cases)" << std::endl;
+      break;
+    case RuleStatus::failed:
+      ADD_FAILURE() << text;
+      break;
+    case RuleStatus::warning:
+      if (options.strict) {
+        ADD_FAILURE() << "(strict) " << text;
+      } else {
+        std::cout << "[  WARNING ] " << text << std::flush;
+      }
+      break;
+    case RuleStatus::untested:
+    case RuleStatus::not_applicable:
+      GTEST_SKIP() << to_string(result.status) << ": " << result.message;
+  }
+}
+
+// Registered eagerly so the environment exists before RUN_ALL_TESTS.
+[[maybe_unused]] const bool kBookRegistered = (ReportBook::instance(), true);
+
+}  // namespace sinkkit::detail

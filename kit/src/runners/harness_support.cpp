@@ -1,0 +1,101 @@
+#include <sinkkit/runners/harness.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <system_error>
+
+#include <unistd.h>
+
+namespace sinkkit::detail {
+
+namespace {
+
+int count_entries(const char* dir) {
+  std::error_code ec;
+  int n = 0;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) ++n;
+  return ec ? -1 : n;
+}
+
+// One line per write the child saw: "B|A worker branch epoch call first_seq size\n".
+// Written with one write(2) each (shorter than PIPE_BUF, so never torn).
+void report(int fd, char tag, const TraceEvent& e) {
+  char line[160];
+  const int n = std::snprintf(line, sizeof line, "%c %d %d %lld %d %lld %u\n", tag, e.partition.worker,
+                              e.partition.branch, static_cast<long long>(e.epoch), e.call,
+                              static_cast<long long>(e.first_seq), e.size);
+  if (n > 0) (void)!::write(fd, line, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+std::optional<ResourceUsage> current_process_usage() {
+  // The iterator's own descriptor is open during both counts, so it cancels out.
+  const int fds = count_entries("/proc/self/fd");
+  const int threads = count_entries("/proc/self/task");
+  if (fds < 0 || threads < 0) return std::nullopt;
+  return ResourceUsage{fds, threads};
+}
+
+CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
+                   const std::function<void(const WriteHook& before, const WriteHook& after)>& run) {
+  std::int64_t acks = 0;
+  ChildOptions options;
+  options.timeout = std::chrono::minutes(2);
+  options.on_report = [&](std::string_view chunk) {
+    for (std::size_t pos = 0; (pos = chunk.find("A ", pos)) != std::string_view::npos; pos += 2) {
+      if (pos == 0 || chunk[pos - 1] == '\n') ++acks;
+    }
+    return acks > kill_after_acks;
+  };
+  // Chunks may split a line; the count above only decides when to kill, and
+  // is conservative (a split "A " is counted with the next chunk or not at all).
+  auto child = run_in_child(
+      [&](int fd) {
+        run([fd](const TraceEvent& e) { report(fd, 'B', e); }, [fd](const TraceEvent& e) { report(fd, 'A', e); });
+      },
+      options);
+
+  CrashRun out;
+  out.killed = child.killed_by_parent;
+  out.note = child.describe();
+  out.acknowledged.workload = workload;
+  out.acknowledged.plan = FaultPlan{};
+  std::istringstream lines(child.report);
+  std::string line;
+  std::uint64_t index = 0;
+  while (std::getline(lines, line)) {
+    if (lines.eof() && !child.report.empty() && child.report.back() != '\n') break;  // torn last line
+    std::istringstream in(line);
+    char tag = 0;
+    TraceEvent e;
+    long long epoch = 0, first = 0;
+    unsigned size = 0;
+    if (!(in >> tag >> e.partition.worker >> e.partition.branch >> epoch >> e.call >> first >> size)) continue;
+    e.kind = CallKind::write_batch;
+    e.epoch = epoch;
+    e.first_seq = first;
+    e.size = size;
+    if (tag == 'B') {
+      e.index = index++;
+      e.sink_outcome = e.outcome = Outcome::threw;  // until its ack arrives
+      e.error_kind = "killed";
+      e.message = "the process was killed during this call";
+      out.acknowledged.events.push_back(e);
+    } else {
+      for (auto it = out.acknowledged.events.rbegin(); it != out.acknowledged.events.rend(); ++it) {
+        if (it->partition == e.partition && it->call == e.call) {
+          it->sink_outcome = it->outcome = Outcome::ok;
+          it->error_kind.clear();
+          it->message.clear();
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace sinkkit::detail

@@ -1,0 +1,181 @@
+#include <sinkkit/runners/suite.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit/runners/child_process.hpp>
+#include <unistd.h>
+
+#ifndef SINKKIT_VERSION
+#define SINKKIT_VERSION "unknown"
+#endif
+
+namespace sinkkit {
+inline namespace runners {
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+// Runs the check in a child; whatever ends the child early fails the rule
+// with the reason named.
+RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  ChildOptions child_options;
+  child_options.timeout = options.rule_timeout;
+  auto child = run_in_child(
+      [&](int fd) {
+        const auto text = check_rule(rule, sut, options.check).to_json().dump();
+        for (std::size_t off = 0; off < text.size();) {
+          const auto n = ::write(fd, text.data() + off, text.size() - off);
+          if (n <= 0) break;
+          off += static_cast<std::size_t>(n);
+        }
+      },
+      child_options);
+  RuleResult r;
+  if (child.exited_ok()) {
+    try {
+      r = RuleResult::from_json(nlohmann::json::parse(child.report));
+    } catch (const std::exception& e) {
+      r.message = std::string("the check's result could not be read: ") + e.what();
+      r.status = RuleStatus::failed;
+    }
+  } else {
+    r.status = RuleStatus::failed;
+    r.message = "the check's process " + child.describe() +
+                (child.timed_out ? " after " + std::to_string(options.rule_timeout.count() / 1000) + " s" : "") +
+                ": the sink crashed or hung while this rule was checked";
+  }
+  r.id = std::string(rule.id);
+  r.level = rule.level;
+  r.seed = options.check.seed;
+  if (r.status == RuleStatus::failed || r.status == RuleStatus::warning) r.output = child.output;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace
+
+std::string kit_version() { return SINKKIT_VERSION; }
+
+RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
+  RuleResult r = options.isolate ? run_isolated(rule, sut, options) : check_rule(rule, sut, options.check);
+  if (options.reproduce) r.reproduce = options.reproduce(r);
+  return r;
+}
+
+SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
+  std::vector<const Rule*> selected;
+  if (options.rules.empty()) {
+    for (const auto& r : catalogue()) selected.push_back(&r);
+  } else {
+    for (const auto& id : options.rules) selected.push_back(&rule(id));
+  }
+  SuiteResult result;
+  result.sink = sut.name();
+  result.capabilities = sut.capabilities();
+  result.kit_version = kit_version();
+  result.seed = options.check.seed;
+  result.budget = options.check.budget;
+  result.max_workers = options.check.max_workers;
+  result.strict = options.strict;
+  result.host = host_name();
+  result.started_at = utc_now();
+  const auto start = std::chrono::steady_clock::now();
+  int done = 0;
+  for (const Rule* rule : selected) {
+    result.rules.push_back(run_rule(*rule, sut, options));
+    ++done;
+    if (options.progress != nullptr) {
+      const auto& r = result.rules.back();
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
+      *options.progress << "[" << done << "/" << selected.size() << "] " << r.id << " " << rule->title << ": "
+                        << to_string(r.status) << " (" << r.cases << " cases, " << secs << " s)";
+      if (r.status != RuleStatus::passed && !r.message.empty()) *options.progress << " - " << r.message;
+      *options.progress << std::endl;
+    }
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+int SuiteResult::count(RuleStatus s) const {
+  int n = 0;
+  for (const auto& r : rules) n += r.status == s ? 1 : 0;
+  return n;
+}
+
+std::string SuiteResult::summary_line() const {
+  std::string s = std::to_string(count(RuleStatus::passed)) + " passed, " + std::to_string(count(RuleStatus::failed)) +
+                  " failed, " +
+                  std::to_string(count(RuleStatus::untested) + count(RuleStatus::not_applicable)) + " skipped";
+  if (const int w = count(RuleStatus::warning); w > 0) s += ", " + std::to_string(w) + (w == 1 ? " warning" : " warnings");
+  return s;
+}
+
+int SuiteResult::exit_code() const {
+  for (const auto& r : rules)
+    if (r.fails(strict)) return 1;
+  return 0;
+}
+
+nlohmann::json SuiteResult::to_json() const {
+  auto rules_json = nlohmann::json::array();
+  for (const auto& r : rules) rules_json.push_back(r.to_json());
+  return {{"schema_version", kResultSchemaVersion},
+          {"sink", sink},
+          {"capabilities", capabilities},
+          {"kit_version", kit_version},
+          {"seed", seed},
+          {"budget", budget},
+          {"max_workers", max_workers},
+          {"strict", strict},
+          {"seconds", seconds},
+          {"host", host},
+          {"started_at", started_at},
+          {"summary", summary_line()},
+          {"exit_code", exit_code()},
+          {"rules", std::move(rules_json)}};
+}
+
+SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
+  if (j.value("schema_version", 0) != kResultSchemaVersion) {
+    throw std::invalid_argument("result: schema_version " + j.value("schema_version", nlohmann::json()).dump() +
+                                ", this kit reads " + std::to_string(kResultSchemaVersion));
+  }
+  SuiteResult r;
+  r.sink = j.at("sink").get<std::string>();
+  r.capabilities = j.at("capabilities").get<Capabilities>();
+  r.kit_version = j.value("kit_version", "");
+  r.seed = j.value("seed", std::uint64_t{0});
+  r.budget = j.value("budget", 0);
+  r.max_workers = j.value("max_workers", 0);
+  r.strict = j.value("strict", false);
+  r.seconds = j.value("seconds", 0.0);
+  r.host = j.value("host", "");
+  r.started_at = j.value("started_at", "");
+  for (const auto& rj : j.at("rules")) r.rules.push_back(RuleResult::from_json(rj));
+  return r;
+}
+
+}  // namespace runners
+}  // namespace sinkkit

@@ -1,0 +1,18 @@
+// The conformance suite on the bundled reference sinks, registered the way a
+// sink author registers theirs: one line per harness.
+
+#include <sinkkit/runners/gtest.hpp>
+
+#include "../harnesses/reference_harnesses.hpp"
+
+namespace {
+using MemorySink = sinkkit_harnesses::MemorySinkHarness;
+using BufferedMemorySink = sinkkit_harnesses::BufferedMemorySinkHarness;
+using JsonlFileSink = sinkkit_harnesses::JsonlFileSinkHarness<sinkkit_harnesses::kFsyncNever>;
+using JsonlFileSinkFsyncBatch = sinkkit_harnesses::JsonlFileSinkHarness<sinkkit_harnesses::kFsyncBatch>;
+}  // namespace
+
+SINKKIT_CONFORMANCE_SUITE(MemorySink);
+SINKKIT_CONFORMANCE_SUITE(BufferedMemorySink);
+SINKKIT_CONFORMANCE_SUITE(JsonlFileSink);
+SINKKIT_CONFORMANCE_SUITE(JsonlFileSinkFsyncBatch);
