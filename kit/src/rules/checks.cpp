@@ -131,9 +131,22 @@ class Ctx {
     return run_judged_on(config, request);
   }
 
+  // Every run of a check goes through here, so the runner hears of it first.
+  Trace run(const nlohmann::json& config, const RunRequest& request) {
+    announce(request);
+    return sut_.run(config, request);
+  }
+
+  void announce(const RunRequest& request) const {
+    if (!options_.on_case) return;
+    options_.on_case(std::string(to_string(request.mode)) + " seed=" + std::to_string(request.seed) + ", " +
+                     request.workload.summary() + "; faults: " + request.plan.describe() +
+                     (request.view == PayloadView::subtype ? "; subtype batches" : ""));
+  }
+
   Judged run_judged_on(const nlohmann::json& config, const RunRequest& request) {
     Judged j;
-    j.trace = sut_.run(config, request);
+    j.trace = run(config, request);
     j.stored = sut_.read_back(config);
     j.verdict = Oracle(caps_).judge(j.trace, j.stored.keys);
     return j;
@@ -278,7 +291,7 @@ CheckOutcome sk_1_2(Ctx& ctx) {
     auto configs = ctx.sut().invalid_configs(target->get());  // the same configs, aimed at this target
     const auto& cfg = configs->at(static_cast<std::size_t>(cases - 1)).config;
     auto req = ctx.request(Workload::empty(1, 1, 0), {}, 0);
-    Trace t = ctx.sut().run(cfg, req);
+    Trace t = ctx.run(cfg, req);
     const auto* build = first_event(t, [](const auto& ev) { return ev.kind == CallKind::build; });
     std::string problem;
     if (build == nullptr) {
@@ -307,7 +320,7 @@ CheckOutcome sk_1_3(Ctx& ctx) {
   auto target = ctx.fresh_target();
   auto req = ctx.request(Workload::empty(1, 1, 0), {}, 0);
   req.bridge = nullptr;
-  Trace t = ctx.sut().run(ctx.sut().make_config(target->get()), req);
+  Trace t = ctx.run(ctx.sut().make_config(target->get()), req);
   const auto* build = first_event(t, [](const auto& ev) { return ev.kind == CallKind::build; });
   std::string lower;
   if (build) {
@@ -374,7 +387,7 @@ CheckOutcome sk_2_1(Ctx& ctx) {
             }
           }
         };
-        Trace t = ctx.sut().run(config, req);
+        Trace t = ctx.run(config, req);
         if (problem) return failure(*problem, t);
         return std::nullopt;
       }));
@@ -596,7 +609,7 @@ CheckOutcome sk_3_5(Ctx& ctx) {
         auto target = ctx.fresh_target();
         auto config = ctx.sut().make_config(target->get());
         const auto before = *ctx.sut().resource_usage();
-        Trace t = ctx.sut().run(config, ctx.request(d.workload, {}, d.seed));
+        Trace t = ctx.run(config, ctx.request(d.workload, {}, d.seed));
         const auto after = *ctx.sut().resource_usage();
         if (after.open_fds > before.open_fds || after.threads > before.threads) {
           return failure("after close the process has " + std::to_string(after.open_fds) + " open descriptors and " +
@@ -659,11 +672,12 @@ CheckOutcome sk_4_3(Ctx& ctx) {
         auto req = ctx.request(d.workload, {}, d.seed);
         req.bridge = nullptr;  // the child makes its own
         req.session_manager = nullptr;
+        ctx.announce(req);
         auto crash = ctx.sut().run_and_kill(config, req, kill_after);
         if (!crash) throw std::runtime_error("the sink under test cannot be run in a process of its own");
         // Recovery: a fresh build and close on every worker, then read back.
         auto recovery = ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0);
-        ctx.sut().run(config, recovery);
+        ctx.run(config, recovery);
         Judged j;
         j.trace = std::move(crash->acknowledged);
         j.stored = ctx.sut().read_back(config);
@@ -706,7 +720,7 @@ CheckOutcome sk_4_4(Ctx& ctx) {
         auto second = draw(ctx, shape, std::nullopt);
         auto target = ctx.fresh_target();
         auto config = ctx.sut().make_config(target->get());
-        Trace t1 = ctx.sut().run(config, ctx.request(first.workload, {}, first.seed));
+        Trace t1 = ctx.run(config, ctx.request(first.workload, {}, first.seed));
         auto req2 = ctx.request(second.workload, {}, second.seed);
         std::int64_t max_items = 0;
         for (int w = 0; w < first.workload.workers; ++w) {
@@ -716,7 +730,7 @@ CheckOutcome sk_4_4(Ctx& ctx) {
           max_items = std::max(max_items, n);
         }
         req2.first_seq = max_items;
-        Trace t2 = ctx.sut().run(config, req2);
+        Trace t2 = ctx.run(config, req2);
         Judged j;
         j.trace = merge(t1, t2);
         j.stored = ctx.sut().read_back(config);

@@ -34,6 +34,30 @@ std::string host_name() {
   return buf;
 }
 
+const std::string kCaseMark = "#case ";
+
+void write_all(int fd, const std::string& text) {
+  for (std::size_t off = 0; off < text.size();) {
+    const auto n = ::write(fd, text.data() + off, text.size() - off);
+    if (n <= 0) return;
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+// RapidCheck announces its own (unused) seed on first use; only the kit's
+// seed reproduces a check, so that line would mislead.
+std::string without_kit_noise(const std::string& output) {
+  std::string out;
+  for (std::size_t pos = 0; pos < output.size();) {
+    auto nl = output.find('\n', pos);
+    if (nl == std::string::npos) nl = output.size() - 1;
+    auto line = output.substr(pos, nl - pos + 1);
+    if (!line.starts_with("Using configuration: seed=")) out += line;
+    pos = nl + 1;
+  }
+  return out;
+}
+
 // Runs the check in a child; whatever ends the child early fails the rule
 // with the reason named.
 RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
@@ -42,18 +66,28 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   child_options.timeout = options.rule_timeout;
   auto child = run_in_child(
       [&](int fd) {
-        const auto text = check_rule(rule, sut, options.check).to_json().dump();
-        for (std::size_t off = 0; off < text.size();) {
-          const auto n = ::write(fd, text.data() + off, text.size() - off);
-          if (n <= 0) break;
-          off += static_cast<std::size_t>(n);
-        }
+        auto check = options.check;
+        check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
+        write_all(fd, check_rule(rule, sut, check).to_json().dump() + "\n");
       },
       child_options);
+  // The report: a line per case begun, then the result as one JSON line.
+  std::string last_case, result_line;
+  for (std::size_t pos = 0; pos < child.report.size();) {
+    auto nl = child.report.find('\n', pos);
+    if (nl == std::string::npos) nl = child.report.size();
+    auto line = child.report.substr(pos, nl - pos);
+    if (line.starts_with(kCaseMark)) {
+      last_case = line.substr(kCaseMark.size());
+    } else if (!line.empty()) {
+      result_line = line;
+    }
+    pos = nl + 1;
+  }
   RuleResult r;
   if (child.exited_ok()) {
     try {
-      r = RuleResult::from_json(nlohmann::json::parse(child.report));
+      r = RuleResult::from_json(nlohmann::json::parse(result_line));
     } catch (const std::exception& e) {
       r.message = std::string("the check's result could not be read: ") + e.what();
       r.status = RuleStatus::failed;
@@ -62,12 +96,13 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
     r.status = RuleStatus::failed;
     r.message = "the check's process " + child.describe() +
                 (child.timed_out ? " after " + std::to_string(options.rule_timeout.count() / 1000) + " s" : "") +
-                ": the sink crashed or hung while this rule was checked";
+                ": the sink crashed or hung while this rule was checked" +
+                (last_case.empty() ? std::string() : "; the case running was: " + last_case);
   }
   r.id = std::string(rule.id);
   r.level = rule.level;
   r.seed = options.check.seed;
-  if (r.status == RuleStatus::failed || r.status == RuleStatus::warning) r.output = child.output;
+  if (r.status == RuleStatus::failed || r.status == RuleStatus::warning) r.output = without_kit_noise(child.output);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,10 @@ struct CheckOptions {
   int max_workers = 8;
   /// Where fresh targets are made (default: the system's temp directory).
   std::filesystem::path scratch;
+  /// Told about every run before it starts ("2 workers x 1 branch x 3 epochs,
+  /// ...; faults: ..."), so that a sink that crashes the process can be
+  /// reported with the case it crashed on.
+  std::function<void(const std::string&)> on_case;
 };
 
 /// The result of one rule for one sink.

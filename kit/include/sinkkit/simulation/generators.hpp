@@ -60,11 +60,15 @@ inline rc::Gen<Workload> workload(WorkloadShape shape = {}) {
 /// failure shrinks to the one fault that matters (or to a clean run).
 inline rc::Gen<FaultPlan> fault_plan(const Workload& w, FaultMix mix = {}) {
   const int workers = w.workers, branches = w.branches, epochs = std::max(w.epochs, 1);
+  // Present one time in four; rc::gen::maybe shrinks to "absent" first, so a
+  // failure sheds every fault it does not need.
   auto maybe = [](bool allowed, auto g) {
     using T = typename decltype(g)::ValueType;
     if (!allowed) return rc::gen::just(std::optional<T>{});
-    return rc::gen::weightedOneOf<std::optional<T>>(
-        {{3, rc::gen::just(std::optional<T>{})}, {1, rc::gen::map(g, [](T t) { return std::optional<T>(t); })}});
+    return rc::gen::mapcat(rc::gen::weightedElement<bool>({{3, false}, {1, true}}), [g](bool on) {
+      if (!on) return rc::gen::just(std::optional<T>{});
+      return rc::gen::map(rc::gen::maybe(g), [](rc::Maybe<T> m) { return m ? std::optional<T>(*m) : std::nullopt; });
+    });
   };
   auto partition = rc::gen::apply([](int wk, int b) { return PartitionId{wk, b}; }, rc::gen::inRange(0, workers),
                                   rc::gen::inRange(0, branches));
@@ -91,8 +95,7 @@ inline rc::Gen<FaultPlan> fault_plan(const Workload& w, FaultMix mix = {}) {
       },
       maybe(mix.build_failures, rc::gen::inRange(0, workers)), maybe(mix.write_failures, write_fault),
       maybe(mix.aborts, rc::gen::inRange(0, epochs)),
-      mix.repeated_closes ? rc::gen::weightedOneOf<int>({{3, rc::gen::just(1)}, {1, rc::gen::inRange(2, 6)}})
-                          : rc::gen::just(1),
+      rc::gen::map(maybe(mix.repeated_closes, rc::gen::inRange(2, 6)), [](std::optional<int> n) { return n.value_or(1); }),
       maybe(mix.no_write_partitions, partition), maybe(mix.storage_faults, storage_fault));
 }
 

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/demangle.hpp>
 #include <sinkkit/detail/rng.hpp>
 #include <sinkkit/protocol/any_partition.hpp>
 #include <sinkkit/protocol/async_bridge.hpp>
@@ -353,7 +354,7 @@ class Simulator {
       } catch (const std::invalid_argument& e) {
         fail("invalid_argument", e.what());
       } catch (const std::exception& e) {
-        fail("other", std::string(typeid(e).name()) + ": " + e.what());
+        fail("other", detail::type_name(typeid(e)) + ": " + e.what());
       } catch (...) {
         fail("other", "an exception not derived from std::exception");
       }

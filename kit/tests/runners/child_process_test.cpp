@@ -1,0 +1,85 @@
+// run_in_child: whatever the child does, the parent gets a clear account and
+// never hangs or leaves a zombie.
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sinkkit/runners/child_process.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace sinkkit;
+using namespace std::chrono_literals;
+
+void expect_no_child_left() {
+  // Every child was reaped: waitpid has nothing to wait for.
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST(ChildProcess, ReportsWhatTheChildWrote) {
+  auto r = run_in_child([](int fd) { (void)!::write(fd, "hello", 5); });
+  EXPECT_TRUE(r.exited_ok()) << r.describe();
+  EXPECT_EQ(r.report, "hello");
+  expect_no_child_left();
+}
+
+TEST(ChildProcess, NamesTheSignalThatKilledIt) {
+  auto r = run_in_child([](int) { std::raise(SIGSEGV); });
+  EXPECT_EQ(r.signal, SIGSEGV);
+  EXPECT_NE(r.describe().find("SIGSEGV"), std::string::npos) << r.describe();
+  expect_no_child_left();
+}
+
+TEST(ChildProcess, KillsAHungChildAtTheTimeout) {
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_in_child([](int) { std::this_thread::sleep_for(1h); }, {.timeout = 300ms});
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.signal, SIGKILL);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+  EXPECT_NE(r.describe().find("timed out"), std::string::npos);
+  expect_no_child_left();
+}
+
+TEST(ChildProcess, BoundsAFloodOfOutput) {
+  auto r = run_in_child(
+      [](int) {
+        std::string line(1023, 'x');
+        for (int i = 0; i < 10 * 1024; ++i) std::printf("%s\n", line.c_str());  // 10 MiB
+      },
+      {.max_output = 4096});
+  EXPECT_TRUE(r.exited_ok()) << r.describe();
+  EXPECT_LT(r.output.size(), 4096U + 100U);
+  EXPECT_NE(r.output.find("truncated"), std::string::npos);
+  expect_no_child_left();
+}
+
+TEST(ChildProcess, AnExceptionInTheChildIsExitCode3WithItsMessage) {
+  auto r = run_in_child([](int) { throw std::runtime_error("boom in child"); });
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.output.find("boom in child"), std::string::npos);
+  expect_no_child_left();
+}
+
+TEST(ChildProcess, OnReportCanKillAtAPlannedPoint) {
+  auto r = run_in_child(
+      [](int fd) {
+        for (int i = 0;; ++i) {
+          (void)!::write(fd, "tick\n", 5);
+          std::this_thread::sleep_for(1ms);
+        }
+      },
+      {.timeout = 60s, .on_report = [](std::string_view) { return true; }});
+  EXPECT_TRUE(r.killed_by_parent);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.signal, SIGKILL);
+  expect_no_child_left();
+}
+
+}  // namespace

@@ -1,0 +1,133 @@
+#pragma once
+// Mutants that lose data around faults, crashes, restarts and router
+// branches (rules SK-4.x and SK-5.1).
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <sinkkit/sinks/jsonl_file_sink.hpp>
+#include <unistd.h>
+
+#include "mutant_support.hpp"
+
+namespace zoo {
+
+// SK-4.1 / SK-4.2: a buffered table sink that takes the rows out of its
+// buffer before the insert; when the insert fails (and the transaction rolls
+// back) the rows are gone.
+struct DropsFailedFlush : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "drops-failed-flush";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {.durability = sinkkit::Durability::on_close}; }
+  struct Partition {
+    std::shared_ptr<Store> store;
+    std::string target;
+    std::size_t log;
+    std::vector<Event> buffer;
+    bool closed = false;
+    void flush() {
+      auto rows = std::move(buffer);  // the bug: emptied before the insert
+      buffer.clear();
+      if (!rows.empty()) store->append(target, log, Batch<Event>(rows));
+    }
+    void write_batch(Batch<Event> batch) {
+      buffer.insert(buffer.end(), batch.begin(), batch.end());
+      if (buffer.size() >= 30) flush();
+    }
+    void close() {
+      if (closed) return;
+      flush();
+      closed = true;
+    }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    auto target = target_of(config);
+    return Partition{store, target, store->open_log(target, worker_index), {}, false};
+  }
+};
+
+// SK-4.3: declares survives_crash (and durability on_return), but writes
+// through a user-space stream buffer that only close flushes.
+struct LosesUnflushedOnCrash {
+  using payload_type = Event;
+  std::string name = "loses-unflushed-on-crash";
+  static constexpr bool router_branch_safe = false;
+  static Capabilities capabilities() { return {.survives_crash = true}; }
+  struct Partition {
+    std::unique_ptr<std::ofstream> out;
+    void write_batch(Batch<Event> batch) {
+      for (const auto& e : batch) *out << nlohmann::json(e).dump() << '\n';  // the bug: no flush
+    }
+    void close() {
+      if (out) out->close();
+    }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    static std::atomic<int> counter{0};
+    const auto dir = std::filesystem::path(config.at("dir").get<std::string>());
+    const auto file = dir / ("part-w" + std::to_string(worker_index) + "-x" + std::to_string(::getpid()) + "-" +
+                             std::to_string(counter++) + ".jsonl");
+    return Partition{std::make_unique<std::ofstream>(file, std::ios::app)};
+  }
+};
+
+struct JsonlDirHarness : sinkkit_harnesses::EventItems {
+  using node_type = LosesUnflushedOnCrash;
+  node_type make_node() { return {}; }
+  nlohmann::json make_config(const sinkkit::TestTarget& t) { return {{"dir", t.dir.string()}}; }
+  std::vector<Event> read_back(const nlohmann::json& config) {
+    return sinkkit::sinks::JsonlFileSink<Event>::read_back({{"dir", config.at("dir")}});
+  }
+  Capabilities capabilities() { return node_type::capabilities(); }
+};
+
+// SK-4.4: names its part files by worker_index and opens them truncated at
+// build: a restart (or a rescaled run) wipes the previous run's output.
+struct TruncatesOnRestart : FilesNode {
+  using FilesNode::FilesNode;
+  std::string name = "truncates-on-restart";
+  static constexpr bool router_branch_safe = false;
+  static Capabilities capabilities() { return {.survives_crash = true}; }
+  struct Partition {
+    std::shared_ptr<NamedFiles> files;
+    std::string target, file;
+    void write_batch(Batch<Event> batch) { files->append(target, file, batch); }
+    void close() {}
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    const auto target = config.at("target").get<std::string>();
+    const auto file = "part-" + std::to_string(worker_index);
+    files->truncate(target, file);  // the bug: mode "w"
+    return Partition{files, target, file};
+  }
+};
+
+// SK-5.1: declares router_branch_safe, but names its file by worker only and
+// opens it for writing at the first write: the second branch of a worker
+// truncates what the first wrote.
+struct BranchesShareFile : FilesNode {
+  using FilesNode::FilesNode;
+  std::string name = "branches-share-file";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    std::shared_ptr<NamedFiles> files;
+    std::string target, file;
+    bool opened = false;
+    void write_batch(Batch<Event> batch) {
+      if (!opened) files->truncate(target, file);
+      opened = true;
+      files->append(target, file, batch);
+    }
+    void close() {}
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{files, config.at("target").get<std::string>(), "part-" + std::to_string(worker_index)};
+  }
+};
+
+}  // namespace zoo

@@ -1,0 +1,267 @@
+#pragma once
+// Mutants that get write_batch wrong (rules SK-2.x).
+
+#include <algorithm>
+#include <mutex>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mutant_support.hpp"
+
+namespace zoo {
+
+// SK-2.1: declares durability on_return, but buffers until close.
+struct BuffersDespiteOnReturn : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "buffers-despite-on-return";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    std::vector<Event> buffer;
+    void write_batch(Batch<Event> batch) { buffer.insert(buffer.end(), batch.begin(), batch.end()); }
+    void close() {
+      out.write_batch(Batch<Event>(buffer));
+      buffer.clear();
+      out.close();
+    }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index), {}};
+  }
+};
+
+// SK-2.2: stores each batch back to front (a stack where a queue was meant).
+struct ReordersWithinBatch : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "reorders-within-batch";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    void write_batch(Batch<Event> batch) {
+      std::vector<Event> reversed(batch.begin(), batch.end());
+      std::reverse(reversed.begin(), reversed.end());
+      out.write_batch(Batch<Event>(reversed));
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index)};
+  }
+};
+
+// SK-2.3: every worker writes "part-0", opened for writing (truncated) at its
+// first write: the workers clobber each other.
+struct IgnoresWorkerIndex : FilesNode {
+  using FilesNode::FilesNode;
+  std::string name = "ignores-worker-index";
+  static constexpr bool router_branch_safe = false;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    std::shared_ptr<NamedFiles> files;
+    std::string target;
+    bool opened = false;
+    void write_batch(Batch<Event> batch) {
+      if (!opened) files->truncate(target, "part-0");
+      opened = true;
+      files->append(target, "part-0", batch);
+    }
+    void close() {}
+  };
+  Partition build_partition(const nlohmann::json& config, int, int, AsyncBridge*, void*) {
+    return Partition{files, config.at("target").get<std::string>()};
+  }
+};
+
+// SK-2.4: writes a progress marker after every large batch.
+struct MakesUpItems : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "makes-up-items";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    void write_batch(Batch<Event> batch) {
+      out.write_batch(batch);
+      if (batch.size() > 10) {
+        const Event marker{"progress", static_cast<std::int64_t>(batch.size())};
+        out.write_batch(Batch<Event>(std::span(&marker, 1)));
+      }
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index)};
+  }
+};
+
+// SK-2.5: declares exactly_once, but every third write is "retried" after a
+// timeout that had in fact succeeded.
+struct RetriesDuplicate : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "retries-duplicate";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    int calls = 0;
+    void write_batch(Batch<Event> batch) {
+      out.write_batch(batch);
+      if (++calls % 3 == 0) out.write_batch(batch);
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index)};
+  }
+};
+
+// SK-2.6: walks the batch as a raw array of Event, with sizeof(Event) as the
+// stride: right for the exact type, garbage (or a crash) for a subtype.
+struct BaseStrideIteration : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "base-stride-iteration";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    void write_batch(Batch<Event> batch) {
+      if (batch.empty()) return;
+      const Event* raw = &batch[0];
+      std::vector<Event> copy;
+      for (std::size_t i = 0; i < batch.size(); ++i) copy.push_back(raw[i]);  // the bug
+      out.write_batch(Batch<Event>(copy));
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index)};
+  }
+};
+
+// SK-2.7: keeps the batch views and copies the items only at close.
+struct RetainsBatch : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "retains-batch";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {.durability = sinkkit::Durability::on_close}; }
+  struct Partition {
+    Appender out;
+    std::vector<std::pair<const Event*, std::size_t>> kept;  // pointers into the runtime's memory
+    void write_batch(Batch<Event> batch) {
+      if (!batch.empty()) kept.emplace_back(&batch[0], batch.size());
+    }
+    void close() {
+      for (auto [first, n] : kept) out.write_batch(Batch<Event>(std::span(first, n)));
+      kept.clear();
+      out.close();
+    }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index), {}};
+  }
+};
+
+// SK-2.8: treats an empty batch as a protocol error.
+struct RejectsEmptyBatches : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "rejects-empty-batches";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    void write_batch(Batch<Event> batch) {
+      if (batch.empty()) throw sinkkit::SinkError("empty batch");
+      out.write_batch(batch);
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index)};
+  }
+};
+
+// SK-2.9: a request-size limit applied by silently cutting the batch.
+struct TruncatesLargeBatches : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "truncates-large-batches";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    void write_batch(Batch<Event> batch) {
+      std::vector<Event> head(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(batch.size(), 4096)));
+      out.write_batch(Batch<Event>(head));
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index)};
+  }
+};
+
+// SK-2.10: all partitions share one row buffer and extend it with a
+// read-modify-write in two separately locked steps (an atomicity bug, not a
+// data race): two workers writing at once lose one worker's rows.
+struct UnguardedSharedState : FilesNode {
+  using FilesNode::FilesNode;
+  std::string name = "unguarded-shared-state";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {.ordered_per_partition = false}; }
+  struct Shared {
+    std::mutex mutex;
+    std::vector<Event> rows;
+  };
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  struct Partition {
+    std::shared_ptr<NamedFiles> files;
+    std::shared_ptr<Shared> shared;
+    std::string target;
+    void write_batch(Batch<Event> batch) {
+      std::vector<Event> next;
+      {
+        std::lock_guard lock(shared->mutex);
+        next = shared->rows;
+      }
+      next.insert(next.end(), batch.begin(), batch.end());
+      std::this_thread::sleep_for(std::chrono::microseconds(500));  // the window
+      std::lock_guard lock(shared->mutex);
+      shared->rows = std::move(next);
+    }
+    void close() {
+      std::lock_guard lock(shared->mutex);
+      files->truncate(target, "shared");
+      files->append(target, "shared", Batch<Event>(shared->rows));
+    }
+  };
+  Partition build_partition(const nlohmann::json& config, int, int, AsyncBridge*, void*) {
+    return Partition{files, shared, config.at("target").get<std::string>()};
+  }
+};
+
+// SK-2.11: at-least-once sink that re-sends the previous batch with every new
+// one (a retry buffer that is never cleared on success).
+struct ResendsPreviousBatch : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "resends-previous-batch";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {.delivery = sinkkit::Delivery::at_least_once}; }
+  struct Partition {
+    Appender out;
+    std::vector<Event> previous;
+    void write_batch(Batch<Event> batch) {
+      if (!previous.empty()) out.write_batch(Batch<Event>(previous));
+      out.write_batch(batch);
+      previous.assign(batch.begin(), batch.end());
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index), {}};
+  }
+};
+
+}  // namespace zoo
