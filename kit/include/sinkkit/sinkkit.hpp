@@ -11,4 +11,6 @@
 
 #include <sinkkit/judgement/all.hpp>
 #include <sinkkit/protocol/all.hpp>
+#include <sinkkit/rules/all.hpp>
+#include <sinkkit/runners/all.hpp>
 #include <sinkkit/simulation/all.hpp>

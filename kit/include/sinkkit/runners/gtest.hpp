@@ -12,6 +12,8 @@
 /// SINKKIT_STRICT=1, SINKKIT_NO_FORK=1 (debugging), SINKKIT_RULE_TIMEOUT_S
 /// (default 300), SINKKIT_REPORT_DIR (writes <dir>/<Harness>.json at exit).
 ///
+/// Not in runners/all.hpp (umbrella: excluded), since it needs GoogleTest.
+///
 /// **Example** (link `sinkkit::gtest` and `GTest::gtest_main`):
 ///
 ///     #include <sinkkit/runners/gtest.hpp>

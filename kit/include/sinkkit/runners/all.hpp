@@ -1,0 +1,14 @@
+#pragma once
+/// \file
+/// Every header of the runners layer except runners/gtest.hpp (which needs
+/// GoogleTest): the Harness, child-process isolation and `run_suite`.
+///
+/// **Example**:
+///
+///     #include <sinkkit/runners/all.hpp>
+///     sinkkit::HarnessSink<MyHarness> sut;
+///     return sinkkit::run_suite(sut, {.progress = &std::cerr}).exit_code();
+
+#include <sinkkit/runners/child_process.hpp>
+#include <sinkkit/runners/harness.hpp>
+#include <sinkkit/runners/suite.hpp>
