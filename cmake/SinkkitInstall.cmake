@@ -5,14 +5,14 @@ include(CMakePackageConfigHelpers)
 
 set(SINKKIT_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/sinkkit)
 
-set(sinkkit_installed_targets sinkkit_kit sinkkit_reference_sinks)
+set(sinkkit_installed_targets sinkkit_kit sinkkit_reference_sinks sinkkit_reports)
 if(TARGET sinkkit_gtest)
   list(APPEND sinkkit_installed_targets sinkkit_gtest)
 endif()
 install(TARGETS ${sinkkit_installed_targets} EXPORT sinkkitTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY kit/include/ reference-sinks/memory/include/ reference-sinks/file/include/
+install(DIRECTORY kit/include/ reference-sinks/memory/include/ reference-sinks/file/include/ reports/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT sinkkitTargets NAMESPACE sinkkit:: DESTINATION ${SINKKIT_CMAKE_INSTALL_DIR})
 export(EXPORT sinkkitTargets NAMESPACE sinkkit:: FILE ${PROJECT_BINARY_DIR}/sinkkitTargets.cmake)

@@ -14,14 +14,16 @@ echo "=== configure + build ($BUILD)"
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log" 2>&1 \
   || { cat "$BUILD.configure.log"; exit 2; }
 cmake --build "$BUILD" -j"$JOBS" 2>&1 | grep -v '^\[ *[0-9]*%\]' || true
-[[ -x $BUILD/reference-sinks/tests/sinkkit_reference_sinks_tests ]] || { echo "build failed" >&2; exit 2; }
+[[ -x $BUILD/property-tests/sinkkit_reference_conformance ]] || { echo "build failed" >&2; exit 2; }
 
 status=0
-echo "=== bundled sinks: reference behaviour and properties"
-"$BUILD/reference-sinks/tests/sinkkit_reference_sinks_tests" \
-  --gtest_output="xml:$REPORT_DIR/reference-sinks.junit.xml" --gtest_brief=1 || status=1
-"$BUILD/property-tests/sinkkit_property_tests" \
-  --gtest_output="xml:$REPORT_DIR/properties.junit.xml" --gtest_brief=1 || status=1
+echo "=== conformance suite on the bundled sinks (seed ${SINKKIT_SEED:=$RANDOM$RANDOM}, budget ${SINKKIT_BUDGET:=100})"
+export SINKKIT_SEED SINKKIT_BUDGET
+rm -rf "$REPORT_DIR/conformance"
+SINKKIT_REPORT_DIR="$REPORT_DIR/conformance" "$BUILD/property-tests/sinkkit_reference_conformance" \
+  --gtest_output="xml:$REPORT_DIR/conformance.junit.xml" --gtest_brief=1 || status=1
+"$BUILD/reports/sinkkit_summarize" "$REPORT_DIR"/conformance/*.json -o "$REPORT_DIR/conformance/summary.txt" \
+  || status=1
 
 echo "=== benchmarks"
 for bench in "$BUILD"/bench/sinkkit_*_bench; do
@@ -31,5 +33,5 @@ for bench in "$BUILD"/bench/sinkkit_*_bench; do
 done
 
 echo "=== reports in $REPORT_DIR"
-ls -1 "$REPORT_DIR"
+find "$REPORT_DIR" -type f | sort
 exit $status

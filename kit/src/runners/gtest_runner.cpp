@@ -82,6 +82,7 @@ class ReportBook : public ::testing::Environment {
     std::lock_guard lock(mutex_);
     auto& s = suites_[suite];
     s.sink = sink;
+    s.harness = suite;
     s.capabilities = caps;
     s.kit_version = kit_version();
     s.seed = options.check.seed;
@@ -96,7 +97,7 @@ class ReportBook : public ::testing::Environment {
     const char* dir = std::getenv("SINKKIT_REPORT_DIR");
     std::lock_guard lock(mutex_);
     for (const auto& [suite, result] : suites_) {
-      std::cout << "[ sinkkit  ] " << suite << " (" << result.sink << "): " << result.summary_line()
+      std::cout << "[ sinkkit  ] " << suite << " (sink " << result.sink << "): " << result.summary_line()
                 << (result.exit_code() == 0 ? ": conformant" : ": NOT conformant") << std::endl;
       if (dir == nullptr || *dir == '\0') continue;
       std::filesystem::create_directories(dir);
@@ -141,7 +142,7 @@ SuiteOptions suite_options_from_env() {
 }
 
 void report_to_gtest(const std::string& suite, const std::string& sink, const Capabilities& caps,
-                     const SuiteOptions& options, const RuleResult& result) {
+                     const SuiteOptions& options, const RuleResult& result, const char* file, int line) {
   ReportBook::instance().add(suite, sink, caps, options, result);
   const auto text = result.to_text();
   switch (result.status) {
@@ -149,11 +150,11 @@ void report_to_gtest(const std::string& suite, const std::string& sink, const Ca
       std::cout << "[ sinkkit  ] " << result.id << " passed (" << result.cases << " cases)" << std::endl;
       break;
     case RuleStatus::failed:
-      ADD_FAILURE() << text;
+      ADD_FAILURE_AT(file, line) << text;
       break;
     case RuleStatus::warning:
       if (options.strict) {
-        ADD_FAILURE() << "(strict) " << text;
+        ADD_FAILURE_AT(file, line) << "(strict) " << text;
       } else {
         std::cout << "[  WARNING ] " << text << std::flush;
       }

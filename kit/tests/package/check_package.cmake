@@ -1,6 +1,7 @@
-# cmake -DBUILD_DIR=... -DCONSUMER_DIR=... -DWORK_DIR=... -P check_package.cmake
+# cmake -DBUILD_DIR=... -DCONSUMER_DIR=... -DWORK_DIR=... [-DRUN=ctest] -P check_package.cmake
 # Installs the build tree to a scratch prefix, then configures, builds and runs
-# the consumer project against it with find_package(sinkkit CONFIG).
+# the consumer project against it with find_package(sinkkit CONFIG): its
+# "consumer" program, or with RUN=ctest its tests.
 file(REMOVE_RECURSE "${WORK_DIR}")
 execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix"
                 RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -16,7 +17,12 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --build "${WORK_DIR}/build" RESULT_VA
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "building the consumer failed")
 endif()
-execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc)
+if(RUN STREQUAL "ctest")
+  execute_process(COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${WORK_DIR}/build" --output-on-failure -j2
+                  RESULT_VARIABLE rc)
+else()
+  execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc)
+endif()
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the consumer ran but failed (${rc})")
 endif()

@@ -60,10 +60,11 @@ struct PartitionHandleTraits<std::unique_ptr<T, D>> {
 inline namespace protocol {
 
 /// What `build_partition` may return: a partition by value, or a
-/// `std::unique_ptr` to one.
+/// `std::unique_ptr` to one. Move construction is all the runtime needs (it
+/// never reassigns a partition), so move-only types without assignment do.
 template <class H, class E>
 concept PartitionHandle =
-    std::movable<H> && SinkPartition<typename detail::PartitionHandleTraits<H>::partition_type, E>;
+    std::move_constructible<H> && std::destructible<H> && SinkPartition<typename detail::PartitionHandleTraits<H>::partition_type, E>;
 
 /// The partition a handle holds (the handle itself, or what its pointer owns).
 template <class H>

@@ -37,8 +37,9 @@ SuiteOptions suite_options_from_env();
 
 /// Records a rule's result for the suite's JSON report and reports it to
 /// GoogleTest (failure, warning or skip).
+/// Failures point at `file`:`line`, where the suite was registered.
 void report_to_gtest(const std::string& suite, const std::string& sink, const Capabilities& caps,
-                     const SuiteOptions& options, const RuleResult& result);
+                     const SuiteOptions& options, const RuleResult& result, const char* file, int line);
 
 /// "SK_2_3_no_acknowledged_item_lost"
 std::string test_name(const Rule& rule);
@@ -46,7 +47,8 @@ std::string test_name(const Rule& rule);
 template <Harness H>
 class ConformanceTest : public ::testing::Test {
  public:
-  ConformanceTest(std::string suite, const Rule& rule) : suite_(std::move(suite)), rule_(rule) {}
+  ConformanceTest(std::string suite, const Rule& rule, const char* file, int line)
+      : suite_(std::move(suite)), rule_(rule), file_(file), line_(line) {}
   void TestBody() override {
     SuiteOptions options;
     try {
@@ -60,12 +62,14 @@ class ConformanceTest : public ::testing::Test {
       return "SINKKIT_SEED=" + std::to_string(r.seed) + " " + ::testing::internal::GetArgvs().front() +
              " --gtest_filter='" + filter + "'";
     };
-    report_to_gtest(suite_, sut.name(), sut.capabilities(), options, run_rule(rule_, sut, options));
+    report_to_gtest(suite_, sut.name(), sut.capabilities(), options, run_rule(rule_, sut, options), file_, line_);
   }
 
  private:
   std::string suite_;
   const Rule& rule_;
+  const char* file_;
+  int line_;
 };
 
 template <Harness H>
@@ -73,8 +77,8 @@ bool register_conformance_suite(const char* suite, const char* file, int line) {
   for (const Rule& rule : catalogue()) {
     ::testing::RegisterTest(("Conformance/" + std::string(suite)).c_str(), test_name(rule).c_str(), nullptr,
                             std::string(rule.id).c_str(), file, line,
-                            [suite = std::string(suite), &rule]() -> ::testing::Test* {
-                              return new ConformanceTest<H>(suite, rule);
+                            [suite = std::string(suite), &rule, file, line]() -> ::testing::Test* {
+                              return new ConformanceTest<H>(suite, rule, file, line);
                             });
   }
   return true;

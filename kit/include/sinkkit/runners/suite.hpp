@@ -44,7 +44,10 @@ struct SuiteOptions {
 
 /// The outcome of a suite run: run metadata and one result per rule.
 struct SuiteResult {
-  std::string sink;
+  std::string sink;     ///< the node's name
+  std::string harness;  ///< what ran it (a harness or sink command), tells apart runs of one sink
+  /// `harness`, or `sink` when there is none: how reports name the run.
+  [[nodiscard]] const std::string& label() const noexcept { return harness.empty() ? sink : harness; }
   Capabilities capabilities;
   std::string kit_version;
   std::uint64_t seed = 0;

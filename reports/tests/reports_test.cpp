@@ -1,0 +1,77 @@
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sinkkit/reports/json_report.hpp>
+#include <sinkkit/reports/summary.hpp>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace sinkkit;
+
+SuiteResult sample(std::string sink, RuleStatus status) {
+  SuiteResult s;
+  s.sink = std::move(sink);
+  s.seed = 5;
+  s.budget = 100;
+  RuleResult a;
+  a.id = "SK-2.3";
+  a.status = RuleStatus::passed;
+  a.cases = 100;
+  RuleResult b;
+  b.id = "SK-3.1";
+  b.status = status;
+  b.message = "close x1 and close x2 read back differently";
+  b.counterexample = "run: deterministic seed=0\n  #0 build w0.b0: ok\n";
+  s.rules = {a, b};
+  return s;
+}
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("sinkkit-reports-" + std::to_string(::getpid()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+TEST(JsonReport, WritesAndReadsBack) {
+  TempDir dir;
+  auto s = sample("memory", RuleStatus::failed);
+  auto path = reports::write_json_report(s, dir.path / "nested");
+  EXPECT_EQ(path.filename(), "memory.json");
+  EXPECT_EQ(reports::read_json_report(path).to_json(), s.to_json());
+}
+
+TEST(JsonReport, ASinkNameIsNotAPath) {
+  TempDir dir;
+  auto path = reports::write_json_report(sample("../../etc/evil", RuleStatus::passed), dir.path);
+  EXPECT_EQ(path.parent_path(), dir.path);
+}
+
+TEST(JsonReport, BadFilesAreNamed) {
+  TempDir dir;
+  auto bad = dir.path / "bad.json";
+  std::ofstream(bad) << "{\"schema_version\": 1, \"rules\": 3";
+  try {
+    (void)reports::read_json_report(bad);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos);
+  }
+  EXPECT_THROW((void)reports::read_json_report(dir.path / "missing.json"), std::runtime_error);
+}
+
+TEST(Summary, TabulatesRulesPerSinkAndDetailsFailures) {
+  auto text = reports::render_summary({sample("memory", RuleStatus::passed), sample("broken", RuleStatus::failed)});
+  EXPECT_NE(text.find("SK-3.1   MUST"), std::string::npos) << text;
+  EXPECT_NE(text.find("--- broken: SK-3.1"), std::string::npos) << text;
+  EXPECT_NE(text.find("    #0 build w0.b0: ok"), std::string::npos) << text;
+  EXPECT_NE(text.find("memory: 2 passed, 0 failed, 0 skipped (conformant)"), std::string::npos) << text;
+  EXPECT_NE(text.find("broken: 1 passed, 1 failed, 0 skipped (NOT conformant)"), std::string::npos) << text;
+  EXPECT_EQ(reports::combined_exit_code({sample("a", RuleStatus::passed)}), 0);
+  EXPECT_EQ(reports::combined_exit_code({sample("a", RuleStatus::passed), sample("b", RuleStatus::failed)}), 1);
+}
+
+}  // namespace
