@@ -2,6 +2,7 @@
 // The mutant zoo: each broken sink with the rule it breaks.
 
 #include <functional>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct Specimen {
   std::string rule;  // the rule it breaks
   std::function<std::unique_ptr<sinkkit::SinkUnderTest>()> make;
 };
+
+// GoogleTest names the parameter by this, not by a dump of its bytes.
+inline void PrintTo(const Specimen& s, std::ostream* os) { *os << s.name << " (breaks " << s.rule << ")"; }
 
 template <class H>
 Specimen specimen(std::string name, std::string rule) {
