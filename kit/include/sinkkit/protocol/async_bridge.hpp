@@ -99,12 +99,43 @@ class AsyncBridge {
     if (on_bridge_thread()) {
       throw BridgeError("AsyncBridge::run called from a bridge thread: it would wait on itself");
     }
-    auto future = submit(std::forward<F>(fn));
+    using R = std::invoke_result_t<std::decay_t<F>&>;
+    // fn's exception travels in `error`, which the bridge thread fills before
+    // the result is published and this thread empties after: the exception
+    // object is then only ever released here. (Through the future, the bridge
+    // thread could drop the last reference while this thread still reads the
+    // exception; safe, but invisible to TSan, whose runtime cannot see the
+    // exception's reference count.)
+    auto error = std::make_shared<std::exception_ptr>();
+    auto task = [error, f = std::decay_t<F>(std::forward<F>(fn))]() mutable {
+      if constexpr (std::is_void_v<R>) {
+        try {
+          f();
+        } catch (...) {
+          *error = std::current_exception();
+        }
+      } else {
+        try {
+          return std::optional<R>(f());
+        } catch (...) {
+          *error = std::current_exception();
+        }
+        return std::optional<R>();
+      }
+    };
+    auto future = submit(std::move(task));
     if (timeout && future.wait_for(*timeout) != std::future_status::ready) {
       throw BridgeError("AsyncBridge::run: task did not finish within " +
                         std::to_string(timeout->count()) + " ms");
     }
-    return future.get();
+    if constexpr (std::is_void_v<R>) {
+      future.get();
+      if (*error) std::rethrow_exception(std::exchange(*error, nullptr));
+    } else {
+      auto value = future.get();
+      if (*error) std::rethrow_exception(std::exchange(*error, nullptr));
+      return std::move(*value);
+    }
   }
 
   /// Stops accepting work and waits until every queued and running task is
