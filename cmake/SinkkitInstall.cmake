@@ -12,7 +12,8 @@ endif()
 install(TARGETS ${sinkkit_installed_targets} EXPORT sinkkitTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY kit/include/ reference-sinks/memory/include/ reference-sinks/file/include/ reports/include/
+install(DIRECTORY kit/include/ reference-sinks/memory/include/ reference-sinks/file/include/
+                  reference-sinks/sqlite/include/ reports/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT sinkkitTargets NAMESPACE sinkkit:: DESTINATION ${SINKKIT_CMAKE_INSTALL_DIR})
 export(EXPORT sinkkitTargets NAMESPACE sinkkit:: FILE ${PROJECT_BINARY_DIR}/sinkkitTargets.cmake)

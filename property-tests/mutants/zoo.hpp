@@ -13,6 +13,7 @@
 #include "close_mutants.hpp"
 #include "fault_mutants.hpp"
 #include "runtime_mutants.hpp"
+#include "sqlite_mutants.hpp"
 #include "write_mutants.hpp"
 
 namespace zoo {
@@ -56,6 +57,8 @@ inline std::vector<Specimen> specimens() {
       specimen<StoreHarness<AcceptsWritesAfterClose>>("AcceptsWritesAfterClose", "SK-3.6"),
       specimen<StoreHarness<DropsFailedFlush>>("DropsFailedFlushOnAbort", "SK-4.1"),
       specimen<StoreHarness<DropsFailedFlush>>("DropsFailedFlushWhenWritingOn", "SK-4.2"),
+      specimen<SqliteMutantHarness>("SqliteDropsFailedFlushOnAbort", "SK-4.1"),
+      specimen<SqliteMutantHarness>("SqliteDropsFailedFlushWhenWritingOn", "SK-4.2"),
       specimen<JsonlDirHarness>("LosesUnflushedOnCrash", "SK-4.3"),
       specimen<FilesHarness<TruncatesOnRestart>>("TruncatesOnRestart", "SK-4.4"),
       specimen<FilesHarness<BranchesShareFile>>("BranchesShareFile", "SK-5.1"),
