@@ -7,6 +7,9 @@
 # Headers named *-inl.hpp are template bodies included by another header and
 # are left out.
 function(sinkkit_add_header_check name)
+  if(NOT SINKKIT_HEADER_CHECKS)
+    return()
+  endif()
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "INCLUDE_DIR;EXCLUDE" "LINK")
   file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE "${arg_INCLUDE_DIR}" "${arg_INCLUDE_DIR}/*.hpp")
   set(sources)

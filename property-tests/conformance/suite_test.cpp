@@ -8,7 +8,8 @@
 #include <sinkkit/runners/suite.hpp>
 
 #include "../harnesses/reference_harnesses.hpp"
-#include "../mutants/zoo.hpp"
+#include "../mutants/close_mutants.hpp"
+#include "../mutants/write_mutants.hpp"
 
 namespace {
 

@@ -1,0 +1,21 @@
+// Mutants around faults, crashes, restarts and branches (SK-4.x, SK-5.1).
+
+#include "zoo.hpp"
+#include "fault_mutants.hpp"
+#include "sqlite_mutants.hpp"
+
+namespace zoo {
+
+std::vector<Specimen> fault_specimens() {
+  return {
+      specimen<StoreHarness<DropsFailedFlush>>("DropsFailedFlushOnAbort", "SK-4.1"),
+      specimen<StoreHarness<DropsFailedFlush>>("DropsFailedFlushWhenWritingOn", "SK-4.2"),
+      specimen<SqliteMutantHarness>("SqliteDropsFailedFlushOnAbort", "SK-4.1"),
+      specimen<SqliteMutantHarness>("SqliteDropsFailedFlushWhenWritingOn", "SK-4.2"),
+      specimen<JsonlDirHarness>("LosesUnflushedOnCrash", "SK-4.3"),
+      specimen<FilesHarness<TruncatesOnRestart>>("TruncatesOnRestart", "SK-4.4"),
+      specimen<FilesHarness<BranchesShareFile>>("BranchesShareFile", "SK-5.1"),
+  };
+}
+
+}  // namespace zoo
