@@ -297,13 +297,13 @@ CheckOutcome sk_1_2(Ctx& ctx) {
     if (build == nullptr) {
       problem = "build was not called";
     } else if (build->outcome == Outcome::ok) {
-      problem = "build accepted it";
+      if (bad.must_reject) problem = "build accepted it";
     } else if (build->error_kind != "config") {
       problem = "build threw " + build->error_kind + " (" + build->message + "), not a ConfigError";
     } else if (build->message.find(bad.key) == std::string::npos) {
       problem = "the ConfigError's message does not name the key '" + bad.key + "': " + build->message;
     }
-    if (problem.empty()) {
+    if (problem.empty() && build != nullptr && build->outcome != Outcome::ok) {
       auto stored = ctx.sut().read_back(ctx.sut().make_config(target->get()));
       if (!stored.keys.empty()) problem = "the rejected build left " + std::to_string(stored.keys.size()) + " items";
     }
@@ -640,7 +640,9 @@ CheckOutcome sk_3_6(Ctx& ctx) {
 
 CheckOutcome storage_fault_property(Ctx& ctx, bool keep_writing) {
   if (!ctx.sut().can_fail_storage()) {
-    return untested("the harness has no storage fault hook (add arm_storage_fault to check this rule)");
+    return untested(
+        "the sink cannot be made to fail its storage (a harness: add arm_storage_fault; a sink process: declare "
+        "fault_injection and answer the fault op)");
   }
   return from_property(detail::run_property(
       ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
@@ -840,6 +842,7 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
     } catch (const std::exception& e) {
       outcome = {CheckOutcome::broken, 0, std::string("the check could not run: ") + e.what(), std::nullopt};
     }
+    sut.release();
   }
   r.status = status_of(outcome, rule.level);
   r.cases = outcome.cases;

@@ -5,6 +5,7 @@
 
 #include <rapidcheck.h>
 #include <rapidcheck/detail/TestListenerAdapter.h>
+#include <sinkkit/rules/sink_under_test.hpp>
 
 namespace sinkkit::detail {
 
@@ -17,6 +18,8 @@ PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int bu
       failure = body();
     } catch (const rc::GenerationFailure&) {
       throw;  // RapidCheck's own control flow
+    } catch (const SinkBroke& e) {
+      failure = CaseFailure{e.what(), e.trace(), {}};
     } catch (const std::exception& e) {
       failure = CaseFailure{std::string("the kit could not complete the case: ") + e.what(), {}, {}};
     }

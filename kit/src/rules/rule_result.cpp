@@ -55,7 +55,15 @@ std::string RuleResult::to_text() const {
         pos = nl + 1;
       }
     }
-    if (!output.empty()) out += "  sink output:\n" + output + (output.back() == '\n' ? "" : "\n");
+    if (!output.empty()) {
+      // The tail: what the sink said last is what explains the failure.
+      constexpr int kLines = 30;
+      std::size_t cut = output.size();
+      for (int n = 0; n <= kLines && cut > 0; ++n) cut = output.rfind('\n', cut - 1) == std::string::npos ? 0 : output.rfind('\n', cut - 1);
+      const bool trimmed = cut > 0;
+      out += std::string("  sink output") + (trimmed ? " (last lines; the JSON report has it all)" : "") + ":\n" +
+             output.substr(trimmed ? cut + 1 : 0) + (output.back() == '\n' ? "" : "\n");
+    }
     if (!reproduce.empty()) out += "  reproduce: " + reproduce + "\n";
   }
   return out;

@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,6 +65,10 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
   const pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
+    // Its own process group, so that whatever it starts (sink processes) can
+    // be killed with it; and it dies with the kit.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     report.close_read();
     output.close_read();
     ::dup2(output.write, STDOUT_FILENO);
@@ -89,7 +94,7 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
   bool report_open = true, output_open = true, killed = false;
   std::array<char, 65536> buf{};
   auto kill_child = [&] {
-    if (!killed) ::kill(pid, SIGKILL);
+    if (!killed) ::kill(-pid, SIGKILL);  // the group: the child and what it started
     killed = true;
   };
   while (report_open || output_open) {
@@ -135,6 +140,9 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
     if (killed && std::chrono::steady_clock::now() > deadline + std::chrono::seconds(5)) break;
   }
 
+  // Anything the child started and left behind goes with it. Before the
+  // reap: until then the group id cannot be reused.
+  ::kill(-pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -137,6 +137,7 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   int done = 0;
   for (const Rule* rule : selected) {
+    if (options.on_start) options.on_start(*rule, static_cast<std::size_t>(done) + 1, selected.size());
     result.rules.push_back(run_rule(*rule, sut, options));
     ++done;
     if (options.progress != nullptr) {

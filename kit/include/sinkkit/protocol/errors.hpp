@@ -60,5 +60,17 @@ class BridgeError : public Error {
   using Error::Error;
 };
 
+/// An error a sink in another process reported over the wire protocol, with
+/// the kind it named (`config`, `closed`, `write`, `protocol`, `other`), so
+/// the trace records it as the sink meant it.
+class RemoteError : public Error {
+ public:
+  RemoteError(std::string kind, const std::string& message) : Error(message), kind_(std::move(kind)) {}
+  [[nodiscard]] const std::string& kind() const noexcept { return kind_; }
+
+ private:
+  std::string kind_;
+};
+
 }  // namespace protocol
 }  // namespace sinkkit

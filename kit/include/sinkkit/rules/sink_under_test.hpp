@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -40,10 +41,13 @@ struct TestTarget {
   std::string id;
 };
 
-/// A config that must be rejected at build, and the key its error must name.
+/// A config that build must reject with a ConfigError naming `key`. With
+/// `must_reject` false it is a probe (a key dropped, a wrong type, a null):
+/// build may accept it, but if it refuses, it must be that ConfigError.
 struct InvalidConfig {
   nlohmann::json config;
   std::string key;
+  bool must_reject = true;
 };
 
 /// What storage holds, as keys in stored order.
@@ -87,6 +91,18 @@ struct CrashRun {
   std::string note;     ///< how the child ended, for the report
 };
 
+/// Thrown by a `SinkUnderTest` when the sink broke the runner's contract
+/// rather than a rule (a process that crashed, hung or answered garbage): the
+/// case fails with this message and the trace up to the break.
+class SinkBroke : public std::runtime_error {
+ public:
+  SinkBroke(const std::string& message, Trace trace) : std::runtime_error(message), trace_(std::move(trace)) {}
+  [[nodiscard]] const Trace& trace() const noexcept { return trace_; }
+
+ private:
+  Trace trace_;
+};
+
 /// The sink as the rules see it. Implementations report the sink's errors in
 /// the trace; they throw only for the kit's own failures (a sink process that
 /// cannot be started, a read-back that fails).
@@ -119,6 +135,9 @@ class SinkUnderTest {
   /// run that way.
   virtual std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                                std::int64_t kill_after_acks) = 0;
+
+  /// Called when a check ends: stop what the check started (sink processes).
+  virtual void release() {}
 };
 
 }  // namespace rules

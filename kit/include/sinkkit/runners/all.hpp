@@ -11,4 +11,6 @@
 
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/runners/harness.hpp>
+#include <sinkkit/runners/sink_process.hpp>
 #include <sinkkit/runners/suite.hpp>
+#include <sinkkit/runners/wire_sink.hpp>

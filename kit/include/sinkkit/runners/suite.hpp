@@ -38,6 +38,8 @@ struct SuiteOptions {
   bool strict = false;
   /// A line per rule as it finishes (nullptr: quiet).
   std::ostream* progress = nullptr;
+  /// Called as each rule starts, with its position (1-based) and the count.
+  std::function<void(const Rule&, std::size_t index, std::size_t total)> on_start;
   /// Makes the reproduce command of a rule, e.g. "SINKKIT_SEED=7 ./my_test --gtest_filter=...".
   std::function<std::string(const RuleResult&)> reproduce;
 };

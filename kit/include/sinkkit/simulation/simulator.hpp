@@ -343,6 +343,8 @@ class Simulator {
       try {
         fn();
         ev.sink_outcome = Outcome::ok;
+      } catch (const RemoteError& e) {
+        fail(e.kind().c_str(), e.what());
       } catch (const ConfigError& e) {
         fail("config", e.what());
       } catch (const ClosedError& e) {

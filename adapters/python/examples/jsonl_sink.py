@@ -1,0 +1,76 @@
+"""A JSON Lines file sink: one file per partition, one write per batch.
+
+Durable on return (written to the kernel before write_batch returns), so it
+survives the process being killed. Config: {"dir": PATH}.
+"""
+
+import itertools
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from sinkkit_adapter import ClosedError, ConfigError, serve  # noqa: E402
+
+_counter = itertools.count()
+
+
+def _dir(config):
+    if not isinstance(config, dict):
+        raise ConfigError("dir", "the config must be an object")
+    unknown = set(config) - {"dir"}
+    if unknown:
+        raise ConfigError(sorted(unknown)[0], "unknown key")
+    d = config.get("dir")
+    if not isinstance(d, str):
+        raise ConfigError("dir", f"must be a string path, got {d!r}")
+    if not os.path.isdir(d):
+        raise ConfigError("dir", f"{d!r} is not a directory")
+    return d
+
+
+class Partition:
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def write_batch(self, items):
+        if self.fd is None:
+            raise ClosedError("write_batch on a closed partition")
+        data = "".join(json.dumps(item, separators=(",", ":")) + "\n" for item in items).encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class JsonlNode:
+    name = "python-jsonl"
+    router_branch_safe = True
+
+    def build_partition(self, config, worker_index, worker_count, bridge=None, session_manager=None):
+        d = _dir(config)
+        # A name no other partition, run or process uses: append, never truncate.
+        path = os.path.join(d, f"part-w{worker_index}-{os.getpid()}-{next(_counter)}.jsonl")
+        return Partition(path)
+
+
+def read_back(config):
+    d = _dir(config)
+    items = []
+    for name in sorted(os.listdir(d)):
+        if not name.endswith(".jsonl"):
+            continue
+        with open(os.path.join(d, name), "rb") as f:
+            data = f.read()
+        for line in data[: data.rfind(b"\n") + 1].splitlines():  # a torn last line is not data
+            items.append(json.loads(line))
+    return items
+
+
+if __name__ == "__main__":
+    serve(JsonlNode(), read_back, fields={"value": "int", "label": "string"},
+          capabilities={"survives_crash": True}, config_template={"dir": "{target}"})

@@ -1,0 +1,245 @@
+// sinkkit: the conformance suite for sinks in any language, over the wire
+// protocol. Exit codes: 0 conformant, 1 a MUST rule (or declared capability)
+// failed, 2 usage or infrastructure error.
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <sinkkit/reports/json_report.hpp>
+#include <sinkkit/reports/summary.hpp>
+#include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit/runners/sink_process.hpp>
+#include <sinkkit/runners/suite.hpp>
+#include <sinkkit/runners/wire_sink.hpp>
+#include <unistd.h>
+
+namespace {
+
+using namespace sinkkit;
+
+constexpr int kExitUsage = 2;
+
+// What `run` and `replay` share.
+struct Common {
+  std::uint64_t seed = 0;
+  bool seed_given = false;
+  int budget = 100;
+  int max_workers = 8;
+  std::string layout = "per-worker";
+  int call_timeout_ms = 10'000;
+  int rule_timeout_s = 300;
+  std::size_t max_line_mb = 64;
+  std::string config;
+  bool strict = false;
+  bool no_fork = false;
+  std::vector<std::string> command;
+};
+
+void add_common(CLI::App& app, Common& c) {
+  app.add_option("--seed", c.seed, "Seed of every rule's generated cases (default: random, printed)");
+  app.add_option("--budget", c.budget, "Generated cases per rule")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  app.add_option("--workers", c.max_workers, "Largest worker count generated")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--layout", c.layout, "Sink processes: one per worker, or one for all partitions")
+      ->check(CLI::IsMember({"per-worker", "single"}))
+      ->capture_default_str();
+  app.add_option("--call-timeout-ms", c.call_timeout_ms, "Time a sink process has to answer one request")
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+  app.add_option("--rule-timeout-s", c.rule_timeout_s, "Time one rule's check may take before it fails as hung")
+      ->check(CLI::Range(1, 86'400))
+      ->capture_default_str();
+  app.add_option("--max-line-mb", c.max_line_mb, "Longest response line accepted from the sink, in MiB")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--config", c.config, "Config for each test target (JSON; {target} and {target_id} substituted), "
+                                       "instead of the sink's config_template");
+  app.add_flag("--strict", c.strict, "SHOULD rules that fail make the run fail too");
+  app.add_flag("--no-fork", c.no_fork, "Run checks in this process (to debug the kit; a crashing sink takes it down)");
+  app.add_option("command", c.command, "The sink command, after --: sinkkit run -- python3 my_sink.py")->required();
+}
+
+WireOptions wire_options(const Common& c) {
+  WireOptions o;
+  o.command = c.command;
+  o.call_timeout = std::chrono::milliseconds(c.call_timeout_ms);
+  o.max_line_bytes = c.max_line_mb << 20;
+  o.layout = c.layout == "single" ? ProcessLayout::single : ProcessLayout::per_worker;
+  if (!c.config.empty()) {
+    try {
+      o.config = nlohmann::json::parse(c.config);
+    } catch (const nlohmann::json::exception& e) {
+      throw CLI::ValidationError("--config", std::string("not JSON: ") + e.what());
+    }
+    if (!o.config->is_object()) throw CLI::ValidationError("--config", "must be a JSON object");
+  }
+  return o;
+}
+
+std::string quote(const std::string& s) {
+  if (s.find_first_of(" \t'\"$`\\") == std::string::npos && !s.empty()) return s;
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rules) {
+  SuiteOptions o;
+  o.check.seed = c.seed;
+  o.check.budget = c.budget;
+  o.check.max_workers = c.max_workers;
+  o.rules = rules;
+  o.strict = c.strict;
+  o.isolate = !c.no_fork;
+  o.rule_timeout = std::chrono::seconds(c.rule_timeout_s);
+  o.reproduce = [c](const RuleResult& r) {
+    std::string cmd = "sinkkit replay --rule " + r.id + " --seed " + std::to_string(r.seed) + " --budget " +
+                      std::to_string(c.budget) + " --workers " + std::to_string(c.max_workers) + " --layout " + c.layout;
+    if (!c.config.empty()) cmd += " --config " + quote(c.config);
+    cmd += " --";
+    for (const auto& a : c.command) cmd += " " + quote(a);
+    return cmd;
+  };
+  return o;
+}
+
+void choose_seed(Common& c) {
+  if (c.seed_given) return;
+  std::random_device rd;
+  c.seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+int run_and_report(Common& c, const std::vector<std::string>& rules, const std::string& report_dir) {
+  choose_seed(c);
+  std::unique_ptr<WireSink> sut;
+  try {
+    sut = std::make_unique<WireSink>(wire_options(c));
+  } catch (const WireError& e) {
+    std::cerr << "sinkkit: cannot use the sink: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  const bool live = ::isatty(STDOUT_FILENO) != 0;
+  auto options = suite_options(c, rules);
+  options.progress = &std::cout;
+  if (live) {
+    options.on_start = [](const Rule& r, std::size_t i, std::size_t n) {
+      std::cout << "\r[" << i << "/" << n << "] " << r.id << " " << r.title << " ..." << std::flush << "\r\033[K";
+    };
+  }
+  std::string command_line;
+  for (const auto& a : c.command) command_line += (command_line.empty() ? "" : " ") + quote(a);
+  std::cout << "sinkkit " << kit_version() << ": sink '" << sut->name() << "' (" << command_line << "), seed " << c.seed << ", budget " << c.budget << ", workers up to "
+            << c.max_workers << ", layout " << c.layout << std::endl;
+  SuiteResult result;
+  try {
+    result = run_suite(*sut, options);
+  } catch (const std::out_of_range& e) {
+    std::cerr << "sinkkit: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  result.harness = command_line;
+  for (const auto& r : result.rules) {
+    if (r.status == RuleStatus::failed || r.status == RuleStatus::warning) std::cout << "\n" << r.to_text();
+  }
+  if (!report_dir.empty()) {
+    try {
+      auto path = reports::write_json_report(result, report_dir);
+      std::ofstream(std::filesystem::path(report_dir) / "summary.txt") << reports::render_summary({result});
+      std::cout << "\nreport: " << path.string() << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "sinkkit: " << e.what() << "\n";
+      return kExitUsage;
+    }
+  }
+  std::cout << "\n" << result.summary_line() << std::endl;
+  return result.exit_code();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sinkkit: run the sink conformance suite against a sink process that speaks the wire protocol "
+               "(docs/wire-protocol.md). Exit codes: 0 conformant, 1 a MUST rule failed, 2 usage or "
+               "infrastructure error."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", sinkkit::kit_version());
+
+  Common run_args;
+  std::string rules_csv, report_dir;
+  auto* run = app.add_subcommand("run", "Run the rule catalogue against a sink process: sinkkit run [options] -- COMMAND...");
+  add_common(*run, run_args);
+  run->add_option("--rules", rules_csv, "Comma-separated rule ids to run (default: all; see `sinkkit rules`)");
+  run->add_option("--report", report_dir, "Write the JSON result and a text summary to this directory");
+
+  Common replay_args;
+  std::string replay_rule;
+  auto* replay = app.add_subcommand("replay", "Re-run one rule from its seed, printing the whole counterexample");
+  add_common(*replay, replay_args);
+  replay->add_option("--rule", replay_rule, "The rule id, e.g. SK-2.3")->required();
+
+  bool markdown = false, as_json = false;
+  auto* rules = app.add_subcommand("rules", "List the rule catalogue");
+  rules->add_flag("--markdown", markdown, "As the Markdown of docs/spec.md");
+  rules->add_flag("--json", as_json, "As JSON");
+
+  try {
+    app.parse(argc, argv);
+    run_args.seed_given = run->count("--seed") > 0;
+    replay_args.seed_given = replay->count("--seed") > 0;
+    if (*run) {
+      std::vector<std::string> ids;
+      std::stringstream in(rules_csv);
+      for (std::string id; std::getline(in, id, ',');) {
+        if (id.empty()) continue;
+        if (find_rule(id) == nullptr) throw CLI::ValidationError("--rules", "unknown rule id '" + id + "' (see `sinkkit rules`)");
+        ids.push_back(id);
+      }
+      (void)wire_options(run_args);  // validates --config before any process starts
+      return run_and_report(run_args, ids, report_dir);
+    }
+    if (*replay) {
+      if (find_rule(replay_rule) == nullptr) throw CLI::ValidationError("--rule", "unknown rule id '" + replay_rule + "'");
+      if (!replay_args.seed_given) throw CLI::ValidationError("--seed", "replay needs the seed of the run to replay");
+      (void)wire_options(replay_args);
+      return run_and_report(replay_args, {replay_rule}, "");
+    }
+    if (*rules) {
+      if (markdown) {
+        std::cout << catalogue_markdown();
+      } else if (as_json) {
+        auto j = nlohmann::json::array();
+        for (const auto& r : catalogue()) {
+          j.push_back({{"id", r.id}, {"level", to_string(r.level)}, {"title", r.title}, {"statement", r.statement},
+                       {"applies", r.applies}, {"checked_by", r.checked_by}});
+        }
+        std::cout << j.dump(2) << "\n";
+      } else {
+        for (const auto& r : catalogue()) {
+          std::printf("%-8s %-11s %s\n", std::string(r.id).c_str(), std::string(to_string(r.level)).c_str(),
+                      std::string(r.title).c_str());
+        }
+      }
+      return 0;
+    }
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::cout << sinkkit::kit_version() << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "sinkkit: " << e.what() << "\nRun `sinkkit --help` (or `sinkkit run --help`) for the options.\n";
+    return kExitUsage;
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,142 @@
+"""End-to-end tests of the `sinkkit` command on the Python adapter's sinks.
+
+Usage: cli_test.py SINKKIT_BINARY REPO_ROOT [unittest args]
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+SINKKIT = None
+ROOT = None
+EXAMPLES = None
+PY = sys.executable
+
+
+def sinkkit(*args, timeout=600):
+    return subprocess.run([SINKKIT, *args], capture_output=True, text=True, timeout=timeout)
+
+
+class Usage(unittest.TestCase):
+    def test_help_lists_the_subcommands(self):
+        r = sinkkit("--help")
+        self.assertEqual(r.returncode, 0)
+        for word in ("run", "replay", "rules", "Exit codes"):
+            self.assertIn(word, r.stdout)
+
+    def test_run_help_lists_every_option(self):
+        r = sinkkit("run", "--help")
+        self.assertEqual(r.returncode, 0)
+        for option in ("--seed", "--budget", "--workers", "--layout", "--call-timeout-ms", "--rule-timeout-s",
+                       "--max-line-mb", "--config", "--strict", "--rules", "--report"):
+            self.assertIn(option, r.stdout)
+
+    def test_bad_flags_and_values_exit_2_with_a_message(self):
+        for args, words in ((["run", "--bogus", "--", "x"], "--bogus"),
+                            (["run", "--budget", "zero", "--", "x"], "--budget"),
+                            (["run", "--layout", "sideways", "--", "x"], "sideways"),
+                            (["run", "--rules", "SK-9.9", "--", "x"], "SK-9.9"),
+                            (["run", "--config", "{not json", "--", "x"], "--config"),
+                            (["run"], "command"),
+                            (["replay", "--rule", "SK-2.3", "--", "x"], "--seed")):
+            r = sinkkit(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertIn(words, r.stderr, args)
+
+    def test_a_sink_that_cannot_start_is_exit_2(self):
+        r = sinkkit("run", "--", "/nonexistent/sink")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/nonexistent/sink", r.stderr)
+
+    def test_rules_lists_the_catalogue(self):
+        r = sinkkit("rules", "--json")
+        self.assertEqual(r.returncode, 0)
+        rules = json.loads(r.stdout)
+        self.assertGreaterEqual(len(rules), 28)
+        self.assertEqual(rules[0]["id"], "SK-1.1")
+
+
+class Conformance(unittest.TestCase):
+    def run_suite(self, sink, *extra):
+        with tempfile.TemporaryDirectory() as reports:
+            r = sinkkit("run", "--seed", "11", "--budget", "20", "--report", reports, *extra, "--", PY,
+                        os.path.join(EXAMPLES, sink))
+            files = [f for f in os.listdir(reports) if f.endswith(".json")]
+            report = json.load(open(os.path.join(reports, files[0]))) if files else None
+        return r, report
+
+    def test_the_jsonl_example_passes_the_catalogue(self):
+        r, report = self.run_suite("jsonl_sink.py")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("0 failed", r.stdout.splitlines()[-1])
+        self.assertEqual(report["exit_code"], 0)
+
+    def test_the_sqlite_example_passes_the_catalogue_with_one_process_for_all(self):
+        r, report = self.run_suite("sqlite_sink.py", "--layout", "single")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        statuses = {x["id"]: x["status"] for x in report["rules"]}
+        self.assertEqual(statuses["SK-4.1"], "passed")  # its fault op is exercised
+
+    def test_the_broken_sink_fails_on_sk_4_1(self):
+        r, report = self.run_suite("broken_sqlite_sink.py", "--rules", "SK-4.1,SK-4.2,SK-2.3")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        statuses = {x["id"]: x["status"] for x in report["rules"]}
+        self.assertEqual(statuses, {"SK-4.1": "failed", "SK-4.2": "warning", "SK-2.3": "passed"})
+        self.assertIn("sinkkit replay --rule SK-4.1 --seed 11", r.stdout)
+
+
+class Misbehaving(unittest.TestCase):
+    """Sinks that crash, hang or garble: the rule fails, the run goes on."""
+
+    def sink(self, body):
+        f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
+        f.write(textwrap.dedent(f"""
+            import os, sys
+            sys.path.insert(0, {os.path.join(ROOT, "adapters", "python")!r})
+            sys.path.insert(0, {EXAMPLES!r})
+            import jsonl_sink
+            from sinkkit_adapter import serve
+            class Part(jsonl_sink.Partition):
+                def write_batch(self, items):
+            {textwrap.indent(textwrap.dedent(body), " " * 8)}
+                    super().write_batch(items)
+            class Node(jsonl_sink.JsonlNode):
+                def build_partition(self, config, w, n, bridge=None, session_manager=None):
+                    jsonl_sink._dir(config)
+                    return Part(os.path.join(config["dir"], f"part-w{{w}}-{{os.getpid()}}.jsonl"))
+            serve(Node(), jsonl_sink.read_back, fields={{"value": "int", "label": "string"}},
+                  config_template={{"dir": "{{target}}"}})
+        """))
+        f.close()
+        self.addCleanup(os.unlink, f.name)
+        return f.name
+
+    def run_rules(self, path, *extra):
+        return sinkkit("run", "--seed", "3", "--budget", "5", "--rules", "SK-2.3,SK-1.1", *extra, "--", PY, path)
+
+    def test_a_sink_that_dies_mid_write_fails_the_rule_and_the_run_goes_on(self):
+        r = self.run_rules(self.sink("if len(items) > 3: os._exit(9)"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("SK-2.3 no acknowledged item lost: failed", r.stdout)
+        self.assertIn("exited with 9", r.stdout)
+        self.assertIn("SK-1.1 build once per worker: passed", r.stdout)
+
+    def test_a_hanging_sink_times_out(self):
+        r = self.run_rules(self.sink("if len(items) > 3: __import__('time').sleep(3600)"), "--call-timeout-ms", "300")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("did not answer within 300 ms", r.stdout)
+
+    def test_a_sink_that_garbles_stdout_is_malformed(self):
+        r = self.run_rules(self.sink("print('debug: writing', len(items), flush=True)"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("not JSON: 'debug: writing", r.stdout)
+
+
+if __name__ == "__main__":
+    SINKKIT, ROOT = sys.argv[1], sys.argv[2]
+    EXAMPLES = os.path.join(ROOT, "adapters", "python", "examples")
+    unittest.main(argv=[sys.argv[0], *sys.argv[3:]])

@@ -1,0 +1,96 @@
+#pragma once
+/// \file
+/// `WireSink`: a sink in another process (any language), served to the rules
+/// as a `SinkUnderTest` through the wire protocol (docs/wire-protocol.md).
+/// It starts the sink command, says hello to learn the sink's name, payload
+/// fields and capabilities, and drives builds, writes, closes, read-backs and
+/// faults over JSON Lines. A process that exits, hangs, or answers with
+/// something that is not a protocol response fails the case it was running
+/// (the message names what it did and carries its stderr) and is replaced.
+///
+/// **Example**:
+///
+///     sinkkit::WireSink sut({.command = {"python3", "adapters/python/examples/jsonl_sink.py"}});
+///     auto result = sinkkit::run_suite(sut, {.progress = &std::cerr});
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sinkkit/rules/sink_under_test.hpp>
+
+namespace sinkkit {
+inline namespace runners {
+
+/// Where the partitions of a run live.
+enum class ProcessLayout {
+  per_worker,  ///< one sink process per worker, like a multi-process cluster (the default)
+  single,      ///< every partition in one process
+};
+
+struct WireOptions {
+  std::vector<std::string> command;
+  std::chrono::milliseconds call_timeout{10'000};
+  std::size_t max_line_bytes = 64ULL << 20;
+  std::size_t max_stderr_bytes = 64ULL << 10;
+  ProcessLayout layout = ProcessLayout::per_worker;
+  /// Overrides the sink's `config_template` ({target} and {target_id} are
+  /// substituted in its strings).
+  std::optional<nlohmann::json> config;
+};
+
+/// What a sink says about itself in its hello.
+struct WireSinkInfo {
+  std::string name;
+  bool router_branch_safe = false;
+  std::map<std::string, std::string> fields;  ///< payload field -> string | int | float | bool
+  Capabilities capabilities;
+  std::optional<nlohmann::json> config_template;
+};
+
+class WireSink final : public SinkUnderTest {
+ public:
+  /// Starts the sink once to read its hello, then stops it. Throws
+  /// `WireError` when the sink cannot be started or its hello is not valid.
+  explicit WireSink(WireOptions options);
+  ~WireSink() override;
+
+  [[nodiscard]] const WireSinkInfo& info() const noexcept;
+
+  [[nodiscard]] std::string name() const override;
+  [[nodiscard]] Capabilities capabilities() const override;
+  [[nodiscard]] bool router_branch_safe() const override;
+  /// Out of process, a subtype is an item with extra, undeclared fields.
+  [[nodiscard]] bool accepts_subtype_batches() const override { return true; }
+  [[nodiscard]] bool can_fail_storage() const override;
+
+  nlohmann::json make_config(const TestTarget& target) override;
+  /// Probes derived from the valid config: each key dropped, set to null,
+  /// and given a wrong type (`must_reject` false: see InvalidConfig).
+  std::optional<std::vector<InvalidConfig>> invalid_configs(const TestTarget& target) override;
+
+  Trace run(const nlohmann::json& config, const RunRequest& request) override;
+  ReadBack read_back(const nlohmann::json& config) override;
+  /// Not observable across processes in this version: SK-3.5 is untested.
+  std::optional<ResourceUsage> resource_usage() override { return std::nullopt; }
+  std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
+                                       std::int64_t kill_after_acks) override;
+  /// Shuts the sink processes down (their stderr goes to this process's).
+  void release() override;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Parses a hello response; throws `WireError(protocol)` naming what is wrong.
+WireSinkInfo parse_hello(const nlohmann::json& response);
+
+}  // namespace runners
+}  // namespace sinkkit

@@ -1,0 +1,256 @@
+#include <sinkkit/runners/sink_process.hpp>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace sinkkit {
+inline namespace runners {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int ms_until(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1000));
+}
+
+void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+}  // namespace
+
+SinkProcess::SinkProcess(ProcessOptions options) : options_(std::move(options)) {
+  if (options_.argv.empty()) throw WireError(WireError::Kind::spawn, "no sink command given");
+  // A write to a dead child must be an error we handle, not a signal that ends us.
+  std::signal(SIGPIPE, SIG_IGN);
+  int in[2], out[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    throw WireError(WireError::Kind::spawn, std::string("pipe: ") + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);  // the sink gets the usual SIGPIPE behaviour back
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv;
+  for (auto& a : options_.argv) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int rc = ::posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  in_ = in[1];
+  out_ = out[0];
+  err_ = err[0];
+  if (rc != 0) {
+    pid_ = -1;
+    ::close(in_), ::close(out_), ::close(err_);
+    in_ = out_ = err_ = -1;
+    throw WireError(WireError::Kind::spawn, "cannot start '" + command_text() + "': " + std::strerror(rc));
+  }
+  spawned_pid_ = pid_;
+  set_nonblocking(in_);
+  set_nonblocking(out_);
+  set_nonblocking(err_);
+}
+
+SinkProcess::~SinkProcess() {
+  kill();
+  for (int fd : {in_, out_, err_})
+    if (fd >= 0) ::close(fd);
+}
+
+std::string SinkProcess::command_text() const {
+  std::string s;
+  for (const auto& a : options_.argv) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+void SinkProcess::fail(WireError::Kind kind, const std::string& what) {
+  const bool was_running = running();
+  kill();
+  std::string message = "sink process '" + command_text() + "' " + what;
+  if (was_running || exit_status_ >= 0) message += " (" + status_text() + ")";
+  throw WireError(kind, message);
+}
+
+void SinkProcess::drain_stderr() {
+  if (err_ < 0) return;
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const auto n = ::read(err_, buf.data(), buf.size());
+    if (n <= 0) {
+      if (n == 0) {
+        ::close(err_);
+        err_ = -1;
+      }
+      return;
+    }
+    const auto room = options_.max_stderr_bytes > stderr_.size() ? options_.max_stderr_bytes - stderr_.size() : 0;
+    const auto take = std::min<std::size_t>(room, static_cast<std::size_t>(n));
+    stderr_.append(buf.data(), take);
+    stderr_dropped_ += static_cast<std::size_t>(n) - take;
+  }
+}
+
+void SinkProcess::write_line(const std::string& line, Clock::time_point deadline) {
+  std::size_t off = 0;
+  while (off < line.size()) {
+    if (!running() || in_ < 0) fail(WireError::Kind::exited, "is not running");
+    const auto n = ::write(in_, line.data() + off, line.size() - off);
+    if (n > 0) {
+      off += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EPIPE) fail(WireError::Kind::exited, "closed its stdin (it exited?)");
+    if (n < 0 && errno != EAGAIN && errno != EINTR) fail(WireError::Kind::exited, std::string("write: ") + std::strerror(errno));
+    // The pipe is full: wait for room, draining stderr meanwhile (a child
+    // blocked on a full stderr would never read its stdin).
+    if (Clock::now() >= deadline) fail(WireError::Kind::timeout, "did not read its request within the call timeout");
+    pollfd fds[2] = {{in_, POLLOUT, 0}, {err_, POLLIN, 0}};
+    ::poll(fds, err_ >= 0 ? 2 : 1, ms_until(deadline));
+    drain_stderr();
+  }
+}
+
+std::string SinkProcess::read_line(Clock::time_point deadline) {
+  std::array<char, 65536> buf{};
+  for (;;) {
+    if (auto nl = pending_.find('\n'); nl != std::string::npos) {
+      std::string line = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      return line;
+    }
+    if (pending_.size() > options_.max_line_bytes) {
+      fail(WireError::Kind::too_long, "wrote a response line longer than " +
+                                          std::to_string(options_.max_line_bytes) + " bytes");
+    }
+    if (out_ < 0) fail(WireError::Kind::exited, "closed its stdout before answering");
+    if (Clock::now() >= deadline) {
+      fail(WireError::Kind::timeout,
+           "did not answer within " + std::to_string(options_.call_timeout.count()) + " ms (hung?)");
+    }
+    pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+    const int ready = ::poll(fds, err_ >= 0 ? 2 : 1, ms_until(deadline));
+    if (ready < 0 && errno != EINTR) fail(WireError::Kind::exited, std::string("poll: ") + std::strerror(errno));
+    drain_stderr();
+    if (fds[0].revents == 0) continue;
+    for (;;) {
+      const auto n = ::read(out_, buf.data(), buf.size());
+      if (n > 0) {
+        pending_.append(buf.data(), static_cast<std::size_t>(n));
+        if (pending_.find('\n') != std::string::npos || pending_.size() > options_.max_line_bytes) break;
+        continue;
+      }
+      if (n == 0) {
+        ::close(out_);
+        out_ = -1;
+        reap(/*block=*/false);
+      }
+      break;
+    }
+  }
+}
+
+nlohmann::json SinkProcess::call(const nlohmann::json& request) {
+  const auto deadline = Clock::now() + options_.call_timeout;
+  write_line(request.dump() + "\n", deadline);
+  const std::string line = read_line(deadline);
+  nlohmann::json response;
+  try {
+    response = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception&) {
+    fail(WireError::Kind::malformed,
+         "answered with a line that is not JSON: '" + line.substr(0, 200) + (line.size() > 200 ? "...'" : "'"));
+  }
+  if (!response.is_object() || !response.contains("ok") || !response["ok"].is_boolean()) {
+    fail(WireError::Kind::malformed, "answered without a boolean \"ok\": " + line.substr(0, 200));
+  }
+  return response;
+}
+
+void SinkProcess::send(const nlohmann::json& request) {
+  write_line(request.dump() + "\n", Clock::now() + options_.call_timeout);
+}
+
+void SinkProcess::reap(bool block) noexcept {
+  if (pid_ <= 0) return;
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == pid_) {
+    exit_status_ = status;
+    pid_ = -1;
+  }
+}
+
+void SinkProcess::kill() noexcept {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    reap(/*block=*/true);
+  }
+  drain_stderr();
+}
+
+bool SinkProcess::shutdown() noexcept {
+  if (!running()) return exit_status_ >= 0 && WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
+  try {
+    (void)call({{"op", "shutdown"}});
+  } catch (const std::exception&) {
+    return false;  // call() killed it
+  }
+  const auto deadline = Clock::now() + options_.call_timeout;
+  while (running() && Clock::now() < deadline) {
+    reap(/*block=*/false);
+    if (running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (running()) {
+    kill();
+    return false;
+  }
+  drain_stderr();
+  return WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
+}
+
+std::string SinkProcess::stderr_text() const {
+  if (stderr_dropped_ == 0) return stderr_;
+  return stderr_ + "\n[... " + std::to_string(stderr_dropped_) + " more bytes of stderr dropped by sinkkit]\n";
+}
+
+std::string SinkProcess::status_text() const {
+  if (pid_ > 0) return "running";
+  if (exit_status_ < 0) return "not started";
+  if (WIFEXITED(exit_status_)) return "exited with " + std::to_string(WEXITSTATUS(exit_status_));
+  if (WIFSIGNALED(exit_status_)) {
+    const int sig = WTERMSIG(exit_status_);
+    const char* name = ::sigabbrev_np(sig);
+    return "killed by signal " + std::to_string(sig) + (name ? " (SIG" + std::string(name) + ")" : "");
+  }
+  return "ended";
+}
+
+}  // namespace runners
+}  // namespace sinkkit

@@ -1,0 +1,414 @@
+#include <sinkkit/runners/wire_sink.hpp>
+
+#include <array>
+#include <cctype>
+#include <atomic>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include <sinkkit/protocol/errors.hpp>
+#include <sinkkit/runners/sink_process.hpp>
+#include <sinkkit/simulation/simulator.hpp>
+
+namespace sinkkit {
+inline namespace runners {
+
+namespace {
+
+constexpr int kProtocolVersion = 1;
+const std::string kExtraField = "sinkkit_subtype";
+
+// The payload the simulator hands around: the key is enough, the declared
+// fields follow from it (so batches stay small and poisoning is harmless).
+struct WireItem {
+  ItemKey key;
+};
+
+nlohmann::json expected_value(const std::string& type, const ItemKey& k) {
+  if (type == "int") return k.seq * 7 + k.worker;
+  if (type == "float") return static_cast<double>(k.seq) + 0.25;
+  if (type == "bool") return k.seq % 2 == 0;
+  return "v:" + to_string(k);
+}
+
+void substitute(nlohmann::json& j, const TestTarget& t) {
+  if (j.is_string()) {
+    auto s = j.get<std::string>();
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"{target}", t.dir.string()}, {"{target_id}", t.id}}) {
+      for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+    }
+    j = s;
+  } else if (j.is_object() || j.is_array()) {
+    for (auto& v : j) substitute(v, t);
+  }
+}
+
+}  // namespace
+
+WireSinkInfo parse_hello(const nlohmann::json& r) {
+  auto bad = [&r](const std::string& what) -> WireError {
+    return WireError(WireError::Kind::protocol, "hello: " + what + " in " + r.dump().substr(0, 300));
+  };
+  if (!r.value("ok", false)) throw bad("the sink refused hello");
+  if (!r.contains("protocol") || r["protocol"] != kProtocolVersion) throw bad("protocol is not 1");
+  if (!r.contains("sink") || !r["sink"].is_object()) throw bad("no \"sink\" object");
+  const auto& s = r["sink"];
+  WireSinkInfo info;
+  if (!s.contains("name") || !s["name"].is_string()) throw bad("sink.name is not a string");
+  info.name = s["name"];
+  if (!s.contains("router_branch_safe") || !s["router_branch_safe"].is_boolean()) {
+    throw bad("sink.router_branch_safe is not a boolean");
+  }
+  info.router_branch_safe = s["router_branch_safe"];
+  const auto payload = s.value("payload", nlohmann::json::object());
+  const auto fields = payload.value("fields", nlohmann::json::object());
+  if (!fields.is_object()) throw bad("sink.payload.fields is not an object");
+  for (const auto& [field, type] : fields.items()) {
+    if (field == "key") throw bad("payload field \"key\" is the runner's");
+    if (!type.is_string() || (type != "string" && type != "int" && type != "float" && type != "bool")) {
+      throw bad("payload field '" + field + "' has type " + type.dump() + " (string, int, float or bool)");
+    }
+    info.fields[field] = type;
+  }
+  try {
+    info.capabilities = s.value("capabilities", nlohmann::json::object()).get<Capabilities>();
+  } catch (const std::exception& e) {
+    throw bad(e.what());
+  }
+  if (s.contains("config_template")) {
+    if (!s["config_template"].is_object()) throw bad("sink.config_template is not an object");
+    info.config_template = s["config_template"];
+  }
+  return info;
+}
+
+class WireSink::Impl {
+ public:
+  explicit Impl(WireOptions options) : options_(std::move(options)) {
+    SinkProcess probe(process_options());
+    info_ = parse_hello(probe.call({{"op", "hello"}, {"protocol", kProtocolVersion}}));
+    probe.shutdown();
+  }
+
+  const WireSinkInfo& info() const { return info_; }
+  const WireOptions& options() const { return options_; }
+
+  struct Slot {
+    std::mutex mutex;
+    std::unique_ptr<SinkProcess> process;
+    bool died = false;  // this run: its partitions are gone with it, no silent respawn
+  };
+
+  ProcessOptions process_options() const {
+    return {options_.command, options_.call_timeout, options_.max_line_bytes, options_.max_stderr_bytes};
+  }
+
+  Slot& slot_for(int worker) {
+    const auto i = options_.layout == ProcessLayout::single ? 0 : static_cast<std::size_t>(worker);
+    return slots_.at(i);
+  }
+
+  // One request to the process of `worker`. Wire failures kill and drop the
+  // process, are remembered for the current run, and surface to the
+  // simulator as an error of kind "other".
+  nlohmann::json request(int worker, const nlohmann::json& req, bool send_only = false) {
+    Slot& slot = slot_for(worker);
+    std::lock_guard lock(slot.mutex);
+    if (!slot.process && slot.died) {
+      throw RemoteError("other", "the sink process that held this partition died earlier in this run");
+    }
+    try {
+      if (!slot.process) {
+        slot.process = std::make_unique<SinkProcess>(process_options());
+        auto hello = slot.process->call({{"op", "hello"}, {"protocol", kProtocolVersion}});
+        (void)parse_hello(hello);
+      }
+      if (send_only) {
+        slot.process->send(req);
+        return nlohmann::json::object();
+      }
+      return slot.process->call(req);
+    } catch (const WireError& e) {
+      std::string message = e.what();
+      if (slot.process) {
+        report_stderr(*slot.process);
+        auto err = slot.process->stderr_text().substr(0, 2000);
+        while (!err.empty() && std::isspace(static_cast<unsigned char>(err.back()))) err.pop_back();
+        if (!err.empty()) message += "; its stderr: " + err;
+        slot.process.reset();  // replaced in the next run
+        slot.died = true;
+      }
+      remember_failure(message);
+      throw RemoteError("other", message);
+    }
+  }
+
+  void kill(int worker) {
+    Slot& slot = slot_for(worker);
+    std::lock_guard lock(slot.mutex);
+    if (slot.process) {
+      slot.process->kill();
+      report_stderr(*slot.process);
+      slot.process.reset();
+    }
+    slot.died = true;
+  }
+
+  // A new run: dead processes are replaced from here on.
+  void begin_run() {
+    for (auto& slot : slots_) {
+      std::lock_guard lock(slot.mutex);
+      slot.died = false;
+    }
+    (void)take_failure();
+  }
+
+  void release_all() {
+    for (auto& slot : slots_) {
+      std::lock_guard lock(slot.mutex);
+      if (!slot.process) continue;
+      if (!slot.process->shutdown()) {
+        std::cerr << "sinkkit: sink process did not shut down cleanly (" << slot.process->status_text() << ")\n";
+      }
+      report_stderr(*slot.process);
+      slot.process.reset();
+    }
+  }
+
+  // What the sink wrote to stderr goes to ours, where the runner captures it
+  // into the report.
+  static void report_stderr(const SinkProcess& p) {
+    if (auto err = p.stderr_text(); !err.empty()) std::cerr << "[sink stderr, pid " << p.pid() << "]\n" << err << std::flush;
+  }
+
+  void remember_failure(const std::string& message) {
+    std::lock_guard lock(failure_mutex_);
+    if (!failure_) failure_ = message;
+  }
+  std::optional<std::string> take_failure() {
+    std::lock_guard lock(failure_mutex_);
+    return std::exchange(failure_, std::nullopt);
+  }
+
+  std::string new_partition_name(PartitionId p) {
+    return "p" + std::to_string(next_partition_++) + "-w" + std::to_string(p.worker) + "-b" + std::to_string(p.branch);
+  }
+
+  // The crash rule: kill the process of the worker that makes the write
+  // after `kill_after` acknowledged ones, right after sending it.
+  struct CrashPlan {
+    std::int64_t kill_after = 0;
+    std::atomic<std::int64_t> acks{0};
+    std::atomic<bool> fired{false};
+    int killed_worker = -1;
+  };
+  CrashPlan* crash = nullptr;
+  bool subtype_items = false;
+
+ private:
+  WireOptions options_;
+  WireSinkInfo info_;
+  std::array<Slot, kMaxWorkers> slots_;
+  std::atomic<int> next_partition_{0};
+  std::mutex failure_mutex_;
+  std::optional<std::string> failure_;
+};
+
+namespace {
+
+// The node and partition the simulator drives: every call is a request.
+class RemotePartition {
+ public:
+  RemotePartition(WireSink::Impl& impl, std::string name, int worker)
+      : impl_(&impl), name_(std::move(name)), worker_(worker) {}
+
+  void write_batch(Batch<WireItem> batch) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& item : batch) {
+      nlohmann::json j = {{"key", to_string(item.key)}};
+      for (const auto& [field, type] : impl_->info().fields) j[field] = expected_value(type, item.key);
+      if (impl_->subtype_items) j[kExtraField] = {{"level", 2}, {"note", "a field the sink did not declare"}};
+      items.push_back(std::move(j));
+    }
+    const nlohmann::json req = {{"op", "write_batch"}, {"partition", name_}, {"items", std::move(items)}};
+    if (auto* crash = impl_->crash; crash != nullptr && !crash->fired && crash->acks.load() >= crash->kill_after) {
+      crash->fired = true;
+      crash->killed_worker = worker_;
+      impl_->request(worker_, req, /*send_only=*/true);
+      impl_->kill(worker_);  // while it works on the write: its effect is unknown
+      throw RemoteError("killed", "the kit killed the sink process during this write (crash rule)");
+    }
+    respond(impl_->request(worker_, req));
+    if (auto* crash = impl_->crash) crash->acks.fetch_add(1);
+  }
+
+  void close() {
+    if (auto* crash = impl_->crash; crash != nullptr && crash->fired && crash->killed_worker == worker_) {
+      throw RemoteError("killed", "the sink process was killed by the kit");
+    }
+    respond(impl_->request(worker_, {{"op", "close"}, {"partition", name_}}));
+  }
+
+  static void respond(const nlohmann::json& r) {
+    if (r.value("ok", false)) return;
+    const auto error = r.value("error", nlohmann::json::object());
+    const std::string kind = error.is_object() ? error.value("kind", "other") : "other";
+    const std::string message = error.is_object() ? error.value("message", "") : error.dump();
+    throw RemoteError(kind, message.empty() ? "(the sink gave no message)" : message);
+  }
+
+ private:
+  WireSink::Impl* impl_;
+  std::string name_;
+  int worker_;
+};
+
+class RemoteNode {
+ public:
+  using payload_type = WireItem;
+  std::string name;
+  // The simulator only needs it for runs with branches; the rules ask the
+  // sink's declaration (WireSink::router_branch_safe) before making them.
+  static constexpr bool router_branch_safe = true;
+
+  RemoteNode(WireSink::Impl& impl, const std::vector<StorageFault>& faults)
+      : name(impl.info().name), impl_(&impl), faults_(&faults) {}
+
+  RemotePartition build_partition(const nlohmann::json& config, int worker_index, int worker_count, AsyncBridge*,
+                                  void*) {
+    const int branch = branches_.at(static_cast<std::size_t>(worker_index)).fetch_add(1);
+    const auto partition = impl_->new_partition_name({worker_index, branch});
+    RemotePartition::respond(impl_->request(worker_index, {{"op", "build"},
+                                                           {"partition", partition},
+                                                           {"config", config},
+                                                           {"worker_index", worker_index},
+                                                           {"worker_count", worker_count}}));
+    // Storage faults go by the partition's wire name, known only now.
+    for (const auto& f : *faults_) {
+      if (f.worker == worker_index && f.branch == branch) {
+        RemotePartition::respond(impl_->request(
+            worker_index, {{"op", "fault"}, {"partition", partition}, {"after_items", f.after_items}}));
+      }
+    }
+    return RemotePartition(*impl_, partition, worker_index);
+  }
+
+ private:
+  WireSink::Impl* impl_;
+  const std::vector<StorageFault>* faults_;
+  std::array<std::atomic<int>, kMaxWorkers> branches_{};  // builds so far per worker: the branch index
+};
+
+}  // namespace
+
+WireSink::WireSink(WireOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+WireSink::~WireSink() { impl_->release_all(); }
+
+const WireSinkInfo& WireSink::info() const noexcept { return impl_->info(); }
+std::string WireSink::name() const { return impl_->info().name; }
+Capabilities WireSink::capabilities() const { return impl_->info().capabilities; }
+bool WireSink::router_branch_safe() const { return impl_->info().router_branch_safe; }
+bool WireSink::can_fail_storage() const { return impl_->info().capabilities.fault_injection; }
+
+nlohmann::json WireSink::make_config(const TestTarget& target) {
+  nlohmann::json config = impl_->options().config ? *impl_->options().config
+                          : impl_->info().config_template ? *impl_->info().config_template
+                                                          : nlohmann::json{{"dir", "{target}"}};
+  substitute(config, target);
+  return config;
+}
+
+std::optional<std::vector<InvalidConfig>> WireSink::invalid_configs(const TestTarget& target) {
+  const auto valid = make_config(target);
+  std::vector<InvalidConfig> probes;
+  for (const auto& [key, value] : valid.items()) {
+    auto dropped = valid;
+    dropped.erase(key);
+    auto nulled = valid;
+    nulled[key] = nullptr;
+    auto retyped = valid;
+    retyped[key] = value.is_string() ? nlohmann::json(42) : nlohmann::json("not-a-" + std::string(value.type_name()));
+    for (auto* c : {&dropped, &nulled, &retyped}) probes.push_back({std::move(*c), key, /*must_reject=*/false});
+  }
+  if (probes.empty()) return std::nullopt;
+  return probes;
+}
+
+Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
+  impl_->begin_run();
+  impl_->subtype_items = request.view == PayloadView::subtype;
+  RemoteNode node(*impl_, request.plan.storage_faults);
+  SimulatorOptions opts;
+  opts.mode = request.mode;
+  opts.seed = request.seed;
+  opts.poison_batches = false;  // items are serialised during the call: nothing to retain
+  opts.first_seq = request.first_seq;
+  opts.after_write = request.after_write;
+  opts.after_close = request.after_close;
+  // RemoteNode sends the faults itself, right after each build.
+  opts.arm_storage_fault = [](PartitionId, std::int64_t) {};
+  auto make_item = [](const ItemKey& k) { return WireItem{k}; };
+  Trace trace = Simulator(node, config, make_item, std::move(opts)).run(request.workload, request.plan);
+  if (auto failure = impl_->take_failure()) throw SinkBroke("the sink process broke the protocol: " + *failure, trace);
+  return trace;
+}
+
+ReadBack WireSink::read_back(const nlohmann::json& config) {
+  impl_->begin_run();
+  nlohmann::json r;
+  try {
+    r = impl_->request(0, {{"op", "read_back"}, {"config", config}});
+  } catch (const RemoteError&) {
+    throw std::runtime_error("the sink process failed during read_back: " + impl_->take_failure().value_or("?"));
+  }
+  if (!r.value("ok", false)) {
+    throw std::runtime_error("read_back failed: " + r.value("error", nlohmann::json::object()).dump());
+  }
+  if (!r.contains("items") || !r["items"].is_array()) throw std::runtime_error("read_back answered without an items array");
+  ReadBack out;
+  for (const auto& item : r["items"]) {
+    ItemKey key{-99, -99, -99, -99};  // unparseable: the oracle counts it unexpected
+    if (item.is_object() && item.contains("key") && item["key"].is_string()) {
+      key = parse_item_key(item["key"].get<std::string>()).value_or(key);
+    }
+    if (key.worker >= 0) {
+      for (const auto& [field, type] : impl_->info().fields) {
+        if (!item.contains(field) || item[field] != expected_value(type, key)) {
+          if (out.corrupted++ == 0) {
+            out.first_corruption = "item " + to_string(key) + ": field '" + field + "' is " +
+                                   (item.contains(field) ? item[field].dump() : std::string("missing")) + ", written as " +
+                                   expected_value(type, key).dump();
+          }
+          break;
+        }
+      }
+    }
+    out.keys.push_back(key);
+  }
+  return out;
+}
+
+std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, const RunRequest& request,
+                                               std::int64_t kill_after_acks) {
+  Impl::CrashPlan plan;
+  plan.kill_after = kill_after_acks;
+  impl_->crash = &plan;
+  CrashRun out;
+  try {
+    out.acknowledged = run(config, request);
+  } catch (...) {
+    impl_->crash = nullptr;
+    throw;
+  }
+  impl_->crash = nullptr;
+  out.killed = plan.fired;
+  out.note = plan.fired ? "killed worker " + std::to_string(plan.killed_worker) + "'s process mid-write" : "the run ended first";
+  return out;
+}
+
+void WireSink::release() { impl_->release_all(); }
+
+}  // namespace runners
+}  // namespace sinkkit
