@@ -22,8 +22,15 @@ export SINKKIT_SEED SINKKIT_BUDGET
 rm -rf "$REPORT_DIR/conformance"
 SINKKIT_REPORT_DIR="$REPORT_DIR/conformance" "$BUILD/property-tests/sinkkit_reference_conformance" \
   --gtest_output="xml:$REPORT_DIR/conformance.junit.xml" --gtest_brief=1 || status=1
-"$BUILD/reports/sinkkit_summarize" "$REPORT_DIR"/conformance/*.json -o "$REPORT_DIR/conformance/summary.txt" \
-  || status=1
+echo "=== conformance suite on the Python example sinks, over the wire protocol"
+rm -rf "$REPORT_DIR/wire"
+for sink in jsonl_sink sqlite_sink; do
+  "$BUILD/kit/cli/sinkkit" run --seed "$SINKKIT_SEED" --budget "$SINKKIT_BUDGET" --report "$REPORT_DIR/wire/$sink" \
+    -- python3 adapters/python/examples/$sink.py || status=1
+done
+echo "=== summary"
+"$BUILD/reports/sinkkit_summarize" "$REPORT_DIR"/conformance/*.json "$REPORT_DIR"/wire/*/*.json \
+  -o "$REPORT_DIR/summary.txt" || status=1
 
 echo "=== benchmarks"
 for bench in "$BUILD"/bench/sinkkit_*_bench; do

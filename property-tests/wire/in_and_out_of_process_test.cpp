@@ -1,0 +1,66 @@
+// The same reference sink, checked in process (a Harness) and out of process
+// (the wire protocol, one process per worker), gets the same verdicts.
+
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sinkkit/runners/suite.hpp>
+#include <sinkkit/runners/wire_sink.hpp>
+
+#include "../harnesses/reference_harnesses.hpp"
+#include "../harnesses/sqlite_harness.hpp"
+
+namespace {
+
+using namespace sinkkit;
+
+SuiteOptions options() {
+  SuiteOptions o;
+  o.check.seed = 77;
+  o.check.budget = 15;
+  return o;
+}
+
+// Statuses both paths can decide (out of process, SK-3.5 cannot be observed
+// and the fault hooks differ: those are untested on one side by design).
+void expect_same_verdicts(SinkUnderTest& in_process, SinkUnderTest& out_of_process) {
+  const auto a = run_suite(in_process, options());
+  const auto b = run_suite(out_of_process, options());
+  ASSERT_EQ(a.rules.size(), b.rules.size());
+  int compared = 0;
+  for (std::size_t i = 0; i < a.rules.size(); ++i) {
+    const auto& x = a.rules[i];
+    const auto& y = b.rules[i];
+    const bool decided = x.status != RuleStatus::untested && y.status != RuleStatus::untested;
+    if (!decided) continue;
+    ++compared;
+    EXPECT_EQ(to_string(x.status), to_string(y.status)) << x.id << "\nin process:\n" << x.to_text()
+                                                       << "\nout of process:\n" << y.to_text();
+  }
+  EXPECT_GE(compared, 24);
+}
+
+WireSink served(const std::string& which) {
+  return WireSink({.command = {SINKKIT_SERVE_REFERENCE, which}});
+}
+
+TEST(InAndOutOfProcess, JsonlFileSinkGetsTheSameVerdicts) {
+  HarnessSink<sinkkit_harnesses::JsonlFileSinkHarness<sinkkit_harnesses::kFsyncNever>> in_process;
+  auto out = served("jsonl");
+  expect_same_verdicts(in_process, out);
+}
+
+TEST(InAndOutOfProcess, BufferedSqliteTableSinkGetsTheSameVerdicts) {
+  HarnessSink<sinkkit_harnesses::SqliteBufferedHarness> in_process;
+  auto out = served("sqlite");
+  expect_same_verdicts(in_process, out);
+}
+
+TEST(InAndOutOfProcess, EveryBatchSqliteTableSinkGetsTheSameVerdictsWithTheCrashRule) {
+  HarnessSink<sinkkit_harnesses::SqliteEveryBatchHarness> in_process;
+  auto out = served("sqlite-every-batch");
+  expect_same_verdicts(in_process, out);
+}
+
+}  // namespace
