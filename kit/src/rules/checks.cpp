@@ -2,6 +2,9 @@
 // workloads and fault plans, run through the SinkUnderTest interface and
 // judged by the Oracle; the catalogue's text says what each one checks.
 
+#include <rapidcheck.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -9,19 +12,16 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <sinkkit/judgement/oracle.hpp>
+#include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit/rules/check.hpp>
+#include <sinkkit/simulation/generators.hpp>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <unordered_set>
 #include <utility>
 #include <vector>
-
-#include <rapidcheck.h>
-#include <sinkkit/judgement/oracle.hpp>
-#include <sinkkit/rules/catalogue.hpp>
-#include <sinkkit/rules/check.hpp>
-#include <sinkkit/simulation/generators.hpp>
-#include <unistd.h>
 
 #include "property.hpp"
 
@@ -81,7 +81,8 @@ class Ctx {
   Ctx(const Rule& rule, SinkUnderTest& sut, const CheckOptions& options)
       : rule_(rule), sut_(sut), options_(options), caps_(sut.capabilities()) {
     root_ = options.scratch.empty() ? fs::temp_directory_path() : options.scratch;
-    root_ /= "sinkkit-" + std::to_string(::getpid()) + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
+    root_ /= "sinkkit-" + std::to_string(::getpid()) + "-" +
+             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
   }
   ~Ctx() {
     std::error_code ec;
@@ -109,7 +110,8 @@ class Ctx {
   WorkloadShape shape() const {
     WorkloadShape s;
     s.max_workers = std::clamp(options_.max_workers, 1, 4);
-    s.max_batch_size = static_cast<std::uint32_t>(std::min<std::size_t>(64, std::max<std::size_t>(1, caps_.max_batch_size)));
+    s.max_batch_size =
+        static_cast<std::uint32_t>(std::min<std::size_t>(64, std::max<std::size_t>(1, caps_.max_batch_size)));
     if (!caps_.accepts_empty_batches) s.empty_batch_percent = 0;
     return s;
   }
@@ -187,8 +189,8 @@ const TraceEvent* first_event(const Trace& t, Pred pred) {
 
 std::optional<CaseFailure> corrupted(const Judged& j) {
   if (j.stored.corrupted == 0) return std::nullopt;
-  return failure(std::to_string(j.stored.corrupted) + " stored items differ from the item written under their key; first: " +
-                     j.stored.first_corruption,
+  return failure(std::to_string(j.stored.corrupted) +
+                     " stored items differ from the item written under their key; first: " + j.stored.first_corruption,
                  j);
 }
 
@@ -218,9 +220,9 @@ std::optional<std::string> differ(const std::vector<ItemKey>& a, const std::vect
       auto at = [](const std::vector<ItemKey>& v, std::size_t n) {
         return n < v.size() ? to_string(v[n]) : std::string("(end)");
       };
-      return "partition " + to_string(PartitionId{p.first, p.second}) + " differs at item " + std::to_string(i) +
-             ": " + at(x, i) + " vs " + at(y, i) + " (" + std::to_string(x.size()) + " vs " +
-             std::to_string(y.size()) + " items)";
+      return "partition " + to_string(PartitionId{p.first, p.second}) + " differs at item " + std::to_string(i) + ": " +
+             at(x, i) + " vs " + at(y, i) + " (" + std::to_string(x.size()) + " vs " + std::to_string(y.size()) +
+             " items)";
     }
   }
   return std::nullopt;
@@ -244,39 +246,37 @@ Drawn draw(const Ctx& ctx, WorkloadShape shape, std::optional<FaultMix> mix) {
 
 FaultMix no_storage_faults() { return FaultMix{}; }
 
+// Runs `body` as the rule's property: `budget` cases from the rule's seed.
+CheckOutcome property(Ctx& ctx, int budget, const detail::CaseBody& body) {
+  return from_property(detail::run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), budget, body));
+}
+
 // A property that runs one generated case and checks the verdict with `judge`.
 template <class Judge>
 CheckOutcome judged_property(Ctx& ctx, int budget, WorkloadShape shape, std::optional<FaultMix> mix, Judge judge,
-                        std::function<void(RunRequest&)> adjust = {}) {
-  return from_property(detail::run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), budget,
-                                            [&]() -> std::optional<CaseFailure> {
-                                              auto d = draw(ctx, shape, mix);
-                                              auto req = ctx.request(d.workload, d.plan, d.seed);
-                                              if (adjust) adjust(req);
-                                              return judge(ctx.run_judged(req));
-                                            }));
+                             std::function<void(RunRequest&)> adjust = {}) {
+  return property(ctx, budget, [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, shape, mix);
+    auto req = ctx.request(d.workload, d.plan, d.seed);
+    if (adjust) adjust(req);
+    return judge(ctx.run_judged(req));
+  });
 }
 
 // --- SK-1: build ---------------------------------------------------------
 
 CheckOutcome sk_1_1(Ctx& ctx) {
-  return from_property(detail::run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(),
-                                            [&]() -> std::optional<CaseFailure> {
-                                              const int workers = *rc::gen::inRange(1, std::clamp(ctx.options().max_workers, 1, 8) + 1);
-                                              auto req = ctx.request(Workload::empty(workers, 1, 0), {},
-                                                                     *rc::gen::arbitrary<std::uint64_t>());
-                                              auto j = ctx.run_judged(req);
-                                              if (auto* e = first_event(j.trace, [](const auto& ev) {
-                                                    return ev.outcome != Outcome::ok;
-                                                  })) {
-                                                return failure(std::string(to_string(e->kind)) + " of " +
-                                                                   to_string(e->partition) + " (worker_count " +
-                                                                   std::to_string(workers) + ") threw " +
-                                                                   e->error_kind + ": " + e->message,
-                                                               j);
-                                              }
-                                              return std::nullopt;
-                                            }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    const int workers = *rc::gen::inRange(1, std::clamp(ctx.options().max_workers, 1, 8) + 1);
+    auto req = ctx.request(Workload::empty(workers, 1, 0), {}, *rc::gen::arbitrary<std::uint64_t>());
+    auto j = ctx.run_judged(req);
+    if (auto* e = first_event(j.trace, [](const auto& ev) { return ev.outcome != Outcome::ok; })) {
+      return failure(std::string(to_string(e->kind)) + " of " + to_string(e->partition) + " (worker_count " +
+                         std::to_string(workers) + ") threw " + e->error_kind + ": " + e->message,
+                     j);
+    }
+    return std::nullopt;
+  });
 }
 
 CheckOutcome sk_1_2(Ctx& ctx) {
@@ -308,7 +308,8 @@ CheckOutcome sk_1_2(Ctx& ctx) {
       if (!stored.keys.empty()) problem = "the rejected build left " + std::to_string(stored.keys.size()) + " items";
     }
     if (!problem.empty()) {
-      return {CheckOutcome::broken, cases, "invalid config " + bad.config.dump() + " (bad key '" + bad.key + "'): " + problem,
+      return {CheckOutcome::broken, cases,
+              "invalid config " + bad.config.dump() + " (bad key '" + bad.key + "'): " + problem,
               CaseFailure{"invalid config " + bad.config.dump() + ": " + problem, t, {}}};
     }
   }
@@ -340,21 +341,17 @@ CheckOutcome sk_1_3(Ctx& ctx) {
 
 CheckOutcome sk_1_4(Ctx& ctx) {
   auto shape = ctx.shape();
-  return from_property(detail::run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(),
-                                            [&]() -> std::optional<CaseFailure> {
-                                              const int workers = *rc::gen::inRange(1, shape.max_workers + 1);
-                                              const int branches =
-                                                  ctx.sut().router_branch_safe() ? *rc::gen::inRange(1, 3) : 1;
-                                              auto j = ctx.run_judged(ctx.request(
-                                                  Workload::empty(workers, branches, 0), {}, 0));
-                                              if (!j.stored.keys.empty()) {
-                                                return failure("build and close alone left " +
-                                                                   std::to_string(j.stored.keys.size()) +
-                                                                   " items; first: " + to_string(j.stored.keys[0]),
-                                                               j);
-                                              }
-                                              return std::nullopt;
-                                            }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    const int workers = *rc::gen::inRange(1, shape.max_workers + 1);
+    const int branches = ctx.sut().router_branch_safe() ? *rc::gen::inRange(1, 3) : 1;
+    auto j = ctx.run_judged(ctx.request(Workload::empty(workers, branches, 0), {}, 0));
+    if (!j.stored.keys.empty()) {
+      return failure("build and close alone left " + std::to_string(j.stored.keys.size()) +
+                         " items; first: " + to_string(j.stored.keys[0]),
+                     j);
+    }
+    return std::nullopt;
+  });
 }
 
 // --- SK-2: writing -------------------------------------------------------
@@ -365,32 +362,30 @@ CheckOutcome sk_2_1(Ctx& ctx) {
                            [](const Judged& j) { return violation(j, ViolationKind::lost); });
   }
   // on_return: read back after every acknowledged write.
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.small_budget(),
-      [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), no_storage_faults());
-        auto target = ctx.fresh_target();
-        auto config = ctx.sut().make_config(target->get());
-        std::unordered_set<ItemKey> acked;
-        std::optional<std::string> problem;
-        auto req = ctx.request(d.workload, d.plan, d.seed);
-        req.after_write = [&](const TraceEvent& e) {
-          for (std::uint32_t i = 0; i < e.size; ++i) acked.insert(e.key(i));
-          if (problem) return;
-          auto stored = ctx.sut().read_back(config);
-          std::unordered_set<ItemKey> have(stored.keys.begin(), stored.keys.end());
-          for (const auto& k : acked) {
-            if (!have.contains(k)) {
-              problem = "after " + e.to_text() + " returned, " + to_string(k) +
-                        " (acknowledged) is not in the read-back, although the sink declares durability on_return";
-              return;
-            }
-          }
-        };
-        Trace t = ctx.run(config, req);
-        if (problem) return failure(*problem, t);
-        return std::nullopt;
-      }));
+  return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), no_storage_faults());
+    auto target = ctx.fresh_target();
+    auto config = ctx.sut().make_config(target->get());
+    std::unordered_set<ItemKey> acked;
+    std::optional<std::string> problem;
+    auto req = ctx.request(d.workload, d.plan, d.seed);
+    req.after_write = [&](const TraceEvent& e) {
+      for (std::uint32_t i = 0; i < e.size; ++i) acked.insert(e.key(i));
+      if (problem) return;
+      auto stored = ctx.sut().read_back(config);
+      std::unordered_set<ItemKey> have(stored.keys.begin(), stored.keys.end());
+      for (const auto& k : acked) {
+        if (!have.contains(k)) {
+          problem = "after " + e.to_text() + " returned, " + to_string(k) +
+                    " (acknowledged) is not in the read-back, although the sink declares durability on_return";
+          return;
+        }
+      }
+    };
+    Trace t = ctx.run(config, req);
+    if (problem) return failure(*problem, t);
+    return std::nullopt;
+  });
 }
 
 CheckOutcome sk_2_2(Ctx& ctx) {
@@ -427,8 +422,9 @@ std::optional<CaseFailure> unclean(const Judged& j) {
 
 CheckOutcome sk_2_6(Ctx& ctx) {
   if (!ctx.sut().accepts_subtype_batches()) {
-    return not_applicable("the sink cannot be handed batches of a payload subtype (payload not a non-final class, "
-                          "or the sink runs out of process)");
+    return not_applicable(
+        "the sink cannot be handed batches of a payload subtype (payload not a non-final class, "
+        "or the sink runs out of process)");
   }
   return judged_property(ctx, ctx.budget(), ctx.shape(), no_storage_faults(), unclean,
                          [](RunRequest& r) { r.view = PayloadView::subtype; });
@@ -461,35 +457,33 @@ CheckOutcome sk_2_8(Ctx& ctx) {
   }
   auto shape = ctx.shape();
   shape.empty_batch_percent = 40;
-  return judged_property(ctx, ctx.budget(), shape, FaultMix{.build_failures = false, .write_failures = false,
-                                                            .aborts = false},
-                         [](const Judged& j) -> std::optional<CaseFailure> {
-                           if (auto* e = first_event(j.trace, [](const auto& ev) {
-                                 return ev.kind == CallKind::write_batch && ev.size == 0 && ev.sink_outcome != Outcome::ok;
-                               })) {
-                             return failure("an empty write_batch threw: " + e->to_text(), j);
-                           }
-                           return unclean(j);
-                         });
+  return judged_property(
+      ctx, ctx.budget(), shape, FaultMix{.build_failures = false, .write_failures = false, .aborts = false},
+      [](const Judged& j) -> std::optional<CaseFailure> {
+        if (auto* e = first_event(j.trace, [](const auto& ev) {
+              return ev.kind == CallKind::write_batch && ev.size == 0 && ev.sink_outcome != Outcome::ok;
+            })) {
+          return failure("an empty write_batch threw: " + e->to_text(), j);
+        }
+        return unclean(j);
+      });
 }
 
 CheckOutcome sk_2_9(Ctx& ctx) {
   const auto max = static_cast<std::uint32_t>(std::max<std::size_t>(1, ctx.caps().max_batch_size));
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.small_budget(),
-      [&]() -> std::optional<CaseFailure> {
-        const int workers = *rc::gen::inRange(1, 3);
-        const int epochs = *rc::gen::inRange(1, 3);
-        auto w = Workload::empty(workers, 1, epochs);
-        auto size = rc::gen::weightedOneOf<std::uint32_t>(
-            {{1, rc::gen::just(max)}, {1, rc::gen::just(1U)}, {2, rc::gen::inRange<std::uint32_t>(1, max + 1)}});
-        for (auto& cell : w.cells) cell.push_back(*size);
-        auto j = ctx.run_judged(ctx.request(w, {}, *rc::gen::arbitrary<std::uint64_t>()));
-        if (auto* e = first_event(j.trace, [](const auto& ev) { return ev.outcome != Outcome::ok; })) {
-          return failure("with max_batch_size " + std::to_string(max) + ": " + e->to_text(), j);
-        }
-        return unclean(j);
-      }));
+  return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
+    const int workers = *rc::gen::inRange(1, 3);
+    const int epochs = *rc::gen::inRange(1, 3);
+    auto w = Workload::empty(workers, 1, epochs);
+    auto size = rc::gen::weightedOneOf<std::uint32_t>(
+        {{1, rc::gen::just(max)}, {1, rc::gen::just(1U)}, {2, rc::gen::inRange<std::uint32_t>(1, max + 1)}});
+    for (auto& cell : w.cells) cell.push_back(*size);
+    auto j = ctx.run_judged(ctx.request(w, {}, *rc::gen::arbitrary<std::uint64_t>()));
+    if (auto* e = first_event(j.trace, [](const auto& ev) { return ev.outcome != Outcome::ok; })) {
+      return failure("with max_batch_size " + std::to_string(max) + ": " + e->to_text(), j);
+    }
+    return unclean(j);
+  });
 }
 
 CheckOutcome sk_2_10(Ctx& ctx) {
@@ -503,137 +497,133 @@ CheckOutcome sk_2_10(Ctx& ctx) {
 }
 
 CheckOutcome sk_2_11(Ctx& ctx) {
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), std::nullopt);
-        Workload merged = d.workload;
-        for (auto& cell : merged.cells) {
-          std::uint32_t total = 0;
-          for (auto n : cell) total += n;
-          if (total == 0) {
-            cell.clear();
-          } else {
-            cell.assign(1, total);
-          }
-        }
-        auto split = ctx.run_judged(ctx.request(d.workload, {}, d.seed));
-        auto whole = ctx.run_judged(ctx.request(merged, {}, d.seed));
-        if (auto diff = differ(split.stored.keys, whole.stored.keys, ctx.caps().ordered_per_partition)) {
-          return failure("split batches and their concatenation read back differently: " + *diff, split);
-        }
-        return std::nullopt;
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    Workload merged = d.workload;
+    for (auto& cell : merged.cells) {
+      std::uint32_t total = 0;
+      for (auto n : cell) total += n;
+      if (total == 0) {
+        cell.clear();
+      } else {
+        cell.assign(1, total);
+      }
+    }
+    auto split = ctx.run_judged(ctx.request(d.workload, {}, d.seed));
+    auto whole = ctx.run_judged(ctx.request(merged, {}, d.seed));
+    if (auto diff = differ(split.stored.keys, whole.stored.keys, ctx.caps().ordered_per_partition)) {
+      return failure("split batches and their concatenation read back differently: " + *diff, split);
+    }
+    return std::nullopt;
+  });
 }
 
 // --- SK-3: close ---------------------------------------------------------
 
 CheckOutcome sk_3_1(Ctx& ctx) {
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), std::nullopt);
-        FaultPlan repeated;
-        repeated.close_calls = *rc::gen::inRange(2, 6);
-        auto once = ctx.run_judged(ctx.request(d.workload, {}, d.seed));
-        auto many = ctx.run_judged(ctx.request(d.workload, repeated, d.seed));
-        if (auto* e = first_event(many.trace, [](const auto& ev) {
-              return ev.kind == CallKind::close && ev.call > 0 && ev.outcome != Outcome::ok;
-            })) {
-          return failure("a repeated close threw: " + e->to_text(), many);
-        }
-        if (auto diff = differ(once.stored.keys, many.stored.keys, true)) {
-          return failure("close x1 and close x" + std::to_string(repeated.close_calls) +
-                             " read back differently: " + *diff,
-                         many);
-        }
-        return std::nullopt;
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    FaultPlan repeated;
+    repeated.close_calls = *rc::gen::inRange(2, 6);
+    auto once = ctx.run_judged(ctx.request(d.workload, {}, d.seed));
+    auto many = ctx.run_judged(ctx.request(d.workload, repeated, d.seed));
+    if (auto* e = first_event(many.trace, [](const auto& ev) {
+          return ev.kind == CallKind::close && ev.call > 0 && ev.outcome != Outcome::ok;
+        })) {
+      return failure("a repeated close threw: " + e->to_text(), many);
+    }
+    if (auto diff = differ(once.stored.keys, many.stored.keys, true)) {
+      return failure("close x1 and close x" + std::to_string(repeated.close_calls) + " read back differently: " + *diff,
+                     many);
+    }
+    return std::nullopt;
+  });
 }
 
 std::optional<CaseFailure> close_threw(const Judged& j) {
-  if (auto* e = first_event(j.trace, [](const auto& ev) { return ev.kind == CallKind::close && ev.outcome != Outcome::ok; })) {
+  if (auto* e = first_event(j.trace,
+                            [](const auto& ev) { return ev.kind == CallKind::close && ev.outcome != Outcome::ok; })) {
     return failure("close threw: " + e->to_text(), j);
   }
   return std::nullopt;
 }
 
 CheckOutcome sk_3_2(Ctx& ctx) {
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), std::nullopt);
-        FaultPlan plan;
-        // Some partitions idle, or all of them, or a run with no epoch at all.
-        const int choice = *rc::gen::inRange(0, 3);
-        if (choice == 2) d.workload = Workload::empty(d.workload.workers, d.workload.branches, 0);
-        for (int w = 0; w < d.workload.workers; ++w) {
-          if (choice == 1 || w % 2 == 0) plan.no_writes.push_back({w, 0});
-        }
-        return close_threw(ctx.run_judged(ctx.request(d.workload, plan, d.seed)));
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    FaultPlan plan;
+    // Some partitions idle, or all of them, or a run with no epoch at all.
+    const int choice = *rc::gen::inRange(0, 3);
+    if (choice == 2) d.workload = Workload::empty(d.workload.workers, d.workload.branches, 0);
+    for (int w = 0; w < d.workload.workers; ++w) {
+      if (choice == 1 || w % 2 == 0) plan.no_writes.push_back({w, 0});
+    }
+    return close_threw(ctx.run_judged(ctx.request(d.workload, plan, d.seed)));
+  });
 }
 
 CheckOutcome sk_3_3(Ctx& ctx) {
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), no_storage_faults());
-        // Make sure something fails: the plan's faults, or one more.
-        if (d.plan.write_faults.empty() && !d.plan.fail_build_on_worker && !d.plan.abort_after_epoch) {
-          const int kind = *rc::gen::inRange(0, 3);
-          const int w = *rc::gen::inRange(0, d.workload.workers);
-          if (kind == 0) d.plan.write_faults.push_back({w, 0, 0, FaultTiming::after_forwarding});
-          if (kind == 1) d.plan.fail_build_on_worker = w;
-          if (kind == 2) d.plan.abort_after_epoch = 0;
-        }
-        return close_threw(ctx.run_judged(ctx.request(d.workload, d.plan, d.seed)));
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), no_storage_faults());
+    // Make sure something fails: the plan's faults, or one more.
+    if (d.plan.write_faults.empty() && !d.plan.fail_build_on_worker && !d.plan.abort_after_epoch) {
+      const int kind = *rc::gen::inRange(0, 3);
+      const int w = *rc::gen::inRange(0, d.workload.workers);
+      if (kind == 0) d.plan.write_faults.push_back({w, 0, 0, FaultTiming::after_forwarding});
+      if (kind == 1) d.plan.fail_build_on_worker = w;
+      if (kind == 2) d.plan.abort_after_epoch = 0;
+    }
+    return close_threw(ctx.run_judged(ctx.request(d.workload, d.plan, d.seed)));
+  });
 }
 
 CheckOutcome sk_3_4(Ctx& ctx) {
-  return judged_property(ctx, ctx.budget(), ctx.shape(), std::nullopt, [](const Judged& j) -> std::optional<CaseFailure> {
-    for (const auto& pv : j.verdict.partitions) {
-      if (pv.counts.durable < pv.counts.acknowledged) {
-        return failure("after close, " + to_string(pv.partition) + " holds " + std::to_string(pv.counts.durable) +
-                           " of its " + std::to_string(pv.counts.acknowledged) + " acknowledged items; first missing: " +
-                           (pv.first_lost.empty() ? std::string("?") : to_string(pv.first_lost.front())),
-                       j);
-      }
+  return judged_property(
+      ctx, ctx.budget(), ctx.shape(), std::nullopt, [](const Judged& j) -> std::optional<CaseFailure> {
+        for (const auto& pv : j.verdict.partitions) {
+          if (pv.counts.durable < pv.counts.acknowledged) {
+            return failure("after close, " + to_string(pv.partition) + " holds " + std::to_string(pv.counts.durable) +
+                               " of its " + std::to_string(pv.counts.acknowledged) +
+                               " acknowledged items; first missing: " +
+                               (pv.first_lost.empty() ? std::string("?") : to_string(pv.first_lost.front())),
+                           j);
+          }
+        }
+        return std::nullopt;
+      });
+}
+
+CheckOutcome sk_3_5(Ctx& ctx) {
+  if (!ctx.sut().resource_usage()) return untested("the process hosting the sink cannot be inspected");
+  return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto target = ctx.fresh_target();
+    auto config = ctx.sut().make_config(target->get());
+    const auto before = *ctx.sut().resource_usage();
+    Trace t = ctx.run(config, ctx.request(d.workload, {}, d.seed));
+    const auto after = *ctx.sut().resource_usage();
+    if (after.open_fds > before.open_fds || after.threads > before.threads) {
+      return failure("after close the process has " + std::to_string(after.open_fds) + " open descriptors and " +
+                         std::to_string(after.threads) + " threads, before build it had " +
+                         std::to_string(before.open_fds) + " and " + std::to_string(before.threads),
+                     t);
     }
     return std::nullopt;
   });
 }
 
-CheckOutcome sk_3_5(Ctx& ctx) {
-  if (!ctx.sut().resource_usage()) return untested("the process hosting the sink cannot be inspected");
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), std::nullopt);
-        auto target = ctx.fresh_target();
-        auto config = ctx.sut().make_config(target->get());
-        const auto before = *ctx.sut().resource_usage();
-        Trace t = ctx.run(config, ctx.request(d.workload, {}, d.seed));
-        const auto after = *ctx.sut().resource_usage();
-        if (after.open_fds > before.open_fds || after.threads > before.threads) {
-          return failure("after close the process has " + std::to_string(after.open_fds) + " open descriptors and " +
-                             std::to_string(after.threads) + " threads, before build it had " +
-                             std::to_string(before.open_fds) + " and " + std::to_string(before.threads),
-                         t);
-        }
-        return std::nullopt;
-      }));
-}
-
 CheckOutcome sk_3_6(Ctx& ctx) {
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), std::nullopt);
-        FaultPlan plan;
-        plan.write_after_close.push_back({*rc::gen::inRange(0, d.workload.workers), 0});
-        auto j = ctx.run_judged(ctx.request(d.workload, plan, d.seed));
-        const auto* late = first_event(j.trace, [](const auto& ev) { return ev.after_close; });
-        if (late == nullptr || late->sink_outcome != Outcome::ok) return std::nullopt;
-        const auto& pv = j.verdict.of(late->partition);
-        std::string dropped = pv.counts.lost > 0 ? ", and its items are not stored" : "";
-        return failure("write_batch after close returned normally" + dropped + ": " + late->to_text(), j);
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    FaultPlan plan;
+    plan.write_after_close.push_back({*rc::gen::inRange(0, d.workload.workers), 0});
+    auto j = ctx.run_judged(ctx.request(d.workload, plan, d.seed));
+    const auto* late = first_event(j.trace, [](const auto& ev) { return ev.after_close; });
+    if (late == nullptr || late->sink_outcome != Outcome::ok) return std::nullopt;
+    const auto& pv = j.verdict.of(late->partition);
+    std::string dropped = pv.counts.lost > 0 ? ", and its items are not stored" : "";
+    return failure("write_batch after close returned normally" + dropped + ": " + late->to_text(), j);
+  });
 }
 
 // --- SK-4: faults --------------------------------------------------------
@@ -644,17 +634,16 @@ CheckOutcome storage_fault_property(Ctx& ctx, bool keep_writing) {
         "the sink cannot be made to fail its storage (a harness: add arm_storage_fault; a sink process: declare "
         "fault_injection and answer the fault op)");
   }
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), FaultMix{.build_failures = false, .write_failures = false});
-        const int w = *rc::gen::inRange(0, d.workload.workers);
-        const auto after = *rc::gen::inRange<std::int64_t>(0, 120);
-        d.plan.storage_faults.push_back({w, 0, after});
-        d.plan.keep_writing_after_failure = keep_writing;
-        auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
-        if (auto f = violation(j, ViolationKind::lost)) return f;
-        return violation(j, ViolationKind::gap);
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), FaultMix{.build_failures = false, .write_failures = false});
+    const int w = *rc::gen::inRange(0, d.workload.workers);
+    const auto after = *rc::gen::inRange<std::int64_t>(0, 120);
+    d.plan.storage_faults.push_back({w, 0, after});
+    d.plan.keep_writing_after_failure = keep_writing;
+    auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
+    if (auto f = violation(j, ViolationKind::lost)) return f;
+    return violation(j, ViolationKind::gap);
+  });
 }
 
 CheckOutcome sk_4_1(Ctx& ctx) { return storage_fault_property(ctx, false); }
@@ -665,33 +654,33 @@ CheckOutcome sk_4_3(Ctx& ctx) {
   if (ctx.caps().durability != Durability::on_return) {
     return not_applicable("the sink's durability is on_close: nothing is promised before close");
   }
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), std::nullopt);
-        const auto kill_after = *rc::gen::inRange<std::int64_t>(0, std::max<std::int64_t>(1, d.workload.total_batches()));
-        auto target = ctx.fresh_target();
-        auto config = ctx.sut().make_config(target->get());
-        auto req = ctx.request(d.workload, {}, d.seed);
-        req.bridge = nullptr;  // the child makes its own
-        req.session_manager = nullptr;
-        ctx.announce(req);
-        auto crash = ctx.sut().run_and_kill(config, req, kill_after);
-        if (!crash) throw std::runtime_error("the sink under test cannot be run in a process of its own");
-        // Recovery: a fresh build and close on every worker, then read back.
-        auto recovery = ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0);
-        ctx.run(config, recovery);
-        Judged j;
-        j.trace = std::move(crash->acknowledged);
-        j.stored = ctx.sut().read_back(config);
-        JudgeOptions opts;
-        j.verdict = Oracle(ctx.caps(), opts).judge(j.trace, j.stored.keys);
-        if (auto f = violation(j, ViolationKind::lost)) {
-          f->message = "killed after " + std::to_string(kill_after) + " acknowledged writes (" + crash->note + "): " + f->message;
-          return f;
-        }
-        if (auto f = violation(j, ViolationKind::unexpected)) return f;
-        return corrupted(j);
-      }));
+  return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    const auto kill_after = *rc::gen::inRange<std::int64_t>(0, std::max<std::int64_t>(1, d.workload.total_batches()));
+    auto target = ctx.fresh_target();
+    auto config = ctx.sut().make_config(target->get());
+    auto req = ctx.request(d.workload, {}, d.seed);
+    req.bridge = nullptr;  // the child makes its own
+    req.session_manager = nullptr;
+    ctx.announce(req);
+    auto crash = ctx.sut().run_and_kill(config, req, kill_after);
+    if (!crash) throw std::runtime_error("the sink under test cannot be run in a process of its own");
+    // Recovery: a fresh build and close on every worker, then read back.
+    auto recovery = ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0);
+    ctx.run(config, recovery);
+    Judged j;
+    j.trace = std::move(crash->acknowledged);
+    j.stored = ctx.sut().read_back(config);
+    JudgeOptions opts;
+    j.verdict = Oracle(ctx.caps(), opts).judge(j.trace, j.stored.keys);
+    if (auto f = violation(j, ViolationKind::lost)) {
+      f->message =
+          "killed after " + std::to_string(kill_after) + " acknowledged writes (" + crash->note + "): " + f->message;
+      return f;
+    }
+    if (auto f = violation(j, ViolationKind::unexpected)) return f;
+    return corrupted(j);
+  });
 }
 
 // Both runs of SK-4.4 as one trace for the oracle: partitions are matched by
@@ -712,40 +701,39 @@ Trace merge(const Trace& a, const Trace& b) {
 
 CheckOutcome sk_4_4(Ctx& ctx) {
   if (!ctx.caps().survives_crash) return not_applicable("the sink does not declare survives_crash");
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
-        const bool up = *rc::gen::arbitrary<bool>();
-        auto shape = ctx.shape();
-        shape.min_workers = shape.max_workers = up ? 2 : 4;
-        auto first = draw(ctx, shape, std::nullopt);
-        shape.min_workers = shape.max_workers = up ? 4 : 2;
-        auto second = draw(ctx, shape, std::nullopt);
-        auto target = ctx.fresh_target();
-        auto config = ctx.sut().make_config(target->get());
-        Trace t1 = ctx.run(config, ctx.request(first.workload, {}, first.seed));
-        auto req2 = ctx.request(second.workload, {}, second.seed);
-        std::int64_t max_items = 0;
-        for (int w = 0; w < first.workload.workers; ++w) {
-          std::int64_t n = 0;
-          for (int e = 0; e < first.workload.epochs; ++e)
-            for (auto size : first.workload.batches(w, 0, e)) n += size;
-          max_items = std::max(max_items, n);
-        }
-        req2.first_seq = max_items;
-        Trace t2 = ctx.run(config, req2);
-        Judged j;
-        j.trace = merge(t1, t2);
-        j.stored = ctx.sut().read_back(config);
-        j.verdict = Oracle(ctx.caps()).judge(j.trace, j.stored.keys);
-        const std::string what = std::string("rescaled ") + (up ? "2 -> 4" : "4 -> 2") + " workers: ";
-        for (auto kind : {ViolationKind::lost, ViolationKind::unexpected, ViolationKind::duplicated}) {
-          if (auto f = violation(j, kind)) {
-            f->message = what + f->message;
-            return f;
-          }
-        }
-        return corrupted(j);
-      }));
+  return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
+    const bool up = *rc::gen::arbitrary<bool>();
+    auto shape = ctx.shape();
+    shape.min_workers = shape.max_workers = up ? 2 : 4;
+    auto first = draw(ctx, shape, std::nullopt);
+    shape.min_workers = shape.max_workers = up ? 4 : 2;
+    auto second = draw(ctx, shape, std::nullopt);
+    auto target = ctx.fresh_target();
+    auto config = ctx.sut().make_config(target->get());
+    Trace t1 = ctx.run(config, ctx.request(first.workload, {}, first.seed));
+    auto req2 = ctx.request(second.workload, {}, second.seed);
+    std::int64_t max_items = 0;
+    for (int w = 0; w < first.workload.workers; ++w) {
+      std::int64_t n = 0;
+      for (int e = 0; e < first.workload.epochs; ++e)
+        for (auto size : first.workload.batches(w, 0, e)) n += size;
+      max_items = std::max(max_items, n);
+    }
+    req2.first_seq = max_items;
+    Trace t2 = ctx.run(config, req2);
+    Judged j;
+    j.trace = merge(t1, t2);
+    j.stored = ctx.sut().read_back(config);
+    j.verdict = Oracle(ctx.caps()).judge(j.trace, j.stored.keys);
+    const std::string what = std::string("rescaled ") + (up ? "2 -> 4" : "4 -> 2") + " workers: ";
+    for (auto kind : {ViolationKind::lost, ViolationKind::unexpected, ViolationKind::duplicated}) {
+      if (auto f = violation(j, kind)) {
+        f->message = what + f->message;
+        return f;
+      }
+    }
+    return corrupted(j);
+  });
 }
 
 // --- SK-5: router branches -----------------------------------------------
@@ -754,69 +742,69 @@ CheckOutcome sk_5_1(Ctx& ctx) {
   if (!ctx.sut().router_branch_safe()) return not_applicable("the node is not router_branch_safe");
   auto shape = ctx.shape();
   shape.max_workers = std::min(shape.max_workers, 3);
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto s = shape;
-        s.branches = *rc::gen::inRange(2, 4);
-        auto d = draw(ctx, s, std::nullopt);
-        return unclean(ctx.run_judged(ctx.request(d.workload, {}, d.seed)));
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto s = shape;
+    s.branches = *rc::gen::inRange(2, 4);
+    auto d = draw(ctx, s, std::nullopt);
+    return unclean(ctx.run_judged(ctx.request(d.workload, {}, d.seed)));
+  });
 }
 
 // --- SK-6: runtime resources ---------------------------------------------
 
 CheckOutcome sk_6_1(Ctx& ctx) {
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), std::nullopt);
-        auto req = ctx.request(d.workload, d.plan, d.seed);
-        std::optional<std::string> problem;
-        req.after_close = [&](const TraceEvent& e) {
-          const auto n = ctx.bridge().in_flight();
-          if (!problem && n > 0) {
-            problem = std::to_string(n) + " bridge tasks still queued or running when " + e.to_text() + " returned";
-          }
-        };
-        auto j = ctx.run_judged(req);
-        if (problem) return failure(*problem, j);
-        return std::nullopt;
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto req = ctx.request(d.workload, d.plan, d.seed);
+    std::optional<std::string> problem;
+    req.after_close = [&](const TraceEvent& e) {
+      const auto n = ctx.bridge().in_flight();
+      if (!problem && n > 0) {
+        problem = std::to_string(n) + " bridge tasks still queued or running when " + e.to_text() + " returned";
+      }
+    };
+    auto j = ctx.run_judged(req);
+    if (problem) return failure(*problem, j);
+    return std::nullopt;
+  });
 }
 
 CheckOutcome sk_6_2(Ctx& ctx) {
-  return from_property(detail::run_property(
-      ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), ctx.budget(), [&]() -> std::optional<CaseFailure> {
-        auto d = draw(ctx, ctx.shape(), std::nullopt);
-        auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
-        if (ctx.session_manager().disposed()) return failure("the sink disposed the session manager", j);
-        if (auto n = ctx.session_manager().leased(); n != 0) {
-          return failure(std::to_string(n) + " sessions borrowed from the session manager were not returned by close",
-                         j);
-        }
-        return std::nullopt;
-      }));
+  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
+    if (ctx.session_manager().disposed()) return failure("the sink disposed the session manager", j);
+    if (auto n = ctx.session_manager().leased(); n != 0) {
+      return failure(std::to_string(n) + " sessions borrowed from the session manager were not returned by close", j);
+    }
+    return std::nullopt;
+  });
 }
 
 using CheckFn = CheckOutcome (*)(Ctx&);
 
 const std::map<std::string_view, CheckFn>& checks() {
   static const std::map<std::string_view, CheckFn> table = {
-      {"SK-1.1", sk_1_1},   {"SK-1.2", sk_1_2}, {"SK-1.3", sk_1_3}, {"SK-1.4", sk_1_4}, {"SK-2.1", sk_2_1},
-      {"SK-2.2", sk_2_2},   {"SK-2.3", sk_2_3}, {"SK-2.4", sk_2_4}, {"SK-2.5", sk_2_5}, {"SK-2.6", sk_2_6},
-      {"SK-2.7", sk_2_7},   {"SK-2.8", sk_2_8}, {"SK-2.9", sk_2_9}, {"SK-2.10", sk_2_10}, {"SK-2.11", sk_2_11},
-      {"SK-3.1", sk_3_1},   {"SK-3.2", sk_3_2}, {"SK-3.3", sk_3_3}, {"SK-3.4", sk_3_4}, {"SK-3.5", sk_3_5},
-      {"SK-3.6", sk_3_6},   {"SK-4.1", sk_4_1}, {"SK-4.2", sk_4_2}, {"SK-4.3", sk_4_3}, {"SK-4.4", sk_4_4},
-      {"SK-5.1", sk_5_1},   {"SK-6.1", sk_6_1}, {"SK-6.2", sk_6_2},
+      {"SK-1.1", sk_1_1}, {"SK-1.2", sk_1_2}, {"SK-1.3", sk_1_3}, {"SK-1.4", sk_1_4},   {"SK-2.1", sk_2_1},
+      {"SK-2.2", sk_2_2}, {"SK-2.3", sk_2_3}, {"SK-2.4", sk_2_4}, {"SK-2.5", sk_2_5},   {"SK-2.6", sk_2_6},
+      {"SK-2.7", sk_2_7}, {"SK-2.8", sk_2_8}, {"SK-2.9", sk_2_9}, {"SK-2.10", sk_2_10}, {"SK-2.11", sk_2_11},
+      {"SK-3.1", sk_3_1}, {"SK-3.2", sk_3_2}, {"SK-3.3", sk_3_3}, {"SK-3.4", sk_3_4},   {"SK-3.5", sk_3_5},
+      {"SK-3.6", sk_3_6}, {"SK-4.1", sk_4_1}, {"SK-4.2", sk_4_2}, {"SK-4.3", sk_4_3},   {"SK-4.4", sk_4_4},
+      {"SK-5.1", sk_5_1}, {"SK-6.1", sk_6_1}, {"SK-6.2", sk_6_2},
   };
   return table;
 }
 
 RuleStatus status_of(const CheckOutcome& o, RuleLevel level) {
   switch (o.kind) {
-    case CheckOutcome::held: return RuleStatus::passed;
-    case CheckOutcome::untested: return RuleStatus::untested;
-    case CheckOutcome::not_applicable: return RuleStatus::not_applicable;
-    case CheckOutcome::broken: return level == RuleLevel::should ? RuleStatus::warning : RuleStatus::failed;
+    case CheckOutcome::held:
+      return RuleStatus::passed;
+    case CheckOutcome::untested:
+      return RuleStatus::untested;
+    case CheckOutcome::not_applicable:
+      return RuleStatus::not_applicable;
+    case CheckOutcome::broken:
+      return level == RuleLevel::should ? RuleStatus::warning : RuleStatus::failed;
   }
   return RuleStatus::failed;
 }

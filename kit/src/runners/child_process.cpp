@@ -49,13 +49,15 @@ struct Pipe {
 
 }  // namespace
 
+std::string describe_signal(int signal) {
+  const char* name = ::sigabbrev_np(signal);
+  return "killed by signal " + std::to_string(signal) + (name ? " (SIG" + std::string(name) + ")" : "");
+}
+
 std::string ChildResult::describe() const {
   if (timed_out) return "timed out (hung) and was killed";
   if (killed_by_parent) return "killed by the kit (SIGKILL) at the planned point";
-  if (signal != 0) {
-    const char* name = ::sigabbrev_np(signal);
-    return "killed by signal " + std::to_string(signal) + (name ? " (SIG" + std::string(name) + ")" : "");
-  }
+  if (signal != 0) return describe_signal(signal);
   return "exited with " + std::to_string(exit_code);
 }
 

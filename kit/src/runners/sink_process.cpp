@@ -1,5 +1,7 @@
 #include <sinkkit/runners/sink_process.hpp>
 
+#include <sinkkit/runners/child_process.hpp>
+
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -244,11 +246,7 @@ std::string SinkProcess::status_text() const {
   if (pid_ > 0) return "running";
   if (exit_status_ < 0) return "not started";
   if (WIFEXITED(exit_status_)) return "exited with " + std::to_string(WEXITSTATUS(exit_status_));
-  if (WIFSIGNALED(exit_status_)) {
-    const int sig = WTERMSIG(exit_status_);
-    const char* name = ::sigabbrev_np(sig);
-    return "killed by signal " + std::to_string(sig) + (name ? " (SIG" + std::string(name) + ")" : "");
-  }
+  if (WIFSIGNALED(exit_status_)) return describe_signal(WTERMSIG(exit_status_));
   return "ended";
 }
 

@@ -41,6 +41,9 @@ struct ChildResult {
   [[nodiscard]] bool exited_ok() const noexcept { return !timed_out && signal == 0 && exit_code == 0; }
 };
 
+/// "killed by signal 11 (SIGSEGV)": how the kit names a signal that ended a process.
+std::string describe_signal(int signal);
+
 /// Forks; the child runs `body(report_fd)` and exits with 0 (or 3 when body
 /// throws). Throws `std::system_error` if the process cannot be created.
 ChildResult run_in_child(const std::function<void(int report_fd)>& body, const ChildOptions& options = {});
