@@ -120,9 +120,9 @@ class Ctx {
     RunRequest r;
     r.workload = std::move(w);
     r.plan = std::move(plan);
-    r.seed = seed;
-    r.bridge = &bridge_;
-    r.session_manager = &session_manager_;
+    r.simulation.seed = seed;
+    r.simulation.bridge = &bridge_;
+    r.simulation.session_manager = &session_manager_;
     return r;
   }
 
@@ -141,9 +141,10 @@ class Ctx {
 
   void announce(const RunRequest& request) const {
     if (!options_.on_case) return;
-    options_.on_case(std::string(to_string(request.mode)) + " seed=" + std::to_string(request.seed) + ", " +
-                     request.workload.summary() + "; faults: " + request.plan.describe() +
-                     (request.view == PayloadView::subtype ? "; subtype batches" : ""));
+    options_.on_case(std::string(to_string(request.simulation.mode)) +
+                     " seed=" + std::to_string(request.simulation.seed) + ", " + request.workload.summary() +
+                     "; faults: " + request.plan.describe() +
+                     (request.simulation.view == PayloadView::subtype ? "; subtype batches" : ""));
   }
 
   Judged run_judged_on(const nlohmann::json& config, const RunRequest& request) {
@@ -235,12 +236,11 @@ struct Drawn {
   std::uint64_t seed;
 };
 
-Drawn draw(const Ctx& ctx, WorkloadShape shape, std::optional<FaultMix> mix) {
+Drawn draw(WorkloadShape shape, std::optional<FaultMix> mix) {
   Drawn d;
   d.workload = *gen::workload(shape);
   d.plan = mix ? *gen::fault_plan(d.workload, *mix) : FaultPlan{};
   d.seed = *rc::gen::arbitrary<std::uint64_t>();
-  (void)ctx;
   return d;
 }
 
@@ -256,7 +256,7 @@ template <class Judge>
 CheckOutcome judged_property(Ctx& ctx, int budget, WorkloadShape shape, std::optional<FaultMix> mix, Judge judge,
                              std::function<void(RunRequest&)> adjust = {}) {
   return property(ctx, budget, [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, shape, mix);
+    auto d = draw(shape, mix);
     auto req = ctx.request(d.workload, d.plan, d.seed);
     if (adjust) adjust(req);
     return judge(ctx.run_judged(req));
@@ -320,7 +320,7 @@ CheckOutcome sk_1_3(Ctx& ctx) {
   if (!ctx.caps().requires_bridge) return not_applicable("the sink does not declare requires_bridge");
   auto target = ctx.fresh_target();
   auto req = ctx.request(Workload::empty(1, 1, 0), {}, 0);
-  req.bridge = nullptr;
+  req.simulation.bridge = nullptr;
   Trace t = ctx.run(ctx.sut().make_config(target->get()), req);
   const auto* build = first_event(t, [](const auto& ev) { return ev.kind == CallKind::build; });
   std::string lower;
@@ -363,13 +363,13 @@ CheckOutcome sk_2_1(Ctx& ctx) {
   }
   // on_return: read back after every acknowledged write.
   return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), no_storage_faults());
+    auto d = draw(ctx.shape(), no_storage_faults());
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
     std::unordered_set<ItemKey> acked;
     std::optional<std::string> problem;
     auto req = ctx.request(d.workload, d.plan, d.seed);
-    req.after_write = [&](const TraceEvent& e) {
+    req.simulation.after_write = [&](const TraceEvent& e) {
       for (std::uint32_t i = 0; i < e.size; ++i) acked.insert(e.key(i));
       if (problem) return;
       auto stored = ctx.sut().read_back(config);
@@ -406,7 +406,7 @@ CheckOutcome sk_2_4(Ctx& ctx) {
         if (auto f = violation(j, ViolationKind::unexpected)) return f;
         return corrupted(j);
       },
-      [](RunRequest& r) { r.poison_batches = false; });  // retention is SK-2.7's business
+      [](RunRequest& r) { r.simulation.poison_batches = false; });  // retention is SK-2.7's business
 }
 
 CheckOutcome sk_2_5(Ctx& ctx) {
@@ -427,7 +427,7 @@ CheckOutcome sk_2_6(Ctx& ctx) {
         "or the sink runs out of process)");
   }
   return judged_property(ctx, ctx.budget(), ctx.shape(), no_storage_faults(), unclean,
-                         [](RunRequest& r) { r.view = PayloadView::subtype; });
+                         [](RunRequest& r) { r.simulation.view = PayloadView::subtype; });
 }
 
 CheckOutcome sk_2_7(Ctx& ctx) {
@@ -446,7 +446,7 @@ CheckOutcome sk_2_7(Ctx& ctx) {
         if (auto f = corrupted(j)) return f;
         return violation(j, ViolationKind::lost);
       },
-      [](RunRequest& r) { r.poison_batches = true; });
+      [](RunRequest& r) { r.simulation.poison_batches = true; });
 }
 
 CheckOutcome sk_2_8(Ctx& ctx) {
@@ -493,12 +493,12 @@ CheckOutcome sk_2_10(Ctx& ctx) {
   shape.max_batches_per_epoch = 4;
   return judged_property(ctx, std::max(5, ctx.budget() / 4), shape,
                          FaultMix{.build_failures = false, .write_failures = false, .aborts = false}, unclean,
-                         [](RunRequest& r) { r.mode = ExecutionMode::threaded; });
+                         [](RunRequest& r) { r.simulation.mode = ExecutionMode::threaded; });
 }
 
 CheckOutcome sk_2_11(Ctx& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto d = draw(ctx.shape(), std::nullopt);
     Workload merged = d.workload;
     for (auto& cell : merged.cells) {
       std::uint32_t total = 0;
@@ -522,7 +522,7 @@ CheckOutcome sk_2_11(Ctx& ctx) {
 
 CheckOutcome sk_3_1(Ctx& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto d = draw(ctx.shape(), std::nullopt);
     FaultPlan repeated;
     repeated.close_calls = *rc::gen::inRange(2, 6);
     auto once = ctx.run_judged(ctx.request(d.workload, {}, d.seed));
@@ -550,7 +550,7 @@ std::optional<CaseFailure> close_threw(const Judged& j) {
 
 CheckOutcome sk_3_2(Ctx& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto d = draw(ctx.shape(), std::nullopt);
     FaultPlan plan;
     // Some partitions idle, or all of them, or a run with no epoch at all.
     const int choice = *rc::gen::inRange(0, 3);
@@ -564,7 +564,7 @@ CheckOutcome sk_3_2(Ctx& ctx) {
 
 CheckOutcome sk_3_3(Ctx& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), no_storage_faults());
+    auto d = draw(ctx.shape(), no_storage_faults());
     // Make sure something fails: the plan's faults, or one more.
     if (d.plan.write_faults.empty() && !d.plan.fail_build_on_worker && !d.plan.abort_after_epoch) {
       const int kind = *rc::gen::inRange(0, 3);
@@ -596,7 +596,7 @@ CheckOutcome sk_3_4(Ctx& ctx) {
 CheckOutcome sk_3_5(Ctx& ctx) {
   if (!ctx.sut().resource_usage()) return untested("the process hosting the sink cannot be inspected");
   return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto d = draw(ctx.shape(), std::nullopt);
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
     const auto before = *ctx.sut().resource_usage();
@@ -614,7 +614,7 @@ CheckOutcome sk_3_5(Ctx& ctx) {
 
 CheckOutcome sk_3_6(Ctx& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto d = draw(ctx.shape(), std::nullopt);
     FaultPlan plan;
     plan.write_after_close.push_back({*rc::gen::inRange(0, d.workload.workers), 0});
     auto j = ctx.run_judged(ctx.request(d.workload, plan, d.seed));
@@ -635,7 +635,7 @@ CheckOutcome storage_fault_property(Ctx& ctx, bool keep_writing) {
         "fault_injection and answer the fault op)");
   }
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), FaultMix{.build_failures = false, .write_failures = false});
+    auto d = draw(ctx.shape(), FaultMix{.build_failures = false, .write_failures = false});
     const int w = *rc::gen::inRange(0, d.workload.workers);
     const auto after = *rc::gen::inRange<std::int64_t>(0, 120);
     d.plan.storage_faults.push_back({w, 0, after});
@@ -655,13 +655,13 @@ CheckOutcome sk_4_3(Ctx& ctx) {
     return not_applicable("the sink's durability is on_close: nothing is promised before close");
   }
   return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto d = draw(ctx.shape(), std::nullopt);
     const auto kill_after = *rc::gen::inRange<std::int64_t>(0, std::max<std::int64_t>(1, d.workload.total_batches()));
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
     auto req = ctx.request(d.workload, {}, d.seed);
-    req.bridge = nullptr;  // the child makes its own
-    req.session_manager = nullptr;
+    req.simulation.bridge = nullptr;  // the child makes its own
+    req.simulation.session_manager = nullptr;
     ctx.announce(req);
     auto crash = ctx.sut().run_and_kill(config, req, kill_after);
     if (!crash) throw std::runtime_error("the sink under test cannot be run in a process of its own");
@@ -705,9 +705,9 @@ CheckOutcome sk_4_4(Ctx& ctx) {
     const bool up = *rc::gen::arbitrary<bool>();
     auto shape = ctx.shape();
     shape.min_workers = shape.max_workers = up ? 2 : 4;
-    auto first = draw(ctx, shape, std::nullopt);
+    auto first = draw(shape, std::nullopt);
     shape.min_workers = shape.max_workers = up ? 4 : 2;
-    auto second = draw(ctx, shape, std::nullopt);
+    auto second = draw(shape, std::nullopt);
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
     Trace t1 = ctx.run(config, ctx.request(first.workload, {}, first.seed));
@@ -719,7 +719,7 @@ CheckOutcome sk_4_4(Ctx& ctx) {
         for (auto size : first.workload.batches(w, 0, e)) n += size;
       max_items = std::max(max_items, n);
     }
-    req2.first_seq = max_items;
+    req2.simulation.first_seq = max_items;
     Trace t2 = ctx.run(config, req2);
     Judged j;
     j.trace = merge(t1, t2);
@@ -745,7 +745,7 @@ CheckOutcome sk_5_1(Ctx& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
     auto s = shape;
     s.branches = *rc::gen::inRange(2, 4);
-    auto d = draw(ctx, s, std::nullopt);
+    auto d = draw(s, std::nullopt);
     return unclean(ctx.run_judged(ctx.request(d.workload, {}, d.seed)));
   });
 }
@@ -754,10 +754,10 @@ CheckOutcome sk_5_1(Ctx& ctx) {
 
 CheckOutcome sk_6_1(Ctx& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto d = draw(ctx.shape(), std::nullopt);
     auto req = ctx.request(d.workload, d.plan, d.seed);
     std::optional<std::string> problem;
-    req.after_close = [&](const TraceEvent& e) {
+    req.simulation.after_close = [&](const TraceEvent& e) {
       const auto n = ctx.bridge().in_flight();
       if (!problem && n > 0) {
         problem = std::to_string(n) + " bridge tasks still queued or running when " + e.to_text() + " returned";
@@ -771,7 +771,7 @@ CheckOutcome sk_6_1(Ctx& ctx) {
 
 CheckOutcome sk_6_2(Ctx& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx, ctx.shape(), std::nullopt);
+    auto d = draw(ctx.shape(), std::nullopt);
     auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
     if (ctx.session_manager().disposed()) return failure("the sink disposed the session manager", j);
     if (auto n = ctx.session_manager().leased(); n != 0) {

@@ -338,15 +338,13 @@ std::optional<std::vector<InvalidConfig>> WireSink::invalid_configs(const TestTa
 
 Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
   impl_->begin_run();
-  impl_->subtype_items = request.view == PayloadView::subtype;
+  impl_->subtype_items = request.simulation.view == PayloadView::subtype;
   RemoteNode node(*impl_, request.plan.storage_faults);
-  SimulatorOptions opts;
-  opts.mode = request.mode;
-  opts.seed = request.seed;
-  opts.poison_batches = false;  // items are serialised during the call: nothing to retain
-  opts.first_seq = request.first_seq;
-  opts.after_write = request.after_write;
-  opts.after_close = request.after_close;
+  SimulatorOptions opts = request.simulation;
+  opts.view = PayloadView::exact;  // a subtype out of process is extra fields (subtype_items)
+  opts.poison_batches = false;     // items are serialised during the call: nothing to retain
+  opts.bridge = nullptr;           // the sink process has its own, if any
+  opts.session_manager = nullptr;
   // RemoteNode sends the faults itself, right after each build.
   opts.arm_storage_fault = [](PartitionId, std::int64_t) {};
   auto make_item = [](const ItemKey& k) { return WireItem{k}; };

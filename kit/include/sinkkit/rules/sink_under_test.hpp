@@ -59,20 +59,14 @@ struct ReadBack {
   std::string first_corruption;  ///< describes the first corrupted item
 };
 
-/// One simulated run, as the rules ask for it.
+/// One simulated run, as the rules ask for it: what to run, and the
+/// simulator's options (mode, seed, payload view, poisoning, first seq, the
+/// bridge and session manager handed to builds, and the rules' hooks). The
+/// sink under test fills in `arm_storage_fault` and `before_write` itself.
 struct RunRequest {
   Workload workload;
   FaultPlan plan;
-  ExecutionMode mode = ExecutionMode::deterministic;
-  std::uint64_t seed = 0;
-  PayloadView view = PayloadView::exact;
-  bool poison_batches = true;
-  std::int64_t first_seq = 0;
-  /// Handed to every build (nullptr: none, as a runtime without one would).
-  AsyncBridge* bridge = nullptr;
-  SessionManager* session_manager = nullptr;
-  std::function<void(const TraceEvent&)> after_write;
-  std::function<void(const TraceEvent&)> after_close;
+  SimulatorOptions simulation;
 };
 
 /// Open file descriptors and threads of the process that hosts the sink.

@@ -143,11 +143,11 @@ class HarnessSink final : public SinkUnderTest {
     return detail::crash_run(request.workload, kill_after_acks,
                              [&](const detail::WriteHook& before, const detail::WriteHook& after) {
                                RunRequest r = request;
-                               r.after_write = after;
+                               r.simulation.after_write = after;
                                std::unique_ptr<AsyncBridge> bridge;
                                if (capabilities().requires_bridge) {
                                  bridge = std::make_unique<AsyncBridge>(1);
-                                 r.bridge = bridge.get();
+                                 r.simulation.bridge = bridge.get();
                                }
                                simulate(config, r, before);
                              });
@@ -157,16 +157,7 @@ class HarnessSink final : public SinkUnderTest {
 
  private:
   Trace simulate(const nlohmann::json& config, const RunRequest& request, detail::WriteHook before_write) {
-    SimulatorOptions opts;
-    opts.mode = request.mode;
-    opts.seed = request.seed;
-    opts.view = request.view;
-    opts.poison_batches = request.poison_batches;
-    opts.first_seq = request.first_seq;
-    opts.bridge = request.bridge;
-    opts.session_manager = request.session_manager;
-    opts.after_write = request.after_write;
-    opts.after_close = request.after_close;
+    SimulatorOptions opts = request.simulation;
     opts.before_write = std::move(before_write);
     if constexpr (HarnessWithStorageFaults<H>) {
       opts.arm_storage_fault = [this, &config](PartitionId p, std::int64_t after_items) {
