@@ -43,6 +43,9 @@ std::string RuleResult::to_text() const {
   if (const Rule* r = find_rule(id)) out += ": " + std::string(r->title) + "\n  " + std::string(r->statement);
   out += "\n";
   if (!message.empty()) out += "  " + message + "\n";
+  if (allowed) {
+    out += "  allowed by the allow-list: " + *allowed + (allowed_until.empty() ? "" : " (until " + allowed_until + ")") + "\n";
+  }
   if (status == RuleStatus::failed || status == RuleStatus::warning) {
     out += "  after " + std::to_string(cases) + " cases (seed " + std::to_string(seed) + ")\n";
     if (!counterexample.empty()) {
@@ -78,6 +81,10 @@ nlohmann::json RuleResult::to_json() const {
   if (counterexample_trace) j["counterexample_trace"] = *counterexample_trace;
   if (!reproduce.empty()) j["reproduce"] = reproduce;
   if (!output.empty()) j["output"] = output;
+  if (allowed) {
+    j["allowed"] = *allowed;
+    if (!allowed_until.empty()) j["allowed_until"] = allowed_until;
+  }
   return j;
 }
 
@@ -95,6 +102,8 @@ RuleResult RuleResult::from_json(const nlohmann::json& j) {
   if (j.contains("counterexample_trace")) r.counterexample_trace = j.at("counterexample_trace");
   r.reproduce = j.value("reproduce", "");
   r.output = j.value("output", "");
+  if (j.contains("allowed")) r.allowed = j.at("allowed").get<std::string>();
+  r.allowed_until = j.value("allowed_until", "");
   return r;
 }
 

@@ -1,5 +1,6 @@
 #include <sinkkit/runners/gtest.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,12 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+
+#include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit/runners/allow_list.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace sinkkit::detail {
 
@@ -78,9 +85,11 @@ class ReportBook : public ::testing::Environment {
   }
 
   void add(const std::string& suite, const std::string& sink, const Capabilities& caps, const SuiteOptions& options,
-           RuleResult r) {
+           RuleResult r, const SuiteResult& gate) {
     std::lock_guard lock(mutex_);
     auto& s = suites_[suite];
+    s.gate_errors.insert(s.gate_errors.end(), gate.gate_errors.begin(), gate.gate_errors.end());
+    s.gate_notes.insert(s.gate_notes.end(), gate.gate_notes.begin(), gate.gate_notes.end());
     s.sink = sink;
     s.harness = suite;
     s.capabilities = caps;
@@ -100,12 +109,52 @@ class ReportBook : public ::testing::Environment {
       std::cout << "[ sinkkit  ] " << suite << " (sink " << result.sink << "): " << result.summary_line()
                 << (result.exit_code() == 0 ? ": conformant" : ": NOT conformant") << std::endl;
       if (dir == nullptr || *dir == '\0') continue;
-      std::filesystem::create_directories(dir);
-      const auto path = std::filesystem::path(dir) / (suite + ".json");
-      std::ofstream out(path);
-      out << result.to_json().dump(2) << "\n";
-      if (!out) std::cerr << "sinkkit: could not write " << path << std::endl;
+      write_merged(std::filesystem::path(dir), suite, result);
     }
+  }
+
+  // CTest runs each rule in a process of its own (gtest_discover_tests), so
+  // each process merges its rules into the suite's report instead of
+  // replacing it: under a lock, since CTest may run them in parallel.
+  static void write_merged(const std::filesystem::path& dir, const std::string& suite, SuiteResult result) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    const auto path = dir / (suite + ".json");
+    const int lock = ::open((dir / ("." + suite + ".lock")).c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (lock >= 0) ::flock(lock, LOCK_EX);
+    if (std::ifstream in(path); in) {
+      try {
+        auto saved = SuiteResult::from_json(nlohmann::json::parse(in));
+        for (auto& r : saved.rules) {
+          const bool rerun = std::any_of(result.rules.begin(), result.rules.end(), [&r](const RuleResult& x) { return x.id == r.id; });
+          if (!rerun) result.rules.push_back(std::move(r));
+        }
+        for (auto& e : saved.gate_errors)
+          if (std::find(result.gate_errors.begin(), result.gate_errors.end(), e) == result.gate_errors.end()) result.gate_errors.push_back(e);
+        result.seconds += saved.seconds;
+        std::sort(result.rules.begin(), result.rules.end(), [](const RuleResult& a, const RuleResult& b) {
+          return catalogue_position(a.id) < catalogue_position(b.id);
+        });
+      } catch (const std::exception& e) {
+        std::cerr << "sinkkit: replacing unreadable report " << path << ": " << e.what() << std::endl;
+      }
+    }
+    const auto tmp = dir / ("." + suite + ".json.tmp" + std::to_string(::getpid()));
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << result.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      if (!out) std::cerr << "sinkkit: could not write " << tmp << std::endl;
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) std::cerr << "sinkkit: could not write " << path << ": " << ec.message() << std::endl;
+    if (lock >= 0) ::close(lock);
+  }
+
+  static std::size_t catalogue_position(const std::string& id) {
+    const auto& all = catalogue();
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (all[i].id == id) return i;
+    return all.size();
   }
 
  private:
@@ -141,10 +190,36 @@ SuiteOptions suite_options_from_env() {
   return o;
 }
 
+// SINKKIT_ALLOW_LIST=FILE, read once; a bad file fails every rule naming it.
+const AllowList& env_allow_list() {
+  static const AllowList list = [] {
+    const char* raw = std::getenv("SINKKIT_ALLOW_LIST");
+    if (raw == nullptr || *raw == '\0') return AllowList{};
+    return AllowList::load(raw);
+  }();
+  return list;
+}
+
 void report_to_gtest(const std::string& suite, const std::string& sink, const Capabilities& caps,
-                     const SuiteOptions& options, const RuleResult& result, const char* file, int line) {
-  ReportBook::instance().add(suite, sink, caps, options, result);
+                     const SuiteOptions& options, const RuleResult& checked, const char* file, int line) {
+  // The allow-list, applied to this rule alone: its entries for this rule.
+  SuiteResult one;
+  one.sink = sink;
+  one.harness = suite;
+  one.rules = {checked};
+  AllowList mine;
+  for (const auto& e : env_allow_list().entries)
+    if (e.rule == checked.id) mine.entries.push_back(e);
+  apply_allow_list(one, mine, utc_today());
+  const RuleResult& result = one.rules.front();
+  ReportBook::instance().add(suite, sink, caps, options, result, one);
+  for (const auto& note : one.gate_notes) std::cout << "[ sinkkit  ] " << note << std::endl;
+  for (const auto& error : one.gate_errors) ADD_FAILURE_AT(file, line) << error;
   const auto text = result.to_text();
+  if (result.allowed) {
+    std::cout << "[  ALLOWED ] " << text << std::flush;
+    return;
+  }
   switch (result.status) {
     case RuleStatus::passed:
       std::cout << "[ sinkkit  ] " << result.id << " passed (" << result.cases << " cases)" << std::endl;

@@ -35,6 +35,8 @@ std::string host_name() {
 }
 
 const std::string kCaseMark = "#case ";
+// A sink's messages are arbitrary bytes; the result must still serialise.
+constexpr auto kReplaceBadUtf8 = nlohmann::json::error_handler_t::replace;
 
 void write_all(int fd, const std::string& text) {
   for (std::size_t off = 0; off < text.size();) {
@@ -68,7 +70,7 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
       [&](int fd) {
         auto check = options.check;
         check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
-        write_all(fd, check_rule(rule, sut, check).to_json().dump() + "\n");
+        write_all(fd, check_rule(rule, sut, check).to_json().dump(-1, ' ', false, kReplaceBadUtf8) + "\n");
       },
       child_options);
   // The report: a line per case begun, then the result as one JSON line.
@@ -160,15 +162,28 @@ int SuiteResult::count(RuleStatus s) const {
   return n;
 }
 
+int SuiteResult::allowed() const {
+  int n = 0;
+  for (const auto& r : rules) n += r.allowed ? 1 : 0;
+  return n;
+}
+
 std::string SuiteResult::summary_line() const {
-  std::string s = std::to_string(count(RuleStatus::passed)) + " passed, " + std::to_string(count(RuleStatus::failed)) +
-                  " failed, " +
+  int failed = 0, warnings = 0;
+  for (const auto& r : rules) {
+    if (r.allowed) continue;
+    failed += r.status == RuleStatus::failed ? 1 : 0;
+    warnings += r.status == RuleStatus::warning ? 1 : 0;
+  }
+  std::string s = std::to_string(count(RuleStatus::passed)) + " passed, " + std::to_string(failed) + " failed, " +
                   std::to_string(count(RuleStatus::untested) + count(RuleStatus::not_applicable)) + " skipped";
-  if (const int w = count(RuleStatus::warning); w > 0) s += ", " + std::to_string(w) + (w == 1 ? " warning" : " warnings");
+  if (warnings > 0) s += ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings");
+  if (const int a = allowed(); a > 0) s += ", " + std::to_string(a) + " allowed";
   return s;
 }
 
 int SuiteResult::exit_code() const {
+  if (!gate_errors.empty()) return 1;
   for (const auto& r : rules)
     if (r.fails(strict)) return 1;
   return 0;
@@ -191,6 +206,8 @@ nlohmann::json SuiteResult::to_json() const {
           {"started_at", started_at},
           {"summary", summary_line()},
           {"exit_code", exit_code()},
+          {"gate_errors", gate_errors},
+          {"gate_notes", gate_notes},
           {"rules", std::move(rules_json)}};
 }
 
@@ -211,6 +228,8 @@ SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
   r.seconds = j.value("seconds", 0.0);
   r.host = j.value("host", "");
   r.started_at = j.value("started_at", "");
+  r.gate_errors = j.value("gate_errors", std::vector<std::string>{});
+  r.gate_notes = j.value("gate_notes", std::vector<std::string>{});
   for (const auto& rj : j.at("rules")) r.rules.push_back(RuleResult::from_json(rj));
   return r;
 }

@@ -72,10 +72,14 @@ struct RuleResult {
   std::string reproduce;      ///< one command that replays this check (set by the runner)
   std::string output;         ///< what the sink printed (bounded), when the runner captured it
   double seconds = 0;
+  /// Set when an allow-list entry accepts this failure: its reason (and
+  /// `allowed_until`, its expiry, if any). The status stays as it was.
+  std::optional<std::string> allowed;
+  std::string allowed_until;
 
-  /// True for failed (and warning, in strict mode).
+  /// True for failed (and warning, in strict mode) that no allow-list entry accepts.
   [[nodiscard]] bool fails(bool strict) const noexcept {
-    return status == RuleStatus::failed || (strict && status == RuleStatus::warning);
+    return !allowed && (status == RuleStatus::failed || (strict && status == RuleStatus::warning));
   }
   /// A readable block: id, statement, status, message, counterexample, reproduce.
   [[nodiscard]] std::string to_text() const;

@@ -60,13 +60,22 @@ struct SuiteResult {
   std::string host;
   std::string started_at;  ///< UTC, ISO 8601
   std::vector<RuleResult> rules;
+  /// Problems of the gate itself that fail the run (an expired allow-list entry).
+  std::vector<std::string> gate_errors;
+  /// Remarks on the gate that do not fail it (an allow-list entry that matched nothing).
+  std::vector<std::string> gate_notes;
 
+  /// Rules with this status (allowed failures and warnings included).
   [[nodiscard]] int count(RuleStatus s) const;
-  /// "N passed, N failed, N skipped" (+ ", N warnings"); skipped counts
-  /// untested and not applicable rules.
+  /// Failures and warnings an allow-list entry accepts.
+  [[nodiscard]] int allowed() const;
+  /// "N passed, N failed, N skipped" (+ ", N warnings", ", N allowed");
+  /// skipped counts untested and not applicable rules; failed and warnings
+  /// leave out the allowed ones, which are counted apart.
   [[nodiscard]] std::string summary_line() const;
-  /// 0 when every MUST rule (and declared capability) passed, 1 otherwise;
-  /// in strict mode a SHOULD warning also gives 1.
+  /// 0 when every MUST rule (and declared capability) passed or is allowed
+  /// and the gate has no errors, 1 otherwise; in strict mode a SHOULD
+  /// warning that is not allowed also gives 1.
   [[nodiscard]] int exit_code() const;
   [[nodiscard]] nlohmann::json to_json() const;
   static SuiteResult from_json(const nlohmann::json& j);

@@ -1,0 +1,113 @@
+#include <sinkkit/runners/allow_list.hpp>
+
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <sinkkit/rules/catalogue.hpp>
+
+namespace sinkkit {
+inline namespace runners {
+
+namespace {
+
+// "YYYY-MM-DD" with a plausible month and day; string order is date order.
+bool is_date(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  const int month = std::stoi(s.substr(5, 2)), day = std::stoi(s.substr(8, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+bool matches(const AllowEntry& e, const SuiteResult& run) {
+  return e.sink.empty() || e.sink == run.label() || e.sink == run.sink;
+}
+
+std::string describe(const AllowEntry& e) {
+  return "allow-list entry " + e.rule + (e.sink.empty() ? "" : " for '" + e.sink + "'") + " (\"" + e.reason + "\")";
+}
+
+}  // namespace
+
+AllowList AllowList::parse(const nlohmann::json& j, std::string_view source) {
+  const std::string where(source);
+  if (!j.is_object() || !j.contains("allow") || !j.at("allow").is_array()) {
+    throw std::invalid_argument(where + ": expected an object with an \"allow\" array of entries");
+  }
+  AllowList list;
+  std::size_t index = 0;
+  for (const auto& item : j.at("allow")) {
+    const std::string at = where + ": entry " + std::to_string(index++);
+    if (!item.is_object()) throw std::invalid_argument(at + ": expected an object, got " + item.dump());
+    for (const auto& [key, value] : item.items()) {
+      if (key != "rule" && key != "sink" && key != "reason" && key != "expires") {
+        throw std::invalid_argument(at + ": unknown key \"" + key + "\" (rule, sink, reason, expires)");
+      }
+      if (!value.is_string()) throw std::invalid_argument(at + ": \"" + key + "\" must be a string");
+    }
+    AllowEntry e;
+    e.rule = item.value("rule", "");
+    e.sink = item.value("sink", "");
+    e.reason = item.value("reason", "");
+    e.expires = item.value("expires", "");
+    if (e.rule.empty()) throw std::invalid_argument(at + ": \"rule\" is required");
+    if (find_rule(e.rule) == nullptr) throw std::invalid_argument(at + ": unknown rule id '" + e.rule + "' (see `sinkkit rules`)");
+    if (e.reason.empty()) throw std::invalid_argument(at + " (" + e.rule + "): \"reason\" is required: say why the failure is accepted");
+    if (!e.expires.empty() && !is_date(e.expires)) {
+      throw std::invalid_argument(at + " (" + e.rule + "): \"expires\" must be a date YYYY-MM-DD, got '" + e.expires + "'");
+    }
+    list.entries.push_back(std::move(e));
+  }
+  return list;
+}
+
+AllowList AllowList::load(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error(file.string() + ": cannot open the allow-list");
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(file.string() + ": not JSON: " + e.what());
+  }
+  try {
+    return parse(j, file.string());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+}
+
+std::string utc_today() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+void apply_allow_list(SuiteResult& result, const AllowList& list, std::string_view today) {
+  for (const auto& e : list.entries) {
+    if (!matches(e, result)) continue;
+    if (!e.expires.empty() && e.expires < today) {
+      result.gate_errors.push_back(describe(e) + " expired on " + e.expires + ": fix the rule or renew the entry");
+      continue;
+    }
+    bool used = false;
+    for (auto& r : result.rules) {
+      if (r.id != e.rule || (r.status != RuleStatus::failed && r.status != RuleStatus::warning)) continue;
+      r.allowed = e.reason;
+      r.allowed_until = e.expires;
+      used = true;
+    }
+    if (!used) result.gate_notes.push_back(describe(e) + " matched no failure in this run: remove it if the rule is fixed");
+  }
+}
+
+}  // namespace runners
+}  // namespace sinkkit
