@@ -16,21 +16,27 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log"
 cmake --build "$BUILD" -j"$JOBS" 2>&1 | grep -v '^\[ *[0-9]*%\]' || true
 [[ -x $BUILD/property-tests/sinkkit_reference_conformance ]] || { echo "build failed" >&2; exit 2; }
 
+SINKKIT=$BUILD/kit/cli/sinkkit
 status=0
 echo "=== conformance suite on the bundled sinks (seed ${SINKKIT_SEED:=$RANDOM$RANDOM}, budget ${SINKKIT_BUDGET:=100})"
 export SINKKIT_SEED SINKKIT_BUDGET
 rm -rf "$REPORT_DIR/conformance"
 SINKKIT_REPORT_DIR="$REPORT_DIR/conformance" "$BUILD/property-tests/sinkkit_reference_conformance" \
-  --gtest_output="xml:$REPORT_DIR/conformance.junit.xml" --gtest_brief=1 || status=1
+  --gtest_brief=1 || status=1
 echo "=== conformance suite on the Python example sinks, over the wire protocol"
 rm -rf "$REPORT_DIR/wire"
 for sink in jsonl_sink sqlite_sink; do
-  "$BUILD/kit/cli/sinkkit" run --seed "$SINKKIT_SEED" --budget "$SINKKIT_BUDGET" --report "$REPORT_DIR/wire/$sink" \
+  # Every format per sink: wire/<sink>/<name>.{json,md,html,junit.xml,txt}
+  "$SINKKIT" run --seed "$SINKKIT_SEED" --budget "$SINKKIT_BUDGET" --report "$REPORT_DIR/wire/$sink" \
     -- python3 adapters/python/examples/$sink.py || status=1
 done
-echo "=== summary"
-"$BUILD/reports/sinkkit_summarize" "$REPORT_DIR"/conformance/*.json "$REPORT_DIR"/wire/*/*.json \
-  -o "$REPORT_DIR/summary.txt" || status=1
+echo "=== reports over every run: conformance.{md,html,junit.xml,txt}"
+runs=("$REPORT_DIR"/conformance/*.json "$REPORT_DIR"/wire/*/*.json)
+for format in md html junit text; do
+  ext=$format; [[ $format == junit ]] && ext=junit.xml; [[ $format == text ]] && ext=txt
+  "$SINKKIT" report "${runs[@]}" --format "$format" -o "$REPORT_DIR/conformance.$ext" || status=1
+done
+cat "$REPORT_DIR/conformance.txt"
 
 echo "=== benchmarks"
 for bench in "$BUILD"/bench/sinkkit_*_bench; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sinkkit needs, and only those that are
-# missing. Idempotent: with everything present it changes nothing and needs
+# missing (with --tests, also what only the tests need). Idempotent: with everything present it changes nothing and needs
 # no network. Runs as root (or through sudo when not root).
 set -euo pipefail
 
@@ -14,6 +14,14 @@ PACKAGES=(
   libsqlite3-dev                       # SQLite, for the table sink
   python3                              # the language adapter and repo checks
 )
+# Only the tests need these (scripts/test.sh passes --tests).
+TEST_PACKAGES=(
+  libxml2-utils                        # xmllint: the JUnit report is validated against its schema
+  chromium                             # headless, to test the HTML report in a real browser
+)
+if [[ ${1:-} == --tests ]]; then
+  PACKAGES+=("${TEST_PACKAGES[@]}")
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${SINKKIT_JOBS:-2}
 
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 
 total_passed=0
 total_failed=0

@@ -2,6 +2,7 @@
 // protocol. Exit codes: 0 conformant, 1 a MUST rule (or declared capability)
 // failed, 2 usage or infrastructure error.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -14,8 +15,9 @@
 
 #include <CLI/CLI.hpp>
 #include <sinkkit/reports/json_report.hpp>
-#include <sinkkit/reports/summary.hpp>
+#include <sinkkit/reports/report.hpp>
 #include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit/runners/allow_list.hpp>
 #include <sinkkit/runners/sink_process.hpp>
 #include <sinkkit/runners/suite.hpp>
 #include <sinkkit/runners/wire_sink.hpp>
@@ -116,8 +118,24 @@ void choose_seed(Common& c) {
   c.seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
-int run_and_report(Common& c, const std::vector<std::string>& rules, const std::string& report_dir) {
+// Where and how a run is reported and gated.
+struct Reporting {
+  std::string dir;
+  std::string formats = "all";
+  std::string allow_list;
+};
+
+int run_and_report(Common& c, const std::vector<std::string>& rules, const Reporting& reporting) {
   choose_seed(c);
+  AllowList allow;
+  std::vector<reports::ReportFormat> formats;
+  try {
+    if (!reporting.allow_list.empty()) allow = AllowList::load(reporting.allow_list);
+    formats = reports::report_formats_from(reporting.formats);
+  } catch (const std::exception& e) {
+    std::cerr << "sinkkit: " << e.what() << "\n";
+    return kExitUsage;
+  }
   std::unique_ptr<WireSink> sut;
   try {
     sut = std::make_unique<WireSink>(wire_options(c));
@@ -145,14 +163,19 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const std::
     return kExitUsage;
   }
   result.harness = command_line;
+  apply_allow_list(result, allow, utc_today());
   for (const auto& r : result.rules) {
     if (r.status == RuleStatus::failed || r.status == RuleStatus::warning) std::cout << "\n" << r.to_text();
   }
-  if (!report_dir.empty()) {
+  for (const auto& n : result.gate_notes) std::cout << "\nnote: " << n << "\n";
+  for (const auto& e : result.gate_errors) std::cout << "\nerror: " << e << "\n";
+  if (!reporting.dir.empty()) {
     try {
-      auto path = reports::write_json_report(result, report_dir);
-      std::ofstream(std::filesystem::path(report_dir) / "summary.txt") << reports::render_summary({result});
-      std::cout << "\nreport: " << path.string() << "\n";
+      std::cout << "\nreports:";
+      for (const auto& path : reports::write_reports({result}, reporting.dir, formats, result.sink)) {
+        std::cout << " " << path.string();
+      }
+      std::cout << "\n";
     } catch (const std::exception& e) {
       std::cerr << "sinkkit: " << e.what() << "\n";
       return kExitUsage;
@@ -160,6 +183,40 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const std::
   }
   std::cout << "\n" << result.summary_line() << std::endl;
   return result.exit_code();
+}
+
+int render_saved(const std::vector<std::string>& inputs, const std::string& format, const std::string& output,
+                 const std::string& allow_list, bool strict) {
+  try {
+    const auto f = reports::report_format_from(format);
+    AllowList allow;
+    if (!allow_list.empty()) allow = AllowList::load(allow_list);
+    std::vector<SuiteResult> runs;
+    for (const auto& in : inputs) {
+      runs.push_back(reports::read_json_report(in));
+      auto& run = runs.back();
+      run.strict = run.strict || strict;
+      if (!allow_list.empty()) {
+        // Re-gate from scratch: the saved marks may come from another list.
+        run.gate_errors.clear();
+        run.gate_notes.clear();
+        for (auto& r : run.rules) r.allowed.reset(), r.allowed_until.clear();
+        apply_allow_list(run, allow, utc_today());
+      }
+    }
+    const auto text = reports::render(runs, f);
+    if (output.empty()) {
+      std::cout << text;
+    } else {
+      reports::write_file_atomically(output, text);
+    }
+    int status = 0;
+    for (const auto& run : runs) status = std::max(status, run.exit_code());
+    return status;
+  } catch (const std::exception& e) {
+    std::cerr << "sinkkit report: " << e.what() << "\n";
+    return kExitUsage;
+  }
 }
 
 }  // namespace
@@ -172,11 +229,29 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", sinkkit::kit_version());
 
   Common run_args;
-  std::string rules_csv, report_dir;
+  std::string rules_csv;
+  Reporting reporting;
   auto* run = app.add_subcommand("run", "Run the rule catalogue against a sink process: sinkkit run [options] -- COMMAND...");
   add_common(*run, run_args);
   run->add_option("--rules", rules_csv, "Comma-separated rule ids to run (default: all; see `sinkkit rules`)");
-  run->add_option("--report", report_dir, "Write the JSON result and a text summary to this directory");
+  run->add_option("--report", reporting.dir, "Write the reports (NAME.json, .md, .html, .junit.xml, .txt) to this directory");
+  run->add_option("--report-formats", reporting.formats, "Which reports --report writes: json,md,html,junit,text or all")
+      ->capture_default_str();
+  run->add_option("--allow-list", reporting.allow_list,
+                  "Known failures that do not fail the run (JSON: rule, reason, optional sink and expires; "
+                  "see docs/reports.md); an expired entry fails the run");
+
+  std::vector<std::string> report_inputs;
+  std::string report_format = "md", report_output, report_allow;
+  bool report_strict = false;
+  auto* report = app.add_subcommand(
+      "report", "Render saved results (the JSON of `run --report` or SINKKIT_REPORT_DIR): sinkkit report IN.json... "
+                "--format md|html|junit|json|text [-o OUT]. Exits as the run would: 0 conformant, 1 not, 2 error");
+  report->add_option("inputs", report_inputs, "Result files (JSON); several make one report")->required();
+  report->add_option("--format,-f", report_format, "md, html, junit, json or text")->capture_default_str();
+  report->add_option("-o,--output", report_output, "Write here instead of standard output");
+  report->add_option("--allow-list", report_allow, "Apply this allow-list to the saved results");
+  report->add_flag("--strict", report_strict, "SHOULD failures fail too (as `run --strict`)");
 
   Common replay_args;
   std::string replay_rule;
@@ -202,14 +277,15 @@ int main(int argc, char** argv) {
         ids.push_back(id);
       }
       (void)wire_options(run_args);  // validates --config before any process starts
-      return run_and_report(run_args, ids, report_dir);
+      return run_and_report(run_args, ids, reporting);
     }
     if (*replay) {
       if (find_rule(replay_rule) == nullptr) throw CLI::ValidationError("--rule", "unknown rule id '" + replay_rule + "'");
       if (!replay_args.seed_given) throw CLI::ValidationError("--seed", "replay needs the seed of the run to replay");
       (void)wire_options(replay_args);
-      return run_and_report(replay_args, {replay_rule}, "");
+      return run_and_report(replay_args, {replay_rule}, {});
     }
+    if (*report) return render_saved(report_inputs, report_format, report_output, report_allow, report_strict);
     if (*rules) {
       if (markdown) {
         std::cout << catalogue_markdown();

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include <sinkkit/reports/detail/text.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 
 namespace sinkkit::reports {
@@ -17,16 +18,7 @@ std::string pad(std::string s, std::size_t width) {
 }  // namespace
 
 std::string render_summary(const std::vector<SuiteResult>& runs) {
-  // Rows: every rule any run checked, in catalogue order.
-  std::set<std::string> checked;
-  for (const auto& run : runs)
-    for (const auto& r : run.rules) checked.insert(r.id);
-  std::vector<std::string> ids;
-  for (const auto& rule : catalogue())
-    if (checked.contains(std::string(rule.id))) ids.emplace_back(rule.id);
-  for (const auto& id : checked)
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);  // ids of a newer kit
-
+  const auto ids = detail::rule_ids(runs);
   std::vector<std::size_t> widths;
   for (const auto& run : runs) widths.push_back(std::max<std::size_t>(run.label().size(), 14) + 2);
   std::string out = pad("rule", 9) + pad("level", 12);
@@ -38,7 +30,7 @@ std::string render_summary(const std::vector<SuiteResult>& runs) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
       std::string cell = "-";
       for (const auto& r : runs[i].rules)
-        if (r.id == id) cell = std::string(to_string(r.status));
+        if (r.id == id) cell = detail::status_label(r);
       out += pad(cell, widths[i]);
     }
     out += "\n";
@@ -51,10 +43,12 @@ std::string render_summary(const std::vector<SuiteResult>& runs) {
   }
   out += "\n";
   for (const auto& run : runs) {
-    out += run.label() + ": " + run.summary_line() + (run.exit_code() == 0 ? " (conformant)" : " (NOT conformant)") +
+    for (const auto& e : run.gate_errors) out += run.label() + ": " + e + "\n";
+    for (const auto& n : run.gate_notes) out += run.label() + ": note: " + n + "\n";
+    out += run.label() + ": " + run.summary_line() + " (" + detail::verdict_label(run) + ")" +
            "; seed " + std::to_string(run.seed) + ", budget " + std::to_string(run.budget) + "\n";
   }
-  return out;
+  return detail::valid_utf8(out);  // sink text may hold any bytes; a report file is UTF-8
 }
 
 int combined_exit_code(const std::vector<SuiteResult>& runs) {

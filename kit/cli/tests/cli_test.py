@@ -5,6 +5,7 @@ Usage: cli_test.py SINKKIT_BINARY REPO_ROOT [unittest args]
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,8 @@ class Usage(unittest.TestCase):
         r = sinkkit("run", "--help")
         self.assertEqual(r.returncode, 0)
         for option in ("--seed", "--budget", "--workers", "--layout", "--call-timeout-ms", "--rule-timeout-s",
-                       "--max-line-mb", "--config", "--strict", "--rules", "--report"):
+                       "--max-line-mb", "--config", "--strict", "--rules", "--report", "--report-formats",
+                       "--allow-list"):
             self.assertIn(option, r.stdout)
 
     def test_bad_flags_and_values_exit_2_with_a_message(self):
@@ -66,7 +68,10 @@ class Conformance(unittest.TestCase):
             r = sinkkit("run", "--seed", "11", "--budget", "20", "--report", reports, *extra, "--", PY,
                         os.path.join(EXAMPLES, sink))
             files = [f for f in os.listdir(reports) if f.endswith(".json")]
-            report = json.load(open(os.path.join(reports, files[0]))) if files else None
+            report = None
+            if files:
+                with open(os.path.join(reports, files[0]), encoding="utf-8") as f:
+                    report = json.load(f)
         return r, report
 
     def test_the_jsonl_example_passes_the_catalogue(self):
@@ -81,12 +86,104 @@ class Conformance(unittest.TestCase):
         statuses = {x["id"]: x["status"] for x in report["rules"]}
         self.assertEqual(statuses["SK-4.1"], "passed")  # its fault op is exercised
 
+    def test_an_allow_list_turns_a_known_failure_into_a_reported_pass(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            allow = os.path.join(tmp, "allow.json")
+            with open(allow, "w") as f:
+                json.dump({"allow": [{"rule": "SK-4.1", "reason": "flush retry lands in 2.4", "expires": "2999-01-01"},
+                                     {"rule": "SK-4.2", "reason": "same bug"}]}, f)
+            r, report = self.run_suite("broken_sqlite_sink.py", "--rules", "SK-4.1,SK-4.2", "--strict",
+                                       "--allow-list", allow, "--report-formats", "json,md")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("0 failed, 0 skipped, 2 allowed", r.stdout.splitlines()[-1])
+            self.assertEqual({x["id"]: x.get("allowed") for x in report["rules"]},
+                             {"SK-4.1": "flush retry lands in 2.4", "SK-4.2": "same bug"})
+            # Expired: the run fails, naming the entry.
+            with open(allow, "w") as f:
+                json.dump({"allow": [{"rule": "SK-4.1", "reason": "old", "expires": "2001-01-01"}]}, f)
+            r, report = self.run_suite("broken_sqlite_sink.py", "--rules", "SK-4.1", "--allow-list", allow)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("expired on 2001-01-01", r.stdout)
+            # A bad list is a usage error before anything runs.
+            with open(allow, "w") as f:
+                json.dump({"allow": [{"rule": "SK-4.1"}]}, f)
+            r, _ = self.run_suite("broken_sqlite_sink.py", "--allow-list", allow)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn('"reason" is required', r.stderr)
+
+    def test_report_writes_the_formats_asked_for(self):
+        with tempfile.TemporaryDirectory() as reports:
+            r = sinkkit("run", "--seed", "3", "--budget", "5", "--rules", "SK-2.3", "--report", reports,
+                        "--report-formats", "md,junit", "--", PY, os.path.join(EXAMPLES, "jsonl_sink.py"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertEqual(sorted(os.listdir(reports)), ["python-jsonl.junit.xml", "python-jsonl.md"])
+            r = sinkkit("run", "--report", reports, "--report-formats", "pdf", "--", PY, "x.py")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("'pdf'", r.stderr)
+
     def test_the_broken_sink_fails_on_sk_4_1(self):
         r, report = self.run_suite("broken_sqlite_sink.py", "--rules", "SK-4.1,SK-4.2,SK-2.3")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         statuses = {x["id"]: x["status"] for x in report["rules"]}
         self.assertEqual(statuses, {"SK-4.1": "failed", "SK-4.2": "warning", "SK-2.3": "passed"})
         self.assertIn("sinkkit replay --rule SK-4.1 --seed 11", r.stdout)
+
+
+class Report(unittest.TestCase):
+    """`sinkkit report`: renders a saved result, gates it again, names bad input."""
+
+    SAMPLE = None  # the writers' golden input: not conformant, one expired entry, one allowed failure
+
+    def report(self, *args):
+        return sinkkit("report", self.SAMPLE, *args, timeout=60)
+
+    def test_every_format_renders_and_exits_as_the_run_would(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for fmt, marker in (("md", "# sinkkit conformance report"), ("html", "<!DOCTYPE html>"),
+                                ("junit", "<testsuites"), ("json", '"schema_version"'), ("text", "rule     level")):
+                out = os.path.join(tmp, "out." + fmt)
+                r = self.report("--format", fmt, "-o", out)
+                self.assertEqual(r.returncode, 1, (fmt, r.stderr))
+                with open(out, encoding="utf-8") as f:
+                    self.assertIn(marker, f.read(), fmt)
+            if shutil.which("xmllint"):
+                schema = os.path.join(ROOT, "reports", "schema", "junit.xsd")
+                v = subprocess.run(["xmllint", "--noout", "--schema", schema, os.path.join(tmp, "out.junit")],
+                                   capture_output=True, text=True)
+                self.assertEqual(v.returncode, 0, v.stderr)
+        r = self.report("--format", "md")
+        self.assertIn("NOT conformant", r.stdout)
+
+    def test_an_allow_list_regates_a_saved_run(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            allow = os.path.join(tmp, "allow.json")
+            with open(allow, "w") as f:
+                json.dump({"allow": [{"rule": "SK-2.3", "reason": "known", "expires": "2999-12-31"},
+                                     {"rule": "SK-3.1", "reason": "known too"}]}, f)
+            r = self.report("--format", "text", "--allow-list", allow)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("(conformant)", r.stdout)
+            self.assertEqual(self.report("--format", "text", "--allow-list", allow, "--strict").returncode, 1,
+                             "strict: the warning on SK-4.2 fails")
+
+    def test_bad_input_is_exit_2_naming_it(self):
+        for args, words in ((["--format", "pdf"], "'pdf'"),
+                            (["--allow-list", "/nonexistent/allow.json"], "/nonexistent/allow.json")):
+            r = self.report(*args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(words, r.stderr)
+        r = sinkkit("report", "/nonexistent/result.json")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/nonexistent/result.json", r.stderr)
+        r = sinkkit("report", self.SAMPLE, self.SAMPLE, "--format", "json")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("one run", r.stderr)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as bad:
+            bad.write('{"schema_version": 99}')
+            bad.flush()
+            r = sinkkit("report", bad.name)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("schema_version 99", r.stderr)
 
 
 class Misbehaving(unittest.TestCase):
@@ -139,4 +236,5 @@ class Misbehaving(unittest.TestCase):
 if __name__ == "__main__":
     SINKKIT, ROOT = sys.argv[1], sys.argv[2]
     EXAMPLES = os.path.join(ROOT, "adapters", "python", "examples")
+    Report.SAMPLE = os.path.join(ROOT, "reports", "tests", "golden", "sample.json")
     unittest.main(argv=[sys.argv[0], *sys.argv[3:]])
