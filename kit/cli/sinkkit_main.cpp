@@ -8,16 +8,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <sinkkit/reports/bench.hpp>
 #include <sinkkit/reports/json_report.hpp>
 #include <sinkkit/reports/report.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/allow_list.hpp>
+#include <sinkkit/runners/bench.hpp>
 #include <sinkkit/runners/sink_process.hpp>
 #include <sinkkit/runners/suite.hpp>
 #include <sinkkit/runners/wire_sink.hpp>
@@ -185,10 +188,54 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
   return result.exit_code();
 }
 
+// Benchmark results (`sinkkit bench`, or a Google Benchmark binary's JSON)
+// render as the benchmark report; they gate nothing here (see `bench --baseline`).
+int render_bench(const std::vector<std::string>& inputs, reports::ReportFormat f, const std::string& output,
+                 const std::string& targets_file) {
+  if (f != reports::ReportFormat::markdown && f != reports::ReportFormat::html) {
+    throw std::invalid_argument("benchmark results render as md or html, not " + std::string(reports::to_string(f)));
+  }
+  std::vector<reports::BenchResults> runs;
+  std::vector<reports::TargetCheck> checks;
+  const auto targets = targets_file.empty() ? std::vector<reports::BenchTarget>{} : reports::read_bench_targets(targets_file);
+  for (const auto& in : inputs) {
+    runs.push_back(reports::read_bench_results(in));
+    for (auto& c : reports::check_targets(runs.back(), targets)) {
+      if (c.subject.starts_with("(no benchmark")) continue;  // targets of another file
+      checks.push_back(std::move(c));
+    }
+  }
+  const auto text = f == reports::ReportFormat::html ? reports::render_bench_html(runs, checks)
+                                                     : reports::render_bench_markdown(runs, checks);
+  if (output.empty()) {
+    std::cout << text;
+  } else {
+    reports::write_file_atomically(output, text);
+  }
+  return 0;
+}
+
+bool is_bench_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return false;
+  try {
+    return reports::is_bench_json(nlohmann::json::parse(in));
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
 int render_saved(const std::vector<std::string>& inputs, const std::string& format, const std::string& output,
-                 const std::string& allow_list, bool strict) {
+                 const std::string& allow_list, bool strict, const std::string& targets_file) {
   try {
     const auto f = reports::report_format_from(format);
+    const auto benches = std::count_if(inputs.begin(), inputs.end(), is_bench_file);
+    if (benches > 0) {
+      if (static_cast<std::size_t>(benches) != inputs.size()) {
+        throw std::invalid_argument("mixed inputs: give either conformance results or benchmark results");
+      }
+      return render_bench(inputs, f, output, targets_file);
+    }
     AllowList allow;
     if (!allow_list.empty()) allow = AllowList::load(allow_list);
     std::vector<SuiteResult> runs;
@@ -215,6 +262,130 @@ int render_saved(const std::vector<std::string>& inputs, const std::string& form
     return status;
   } catch (const std::exception& e) {
     std::cerr << "sinkkit report: " << e.what() << "\n";
+    return kExitUsage;
+  }
+}
+
+struct BenchArgs {
+  std::string batch_sizes = "1,16,256,4096";
+  std::string workers = "1,2,4";
+  int repetitions = 5;
+  std::int64_t items = 1 << 14;
+  std::string out, report_dir, baseline, input, max_regression = "10%";
+  std::string layout = "per-worker";
+  int call_timeout_ms = 10'000;
+  std::size_t max_line_mb = 64;
+  std::string config;
+  std::vector<std::string> command;
+};
+
+void add_bench_options(CLI::App& app, BenchArgs& b) {
+  app.add_option("--batch-sizes", b.batch_sizes, "Comma-separated batch sizes")->capture_default_str();
+  app.add_option("--workers", b.workers, "Comma-separated worker counts")->capture_default_str();
+  app.add_option("--repetitions", b.repetitions, "Runs per configuration; medians are compared")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--items", b.items, "Items per run")->check(CLI::Range(1, 1'000'000'000))->capture_default_str();
+  app.add_option("--out,-o", b.out, "Write the results (Google Benchmark compatible JSON) here");
+  app.add_option("--report", b.report_dir, "Write bench.json, bench.md and bench.html to this directory");
+  app.add_option("--baseline", b.baseline, "Earlier results to compare with: exit 1 on a regression");
+  app.add_option("--max-regression", b.max_regression, "Largest accepted drop in median throughput (beyond the noise)")
+      ->capture_default_str();
+  app.add_option("--input", b.input, "Compare these saved results with --baseline instead of running a sink");
+  app.add_option("--layout", b.layout, "Sink processes: one per worker, or one for all partitions")
+      ->check(CLI::IsMember({"per-worker", "single"}))
+      ->capture_default_str();
+  app.add_option("--call-timeout-ms", b.call_timeout_ms, "Time a sink process has to answer one request")
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+  app.add_option("--max-line-mb", b.max_line_mb, "Longest response line accepted from the sink, in MiB")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--config", b.config, "Config for each run's target (JSON), instead of the sink's config_template");
+  app.add_option("command", b.command, "The sink command, after --");
+}
+
+template <class T>
+std::vector<T> numbers(const std::string& csv, const char* option) {
+  std::vector<T> out;
+  std::stringstream in(csv);
+  for (std::string item; std::getline(in, item, ',');) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || v < 1) throw CLI::ValidationError(option, "'" + item + "' is not a positive whole number");
+    out.push_back(static_cast<T>(v));
+  }
+  if (out.empty()) throw CLI::ValidationError(option, "no values given");
+  return out;
+}
+
+int run_bench_command(const BenchArgs& b) {
+  const double limit = [&] {
+    try {
+      return reports::parse_fraction(b.max_regression);
+    } catch (const std::invalid_argument& e) {
+      throw CLI::ValidationError("--max-regression", e.what());
+    }
+  }();
+  nlohmann::json results;
+  try {
+    if (!b.input.empty()) {
+      if (b.baseline.empty()) throw CLI::ValidationError("--input", "compares saved results: give --baseline too");
+      std::ifstream in(b.input);
+      if (!in) throw std::runtime_error(b.input + ": cannot open the results");
+      results = nlohmann::json::parse(in);
+    } else {
+      if (b.command.empty()) throw CLI::ValidationError("command", "give the sink command after -- (or --input)");
+      Common c;
+      c.command = b.command;
+      c.layout = b.layout;
+      c.call_timeout_ms = b.call_timeout_ms;
+      c.max_line_mb = b.max_line_mb;
+      c.config = b.config;
+      BenchOptions options;
+      options.batch_sizes = numbers<std::uint32_t>(b.batch_sizes, "--batch-sizes");
+      options.workers = numbers<int>(b.workers, "--workers");
+      options.repetitions = b.repetitions;
+      options.items_per_run = b.items;
+      options.progress = &std::cout;
+      WireSink sut(wire_options(c));
+      std::cout << "sinkkit bench: sink '" << sut.name() << "', " << b.repetitions << " repetitions per configuration"
+                << std::endl;
+      results = run_bench(sut, options);
+      results["context"]["command"] = b.command;
+    }
+    const auto now = reports::bench_results_from_json(results, b.input.empty() ? "sinkkit bench" : b.input);
+    if (!b.out.empty()) reports::write_file_atomically(b.out, results.dump(2) + "\n");
+    std::optional<reports::Comparison> comparison;
+    if (!b.baseline.empty()) comparison = reports::compare_bench(reports::read_bench_results(b.baseline), now, limit);
+    if (!b.report_dir.empty()) {
+      const std::filesystem::path dir(b.report_dir);
+      const auto* cmp = comparison ? &*comparison : nullptr;
+      reports::write_file_atomically(dir / "bench.json", results.dump(2) + "\n");
+      reports::write_file_atomically(dir / "bench.md", reports::render_bench_markdown({now}, {}, cmp));
+      reports::write_file_atomically(dir / "bench.html", reports::render_bench_html({now}, {}, cmp));
+      std::cout << "reports: " << (dir / "bench.{json,md,html}").string() << "\n";
+    }
+    if (comparison) {
+      for (const auto& m : comparison->missing) std::cout << "not in the new results: " << m << "\n";
+      if (comparison->regressed()) {
+        std::cout << "REGRESSION (median throughput down more than " << b.max_regression << " and beyond the noise):\n"
+                  << comparison->regressions_text();
+        return 1;
+      }
+      std::cout << "no regression against " << b.baseline << " (" << comparison->changes.size()
+                << " benchmarks compared, limit " << b.max_regression << ")\n";
+    }
+    return 0;
+  } catch (const CLI::ValidationError&) {
+    throw;
+  } catch (const std::exception& e) {
+    std::cerr << "sinkkit bench: " << e.what() << "\n";
     return kExitUsage;
   }
 }
@@ -252,6 +423,14 @@ int main(int argc, char** argv) {
   report->add_option("-o,--output", report_output, "Write here instead of standard output");
   report->add_option("--allow-list", report_allow, "Apply this allow-list to the saved results");
   report->add_flag("--strict", report_strict, "SHOULD failures fail too (as `run --strict`)");
+  std::string report_targets;
+  report->add_option("--targets", report_targets, "For benchmark results: check these targets (bench/targets.json)");
+
+  BenchArgs bench_args;
+  auto* bench = app.add_subcommand(
+      "bench", "Measure a sink process: throughput, write_batch latency percentiles and close latency over a grid of "
+               "batch sizes and workers; with --baseline, fail (exit 1) on a regression: sinkkit bench [options] -- COMMAND...");
+  add_bench_options(*bench, bench_args);
 
   Common replay_args;
   std::string replay_rule;
@@ -285,7 +464,10 @@ int main(int argc, char** argv) {
       (void)wire_options(replay_args);
       return run_and_report(replay_args, {replay_rule}, {});
     }
-    if (*report) return render_saved(report_inputs, report_format, report_output, report_allow, report_strict);
+    if (*report) {
+      return render_saved(report_inputs, report_format, report_output, report_allow, report_strict, report_targets);
+    }
+    if (*bench) return run_bench_command(bench_args);
     if (*rules) {
       if (markdown) {
         std::cout << catalogue_markdown();

@@ -186,6 +186,77 @@ class Report(unittest.TestCase):
             self.assertIn("schema_version 99", r.stderr)
 
 
+def gbench(rates_by_name):
+    """A synthetic Google Benchmark file: name -> items/s of each repetition."""
+    benchmarks = []
+    for name, rates in rates_by_name.items():
+        for i, rate in enumerate(rates):
+            benchmarks.append({"name": name, "run_name": name, "run_type": "iteration", "repetitions": len(rates),
+                               "repetition_index": i, "iterations": 10, "real_time": 1e9 / rate, "time_unit": "ns",
+                               "items_per_second": rate})
+    return {"context": {}, "benchmarks": benchmarks}
+
+
+class Bench(unittest.TestCase):
+    def test_bench_measures_a_sink_process_and_reports(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = sinkkit("bench", "--repetitions", "2", "--batch-sizes", "16,256", "--workers", "1,2", "--items", "2048",
+                        "--report", tmp, "--", PY, os.path.join(EXAMPLES, "jsonl_sink.py"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("python-jsonl/batch:256/workers:2", r.stdout)
+            with open(os.path.join(tmp, "bench.json"), encoding="utf-8") as f:
+                results = json.load(f)
+            iterations = [b for b in results["benchmarks"] if b["run_type"] == "iteration"]
+            medians = [b for b in results["benchmarks"] if b.get("aggregate_name") == "median"]
+            self.assertEqual((len(iterations), len(medians)), (8, 4))
+            for b in iterations:
+                self.assertGreater(b["items_per_second"], 0)
+                self.assertLessEqual(b["write_p50_ns"], b["write_p99_ns"])
+                self.assertLessEqual(b["write_p99_ns"], b["write_max_ns"])
+                self.assertGreater(b["close_p50_ns"], 0)
+            with open(os.path.join(tmp, "bench.html"), encoding="utf-8") as f:
+                page = f.read()
+            self.assertIn('class="chart throughput"', page)
+            self.assertIn('class="chart latency"', page)
+            # The results are their own baseline: no regression.
+            r = sinkkit("bench", "--input", os.path.join(tmp, "bench.json"), "--baseline", os.path.join(tmp, "bench.json"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("no regression", r.stdout)
+            r = sinkkit("report", os.path.join(tmp, "bench.json"), "--format", "md")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("# sinkkit benchmark report", r.stdout)
+
+    def test_the_regression_gate_fails_a_slowdown_and_passes_noise(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            def write(name, data):
+                path = os.path.join(tmp, name)
+                with open(path, "w") as f:
+                    json.dump(data, f)
+                return path
+            old = write("old.json", gbench({"BM_sink/256": [99e6, 100e6, 101e6], "BM_sink/16": [10e6, 10e6, 10e6]}))
+            slow = write("slow.json", gbench({"BM_sink/256": [69e6, 70e6, 71e6], "BM_sink/16": [10e6, 10e6, 10e6]}))
+            noisy = write("noisy.json", gbench({"BM_sink/256": [80e6, 92e6, 104e6], "BM_sink/16": [9.6e6, 9.7e6, 9.8e6]}))
+            r = sinkkit("bench", "--input", slow, "--baseline", old, "--max-regression", "10%")
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("BM_sink/256", r.stdout)
+            self.assertIn("-30.0%", r.stdout)
+            self.assertNotIn("BM_sink/16:", r.stdout)
+            r = sinkkit("bench", "--input", noisy, "--baseline", old, "--max-regression", "10%")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = sinkkit("bench", "--input", slow, "--baseline", old, "--max-regression", "40%")
+            self.assertEqual(r.returncode, 0, "30% is within a 40% limit")
+
+    def test_bad_bench_input_is_exit_2_naming_it(self):
+        for args, words in ((["--input", "x.json"], "--baseline"),
+                            (["--input", "x.json", "--baseline", "y.json", "--max-regression", "ten"], "ten"),
+                            (["--batch-sizes", "0,16", "--", PY, "x.py"], "'0'"),
+                            ([], "command"),
+                            (["--input", "/nonexistent/new.json", "--baseline", "/nonexistent/old.json"], "/nonexistent/new.json")):
+            r = sinkkit("bench", *args)
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertIn(words, r.stderr, args)
+
+
 class Misbehaving(unittest.TestCase):
     """Sinks that crash, hang or garble: the rule fails, the run goes on."""
 

@@ -10,6 +10,7 @@
 ///     return sinkkit::run_suite(sut, {.progress = &std::cerr}).exit_code();
 
 #include <sinkkit/runners/allow_list.hpp>
+#include <sinkkit/runners/bench.hpp>
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/runners/harness.hpp>
 #include <sinkkit/runners/sink_process.hpp>

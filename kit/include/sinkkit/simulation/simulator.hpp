@@ -107,6 +107,11 @@ struct SimulatorOptions {
   /// Called after every close call, from the closing thread: lets a rule
   /// check what must hold the moment close returns.
   std::function<void(const TraceEvent&)> after_close;
+  /// Make every batch's items when the run is set up, before the first call,
+  /// instead of right before each write_batch: the calls then cost what the
+  /// protocol costs, which is what the benchmarks compare against a plain
+  /// loop over prebuilt batches. Holds every item of the run in memory.
+  bool items_made_ahead = false;
 };
 
 /// Drives `node` with workloads and fault plans. `make_item(key)` makes the
@@ -167,6 +172,9 @@ class Simulator {
     bool no_writes = false;
     int write_calls = 0;
     std::int64_t next_seq = 0;
+    // items_made_ahead: the items of write call i, in call order.
+    std::vector<std::vector<payload_type>> ahead_exact;
+    std::vector<std::vector<SubtypeOf<payload_type>>> ahead_subtype;
   };
 
   // What one thread of execution needs: its item buffers and its events.
@@ -195,6 +203,9 @@ class Simulator {
     void run_deterministic() {
       detail::Rng rng(sim_.options_.seed);
       Lane lane;
+      if (sim_.options_.items_made_ahead) {
+        for (auto& slot : slots_) make_items_ahead(slot);
+      }
       // Builds, eagerly, in a seeded order; the first failure aborts the rest.
       std::vector<std::size_t> order(slots_.size());
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -230,26 +241,34 @@ class Simulator {
     void run_threaded() {
       const int workers = workload_.workers;
       std::barrier sync(workers);
+      // A barrier of one waits for no one but still costs a futex wake per
+      // phase (microseconds on a VM): skip it, so that one worker's run costs
+      // what its calls cost.
+      const bool alone = workers == 1;
       std::vector<Lane> lanes(static_cast<std::size_t>(workers));
       std::vector<std::thread> threads;
       threads.reserve(static_cast<std::size_t>(workers));
       for (int w = 0; w < workers; ++w) {
-        threads.emplace_back([this, w, &sync, &lanes] {
+        threads.emplace_back([this, w, alone, &sync, &lanes] {
           Lane& lane = lanes[static_cast<std::size_t>(w)];
+          // On the worker's own thread, as the runtime's upstream would make them.
+          if (sim_.options_.items_made_ahead) {
+            for (int b = 0; b < workload_.branches; ++b) make_items_ahead(slot_of(w, b));
+          }
           for (int b = 0; b < workload_.branches; ++b) {
             if (!aborted()) build(slot_of(w, b), lane);
           }
-          sync.arrive_and_wait();  // every partition is built before any data
+          if (!alone) sync.arrive_and_wait();  // every partition is built before any data
           detail::Rng rng(sim_.options_.seed ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(w + 1)));
           for (int e = 0; e < workload_.epochs; ++e) {
             if (aborted()) {
-              sync.arrive_and_drop();  // later epochs' barriers stop waiting for this worker
+              if (!alone) sync.arrive_and_drop();  // later epochs' barriers stop waiting for this worker
               break;
             }
             write_epoch_of_worker(w, e, rng, lane);
-            sync.arrive_and_wait();  // backpressure: epoch e is done everywhere
+            if (!alone) sync.arrive_and_wait();  // backpressure: epoch e is done everywhere
             if (w == 0) end_of_epoch(e);
-            sync.arrive_and_wait();  // everyone sees the abort decision of epoch e
+            if (!alone) sync.arrive_and_wait();  // everyone sees the abort decision of epoch e
           }
           for (int b = 0; b < workload_.branches; ++b) close_all(slot_of(w, b), lane);
         });
@@ -280,6 +299,29 @@ class Simulator {
     }
     const std::vector<std::uint32_t>& batches_of(const Slot& slot, int epoch) const {
       return workload_.batches(slot.id.worker, slot.id.branch, epoch);
+    }
+
+    // The keys of a partition's writes follow from the workload alone: call
+    // by call, epoch by epoch, seqs counting up from first_seq.
+    void make_items_ahead(Slot& slot) {
+      std::int64_t seq = slot.next_seq;
+      for (int e = 0; e < workload_.epochs; ++e) {
+        for (std::uint32_t size : batches_of(slot, e)) {
+          auto key = [&](std::uint32_t i) { return ItemKey{slot.id.worker, slot.id.branch, e, seq + i}; };
+          if (sim_.options_.view == PayloadView::subtype) {
+            if constexpr (kSubtypeViewPossible) {
+              auto& items = slot.ahead_subtype.emplace_back();
+              items.reserve(size);
+              for (std::uint32_t i = 0; i < size; ++i) items.emplace_back(sim_.make_item_(key(i)));
+            }
+          } else {
+            auto& items = slot.ahead_exact.emplace_back();
+            items.reserve(size);
+            for (std::uint32_t i = 0; i < size; ++i) items.emplace_back(sim_.make_item_(key(i)));
+          }
+          seq += size;
+        }
+      }
     }
 
     static void shuffle(std::vector<std::size_t>& v, detail::Rng& rng) {
@@ -402,9 +444,9 @@ class Simulator {
       } else {
         if (sim_.options_.before_write) sim_.options_.before_write(ev);
         if (sim_.options_.view == PayloadView::subtype) {
-          if constexpr (kSubtypeViewPossible) forward(slot, ev, lane.subtype);
+          if constexpr (kSubtypeViewPossible) forward(slot, ev, lane.subtype, slot.ahead_subtype);
         } else {
-          forward(slot, ev, lane.exact);
+          forward(slot, ev, lane.exact, slot.ahead_exact);
         }
         if (fault && ev.outcome == Outcome::ok) {
           inject(ev, "the fault plan fails write_batch #" + std::to_string(ev.call) + " after the sink returned",
@@ -420,10 +462,15 @@ class Simulator {
     }
 
     template <class Item>
-    void forward(Slot& slot, TraceEvent& ev, std::vector<Item>& buffer) {
-      buffer.clear();
-      buffer.reserve(ev.size);
-      for (std::uint32_t i = 0; i < ev.size; ++i) buffer.emplace_back(sim_.make_item_(ev.key(i)));
+    void forward(Slot& slot, TraceEvent& ev, std::vector<Item>& lane_buffer, std::vector<std::vector<Item>>& ahead) {
+      const auto call = static_cast<std::size_t>(ev.call);
+      const bool made = call < ahead.size() && ahead[call].size() == ev.size;
+      std::vector<Item>& buffer = made ? ahead[call] : lane_buffer;
+      if (!made) {
+        buffer.clear();
+        buffer.reserve(ev.size);
+        for (std::uint32_t i = 0; i < ev.size; ++i) buffer.emplace_back(sim_.make_item_(ev.key(i)));
+      }
       call_sink(ev, [&] { slot.partition.write_batch(Batch<payload_type>(buffer)); });
       if constexpr (kCanPoison) {
         if (sim_.options_.poison_batches && !buffer.empty()) {

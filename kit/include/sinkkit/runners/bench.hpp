@@ -1,0 +1,50 @@
+#pragma once
+/// \file
+/// `run_bench`: what a sink costs, for any `SinkUnderTest` (a C++ harness
+/// through `HarnessSink`, or a sink process through `WireSink`). For each
+/// batch size and worker count of a grid it drives the sink like the runtime
+/// would (threaded mode, one batch per worker per epoch), repeats the run, and
+/// reports throughput, per-`write_batch` latency percentiles and close
+/// latency, as Google Benchmark compatible JSON: one "iteration" entry per
+/// repetition and a "median" aggregate per configuration.
+///
+/// **Example**:
+///
+///     sinkkit::HarnessSink<MyHarness> sut;
+///     nlohmann::json out = sinkkit::run_bench(sut, {.batch_sizes = {64, 4096}, .workers = {1, 4}});
+///     std::ofstream("bench.json") << out.dump(2);   // `sinkkit report bench.json --format html`
+
+#include <cstdint>
+#include <filesystem>
+#include <iosfwd>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sinkkit/rules/sink_under_test.hpp>
+
+namespace sinkkit {
+inline namespace runners {
+
+struct BenchOptions {
+  std::vector<std::uint32_t> batch_sizes{1, 16, 256, 4096};
+  std::vector<int> workers{1, 2, 4};
+  /// Items each run writes in all (at least one batch per worker).
+  std::int64_t items_per_run = 1 << 16;
+  /// At most this many epochs per run (bounds the calls at batch size 1).
+  int max_epochs = 256;
+  int repetitions = 5;
+  /// Where fresh targets are made (default: the system's temp directory).
+  std::filesystem::path scratch;
+  /// A line per configuration as it finishes (nullptr: quiet).
+  std::ostream* progress = nullptr;
+};
+
+/// Runs the grid. Each entry's name is "<sink>/batch:<B>/workers:<W>"; its
+/// fields: real_time (ns of the run, build to last close), items_per_second,
+/// write_p50_ns, write_p90_ns, write_p99_ns, write_max_ns, close_p50_ns,
+/// close_max_ns, writes, batch, workers. Throws `std::runtime_error` naming
+/// the configuration when the sink fails a run.
+nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options);
+
+}  // namespace runners
+}  // namespace sinkkit
