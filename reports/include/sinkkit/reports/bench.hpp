@@ -60,7 +60,8 @@ BenchResults bench_results_from_json(const nlohmann::json& j, std::string source
 /// Reads a file; throws `std::runtime_error` naming it.
 BenchResults read_bench_results(const std::filesystem::path& file);
 
-/// A target: every benchmark whose name matches `match` (a regex) and whose
+/// A target: every benchmark whose name matches `match` (a substring; a
+/// leading ^ anchors it at the start, a trailing $ at the end) and whose
 /// `batch` counter is at least `min_batch`, compared with the benchmark named
 /// by replacing `baseline_from` with `baseline_to` in its name (its baseline,
 /// same run), on `metric` (a throughput). Passes when subject/baseline >=
