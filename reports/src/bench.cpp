@@ -503,7 +503,7 @@ std::string render_bench_html(const std::vector<BenchResults>& runs, const std::
            " met</h2>\n<table class=\"targets\"><thead><tr><th></th><th>Target</th><th>Benchmark</th><th>Baseline (same "
            "run)</th><th>Measured</th></tr></thead><tbody>\n";
     for (const auto& t : targets) {
-      out += std::string("<tr class=\"target ") + (t.met ? "met" : "missed") + "\"><td class=\"" + (t.met ? "met" : "missed") +
+      out += std::string("<tr class=\"target ") + (t.met ? "target-met" : "target-missed") + "\"><td class=\"" + (t.met ? "met" : "missed") +
              "\">" + (t.met ? "met" : "missed") + "</td><td>" + xml_escape(t.title) + "</td><td>" + xml_escape(t.subject) +
              "</td><td>" + xml_escape(t.baseline.empty() ? "-" : t.baseline) + "</td><td class=\"num\">" +
              xml_escape(target_value(t)) + "</td></tr>\n";
