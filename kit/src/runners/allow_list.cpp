@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/utc.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 
 namespace sinkkit {
@@ -82,14 +83,7 @@ AllowList AllowList::load(const std::filesystem::path& file) {
   }
 }
 
-std::string utc_today() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
+std::string utc_today() { return detail::utc_now("%Y-%m-%d"); }
 
 void apply_allow_list(SuiteResult& result, const AllowList& list, std::string_view today) {
   for (const auto& e : list.entries) {

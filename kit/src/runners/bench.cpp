@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <sinkkit/detail/utc.hpp>
 #include <sinkkit/protocol/async_bridge.hpp>
 #include <sinkkit/simulation/session_manager.hpp>
 #include <unistd.h>
@@ -31,14 +32,6 @@ double median(std::vector<double> v) {
   return n == 0 ? 0 : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -143,7 +136,7 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   return {{"context",
-           {{"date", utc_now()},
+           {{"date", detail::utc_now()},
             {"host_name", host},
             {"executable", "sinkkit bench"},
             {"sink", sut.name()},

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <sinkkit/detail/utc.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/child_process.hpp>
 #include <unistd.h>
@@ -19,14 +20,6 @@ inline namespace runners {
 
 namespace {
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string host_name() {
   char buf[256] = {};
@@ -135,7 +128,7 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
   result.max_workers = options.check.max_workers;
   result.strict = options.strict;
   result.host = host_name();
-  result.started_at = utc_now();
+  result.started_at = detail::utc_now();
   const auto start = std::chrono::steady_clock::now();
   int done = 0;
   for (const Rule* rule : selected) {
