@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <sinkkit/protocol/config.hpp>
@@ -140,13 +142,26 @@ SqliteDb::SqliteDb(const SqliteConfig& config, std::span<const SqlColumn> column
     create += (i ? ", \"" : "\"") + std::string(columns_[i].name) + "\" " + std::string(type_name(columns_[i].type));
   }
   create += ", UNIQUE(\"" + std::string(columns_[unique_key].name) + "\"))";
+  // Partitions open one new database file at once: switching it to WAL can
+  // fail with SQLITE_BUSY without SQLite calling the busy handler (it would
+  // deadlock), so the setup retries on its own, within the same busy timeout.
+  const auto deadline = std::chrono::steady_clock::now() + config_.busy_timeout;
   for (const std::string& sql : {std::string("PRAGMA journal_mode=WAL"), std::string("PRAGMA synchronous=NORMAL"), create}) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    for (;;) {
+      char* err = nullptr;
+      const int status = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+      if (status == SQLITE_OK) break;
+      const bool locked = (status & 0xff) == SQLITE_BUSY || (status & 0xff) == SQLITE_LOCKED;
+      if (locked && std::chrono::steady_clock::now() < deadline) {
+        sqlite3_free(err);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
       std::string why = err ? err : sqlite3_errmsg(db_);
       sqlite3_free(err);
       close();
-      throw SinkError("sqlite '" + config_.path.string() + "': '" + sql.substr(0, 60) + "' failed: " + why);
+      throw SinkError("sqlite '" + config_.path.string() + "': '" + sql.substr(0, 60) + "' failed: " + why +
+                      (locked ? " (still locked after " + std::to_string(config_.busy_timeout.count()) + " ms)" : ""));
     }
   }
 }
