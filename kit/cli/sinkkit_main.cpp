@@ -168,7 +168,7 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
   result.harness = command_line;
   apply_allow_list(result, allow, utc_today());
   for (const auto& r : result.rules) {
-    if (r.status == RuleStatus::failed || r.status == RuleStatus::warning) std::cout << "\n" << r.to_text();
+    if (r.broken()) std::cout << "\n" << r.to_text();
   }
   for (const auto& n : result.gate_notes) std::cout << "\nnote: " << n << "\n";
   for (const auto& e : result.gate_errors) std::cout << "\nerror: " << e << "\n";

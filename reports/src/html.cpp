@@ -146,7 +146,7 @@ std::string run_section(std::size_t index, const SuiteResult& run) {
   out += "<table class=\"rules\"><thead><tr><th>Rule</th><th>Level</th><th>Title</th><th>Verdict</th><th>Cases</th>"
          "<th>Time</th></tr></thead><tbody>\n";
   for (const auto& r : run.rules) {
-    const bool detailed = r.status == RuleStatus::failed || r.status == RuleStatus::warning;
+    const bool detailed = r.broken();
     const std::string id = detailed ? "<a href=\"#" + anchor(index, r.id) + "\">" + xml_escape(r.id) + "</a>" : xml_escape(r.id);
     out += "<tr class=\"rule filterable\" data-status=\"" + status_key(r) + "\" data-rule=\"" + xml_escape(r.id) +
            "\"><td>" + id + "</td><td>" + std::string(to_string(r.level)) + "</td><td>" +
@@ -156,7 +156,7 @@ std::string run_section(std::size_t index, const SuiteResult& run) {
   }
   out += "</tbody></table>\n";
   for (const auto& r : run.rules)
-    if (r.status == RuleStatus::failed || r.status == RuleStatus::warning) out += failure_article(index, r);
+    if (r.broken()) out += failure_article(index, r);
   return out + "</section>\n";
 }
 

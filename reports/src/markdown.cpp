@@ -79,7 +79,7 @@ void run_section(std::string& out, const SuiteResult& run) {
   out += "\n";
   bool any = false;
   for (const auto& r : run.rules) {
-    if (r.status != RuleStatus::failed && r.status != RuleStatus::warning) continue;
+    if (!r.broken()) continue;
     if (!any) out += "### Failures and warnings\n\n";
     any = true;
     failure_details(out, r);

@@ -37,7 +37,7 @@ std::string render_summary(const std::vector<SuiteResult>& runs) {
   }
   for (const auto& run : runs) {
     for (const auto& r : run.rules) {
-      if (r.status != RuleStatus::failed && r.status != RuleStatus::warning) continue;
+      if (!r.broken()) continue;
       out += "\n--- " + run.label() + ": " + r.to_text();
     }
   }

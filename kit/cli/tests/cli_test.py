@@ -18,6 +18,12 @@ EXAMPLES = None
 PY = sys.executable
 
 
+def write_json(path, data):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    return path
+
+
 def sinkkit(*args, timeout=600):
     return subprocess.run([SINKKIT, *args], capture_output=True, text=True, timeout=timeout)
 
@@ -88,10 +94,9 @@ class Conformance(unittest.TestCase):
 
     def test_an_allow_list_turns_a_known_failure_into_a_reported_pass(self):
         with tempfile.TemporaryDirectory() as tmp:
-            allow = os.path.join(tmp, "allow.json")
-            with open(allow, "w") as f:
-                json.dump({"allow": [{"rule": "SK-4.1", "reason": "flush retry lands in 2.4", "expires": "2999-01-01"},
-                                     {"rule": "SK-4.2", "reason": "same bug"}]}, f)
+            allow = write_json(os.path.join(tmp, "allow.json"),
+                               {"allow": [{"rule": "SK-4.1", "reason": "flush retry lands in 2.4", "expires": "2999-01-01"},
+                                          {"rule": "SK-4.2", "reason": "same bug"}]})
             r, report = self.run_suite("broken_sqlite_sink.py", "--rules", "SK-4.1,SK-4.2", "--strict",
                                        "--allow-list", allow, "--report-formats", "json,md")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -99,14 +104,12 @@ class Conformance(unittest.TestCase):
             self.assertEqual({x["id"]: x.get("allowed") for x in report["rules"]},
                              {"SK-4.1": "flush retry lands in 2.4", "SK-4.2": "same bug"})
             # Expired: the run fails, naming the entry.
-            with open(allow, "w") as f:
-                json.dump({"allow": [{"rule": "SK-4.1", "reason": "old", "expires": "2001-01-01"}]}, f)
+            write_json(allow, {"allow": [{"rule": "SK-4.1", "reason": "old", "expires": "2001-01-01"}]})
             r, report = self.run_suite("broken_sqlite_sink.py", "--rules", "SK-4.1", "--allow-list", allow)
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
             self.assertIn("expired on 2001-01-01", r.stdout)
             # A bad list is a usage error before anything runs.
-            with open(allow, "w") as f:
-                json.dump({"allow": [{"rule": "SK-4.1"}]}, f)
+            write_json(allow, {"allow": [{"rule": "SK-4.1"}]})
             r, _ = self.run_suite("broken_sqlite_sink.py", "--allow-list", allow)
             self.assertEqual(r.returncode, 2)
             self.assertIn('"reason" is required', r.stderr)
@@ -156,10 +159,9 @@ class Report(unittest.TestCase):
 
     def test_an_allow_list_regates_a_saved_run(self):
         with tempfile.TemporaryDirectory() as tmp:
-            allow = os.path.join(tmp, "allow.json")
-            with open(allow, "w") as f:
-                json.dump({"allow": [{"rule": "SK-2.3", "reason": "known", "expires": "2999-12-31"},
-                                     {"rule": "SK-3.1", "reason": "known too"}]}, f)
+            allow = write_json(os.path.join(tmp, "allow.json"),
+                               {"allow": [{"rule": "SK-2.3", "reason": "known", "expires": "2999-12-31"},
+                                          {"rule": "SK-3.1", "reason": "known too"}]})
             r = self.report("--format", "text", "--allow-list", allow)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("(conformant)", r.stdout)
@@ -229,10 +231,7 @@ class Bench(unittest.TestCase):
     def test_the_regression_gate_fails_a_slowdown_and_passes_noise(self):
         with tempfile.TemporaryDirectory() as tmp:
             def write(name, data):
-                path = os.path.join(tmp, name)
-                with open(path, "w") as f:
-                    json.dump(data, f)
-                return path
+                return write_json(os.path.join(tmp, name), data)
             old = write("old.json", gbench({"BM_sink/256": [99e6, 100e6, 101e6], "BM_sink/16": [10e6, 10e6, 10e6]}))
             slow = write("slow.json", gbench({"BM_sink/256": [69e6, 70e6, 71e6], "BM_sink/16": [10e6, 10e6, 10e6]}))
             noisy = write("noisy.json", gbench({"BM_sink/256": [80e6, 92e6, 104e6], "BM_sink/16": [9.6e6, 9.7e6, 9.8e6]}))

@@ -46,7 +46,7 @@ std::string RuleResult::to_text() const {
   if (allowed) {
     out += "  allowed by the allow-list: " + *allowed + (allowed_until.empty() ? "" : " (until " + allowed_until + ")") + "\n";
   }
-  if (status == RuleStatus::failed || status == RuleStatus::warning) {
+  if (broken()) {
     out += "  after " + std::to_string(cases) + " cases (seed " + std::to_string(seed) + ")\n";
     if (!counterexample.empty()) {
       out += "  counterexample (shrunk):\n";

@@ -1,6 +1,8 @@
 #include <sinkkit/runners/bench.hpp>
 
 #include <algorithm>
+#include <iterator>
+#include <utility>
 #include <chrono>
 #include <ctime>
 #include <ostream>
@@ -54,7 +56,17 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
       auto workload = Workload::empty(workers, 1, epochs);
       for (auto& cell : workload.cells) cell = {batch};
       const double items = static_cast<double>(per_epoch) * epochs;
-      std::vector<double> times, rates, p50s, p90s, p99s, maxes, close50s, close_maxes;
+      // Each repetition's measures, by field name: the iteration entries
+      // carry them, the median aggregate takes the median of each.
+      std::vector<std::pair<std::string, std::vector<double>>> measures;
+      auto entry = [&](const std::string& entry_name, const char* run_type, auto value_of) {
+        nlohmann::json j = {{"name", entry_name}, {"run_name", name},       {"run_type", run_type},
+                            {"time_unit", "ns"},  {"batch", batch},         {"workers", workers},
+                            {"repetitions", options.repetitions}};
+        for (const auto& [field, values] : measures) j[field] = value_of(values);
+        j["cpu_time"] = j["real_time"];  // the run's wall time: the sink may work on other threads
+        return j;
+      };
       for (int rep = 0; rep < options.repetitions; ++rep) {
         const TestTarget target{root / ("t" + std::to_string(target_index)), "bench" + std::to_string(target_index)};
         ++target_index;
@@ -79,54 +91,35 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
           if (e.kind == CallKind::close) closes.push_back(e.end - e.start);
         }
         const double ns = static_cast<double>(std::max<std::int64_t>(1, last - first));
-        const double rate = items / (ns * 1e-9);
-        const double p50 = percentile(writes, 0.50), p90 = percentile(writes, 0.90), p99 = percentile(writes, 0.99);
-        const double wmax = writes.empty() ? 0 : static_cast<double>(writes.back());
-        const double c50 = percentile(closes, 0.50), cmax = closes.empty() ? 0 : static_cast<double>(closes.back());
-        times.push_back(ns), rates.push_back(rate), p50s.push_back(p50), p90s.push_back(p90), p99s.push_back(p99);
-        maxes.push_back(wmax), close50s.push_back(c50), close_maxes.push_back(cmax);
-        benchmarks.push_back({{"name", name},
-                              {"run_name", name},
-                              {"run_type", "iteration"},
-                              {"repetitions", options.repetitions},
-                              {"repetition_index", rep},
-                              {"iterations", 1},
-                              {"real_time", ns},
-                              {"cpu_time", ns},
-                              {"time_unit", "ns"},
-                              {"items_per_second", rate},
-                              {"write_p50_ns", p50},
-                              {"write_p90_ns", p90},
-                              {"write_p99_ns", p99},
-                              {"write_max_ns", wmax},
-                              {"close_p50_ns", c50},
-                              {"close_max_ns", cmax},
-                              {"writes", static_cast<std::int64_t>(writes.size())},
-                              {"batch", batch},
-                              {"workers", workers}});
+        const std::pair<const char*, double> measured[] = {
+            {"real_time", ns},
+            {"items_per_second", items / (ns * 1e-9)},
+            {"write_p50_ns", percentile(writes, 0.50)},
+            {"write_p90_ns", percentile(writes, 0.90)},
+            {"write_p99_ns", percentile(writes, 0.99)},
+            {"write_max_ns", writes.empty() ? 0 : static_cast<double>(writes.back())},
+            {"close_p50_ns", percentile(closes, 0.50)},
+            {"close_max_ns", closes.empty() ? 0 : static_cast<double>(closes.back())}};
+        if (measures.empty()) {
+          for (const auto& [field, value] : measured) measures.emplace_back(field, std::vector<double>{});
+        }
+        for (std::size_t i = 0; i < std::size(measured); ++i) measures[i].second.push_back(measured[i].second);
+        auto j = entry(name, "iteration", [](const std::vector<double>& v) { return v.back(); });
+        j["repetition_index"] = rep;
+        j["iterations"] = 1;
+        j["writes"] = static_cast<std::int64_t>(writes.size());
+        benchmarks.push_back(std::move(j));
       }
-      benchmarks.push_back({{"name", name + "_median"},
-                            {"run_name", name},
-                            {"run_type", "aggregate"},
-                            {"aggregate_name", "median"},
-                            {"repetitions", options.repetitions},
-                            {"iterations", options.repetitions},
-                            {"real_time", median(times)},
-                            {"cpu_time", median(times)},
-                            {"time_unit", "ns"},
-                            {"items_per_second", median(rates)},
-                            {"write_p50_ns", median(p50s)},
-                            {"write_p90_ns", median(p90s)},
-                            {"write_p99_ns", median(p99s)},
-                            {"write_max_ns", median(maxes)},
-                            {"close_p50_ns", median(close50s)},
-                            {"close_max_ns", median(close_maxes)},
-                            {"batch", batch},
-                            {"workers", workers}});
+      auto aggregate = entry(name + "_median", "aggregate", median);
+      aggregate["aggregate_name"] = "median";
+      aggregate["iterations"] = options.repetitions;
+      benchmarks.push_back(std::move(aggregate));
       if (options.progress != nullptr) {
         char line[256];
         std::snprintf(line, sizeof line, "%-40s %12.0f items/s  write p50 %9.0f ns  p99 %9.0f ns  close p50 %9.0f ns",
-                      name.c_str(), median(rates), median(p50s), median(p99s), median(close50s));
+                      name.c_str(), benchmarks.back()["items_per_second"].get<double>(),
+                      benchmarks.back()["write_p50_ns"].get<double>(), benchmarks.back()["write_p99_ns"].get<double>(),
+                      benchmarks.back()["close_p50_ns"].get<double>());
         *options.progress << line << std::endl;
       }
     }

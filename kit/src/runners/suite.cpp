@@ -97,7 +97,7 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   r.id = std::string(rule.id);
   r.level = rule.level;
   r.seed = options.check.seed;
-  if (r.status == RuleStatus::failed || r.status == RuleStatus::warning) r.output = without_kit_noise(child.output);
+  if (r.broken()) r.output = without_kit_noise(child.output);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -77,6 +77,9 @@ struct RuleResult {
   std::optional<std::string> allowed;
   std::string allowed_until;
 
+  /// True for failed and warning: the rule was broken (allowed or not), and
+  /// reports give its details.
+  [[nodiscard]] bool broken() const noexcept { return status == RuleStatus::failed || status == RuleStatus::warning; }
   /// True for failed (and warning, in strict mode) that no allow-list entry accepts.
   [[nodiscard]] bool fails(bool strict) const noexcept {
     return !allowed && (status == RuleStatus::failed || (strict && status == RuleStatus::warning));
