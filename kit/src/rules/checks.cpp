@@ -674,8 +674,8 @@ CheckOutcome sk_4_3(Ctx& ctx) {
     JudgeOptions opts;
     j.verdict = Oracle(ctx.caps(), opts).judge(j.trace, j.stored.keys);
     if (auto f = violation(j, ViolationKind::lost)) {
-      f->message =
-          "killed after " + std::to_string(kill_after) + " acknowledged writes (" + crash->note + "): " + f->message;
+      const auto acked = std::ranges::count_if(j.trace.events, [](const TraceEvent& e) { return e.outcome == Outcome::ok; });
+      f->message = "killed after " + std::to_string(acked) + " acknowledged writes (" + crash->note + "): " + f->message;
       return f;
     }
     if (auto f = violation(j, ViolationKind::unexpected)) return f;

@@ -1,5 +1,6 @@
 #include <sinkkit/runners/harness.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -41,20 +42,36 @@ std::optional<ResourceUsage> current_process_usage() {
 
 CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
                    const std::function<void(const WriteHook& before, const WriteHook& after)>& run) {
-  std::int64_t acks = 0;
+  // The child stops itself at the kill point and waits there for the kit's
+  // SIGKILL. Killing it when the parent reads the N-th ack instead let a fast
+  // child run ahead, even through close, before the kill landed: the crash
+  // then came too late, and a sink that loses unflushed items passed.
   ChildOptions options;
   options.timeout = std::chrono::minutes(2);
-  options.on_report = [&](std::string_view chunk) {
-    for (std::size_t pos = 0; (pos = chunk.find("A ", pos)) != std::string_view::npos; pos += 2) {
-      if (pos == 0 || chunk[pos - 1] == '\n') ++acks;
+  bool line_start = true;
+  options.on_report = [&line_start](std::string_view chunk) {
+    for (const char c : chunk) {
+      if (line_start && c == 'K') return true;
+      line_start = c == '\n';
     }
-    return acks > kill_after_acks;
+    return false;
   };
-  // Chunks may split a line; the count above only decides when to kill, and
-  // is conservative (a split "A " is counted with the next chunk or not at all).
   auto child = run_in_child(
       [&](int fd) {
-        run([fd](const TraceEvent& e) { report(fd, 'B', e); }, [fd](const TraceEvent& e) { report(fd, 'A', e); });
+        std::atomic<std::int64_t> acks{0};
+        run(
+            [fd, &acks, kill_after_acks](const TraceEvent& e) {
+              report(fd, 'B', e);
+              if (acks.load() < kill_after_acks) return;
+              // This write is in flight when the process dies; other
+              // workers' threads run on until the kill lands.
+              (void)!::write(fd, "K\n", 2);
+              for (;;) ::pause();
+            },
+            [fd, &acks](const TraceEvent& e) {
+              report(fd, 'A', e);
+              ++acks;
+            });
       },
       options);
 
@@ -73,6 +90,7 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
     TraceEvent e;
     long long epoch = 0, first = 0;
     unsigned size = 0;
+    if (line == "K") continue;
     if (!(in >> tag >> e.partition.worker >> e.partition.branch >> epoch >> e.call >> first >> size)) continue;
     e.kind = CallKind::write_batch;
     e.epoch = epoch;

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <sinkkit/runners/child_process.hpp>
+#include <sinkkit/runners/harness.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,48 @@ TEST(ChildProcess, OnReportCanKillAtAPlannedPoint) {
   EXPECT_TRUE(r.killed_by_parent);
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.signal, SIGKILL);
+  expect_no_child_left();
+}
+
+// The crash rule (SK-4.3) must kill at the planned point on every run: a
+// child that writes faster than the kit reads its acks must not run past it
+// (it once ran through close on a fast CI machine, and the mutant that loses
+// unflushed items passed).
+TEST(CrashRun, KillsExactlyAtThePlannedPointHoweverFastTheChildRuns) {
+  const auto workload = Workload::empty(1, 1, 1);
+  for (const std::int64_t kill_after : {0, 1, 3, 50}) {
+    auto crash = detail::crash_run(workload, kill_after, [](const detail::WriteHook& before, const detail::WriteHook& after) {
+      for (int call = 0; call < 10'000; ++call) {
+        TraceEvent e;
+        e.partition = {0, 0};
+        e.call = call;
+        e.first_seq = call;
+        e.size = 1;
+        before(e);
+        after(e);
+      }
+    });
+    EXPECT_TRUE(crash.killed) << crash.note;
+    ASSERT_EQ(crash.acknowledged.events.size(), static_cast<std::size_t>(kill_after + 1)) << "kill_after=" << kill_after;
+    for (std::int64_t i = 0; i < kill_after; ++i) {
+      EXPECT_EQ(crash.acknowledged.events[static_cast<std::size_t>(i)].outcome, Outcome::ok);
+    }
+    EXPECT_EQ(crash.acknowledged.events.back().outcome, Outcome::threw) << "the write in flight at the kill";
+    EXPECT_EQ(crash.acknowledged.events.back().call, kill_after);
+  }
+  expect_no_child_left();
+}
+
+TEST(CrashRun, ARunThatEndsBeforeTheKillPointIsNotKilled) {
+  auto crash = detail::crash_run(Workload::empty(1, 1, 1), 5, [](const detail::WriteHook& before, const detail::WriteHook& after) {
+    TraceEvent e;
+    e.size = 1;
+    before(e);
+    after(e);
+  });
+  EXPECT_FALSE(crash.killed) << crash.note;
+  ASSERT_EQ(crash.acknowledged.events.size(), 1u);
+  EXPECT_EQ(crash.acknowledged.events[0].outcome, Outcome::ok);
   expect_no_child_left();
 }
 
