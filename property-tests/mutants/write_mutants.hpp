@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <mutex>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -205,7 +207,10 @@ struct TruncatesLargeBatches : StoreNode {
 
 // SK-2.10: all partitions share one row buffer and extend it with a
 // read-modify-write in two separately locked steps (an atomicity bug, not a
-// data race): two workers writing at once lose one worker's rows.
+// data race): two workers writing at once lose one worker's rows. A worker
+// that reads alone holds its window open for a moment until another reads
+// too, so that the overlap does not depend on how the threads are scheduled
+// (the mutant must be caught on every run, also on a loaded machine).
 struct UnguardedSharedState : FilesNode {
   using FilesNode::FilesNode;
   std::string name = "unguarded-shared-state";
@@ -213,7 +218,10 @@ struct UnguardedSharedState : FilesNode {
   static Capabilities capabilities() { return {.ordered_per_partition = false}; }
   struct Shared {
     std::mutex mutex;
+    std::condition_variable joined;
     std::vector<Event> rows;
+    int holding = 0;          // workers between their read and their write-back
+    std::uint64_t reads = 0;  // reads so far
   };
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
   struct Partition {
@@ -221,15 +229,15 @@ struct UnguardedSharedState : FilesNode {
     std::shared_ptr<Shared> shared;
     std::string target;
     void write_batch(Batch<Event> batch) {
-      std::vector<Event> next;
-      {
-        std::lock_guard lock(shared->mutex);
-        next = shared->rows;
-      }
+      std::unique_lock lock(shared->mutex);
+      std::vector<Event> next = shared->rows;
+      const bool alone = shared->holding++ == 0;
+      const auto mine = ++shared->reads;
+      shared->joined.notify_all();
+      if (alone) shared->joined.wait_for(lock, std::chrono::milliseconds(100), [&] { return shared->reads > mine; });
       next.insert(next.end(), batch.begin(), batch.end());
-      std::this_thread::sleep_for(std::chrono::microseconds(500));  // the window
-      std::lock_guard lock(shared->mutex);
-      shared->rows = std::move(next);
+      shared->rows = std::move(next);  // the bug: overwrites what others wrote since the read
+      --shared->holding;
     }
     void close() {
       std::lock_guard lock(shared->mutex);
