@@ -54,16 +54,19 @@ run_build() {
 # only (-g1: file:line in sanitizer reports and backtraces, a third less
 # compile time than -g, two thirds less object size); the sanitizer builds
 # skip what the release build already proves (header self-containment,
-# benchmarks, the mutant zoo) and build at -O1, which the sanitizers
-# recommend anyway.
-sanitizer_common=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" -DSINKKIT_ENABLE_BENCH=OFF
-                  -DSINKKIT_HEADER_CHECKS=OFF -DSINKKIT_MUTANT_ZOO=OFF)
+# benchmarks, the mutant zoo). TSan builds at -O1, as it recommends. ASan+UBSan
+# builds at -Og: UBSan's checks make -O1 slow to compile (57 s for the
+# heaviest test file, 36 s at -Og), and -Og keeps the tests nearly as fast
+# (build + test 4m12 instead of 5m39 on 2 cores).
+sanitizer_common=(-DCMAKE_BUILD_TYPE=Debug -DSINKKIT_ENABLE_BENCH=OFF -DSINKKIT_HEADER_CHECKS=OFF
+                  -DSINKKIT_MUTANT_ZOO=OFF)
 # Under the sanitizers the conformance checks run 40 cases per rule instead of
 # 100 (they run 5-20x slower there; the release build runs the full budget),
 # and the mutant zoo is not built (see property-tests/CMakeLists.txt).
 run_build release "" -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
-SINKKIT_BUDGET=40 run_build sanitize "" "${sanitizer_common[@]}" -DSINKKIT_SANITIZE=address,undefined
-SINKKIT_BUDGET=40 run_build tsan "" "${sanitizer_common[@]}" -DSINKKIT_SANITIZE=thread
+SINKKIT_BUDGET=40 run_build sanitize "" "${sanitizer_common[@]}" "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -Og" \
+  -DSINKKIT_SANITIZE=address,undefined
+SINKKIT_BUDGET=40 run_build tsan "" "${sanitizer_common[@]}" "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" -DSINKKIT_SANITIZE=thread
 
 if ((${#failed_builds[@]})); then
   echo "failing builds: ${failed_builds[*]}"
