@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sinkkit/detail/utf8.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 
 namespace sinkkit::reports::detail {
@@ -13,30 +14,20 @@ namespace sinkkit::reports::detail {
 std::string valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   for (std::size_t i = 0; i < n;) {
-    const unsigned char c = s[i];
+    const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') out += static_cast<char>(c);
       ++i;
       continue;
     }
-    // Length and smallest code point of the sequence, by its lead byte.
-    std::size_t len = 0;
-    std::uint32_t cp = 0, min = 0;
-    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
-    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
-    bool ok = len != 0 && i + len <= n;
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      ok = (s[i + k] & 0xC0) == 0x80;
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    ok = ok && cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0xFFFE && cp != 0xFFFF;
+    const auto seq = sinkkit::detail::utf8_sequence_at(text, i);
+    // XML also forbids the noncharacters U+FFFE and U+FFFF.
+    const bool ok = seq.length != 0 && seq.code_point != 0xFFFE && seq.code_point != 0xFFFF;
     if (ok) {
-      out.append(text.substr(i, len));
-      i += len;
+      out.append(text.substr(i, seq.length));
+      i += seq.length;
     } else {
       out += "\xEF\xBF\xBD";
       ++i;
