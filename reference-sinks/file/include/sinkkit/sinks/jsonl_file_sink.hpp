@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,7 @@
 #include <sinkkit/protocol/config.hpp>
 #include <sinkkit/protocol/errors.hpp>
 #include <sinkkit/sinks/detail/jsonl_file_io.hpp>
+#include <sinkkit/sinks/jsonl_encoder.hpp>
 
 namespace sinkkit::sinks {
 
@@ -57,13 +59,14 @@ class JsonlFileSink {
     Partition(detail::PartitionFile file, detail::FsyncPolicy fsync) : file_(std::move(file)), fsync_(fsync) {}
     Partition(Partition&& other) noexcept
         : file_(std::exchange(other.file_, detail::PartitionFile{})), fsync_(other.fsync_),
-          closed_(std::exchange(other.closed_, true)) {}
+          closed_(std::exchange(other.closed_, true)), buffer_(std::move(other.buffer_)) {}
     Partition& operator=(Partition&& other) noexcept {
       if (this != &other) {
         release();
         file_ = std::exchange(other.file_, detail::PartitionFile{});
         fsync_ = other.fsync_;
         closed_ = std::exchange(other.closed_, true);
+        buffer_ = std::move(other.buffer_);
       }
       return *this;
     }
@@ -73,24 +76,30 @@ class JsonlFileSink {
     /// it; this only guards against leaks).
     ~Partition() { release(); }
 
-    /// Encodes every item, then appends them in one write (and fdatasync with
-    /// `fsync: batch`). An item that cannot be encoded fails the batch before
+    /// Encodes every item (through `JsonlEncoder<E>`), then appends them in
+    /// one write (and fdatasync with `fsync: batch`). An item that cannot be
+    /// encoded, or whose encoding holds a raw newline, fails the batch before
     /// anything is written. Throws `ClosedError` after `close`.
     void write_batch(Batch<E> batch) {
       if (closed_) throw ClosedError("write_batch");
       if (batch.empty()) return;
-      std::string out;
+      buffer_.clear();  // keeps its capacity: no allocation per batch in a steady stream
       std::size_t index = 0;
-      try {
-        for (const E& item : batch) {
-          out += nlohmann::json(item).dump();
-          out += '\n';
-          ++index;
+      for (const E& item : batch) {
+        const auto start = buffer_.size();
+        try {
+          JsonlEncoder<E>::append(buffer_, item);
+        } catch (const std::exception& e) {
+          throw SinkError("item " + std::to_string(index) + " of the batch cannot be written as JSON: " + e.what());
         }
-      } catch (const nlohmann::json::exception& e) {
-        throw SinkError("item " + std::to_string(index) + " of the batch cannot be written as JSON: " + e.what());
+        if (buffer_.find('\n', start) != std::string::npos) {
+          throw SinkError("item " + std::to_string(index) + " of the batch was encoded with a raw newline");
+        }
+        buffer_ += '\n';
+        ++index;
       }
-      detail::append_all(file_, out);
+      detail::append_all(file_, buffer_);
+      if (buffer_.capacity() > kKeptBufferBytes) std::string().swap(buffer_);  // one huge batch: give it back
       if (fsync_ == detail::FsyncPolicy::batch) detail::sync_file(file_);
     }
 
@@ -110,6 +119,7 @@ class JsonlFileSink {
     [[nodiscard]] std::uint64_t repaired_bytes() const noexcept { return file_.repaired_bytes; }
 
    private:
+    static constexpr std::size_t kKeptBufferBytes = 16u << 20;
     void release() noexcept {
       if (file_.fd >= 0) {
         try {
@@ -121,6 +131,7 @@ class JsonlFileSink {
     detail::PartitionFile file_;
     detail::FsyncPolicy fsync_;
     bool closed_ = false;
+    std::string buffer_;  // the batch's encoded lines
   };
 
   /// Validates `config` and opens this partition's file. Throws `ConfigError`
