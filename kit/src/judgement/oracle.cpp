@@ -12,8 +12,11 @@ inline namespace judgement {
 
 namespace {
 
-// Per item of a partition, indexed by seq: what the trace says of it.
-enum Status : std::uint8_t { kNotHanded = 0, kAttempted = 1, kAcknowledged = 2 };
+// Per item of a partition, indexed by seq: what the trace says of it (the
+// low bits), and whether the read-back holds it (kSeen). One byte per item
+// in one array: at 10^7 items the book is a third of what two arrays were,
+// and the read-back pass touches one cache line per item, not two.
+enum Status : std::uint8_t { kNotHanded = 0, kAttempted = 1, kAcknowledged = 2, kWritten = 3, kSeen = 4 };
 
 // One write_batch's seq range and epoch, to check a stored key's epoch.
 struct BatchRange {
@@ -26,7 +29,6 @@ struct BatchRange {
 // vectors indexed by seq replace any hashing: the oracle stays linear.
 struct PartitionBook {
   std::vector<std::uint8_t> status;  // Status per seq
-  std::vector<std::uint8_t> seen;    // stored at least once
   std::vector<BatchRange> batches;   // in seq order (calls are numbered in order)
   std::size_t last_batch = 0;        // cache: read-backs are mostly in order
   bool closed_ok = false;
@@ -100,25 +102,31 @@ Verdict Oracle::judge(const Trace& trace, std::span<const ItemKey> read_back) co
   };
 
   // 1. What was written: status per seq, batch ranges, successful closes.
+  // Each book is sized once, from the highest seq handed to it.
+  std::vector<std::size_t> sizes(n_partitions, 0);
   for (const auto& e : trace.events) {
     auto p = index_of(e.partition.worker, e.partition.branch);
     if (p < 0) throw std::invalid_argument("oracle: trace event on " + to_string(e.partition) + " outside the workload");
-    auto& book = books[static_cast<std::size_t>(p)];
+    auto& size = sizes[static_cast<std::size_t>(p)];
+    if (e.kind == CallKind::write_batch) size = std::max(size, static_cast<std::size_t>(e.first_seq + e.size));
+  }
+  for (std::size_t p = 0; p < n_partitions; ++p) books[p].status.assign(sizes[p], kNotHanded);
+  for (const auto& e : trace.events) {
+    const auto p = static_cast<std::size_t>(index_of(e.partition.worker, e.partition.branch));
+    auto& book = books[p];
     if (e.kind == CallKind::close) {
       book.closed_ok = book.closed_ok || e.outcome == Outcome::ok;
       continue;
     }
     if (e.kind != CallKind::write_batch) continue;
     const auto end = e.first_seq + e.size;
-    if (book.status.size() < static_cast<std::size_t>(end)) book.status.resize(static_cast<std::size_t>(end), kNotHanded);
     if (e.size > 0) book.batches.push_back({e.first_seq, end, e.epoch});
     const auto status = e.acknowledged() ? kAcknowledged : e.attempted() ? kAttempted : kNotHanded;
     std::fill(book.status.begin() + e.first_seq, book.status.begin() + end, static_cast<std::uint8_t>(status));
-    auto& counts = v.partitions[static_cast<std::size_t>(p)].counts;
+    auto& counts = v.partitions[p].counts;
     if (e.attempted()) counts.attempted += e.size;
     if (e.acknowledged()) counts.acknowledged += e.size;
   }
-  for (auto& book : books) book.seen.assign(book.status.size(), 0);
 
   // 2. What is stored: one pass over the read-back.
   std::int64_t unexpected_outside = 0;  // keys of no partition of this workload
@@ -127,7 +135,7 @@ Verdict Oracle::judge(const Trace& trace, std::span<const ItemKey> read_back) co
     auto p = index_of(k.worker, k.branch);
     PartitionBook* book = p < 0 ? nullptr : &books[static_cast<std::size_t>(p)];
     const bool known = book != nullptr && k.seq >= 0 && k.seq < static_cast<std::int64_t>(book->status.size()) &&
-                       book->status[static_cast<std::size_t>(k.seq)] != kNotHanded;
+                       (book->status[static_cast<std::size_t>(k.seq)] & kWritten) != kNotHanded;
     const BatchRange* batch = known ? book->batch_of(k.seq) : nullptr;
     if (batch == nullptr || batch->epoch != k.epoch) {
       push_capped(v.first_unexpected, k, cap);
@@ -141,13 +149,13 @@ Verdict Oracle::judge(const Trace& trace, std::span<const ItemKey> read_back) co
       continue;
     }
     auto& pv = v.partitions[static_cast<std::size_t>(p)];
-    auto& seen = book->seen[static_cast<std::size_t>(k.seq)];
-    if (seen) {
+    auto& status = book->status[static_cast<std::size_t>(k.seq)];
+    if (status & kSeen) {
       ++pv.counts.duplicated;
       push_capped(pv.first_duplicated, k, cap);
       continue;
     }
-    seen = 1;
+    status |= kSeen;
     if (k.seq < book->max_seq_seen) {
       ++pv.counts.reordered;
       if (!pv.first_inversion) pv.first_inversion = Inversion{book->max_key_seen, k, pos};
@@ -168,26 +176,28 @@ Verdict Oracle::judge(const Trace& trace, std::span<const ItemKey> read_back) co
       const BatchRange* batch = book.batch_of(seq);
       return ItemKey{pv.partition.worker, pv.partition.branch, batch ? batch->epoch : -1, seq};
     };
+    // One pass in seq order. A gap is an acknowledged item absent while a
+    // later acknowledged one is durable: the absent ones wait in `pending`
+    // until a durable one turns them into gaps (the first such pair is the
+    // lowest missing seq and the nearest durable item after it).
+    std::int64_t pending = 0, first_pending = -1;
     for (std::int64_t seq = 0; seq < n; ++seq) {
-      if (book.status[static_cast<std::size_t>(seq)] != kAcknowledged) continue;
-      if (book.seen[static_cast<std::size_t>(seq)]) {
+      const auto status = book.status[static_cast<std::size_t>(seq)];
+      if ((status & kWritten) != kAcknowledged) continue;
+      if (status & kSeen) {
         ++pv.counts.durable;
-      } else if (required) {
+        if (pending > 0) {
+          pv.counts.gaps += pending;
+          if (!pv.first_gap) pv.first_gap = Gap{key_at(first_pending), key_at(seq)};
+          pending = 0;
+        }
+        continue;
+      }
+      if (required) {
         ++pv.counts.lost;
         push_capped(pv.first_lost, key_at(seq), cap);
       }
-    }
-    // A gap: an acknowledged item absent while a later acknowledged one is
-    // durable. Walk down from the end, remembering the nearest durable item.
-    std::int64_t durable_after = -1;
-    for (std::int64_t seq = n - 1; seq >= 0; --seq) {
-      if (book.status[static_cast<std::size_t>(seq)] != kAcknowledged) continue;
-      if (book.seen[static_cast<std::size_t>(seq)]) {
-        durable_after = seq;
-      } else if (durable_after >= 0) {
-        ++pv.counts.gaps;
-        pv.first_gap = Gap{key_at(seq), key_at(durable_after)};  // ends as the lowest missing seq
-      }
+      if (pending++ == 0) first_pending = seq;
     }
     v.total += pv.counts;
   }
