@@ -32,46 +32,54 @@ using namespace sinkkit;
 
 constexpr int kExitUsage = 2;
 
+// How the sink process is started and talked to: `run`, `replay` and `bench`.
+struct SinkProcessArgs {
+  std::string layout = "per-worker";
+  int call_timeout_ms = 10'000;
+  std::size_t max_line_mb = 64;
+  std::string config;
+  std::vector<std::string> command;
+};
+
+void add_sink_process_options(CLI::App& app, SinkProcessArgs& p) {
+  app.add_option("--layout", p.layout, "Sink processes: one per worker, or one for all partitions")
+      ->check(CLI::IsMember({"per-worker", "single"}))
+      ->capture_default_str();
+  app.add_option("--call-timeout-ms", p.call_timeout_ms, "Time a sink process has to answer one request")
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+  app.add_option("--max-line-mb", p.max_line_mb, "Longest response line accepted from the sink, in MiB")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--config", p.config, "Config for each test target (JSON; {target} and {target_id} substituted), "
+                                       "instead of the sink's config_template");
+}
+
 // What `run` and `replay` share.
-struct Common {
+struct Common : SinkProcessArgs {
   std::uint64_t seed = 0;
   bool seed_given = false;
   int budget = 100;
   int max_workers = 8;
-  std::string layout = "per-worker";
-  int call_timeout_ms = 10'000;
   int rule_timeout_s = 300;
-  std::size_t max_line_mb = 64;
-  std::string config;
   bool strict = false;
   bool no_fork = false;
-  std::vector<std::string> command;
 };
 
 void add_common(CLI::App& app, Common& c) {
   app.add_option("--seed", c.seed, "Seed of every rule's generated cases (default: random, printed)");
   app.add_option("--budget", c.budget, "Generated cases per rule")->check(CLI::Range(1, 1'000'000))->capture_default_str();
   app.add_option("--workers", c.max_workers, "Largest worker count generated")->check(CLI::Range(1, 64))->capture_default_str();
-  app.add_option("--layout", c.layout, "Sink processes: one per worker, or one for all partitions")
-      ->check(CLI::IsMember({"per-worker", "single"}))
-      ->capture_default_str();
-  app.add_option("--call-timeout-ms", c.call_timeout_ms, "Time a sink process has to answer one request")
-      ->check(CLI::Range(1, 3'600'000))
-      ->capture_default_str();
   app.add_option("--rule-timeout-s", c.rule_timeout_s, "Time one rule's check may take before it fails as hung")
       ->check(CLI::Range(1, 86'400))
       ->capture_default_str();
-  app.add_option("--max-line-mb", c.max_line_mb, "Longest response line accepted from the sink, in MiB")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
-  app.add_option("--config", c.config, "Config for each test target (JSON; {target} and {target_id} substituted), "
-                                       "instead of the sink's config_template");
+  add_sink_process_options(app, c);
   app.add_flag("--strict", c.strict, "SHOULD rules that fail make the run fail too");
   app.add_flag("--no-fork", c.no_fork, "Run checks in this process (to debug the kit; a crashing sink takes it down)");
   app.add_option("command", c.command, "The sink command, after --: sinkkit run -- python3 my_sink.py")->required();
 }
 
-WireOptions wire_options(const Common& c) {
+WireOptions wire_options(const SinkProcessArgs& c) {
   WireOptions o;
   o.command = c.command;
   o.call_timeout = std::chrono::milliseconds(c.call_timeout_ms);
@@ -266,17 +274,12 @@ int render_saved(const std::vector<std::string>& inputs, const std::string& form
   }
 }
 
-struct BenchArgs {
+struct BenchArgs : SinkProcessArgs {
   std::string batch_sizes = "1,16,256,4096";
   std::string workers = "1,2,4";
   int repetitions = 5;
   std::int64_t items = 1 << 14;
   std::string out, report_dir, baseline, input, max_regression = "10%";
-  std::string layout = "per-worker";
-  int call_timeout_ms = 10'000;
-  std::size_t max_line_mb = 64;
-  std::string config;
-  std::vector<std::string> command;
 };
 
 void add_bench_options(CLI::App& app, BenchArgs& b) {
@@ -292,16 +295,7 @@ void add_bench_options(CLI::App& app, BenchArgs& b) {
   app.add_option("--max-regression", b.max_regression, "Largest accepted drop in median throughput (beyond the noise)")
       ->capture_default_str();
   app.add_option("--input", b.input, "Compare these saved results with --baseline instead of running a sink");
-  app.add_option("--layout", b.layout, "Sink processes: one per worker, or one for all partitions")
-      ->check(CLI::IsMember({"per-worker", "single"}))
-      ->capture_default_str();
-  app.add_option("--call-timeout-ms", b.call_timeout_ms, "Time a sink process has to answer one request")
-      ->check(CLI::Range(1, 3'600'000))
-      ->capture_default_str();
-  app.add_option("--max-line-mb", b.max_line_mb, "Longest response line accepted from the sink, in MiB")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
-  app.add_option("--config", b.config, "Config for each run's target (JSON), instead of the sink's config_template");
+  add_sink_process_options(app, b);
   app.add_option("command", b.command, "The sink command, after --");
 }
 
@@ -341,19 +335,13 @@ int run_bench_command(const BenchArgs& b) {
       results = nlohmann::json::parse(in);
     } else {
       if (b.command.empty()) throw CLI::ValidationError("command", "give the sink command after -- (or --input)");
-      Common c;
-      c.command = b.command;
-      c.layout = b.layout;
-      c.call_timeout_ms = b.call_timeout_ms;
-      c.max_line_mb = b.max_line_mb;
-      c.config = b.config;
       BenchOptions options;
       options.batch_sizes = numbers<std::uint32_t>(b.batch_sizes, "--batch-sizes");
       options.workers = numbers<int>(b.workers, "--workers");
       options.repetitions = b.repetitions;
       options.items_per_run = b.items;
       options.progress = &std::cout;
-      WireSink sut(wire_options(c));
+      WireSink sut(wire_options(b));
       std::cout << "sinkkit bench: sink '" << sut.name() << "', " << b.repetitions << " repetitions per configuration"
                 << std::endl;
       results = run_bench(sut, options);
