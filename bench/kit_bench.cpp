@@ -139,30 +139,11 @@ void set_key_rates(benchmark::State& state, std::int64_t n) {
   state.SetBytesProcessed(state.iterations() * n * static_cast<std::int64_t>(sizeof(ItemKey)));
 }
 
-// The same read-back judged again and again: at 10^5 it stays in the caches.
-void BM_Oracle_Judge(benchmark::State& state) {
+// Judges the clean run of `n` items, each iteration reading the next of
+// `copies` copies of its read-back.
+void judge_clean_run(benchmark::State& state, std::size_t copies) {
   const auto n = state.range(0);
   const auto run = clean_run(n);
-  sinkkit::Oracle oracle(sinkkit::Capabilities{});
-  for (auto _ : state) {
-    auto verdict = oracle.judge(run.trace, run.stored);
-    if (!verdict.clean()) state.SkipWithError("the oracle found violations in a clean run");
-    benchmark::DoNotOptimize(verdict);
-  }
-  set_key_rates(state, n);
-}
-
-// Linearity: each judgement reads a read-back the caches have not seen (the
-// iterations rotate through copies worth 256 MiB), as a real run's read-back
-// arrives, so that 10^5 and 10^7 items are compared on equal terms. Judged
-// warm, 10^5 keys come from the cache and 10^7 from memory, and the ratio
-// measures the memory hierarchy (BM_ReadKeys shows a plain loop over the
-// keys slows down more than the oracle does).
-void BM_Oracle_Judge_ColdReadBack(benchmark::State& state) {
-  const auto n = state.range(0);
-  const auto run = clean_run(n);
-  const auto bytes = static_cast<std::size_t>(n) * sizeof(ItemKey);
-  const auto copies = std::max<std::size_t>(1, (std::size_t{256} << 20) / bytes);
   std::vector<std::vector<ItemKey>> stored(copies, run.stored);
   sinkkit::Oracle oracle(sinkkit::Capabilities{});
   std::size_t next = 0;
@@ -173,6 +154,20 @@ void BM_Oracle_Judge_ColdReadBack(benchmark::State& state) {
     benchmark::DoNotOptimize(verdict);
   }
   set_key_rates(state, n);
+}
+
+// The same read-back judged again and again: at 10^5 it stays in the caches.
+void BM_Oracle_Judge(benchmark::State& state) { judge_clean_run(state, 1); }
+
+// Linearity: each judgement reads a read-back the caches have not seen (the
+// iterations rotate through copies worth 256 MiB), as a real run's read-back
+// arrives, so that 10^5 and 10^7 items are compared on equal terms. Judged
+// warm, 10^5 keys come from the cache and 10^7 from memory, and the ratio
+// measures the memory hierarchy (BM_ReadKeys shows a plain loop over the
+// keys slows down more than the oracle does).
+void BM_Oracle_Judge_ColdReadBack(benchmark::State& state) {
+  const auto bytes = static_cast<std::size_t>(state.range(0)) * sizeof(ItemKey);
+  judge_clean_run(state, std::max<std::size_t>(1, (std::size_t{256} << 20) / bytes));
 }
 
 // The floor under any judgement: one pass reading every key, nothing else.
