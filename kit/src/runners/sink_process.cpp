@@ -1,6 +1,7 @@
 #include <sinkkit/runners/sink_process.hpp>
 
 #include <sinkkit/runners/child_process.hpp>
+#include <sinkkit/runners/wire_messages.hpp>
 
 #include <array>
 #include <cerrno>
@@ -177,7 +178,7 @@ std::string SinkProcess::read_line(Clock::time_point deadline) {
 
 nlohmann::json SinkProcess::call(const nlohmann::json& request) {
   const auto deadline = Clock::now() + options_.call_timeout;
-  write_line(request.dump() + "\n", deadline);
+  write_line(wire::to_line(request), deadline);
   const std::string line = read_line(deadline);
   nlohmann::json response;
   try {
@@ -186,14 +187,14 @@ nlohmann::json SinkProcess::call(const nlohmann::json& request) {
     fail(WireError::Kind::malformed,
          "answered with a line that is not JSON: '" + line.substr(0, 200) + (line.size() > 200 ? "...'" : "'"));
   }
-  if (!response.is_object() || !response.contains("ok") || !response["ok"].is_boolean()) {
+  if (!wire::is_response(response)) {
     fail(WireError::Kind::malformed, "answered without a boolean \"ok\": " + line.substr(0, 200));
   }
   return response;
 }
 
 void SinkProcess::send(const nlohmann::json& request) {
-  write_line(request.dump() + "\n", Clock::now() + options_.call_timeout);
+  write_line(wire::to_line(request), Clock::now() + options_.call_timeout);
 }
 
 void SinkProcess::reap(bool block) noexcept {
@@ -220,7 +221,7 @@ void SinkProcess::kill() noexcept {
 bool SinkProcess::shutdown() noexcept {
   if (!running()) return exit_status_ >= 0 && WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
   try {
-    (void)call({{"op", "shutdown"}});
+    (void)call(wire::encode(wire::Shutdown{}));
   } catch (const std::exception&) {
     return false;  // call() killed it
   }

@@ -17,7 +17,6 @@ inline namespace runners {
 
 namespace {
 
-constexpr int kProtocolVersion = 1;
 const std::string kExtraField = "sinkkit_subtype";
 
 // The payload the simulator hands around: the key is enough, the declared
@@ -48,47 +47,18 @@ void substitute(nlohmann::json& j, const TestTarget& t) {
 }  // namespace
 
 WireSinkInfo parse_hello(const nlohmann::json& r) {
-  auto bad = [&r](const std::string& what) -> WireError {
-    return WireError(WireError::Kind::protocol, "hello: " + what + " in " + r.dump().substr(0, 300));
-  };
-  if (!r.value("ok", false)) throw bad("the sink refused hello");
-  if (!r.contains("protocol") || r["protocol"] != kProtocolVersion) throw bad("protocol is not 1");
-  if (!r.contains("sink") || !r["sink"].is_object()) throw bad("no \"sink\" object");
-  const auto& s = r["sink"];
-  WireSinkInfo info;
-  if (!s.contains("name") || !s["name"].is_string()) throw bad("sink.name is not a string");
-  info.name = s["name"];
-  if (!s.contains("router_branch_safe") || !s["router_branch_safe"].is_boolean()) {
-    throw bad("sink.router_branch_safe is not a boolean");
-  }
-  info.router_branch_safe = s["router_branch_safe"];
-  const auto payload = s.value("payload", nlohmann::json::object());
-  const auto fields = payload.value("fields", nlohmann::json::object());
-  if (!fields.is_object()) throw bad("sink.payload.fields is not an object");
-  for (const auto& [field, type] : fields.items()) {
-    if (field == "key") throw bad("payload field \"key\" is the runner's");
-    if (!type.is_string() || (type != "string" && type != "int" && type != "float" && type != "bool")) {
-      throw bad("payload field '" + field + "' has type " + type.dump() + " (string, int, float or bool)");
-    }
-    info.fields[field] = type;
-  }
   try {
-    info.capabilities = s.value("capabilities", nlohmann::json::object()).get<Capabilities>();
-  } catch (const std::exception& e) {
-    throw bad(e.what());
+    return wire::decode_hello_ok(r).sink;
+  } catch (const wire::ProtocolError& e) {
+    throw WireError(WireError::Kind::protocol, e.what());
   }
-  if (s.contains("config_template")) {
-    if (!s["config_template"].is_object()) throw bad("sink.config_template is not an object");
-    info.config_template = s["config_template"];
-  }
-  return info;
 }
 
 class WireSink::Impl {
  public:
   explicit Impl(WireOptions options) : options_(std::move(options)) {
     SinkProcess probe(process_options());
-    info_ = parse_hello(probe.call({{"op", "hello"}, {"protocol", kProtocolVersion}}));
+    info_ = parse_hello(probe.call(wire::encode(wire::Hello{})));
     probe.shutdown();
   }
 
@@ -112,18 +82,18 @@ class WireSink::Impl {
 
   // One request to the process of `worker`. Wire failures kill and drop the
   // process, are remembered for the current run, and surface to the
-  // simulator as an error of kind "other".
+  // simulator as an error of kind `other`.
   nlohmann::json request(int worker, const nlohmann::json& req, bool send_only = false) {
     Slot& slot = slot_for(worker);
     std::lock_guard lock(slot.mutex);
     if (!slot.process && slot.died) {
-      throw RemoteError("other", "the sink process that held this partition died earlier in this run");
+      throw RemoteError(std::string(wire::to_string(wire::ErrorKind::other)),
+                        "the sink process that held this partition died earlier in this run");
     }
     try {
       if (!slot.process) {
         slot.process = std::make_unique<SinkProcess>(process_options());
-        auto hello = slot.process->call({{"op", "hello"}, {"protocol", kProtocolVersion}});
-        (void)parse_hello(hello);
+        (void)parse_hello(slot.process->call(wire::encode(wire::Hello{})));
       }
       if (send_only) {
         slot.process->send(req);
@@ -141,7 +111,7 @@ class WireSink::Impl {
         slot.died = true;
       }
       remember_failure(message);
-      throw RemoteError("other", message);
+      throw RemoteError(std::string(wire::to_string(wire::ErrorKind::other)), message);
     }
   }
 
@@ -232,7 +202,7 @@ class RemotePartition {
       if (impl_->subtype_items) j[kExtraField] = {{"level", 2}, {"note", "a field the sink did not declare"}};
       items.push_back(std::move(j));
     }
-    const nlohmann::json req = {{"op", "write_batch"}, {"partition", name_}, {"items", std::move(items)}};
+    const auto req = wire::encode(wire::WriteBatch{name_, std::move(items)});
     if (auto* crash = impl_->crash; crash != nullptr && !crash->fired && crash->acks.load() >= crash->kill_after) {
       crash->fired = true;
       crash->killed_worker = worker_;
@@ -248,15 +218,15 @@ class RemotePartition {
     if (auto* crash = impl_->crash; crash != nullptr && crash->fired && crash->killed_worker == worker_) {
       throw RemoteError("killed", "the sink process was killed by the kit");
     }
-    respond(impl_->request(worker_, {{"op", "close"}, {"partition", name_}}));
+    respond(impl_->request(worker_, wire::encode(wire::Close{name_})));
   }
 
+  // An error response becomes the error the sink meant, by its kind (an
+  // unknown kind is `other`, with the sink's word for it in the message).
   static void respond(const nlohmann::json& r) {
-    if (r.value("ok", false)) return;
-    const auto error = r.value("error", nlohmann::json::object());
-    const std::string kind = error.is_object() ? error.value("kind", "other") : "other";
-    const std::string message = error.is_object() ? error.value("message", "") : error.dump();
-    throw RemoteError(kind, message.empty() ? "(the sink gave no message)" : message);
+    if (auto failure = wire::failure_of(r)) {
+      throw RemoteError(std::string(wire::to_string(failure->kind)), failure->message);
+    }
   }
 
  private:
@@ -280,16 +250,12 @@ class RemoteNode {
                                   void*) {
     const int branch = branches_.at(static_cast<std::size_t>(worker_index)).fetch_add(1);
     const auto partition = impl_->new_partition_name({worker_index, branch});
-    RemotePartition::respond(impl_->request(worker_index, {{"op", "build"},
-                                                           {"partition", partition},
-                                                           {"config", config},
-                                                           {"worker_index", worker_index},
-                                                           {"worker_count", worker_count}}));
+    RemotePartition::respond(
+        impl_->request(worker_index, wire::encode(wire::Build{partition, config, worker_index, worker_count})));
     // Storage faults go by the partition's wire name, known only now.
     for (const auto& f : *faults_) {
       if (f.worker == worker_index && f.branch == branch) {
-        RemotePartition::respond(impl_->request(
-            worker_index, {{"op", "fault"}, {"partition", partition}, {"after_items", f.after_items}}));
+        RemotePartition::respond(impl_->request(worker_index, wire::encode(wire::Fault{partition, f.after_items})));
       }
     }
     return RemotePartition(*impl_, partition, worker_index);
@@ -357,16 +323,18 @@ ReadBack WireSink::read_back(const nlohmann::json& config) {
   impl_->begin_run();
   nlohmann::json r;
   try {
-    r = impl_->request(0, {{"op", "read_back"}, {"config", config}});
+    r = impl_->request(0, wire::encode(wire::ReadBack{config}));
   } catch (const RemoteError&) {
     throw std::runtime_error("the sink process failed during read_back: " + impl_->take_failure().value_or("?"));
   }
-  if (!r.value("ok", false)) {
-    throw std::runtime_error("read_back failed: " + r.value("error", nlohmann::json::object()).dump());
+  wire::ReadBackOk stored;
+  try {
+    stored = wire::decode_read_back_ok(r);
+  } catch (const wire::ProtocolError& e) {
+    throw std::runtime_error(e.what());
   }
-  if (!r.contains("items") || !r["items"].is_array()) throw std::runtime_error("read_back answered without an items array");
   ReadBack out;
-  for (const auto& item : r["items"]) {
+  for (const auto& item : stored.items) {
     ItemKey key{-99, -99, -99, -99};  // unparseable: the oracle counts it unexpected
     if (item.is_object() && item.contains("key") && item["key"].is_string()) {
       key = parse_item_key(item["key"].get<std::string>()).value_or(key);

@@ -15,5 +15,6 @@
 #include <sinkkit/runners/harness.hpp>
 #include <sinkkit/runners/sink_process.hpp>
 #include <sinkkit/runners/suite.hpp>
+#include <sinkkit/runners/wire_messages.hpp>
 #include <sinkkit/runners/wire_server.hpp>
 #include <sinkkit/runners/wire_sink.hpp>

@@ -4,7 +4,7 @@
 /// as a `SinkUnderTest` through the wire protocol (docs/wire-protocol.md).
 /// It starts the sink command, says hello to learn the sink's name, payload
 /// fields and capabilities, and drives builds, writes, closes, read-backs and
-/// faults over JSON Lines. A process that exits, hangs, or answers with
+/// faults over JSON Lines (the messages of wire_messages.hpp). A process that exits, hangs, or answers with
 /// something that is not a protocol response fails the case it was running
 /// (the message names what it did and carries its stderr) and is replaced.
 ///
@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sinkkit/rules/sink_under_test.hpp>
+#include <sinkkit/runners/wire_messages.hpp>
 
 namespace sinkkit {
 inline namespace runners {
@@ -42,15 +42,6 @@ struct WireOptions {
   /// Overrides the sink's `config_template` ({target} and {target_id} are
   /// substituted in its strings).
   std::optional<nlohmann::json> config;
-};
-
-/// What a sink says about itself in its hello.
-struct WireSinkInfo {
-  std::string name;
-  bool router_branch_safe = false;
-  std::map<std::string, std::string> fields;  ///< payload field -> string | int | float | bool
-  Capabilities capabilities;
-  std::optional<nlohmann::json> config_template;
 };
 
 class WireSink final : public SinkUnderTest {
@@ -89,7 +80,8 @@ class WireSink final : public SinkUnderTest {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Parses a hello response; throws `WireError(protocol)` naming what is wrong.
+/// Parses a hello response (`wire::decode_hello_ok`); throws
+/// `WireError(protocol)` naming what is wrong.
 WireSinkInfo parse_hello(const nlohmann::json& response);
 
 }  // namespace runners
