@@ -166,24 +166,26 @@ std::string render_timeline_svg(const Trace& trace) {
   // Lanes: partitions in (worker, branch) order. Columns: build, epochs, close.
   std::set<std::pair<int, int>> partitions;
   std::int64_t max_epoch = -1;
-  for (const auto& e : trace.events) {
-    partitions.insert({e.partition.worker, e.partition.branch});
-    if (e.kind == CallKind::write_batch) max_epoch = std::max(max_epoch, e.epoch);
+  for (const auto& event : trace.events) {
+    partitions.insert({event.partition.worker, event.partition.branch});
+    if (event.kind == CallKind::write_batch) max_epoch = std::max(max_epoch, event.epoch);
   }
   std::map<std::pair<int, int>, int> lane;
-  for (const auto& p : partitions) lane.emplace(p, static_cast<int>(lane.size()));
+  for (const auto& partition : partitions) lane.emplace(partition, static_cast<int>(lane.size()));
   const int columns = static_cast<int>(max_epoch + 3);  // build, 0..max_epoch, close
-  auto column_of = [&](const TraceEvent& e) -> int {
-    switch (e.kind) {
+  auto column_of = [&](const TraceEvent& event) -> int {
+    switch (event.kind) {
       case CallKind::build: return 0;
-      case CallKind::write_batch: return static_cast<int>(e.epoch + 1);
+      case CallKind::write_batch: return static_cast<int>(event.epoch + 1);
       case CallKind::close: return columns - 1;
     }
     return 0;
   };
   // Calls sharing a cell (several batches in an epoch, close twice) split it.
   std::map<std::pair<int, int>, std::vector<const TraceEvent*>> cells;
-  for (const auto& e : trace.events) cells[{lane.at({e.partition.worker, e.partition.branch}), column_of(e)}].push_back(&e);
+  for (const auto& event : trace.events) {
+    cells[{lane.at({event.partition.worker, event.partition.branch}), column_of(event)}].push_back(&event);
+  }
 
   constexpr int kLabel = 64, kCell = 56, kLane = 26, kTop = 22, kPad = 3;
   const int width = kLabel + columns * kCell + 8;
@@ -195,45 +197,45 @@ std::string render_timeline_svg(const Trace& trace) {
                     xml_escape("timeline: " + std::to_string(lane.size()) + " partitions, " + std::to_string(max_epoch + 1) +
                                " epochs, " + std::to_string(trace.events.size()) + " calls") +
                     "</title>\n";
-  for (int c = 0; c < columns; ++c) {
-    const int x = kLabel + c * kCell;
-    const std::string label = c == 0 ? "build" : c == columns - 1 ? "close" : "e" + std::to_string(c - 1);
-    out += "<line class=\"grid\" x1=\"" + std::to_string(x) + "\" y1=\"" + std::to_string(kTop - 4) + "\" x2=\"" +
-           std::to_string(x) + "\" y2=\"" + std::to_string(height) + "\"/><text x=\"" + std::to_string(x + kCell / 2) +
+  for (int column = 0; column < columns; ++column) {
+    const int column_x = kLabel + column * kCell;
+    const std::string label = column == 0 ? "build" : column == columns - 1 ? "close" : "e" + std::to_string(column - 1);
+    out += "<line class=\"grid\" x1=\"" + std::to_string(column_x) + "\" y1=\"" + std::to_string(kTop - 4) + "\" x2=\"" +
+           std::to_string(column_x) + "\" y2=\"" + std::to_string(height) + "\"/><text x=\"" + std::to_string(column_x + kCell / 2) +
            "\" y=\"14\" text-anchor=\"middle\">" + label + "</text>\n";
   }
-  for (const auto& [p, l] : lane) {
-    out += "<text x=\"4\" y=\"" + std::to_string(kTop + l * kLane + kLane / 2 + 4) + "\">w" + std::to_string(p.first) +
-           ".b" + std::to_string(p.second) + "</text>\n";
+  for (const auto& [partition, lane_index] : lane) {
+    out += "<text x=\"4\" y=\"" + std::to_string(kTop + lane_index * kLane + kLane / 2 + 4) + "\">w" +
+           std::to_string(partition.first) + ".b" + std::to_string(partition.second) + "</text>\n";
   }
   for (const auto& [cell, events] : cells) {
     const int slot = (kCell - 2 * kPad) / static_cast<int>(events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      const TraceEvent& e = *events[i];
-      std::string cls = "ev " + std::string(to_string(e.kind) == "write_batch" ? "write" : to_string(e.kind));
-      if (!e.forwarded) cls += " not_forwarded";
-      else if (e.injected) cls += " injected";
-      else if (e.after_close) cls += " after_close";
-      else cls += e.outcome == Outcome::ok ? " ok" : " threw";
-      const int x = kLabel + cell.second * kCell + kPad + static_cast<int>(i) * slot;
-      const int y = kTop + cell.first * kLane + kPad;
-      out += "<g><title>" + xml_escape(e.to_text()) + "</title><rect class=\"" + cls + "\" x=\"" + std::to_string(x) +
-             "\" y=\"" + std::to_string(y) + "\" width=\"" + std::to_string(std::max(slot - 2, 2)) + "\" height=\"" +
+    for (std::size_t index = 0; index < events.size(); ++index) {
+      const TraceEvent& event = *events[index];
+      std::string cls = "ev " + std::string(to_string(event.kind) == "write_batch" ? "write" : to_string(event.kind));
+      if (!event.forwarded) cls += " not_forwarded";
+      else if (event.injected) cls += " injected";
+      else if (event.after_close) cls += " after_close";
+      else cls += event.outcome == Outcome::ok ? " ok" : " threw";
+      const int box_x = kLabel + cell.second * kCell + kPad + static_cast<int>(index) * slot;
+      const int box_y = kTop + cell.first * kLane + kPad;
+      out += "<g><title>" + xml_escape(event.to_text()) + "</title><rect class=\"" + cls + "\" x=\"" + std::to_string(box_x) +
+             "\" y=\"" + std::to_string(box_y) + "\" width=\"" + std::to_string(std::max(slot - 2, 2)) + "\" height=\"" +
              std::to_string(kLane - 2 * kPad) + "\" rx=\"3\"/>";
       if (slot >= 18) {
-        const std::string text = e.kind == CallKind::write_batch ? std::to_string(e.size)
-                                 : e.kind == CallKind::build     ? "B"
-                                                                 : "C";
-        out += "<text class=\"in\" x=\"" + std::to_string(x + (slot - 2) / 2) + "\" y=\"" +
-               std::to_string(y + kLane / 2 + 1) + "\" text-anchor=\"middle\">" + text + "</text>";
+        const std::string text = event.kind == CallKind::write_batch ? std::to_string(event.size)
+                                 : event.kind == CallKind::build     ? "B"
+                                                                     : "C";
+        out += "<text class=\"in\" x=\"" + std::to_string(box_x + (slot - 2) / 2) + "\" y=\"" +
+               std::to_string(box_y + kLane / 2 + 1) + "\" text-anchor=\"middle\">" + text + "</text>";
       }
       out += "</g>\n";
     }
   }
   if (trace.aborted) {
-    const int x = kLabel + (columns - 1) * kCell - 1;
+    const int abort_x = kLabel + (columns - 1) * kCell - 1;
     out += "<g><title>" + xml_escape("run aborted: " + trace.abort_reason) + "</title><line class=\"abort\" x1=\"" +
-           std::to_string(x) + "\" y1=\"" + std::to_string(kTop) + "\" x2=\"" + std::to_string(x) + "\" y2=\"" +
+           std::to_string(abort_x) + "\" y1=\"" + std::to_string(kTop) + "\" x2=\"" + std::to_string(abort_x) + "\" y2=\"" +
            std::to_string(height) + "\" stroke=\"#c62828\" stroke-width=\"3\"/></g>\n";
   }
   return out + "</svg>";
