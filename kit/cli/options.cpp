@@ -1,0 +1,85 @@
+#include "options.hpp"
+
+#include <chrono>
+#include <random>
+
+namespace sinkkit::cli {
+
+void add_sink_process_options(CLI::App& app, SinkProcessArgs& p) {
+  app.add_option("--layout", p.layout, "Sink processes: one per worker, or one for all partitions")
+      ->check(CLI::IsMember({"per-worker", "single"}))
+      ->capture_default_str();
+  app.add_option("--call-timeout-ms", p.call_timeout_ms, "Time a sink process has to answer one request")
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+  app.add_option("--max-line-mb", p.max_line_mb, "Longest response line accepted from the sink, in MiB")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--config", p.config, "Config for each test target (JSON; {target} and {target_id} substituted), "
+                                       "instead of the sink's config_template");
+}
+
+void add_common(CLI::App& app, Common& c, const std::string& seed_help, const std::string& command_help) {
+  app.add_option("--seed", c.seed, seed_help);
+  app.add_option("--budget", c.budget, "Generated cases per rule")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  app.add_option("--workers", c.max_workers, "Largest worker count generated")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--rule-timeout-s", c.rule_timeout_s, "Time one rule's check may take before it fails as hung")
+      ->check(CLI::Range(1, 86'400))
+      ->capture_default_str();
+  add_sink_process_options(app, c);
+  app.add_flag("--strict", c.strict, "SHOULD rules that fail make the run fail too");
+  app.add_flag("--no-fork", c.no_fork, "Run checks in this process (to debug the kit; a crashing sink takes it down)");
+  app.add_option("command", c.command, command_help)->required();
+}
+
+WireOptions wire_options(const SinkProcessArgs& c) {
+  WireOptions o;
+  o.command = c.command;
+  o.call_timeout = std::chrono::milliseconds(c.call_timeout_ms);
+  o.max_line_bytes = c.max_line_mb << 20;
+  o.layout = c.layout == "single" ? ProcessLayout::single : ProcessLayout::per_worker;
+  if (!c.config.empty()) {
+    try {
+      o.config = nlohmann::json::parse(c.config);
+    } catch (const nlohmann::json::exception& e) {
+      throw CLI::ValidationError("--config", std::string("not JSON: ") + e.what());
+    }
+    if (!o.config->is_object()) throw CLI::ValidationError("--config", "must be a JSON object");
+  }
+  return o;
+}
+
+std::string quote(const std::string& s) {
+  if (s.find_first_of(" \t'\"$`\\") == std::string::npos && !s.empty()) return s;
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rules) {
+  SuiteOptions o;
+  o.check.seed = c.seed;
+  o.check.budget = c.budget;
+  o.check.max_workers = c.max_workers;
+  o.rules = rules;
+  o.strict = c.strict;
+  o.isolate = !c.no_fork;
+  o.rule_timeout = std::chrono::seconds(c.rule_timeout_s);
+  o.reproduce = [c](const RuleResult& r) {
+    std::string cmd = "sinkkit replay --rule " + r.id + " --seed " + std::to_string(r.seed) + " --budget " +
+                      std::to_string(c.budget) + " --workers " + std::to_string(c.max_workers) + " --layout " + c.layout;
+    if (!c.config.empty()) cmd += " --config " + quote(c.config);
+    cmd += " --";
+    for (const auto& a : c.command) cmd += " " + quote(a);
+    return cmd;
+  };
+  return o;
+}
+
+void choose_seed(Common& c) {
+  if (c.seed_given) return;
+  std::random_device rd;
+  c.seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+}  // namespace sinkkit::cli

@@ -1,0 +1,73 @@
+#include "suite_run.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include <sinkkit/reports/report.hpp>
+#include <sinkkit/runners/allow_list.hpp>
+#include <sinkkit/runners/sink_process.hpp>
+#include <unistd.h>
+
+namespace sinkkit::cli {
+
+int run_and_report(Common& c, const std::vector<std::string>& rules, const Reporting& reporting) {
+  choose_seed(c);
+  AllowList allow;
+  std::vector<reports::ReportFormat> formats;
+  try {
+    if (!reporting.allow_list.empty()) allow = AllowList::load(reporting.allow_list);
+    formats = reports::report_formats_from(reporting.formats);
+  } catch (const std::exception& e) {
+    std::cerr << "sinkkit: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  std::unique_ptr<WireSink> sut;
+  try {
+    sut = std::make_unique<WireSink>(wire_options(c));
+  } catch (const WireError& e) {
+    std::cerr << "sinkkit: cannot use the sink: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  const bool live = ::isatty(STDOUT_FILENO) != 0;
+  auto options = suite_options(c, rules);
+  options.progress = &std::cout;
+  if (live) {
+    options.on_start = [](const Rule& r, std::size_t i, std::size_t n) {
+      std::cout << "\r[" << i << "/" << n << "] " << r.id << " " << r.title << " ..." << std::flush << "\r\033[K";
+    };
+  }
+  std::string command_line;
+  for (const auto& a : c.command) command_line += (command_line.empty() ? "" : " ") + quote(a);
+  std::cout << "sinkkit " << kit_version() << ": sink '" << sut->name() << "' (" << command_line << "), seed " << c.seed << ", budget " << c.budget << ", workers up to "
+            << c.max_workers << ", layout " << c.layout << std::endl;
+  SuiteResult result;
+  try {
+    result = run_suite(*sut, options);
+  } catch (const std::out_of_range& e) {
+    std::cerr << "sinkkit: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  result.harness = command_line;
+  apply_allow_list(result, allow, utc_today());
+  for (const auto& r : result.rules) {
+    if (r.broken()) std::cout << "\n" << r.to_text();
+  }
+  for (const auto& n : result.gate_notes) std::cout << "\nnote: " << n << "\n";
+  for (const auto& e : result.gate_errors) std::cout << "\nerror: " << e << "\n";
+  if (!reporting.dir.empty()) {
+    try {
+      std::cout << "\nreports:";
+      for (const auto& path : reports::write_reports({result}, reporting.dir, formats, result.sink)) {
+        std::cout << " " << path.string();
+      }
+      std::cout << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "sinkkit: " << e.what() << "\n";
+      return kExitUsage;
+    }
+  }
+  std::cout << "\n" << result.summary_line() << std::endl;
+  return result.exit_code();
+}
+
+}  // namespace sinkkit::cli
