@@ -1,0 +1,189 @@
+#pragma once
+// Private to the rules layer: what every group of checks shares. The context
+// one check runs in, the outcome a check returns before levels turn it into a
+// status, the helpers that draw, run and judge cases, and the registry the
+// group files add their checks to.
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sinkkit/judgement/verdict.hpp>
+#include <sinkkit/protocol/async_bridge.hpp>
+#include <sinkkit/rules/check.hpp>
+#include <sinkkit/rules/rule.hpp>
+#include <sinkkit/rules/sink_under_test.hpp>
+#include <sinkkit/simulation/fault_plan.hpp>
+#include <sinkkit/simulation/session_manager.hpp>
+#include <sinkkit/simulation/trace.hpp>
+#include <sinkkit/simulation/workload.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "property.hpp"
+
+// Nested in detail: the public headers declare sinkkit::detail helpers too, and
+// short names like `failure` or `draw` must not meet them across TUs.
+namespace sinkkit::detail::checks {
+
+// A fresh directory and id per case, removed when the case ends.
+class ScopedTarget {
+ public:
+  ScopedTarget(const std::filesystem::path& root, std::string id);
+  ~ScopedTarget();
+  ScopedTarget(const ScopedTarget&) = delete;
+  ScopedTarget& operator=(const ScopedTarget&) = delete;
+  [[nodiscard]] const TestTarget& get() const noexcept { return target_; }
+
+ private:
+  TestTarget target_;
+};
+
+// How a check ended, before levels turn it into a status.
+struct CheckOutcome {
+  enum Kind { held, broken, untested, not_applicable } kind = held;
+  int cases = 0;
+  std::string message;
+  std::optional<CaseFailure> failure;
+};
+
+CheckOutcome held_after(int cases);
+CheckOutcome untested(std::string why);
+CheckOutcome not_applicable(std::string why);
+
+// One run judged: what the rules look at.
+struct JudgedRun {
+  Trace trace;
+  ReadBack stored;
+  Verdict verdict;
+};
+
+// Everything one check needs, shared by its cases.
+class CheckContext {
+ public:
+  CheckContext(const Rule& rule, SinkUnderTest& sut, const CheckOptions& options);
+  ~CheckContext();
+  CheckContext(const CheckContext&) = delete;
+  CheckContext& operator=(const CheckContext&) = delete;
+
+  const Rule& rule() const { return rule_; }
+  SinkUnderTest& sut() { return sut_; }
+  const Capabilities& caps() const { return caps_; }
+  const CheckOptions& options() const { return options_; }
+  AsyncBridge& bridge() { return bridge_; }
+  SessionManager& session_manager() { return session_manager_; }
+
+  std::unique_ptr<ScopedTarget> fresh_target();
+
+  // The budget for cheap rules, and for rules whose cases cost much more.
+  int budget() const;
+  int small_budget() const;
+
+  // Workloads that fit the sink's declared limits.
+  WorkloadShape shape() const;
+
+  RunRequest request(Workload w, FaultPlan plan, std::uint64_t seed);
+
+  // Runs `request` on a fresh target and judges the read-back after close.
+  JudgedRun run_judged(const RunRequest& request);
+
+  // Every run of a check goes through here, so the runner hears of it first.
+  Trace run(const nlohmann::json& config, const RunRequest& request);
+
+  void announce(const RunRequest& request) const;
+
+  JudgedRun run_judged_on(const nlohmann::json& config, const RunRequest& request);
+
+ private:
+  const Rule& rule_;
+  SinkUnderTest& sut_;
+  const CheckOptions& options_;
+  Capabilities caps_;
+  std::filesystem::path root_;
+  int next_ = 0;
+  AsyncBridge bridge_{1};
+  SessionManager session_manager_;
+};
+
+// --- helpers shared by the checks ---------------------------------------
+
+CaseFailure failure(std::string message, const JudgedRun& j);
+CaseFailure failure(std::string message, const Trace& t);
+
+// The first event matching `pred`, or nullptr.
+template <class Pred>
+const TraceEvent* first_event(const Trace& t, Pred pred) {
+  for (const auto& e : t.events)
+    if (pred(e)) return &e;
+  return nullptr;
+}
+
+// Stored items that differ from the item written under their key.
+std::optional<CaseFailure> corrupted(const JudgedRun& j);
+
+// The oracle's first violation of `kind`.
+std::optional<CaseFailure> violation(const JudgedRun& j, ViolationKind kind);
+
+// The oracle's first violation of any kind, else corrupted items.
+std::optional<CaseFailure> first_violation_or_corruption(const JudgedRun& j);
+
+// Read-backs compared per partition: as sequences for ordered sinks, as
+// multisets otherwise. Returns a description of the first difference.
+std::optional<std::string> first_readback_difference(const std::vector<ItemKey>& a, const std::vector<ItemKey>& b,
+                                                     bool ordered);
+
+// A generated case: workload and fault plan within the sink's limits.
+struct GeneratedCase {
+  Workload workload;
+  FaultPlan plan;
+  std::uint64_t seed;
+};
+
+// Draws a case inside a property (uses RapidCheck's `*gen`).
+GeneratedCase draw(WorkloadShape shape, std::optional<FaultMix> mix);
+
+FaultMix no_storage_faults();
+
+// Runs `body` as the rule's property: `budget` cases from the rule's seed.
+CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body);
+
+// A property that runs one generated case and checks the verdict with `judge`.
+template <class Judge>
+CheckOutcome judged_property(CheckContext& ctx, int budget, WorkloadShape shape, std::optional<FaultMix> mix,
+                             Judge judge, std::function<void(RunRequest&)> adjust = {}) {
+  return property(ctx, budget, [&]() -> std::optional<CaseFailure> {
+    auto d = draw(shape, mix);
+    auto req = ctx.request(d.workload, d.plan, d.seed);
+    if (adjust) adjust(req);
+    return judge(ctx.run_judged(req));
+  });
+}
+
+// --- the registry ----------------------------------------------------------
+
+using CheckFn = CheckOutcome (*)(CheckContext&);
+
+// The checks by rule id. Each group file adds its own through a plain
+// function, called by the registry: a static library would drop a TU that
+// registered itself by static initialisation and is referenced by nothing.
+class CheckRegistry {
+ public:
+  // Throws std::logic_error if `id` already has a check.
+  void add(std::string_view id, CheckFn check);
+  // The check of `id`, or nullptr.
+  [[nodiscard]] CheckFn find(std::string_view id) const;
+
+ private:
+  std::map<std::string_view, CheckFn> checks_;
+};
+
+void add_build_checks(CheckRegistry& registry);    // SK-1.x
+void add_write_checks(CheckRegistry& registry);    // SK-2.x
+void add_close_checks(CheckRegistry& registry);    // SK-3.x
+void add_fault_checks(CheckRegistry& registry);    // SK-4.x
+void add_runtime_checks(CheckRegistry& registry);  // SK-5.x, SK-6.x
+
+}  // namespace sinkkit::detail::checks

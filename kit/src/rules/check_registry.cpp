@@ -1,0 +1,101 @@
+// The registry of checks by rule id, and `check_rule`: runs the check of one
+// rule in a fresh CheckContext and turns its outcome into a RuleResult.
+
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+#include "check_context.hpp"
+
+namespace sinkkit {
+
+namespace detail::checks {
+
+void CheckRegistry::add(std::string_view id, CheckFn check) {
+  if (!checks_.emplace(id, check).second) throw std::logic_error("two checks for " + std::string(id));
+}
+
+CheckFn CheckRegistry::find(std::string_view id) const {
+  auto it = checks_.find(id);
+  return it == checks_.end() ? nullptr : it->second;
+}
+
+}  // namespace detail::checks
+
+inline namespace rules {
+
+namespace {
+
+using detail::checks::CheckOutcome;
+
+const detail::checks::CheckRegistry& registry() {
+  static const detail::checks::CheckRegistry all = [] {
+    detail::checks::CheckRegistry r;
+    detail::checks::add_build_checks(r);
+    detail::checks::add_write_checks(r);
+    detail::checks::add_close_checks(r);
+    detail::checks::add_fault_checks(r);
+    detail::checks::add_runtime_checks(r);
+    return r;
+  }();
+  return all;
+}
+
+RuleStatus status_of(const CheckOutcome& o, RuleLevel level) {
+  switch (o.kind) {
+    case CheckOutcome::held:
+      return RuleStatus::passed;
+    case CheckOutcome::untested:
+      return RuleStatus::untested;
+    case CheckOutcome::not_applicable:
+      return RuleStatus::not_applicable;
+    case CheckOutcome::broken:
+      return level == RuleLevel::should ? RuleStatus::warning : RuleStatus::failed;
+  }
+  return RuleStatus::failed;
+}
+
+}  // namespace
+
+bool has_check(std::string_view id) { return registry().find(id) != nullptr; }
+
+RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  RuleResult r;
+  r.id = std::string(rule.id);
+  r.level = rule.level;
+  r.seed = options.seed;
+  CheckOutcome outcome;
+  auto check = registry().find(rule.id);
+  if (check == nullptr) {
+    outcome = detail::checks::untested("this kit has no check for " + std::string(rule.id));
+  } else {
+    try {
+      detail::checks::CheckContext ctx(rule, sut, options);
+      outcome = check(ctx);
+    } catch (const std::exception& e) {
+      outcome = {CheckOutcome::broken, 0, std::string("the check could not run: ") + e.what(), std::nullopt};
+    }
+    sut.release();
+  }
+  r.status = status_of(outcome, rule.level);
+  r.cases = outcome.cases;
+  r.message = outcome.message;
+  if (outcome.failure) {
+    const auto& f = *outcome.failure;
+    if (f.trace) {
+      r.counterexample = f.trace->to_text(120);
+      r.counterexample_trace = f.trace->to_json();
+    }
+    if (f.verdict) {
+      r.counts = f.verdict->total;
+      r.counterexample += f.verdict->to_text();
+    }
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace rules
+}  // namespace sinkkit
