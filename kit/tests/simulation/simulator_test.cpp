@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <sinkkit_test/events.hpp>
 #include <sinkkit_test/recording_sink.hpp>
+#include <sinkkit_test/simulate.hpp>
 
 namespace {
 
@@ -15,19 +16,9 @@ using namespace sinkkit;
 using sinkkit_test::Event;
 using sinkkit_test::RecordingSink;
 
-auto make_item = [](const ItemKey& k) { return sinkkit_test::event_for(k); };
-
-template <class Node>
-Trace run(Node& node, const Workload& w, const FaultPlan& plan = {}, SimulatorOptions opts = {}) {
-  Simulator sim(node, nlohmann::json::object(), make_item, std::move(opts));
-  return sim.run(w, plan);
-}
-
-Workload grid(int workers, int branches, int epochs, std::vector<std::uint32_t> per_cell) {
-  Workload w = Workload::empty(workers, branches, epochs);
-  for (auto& cell : w.cells) cell = per_cell;
-  return w;
-}
+using sinkkit_test::grid;
+using sinkkit_test::make_item;
+using sinkkit_test::run;
 
 // The runtime model, checked from the sink's side for both modes.
 class SimulatorModel : public ::testing::TestWithParam<ExecutionMode> {};
@@ -302,37 +293,6 @@ TEST(Simulator, ThreadedModeRunsWorkersOnTheirOwnThreads) {
   for (const auto& [worker, ids] : threads_of_worker) EXPECT_EQ(ids.size(), 1u) << "worker " << worker;
   EXPECT_EQ(all.size(), 4u);
   EXPECT_EQ(all.count(std::this_thread::get_id()), 0u);
-}
-
-TEST(Trace, TextNamesEveryCallAndJsonRoundTrips) {
-  RecordingSink node;
-  FaultPlan plan;
-  plan.write_faults = {{0, 0, 1, FaultTiming::after_forwarding}};
-  auto trace = run(node, grid(1, 1, 2, {2, 0}), plan, {.seed = 4});
-  auto text = trace.to_text();
-  EXPECT_NE(text.find("run: deterministic seed=4, 1 worker x 1 branch x 2 epochs, 4 batches, 4 items; faults: "
-                      "write_batch #1 on w0.b0 throws after the sink returned; aborted"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("#1 write_batch w0.b0 e0 #0 [s0..s1] 2 items: ok"), std::string::npos) << text;
-  EXPECT_NE(text.find("write_batch w0.b0 e0 #1 (empty): FAILED (injected after the sink returned ok)"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("close w0.b0 #0: ok"), std::string::npos) << text;
-  auto again = Trace::from_json(trace.to_json());
-  EXPECT_EQ(again.to_json().dump(), trace.to_json().dump());
-  auto bad = trace.to_json();
-  bad["schema_version"] = 99;
-  EXPECT_THROW(Trace::from_json(bad), std::invalid_argument);
-  EXPECT_THROW(Trace::from_json(nlohmann::json{{"schema_version", 1}}), std::invalid_argument);
-}
-
-TEST(Trace, LongTracesElideTheMiddle) {
-  RecordingSink node;
-  auto trace = run(node, grid(2, 1, 20, {1}));
-  auto text = trace.to_text(10);
-  EXPECT_NE(text.find("... "), std::string::npos);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 12);  // header + 10 events + the elision line
 }
 
 }  // namespace

@@ -27,7 +27,7 @@
 #include <sinkkit/protocol/item_key.hpp>
 #include <sinkkit/simulation/fault_plan.hpp>
 #include <sinkkit/simulation/session_manager.hpp>
-#include <sinkkit/simulation/simulator.hpp>
+#include <sinkkit/simulation/simulator_options.hpp>
 #include <sinkkit/simulation/trace.hpp>
 #include <sinkkit/simulation/workload.hpp>
 

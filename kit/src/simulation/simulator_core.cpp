@@ -1,0 +1,368 @@
+#include <sinkkit/simulation/detail/simulator_core.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include <sinkkit/detail/demangle.hpp>
+#include <sinkkit/detail/rng.hpp>
+#include <sinkkit/protocol/errors.hpp>
+
+namespace sinkkit::detail {
+namespace {
+
+// What the run knows of one partition (worker x branch).
+struct PartitionRun {
+  PartitionId id;
+  std::unique_ptr<PartitionPort> port;  // set once built
+  bool no_writes = false;
+  int write_calls = 0;
+  std::int64_t next_seq = 0;
+};
+
+// Small: the point is whether the sink refuses it, not its size.
+constexpr std::uint32_t kWriteAfterCloseSize = 3;
+
+void shuffle(std::vector<std::size_t>& v, Rng& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<std::size_t>(rng.below(i))]);
+}
+
+// Calls `fn` and records how the sink ended it.
+template <class F>
+void call_sink(TraceEvent& ev, F&& fn) {
+  auto fail = [&ev](const char* kind, std::string message) {
+    ev.sink_outcome = ev.outcome = Outcome::threw;
+    ev.error_kind = kind;
+    ev.message = std::move(message);
+  };
+  try {
+    fn();
+    ev.sink_outcome = Outcome::ok;
+  } catch (const RemoteError& e) {
+    fail(e.kind().c_str(), e.what());
+  } catch (const ConfigError& e) {
+    fail("config", e.what());
+  } catch (const ClosedError& e) {
+    fail("closed", e.what());
+  } catch (const SinkError& e) {
+    fail("write", e.what());
+  } catch (const BridgeError& e) {
+    fail("bridge", e.what());
+  } catch (const std::invalid_argument& e) {
+    fail("invalid_argument", e.what());
+  } catch (const std::exception& e) {
+    fail("other", type_name(typeid(e)) + ": " + e.what());
+  } catch (...) {
+    fail("other", "an exception not derived from std::exception");
+  }
+}
+
+// Marks `ev` as failed by the fault plan; `sink_was_called` says whether the
+// sink saw the call (after-forwarding faults) or not.
+void inject(TraceEvent& ev, std::string message, bool sink_was_called) {
+  ev.injected = true;
+  ev.forwarded = sink_was_called;
+  ev.outcome = Outcome::threw;
+  ev.error_kind = "injected";
+  ev.message = std::move(message);
+}
+
+std::string failure_text(const TraceEvent& ev) { return ev.error_kind + ": " + ev.message; }
+
+// One run's state.
+class Run {
+ public:
+  Run(NodePort& node, const SimulatorOptions& options, const Workload& workload, const FaultPlan& plan)
+      : node_(node), options_(options), workload_(workload), plan_(plan), start_(std::chrono::steady_clock::now()) {
+    partitions_.resize(static_cast<std::size_t>(workload.partitions()));
+    for (int w = 0; w < workload.workers; ++w) {
+      for (int b = 0; b < workload.branches; ++b) {
+        auto& p = partition(w, b);
+        p.id = PartitionId{w, b};
+        p.no_writes = std::find(plan.no_writes.begin(), plan.no_writes.end(), p.id) != plan.no_writes.end();
+        p.next_seq = options.first_seq;
+      }
+    }
+  }
+
+  void run_deterministic() {
+    Rng rng(options_.seed);
+    std::vector<TraceEvent> events;
+    // Builds, eagerly, in a seeded order; the first failure aborts the rest.
+    std::vector<std::size_t> order(partitions_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    shuffle(order, rng);
+    for (auto i : order) {
+      if (aborted()) break;
+      build(partitions_[i], events);
+    }
+    // Epochs: within one, the next call comes from a seeded pick among the
+    // partitions that still have batches; all of epoch e before any of e+1.
+    for (int e = 0; e < workload_.epochs && !aborted(); ++e) {
+      std::vector<std::pair<std::size_t, std::size_t>> pending;  // (partition, next batch)
+      for (std::size_t i = 0; i < partitions_.size(); ++i) {
+        const auto& p = partitions_[i];
+        if (p.port && !p.no_writes && !batches_of(p, e).empty()) pending.emplace_back(i, 0);
+      }
+      while (!pending.empty() && !aborted()) {
+        auto pick = static_cast<std::size_t>(rng.below(pending.size()));
+        auto& [index, batch] = pending[pick];
+        auto& p = partitions_[index];
+        write(p, e, batches_of(p, e)[batch], events);
+        if (++batch == batches_of(p, e).size()) {
+          pending[pick] = pending.back();
+          pending.pop_back();
+        }
+      }
+      end_of_epoch(e);
+    }
+    shuffle(order, rng);
+    for (auto i : order) close_all(partitions_[i], events);
+    events_ = std::move(events);
+  }
+
+  void run_threaded() {
+    const int workers = workload_.workers;
+    std::barrier sync(workers);
+    // A barrier of one waits for no one but still costs a futex wake per
+    // phase (microseconds on a VM): skip it, so that one worker's run costs
+    // what its calls cost.
+    const bool alone = workers == 1;
+    std::vector<std::vector<TraceEvent>> events_of(static_cast<std::size_t>(workers));
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(workers));
+    for (int w = 0; w < workers; ++w) {
+      threads.emplace_back([this, w, alone, &sync, &events_of] {
+        auto& events = events_of[static_cast<std::size_t>(w)];
+        for (int b = 0; b < workload_.branches; ++b) {
+          if (!aborted()) build(partition(w, b), events);
+        }
+        if (!alone) sync.arrive_and_wait();  // every partition is built before any data
+        Rng rng(options_.seed ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(w + 1)));
+        for (int e = 0; e < workload_.epochs; ++e) {
+          if (aborted()) {
+            if (!alone) sync.arrive_and_drop();  // later epochs' barriers stop waiting for this worker
+            break;
+          }
+          write_epoch_of_worker(w, e, rng, events);
+          if (!alone) sync.arrive_and_wait();  // backpressure: epoch e is done everywhere
+          if (w == 0) end_of_epoch(e);
+          if (!alone) sync.arrive_and_wait();  // everyone sees the abort decision of epoch e
+        }
+        for (int b = 0; b < workload_.branches; ++b) close_all(partition(w, b), events);
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (auto& events : events_of) {
+      events_.insert(events_.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+    }
+    std::sort(events_.begin(), events_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  }
+
+  Trace finish() {
+    Trace t;
+    t.mode = options_.mode;
+    t.seed = options_.seed;
+    t.workload = workload_;
+    t.plan = plan_;
+    t.events = std::move(events_);
+    t.aborted = aborted();
+    t.abort_reason = abort_reason_;
+    return t;
+  }
+
+ private:
+  PartitionRun& partition(int worker, int branch) {
+    return partitions_[static_cast<std::size_t>(worker * workload_.branches + branch)];
+  }
+  const std::vector<std::uint32_t>& batches_of(const PartitionRun& p, int epoch) const {
+    return workload_.batches(p.id.worker, p.id.branch, epoch);
+  }
+
+  // The keys of a partition's writes follow from the workload alone: call by
+  // call, epoch by epoch, seqs counting up from the options' first seq.
+  std::vector<PlannedWrite> planned_writes(const PartitionRun& p) const {
+    std::vector<PlannedWrite> writes;
+    std::int64_t seq = p.next_seq;
+    for (int e = 0; e < workload_.epochs; ++e) {
+      for (std::uint32_t size : batches_of(p, e)) {
+        writes.push_back({e, seq, size});
+        seq += size;
+      }
+    }
+    return writes;
+  }
+
+  // One worker's share of an epoch: its branches' batches, interleaved by a
+  // seeded pick (branches of one worker share its thread).
+  void write_epoch_of_worker(int w, int e, Rng& rng, std::vector<TraceEvent>& events) {
+    std::vector<std::pair<PartitionRun*, std::size_t>> pending;
+    for (int b = 0; b < workload_.branches; ++b) {
+      auto& p = partition(w, b);
+      if (p.port && !p.no_writes && !batches_of(p, e).empty()) pending.emplace_back(&p, 0);
+    }
+    while (!pending.empty() && !aborted()) {
+      auto pick = static_cast<std::size_t>(rng.below(pending.size()));
+      auto& [p, batch] = pending[pick];
+      write(*p, e, batches_of(*p, e)[batch], events);
+      if (++batch == batches_of(*p, e).size()) {
+        pending[pick] = pending.back();
+        pending.pop_back();
+      }
+    }
+  }
+
+  void end_of_epoch(int e) {
+    if (plan_.abort_after_epoch && *plan_.abort_after_epoch == e) {
+      abort("the fault plan aborts the run after epoch " + std::to_string(e));
+    }
+  }
+
+  TraceEvent begin_event(CallKind kind, const PartitionRun& p) {
+    TraceEvent ev;
+    ev.kind = kind;
+    ev.partition = p.id;
+    ev.index = next_index_.fetch_add(1);
+    ev.start = now(ev.index, false);
+    return ev;
+  }
+
+  void end_event(TraceEvent& ev, std::vector<TraceEvent>& events) {
+    ev.end = now(ev.index, true);
+    events.push_back(std::move(ev));
+  }
+
+  // Threaded: ns since the run started. Deterministic: logical ticks from the
+  // event index, so the same seed gives the same trace byte for byte.
+  std::int64_t now(std::uint64_t index, bool end) const {
+    if (options_.mode == ExecutionMode::deterministic) return static_cast<std::int64_t>(index * 2 + (end ? 1 : 0));
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  void build(PartitionRun& p, std::vector<TraceEvent>& events) {
+    auto ev = begin_event(CallKind::build, p);
+    if (plan_.fail_build_on_worker && *plan_.fail_build_on_worker == p.id.worker && p.id.branch == 0) {
+      inject(ev, "the fault plan fails build on worker " + std::to_string(p.id.worker), false);
+    } else {
+      std::unique_ptr<PartitionPort> port;
+      call_sink(ev, [&] { port = node_.build(p.id.worker, workload_.workers); });
+      if (ev.outcome == Outcome::ok) {
+        // On the worker's own thread, as the runtime's upstream would make them.
+        if (options_.items_made_ahead) port->make_items_ahead(p.id, planned_writes(p));
+        p.port = std::move(port);
+        for (const auto& f : plan_.storage_faults) {
+          if (f.worker == p.id.worker && f.branch == p.id.branch) options_.arm_storage_fault(p.id, f.after_items);
+        }
+      }
+    }
+    if (ev.outcome != Outcome::ok) abort("build of " + to_string(p.id) + " failed: " + failure_text(ev));
+    end_event(ev, events);
+  }
+
+  void write(PartitionRun& p, int epoch, std::uint32_t size, std::vector<TraceEvent>& events,
+             bool after_close = false) {
+    auto ev = begin_event(CallKind::write_batch, p);
+    ev.epoch = epoch;
+    ev.after_close = after_close;
+    ev.call = p.write_calls++;
+    ev.first_seq = p.next_seq;
+    ev.size = size;
+    p.next_seq += size;
+    const WriteFault* fault = nullptr;
+    for (const auto& f : plan_.write_faults) {
+      if (f.worker == p.id.worker && f.branch == p.id.branch && f.call == ev.call) fault = &f;
+    }
+    if (fault && fault->timing == FaultTiming::before_forwarding) {
+      inject(ev, "the fault plan fails write_batch #" + std::to_string(ev.call) + " before the sink is called", false);
+    } else {
+      if (options_.before_write) options_.before_write(ev);
+      call_sink(ev, [&] { p.port->write_batch(ev); });
+      if (fault && ev.outcome == Outcome::ok) {
+        inject(ev, "the fault plan fails write_batch #" + std::to_string(ev.call) + " after the sink returned", true);
+      }
+    }
+    if (ev.outcome != Outcome::ok && !after_close && !plan_.keep_writing_after_failure) {
+      abort("write_batch #" + std::to_string(ev.call) + " on " + to_string(p.id) + " failed: " + failure_text(ev));
+    }
+    const bool acked = ev.acknowledged();
+    end_event(ev, events);
+    if (acked && options_.after_write) options_.after_write(events.back());
+  }
+
+  void close_all(PartitionRun& p, std::vector<TraceEvent>& events) {
+    if (!p.port) return;
+    for (int i = 0; i < plan_.close_calls; ++i) {
+      auto ev = begin_event(CallKind::close, p);
+      ev.call = i;
+      call_sink(ev, [&] { p.port->close(); });
+      end_event(ev, events);
+      if (options_.after_close) options_.after_close(events.back());
+    }
+    if (std::find(plan_.write_after_close.begin(), plan_.write_after_close.end(), p.id) !=
+        plan_.write_after_close.end()) {
+      write(p, workload_.epochs, kWriteAfterCloseSize, events, /*after_close=*/true);
+    }
+  }
+
+  bool aborted() const noexcept { return aborted_.load(std::memory_order_acquire); }
+
+  void abort(std::string reason) {
+    std::lock_guard lock(abort_mutex_);
+    if (!aborted_.load(std::memory_order_relaxed)) {
+      abort_reason_ = std::move(reason);
+      aborted_.store(true, std::memory_order_release);
+    }
+  }
+
+  NodePort& node_;
+  const SimulatorOptions& options_;
+  const Workload& workload_;
+  const FaultPlan& plan_;
+  std::chrono::steady_clock::time_point start_;
+  std::vector<PartitionRun> partitions_;
+  std::vector<TraceEvent> events_;
+  std::atomic<std::uint64_t> next_index_{0};
+  std::atomic<bool> aborted_{false};
+  std::mutex abort_mutex_;
+  std::string abort_reason_;
+};
+
+void validate(const NodePort& node, const SimulatorOptions& options, const Workload& workload,
+              const FaultPlan& plan) {
+  workload.validate();
+  plan.validate(workload.workers, workload.branches);
+  if (workload.branches > 1 && !node.router_branch_safe()) {
+    throw std::invalid_argument("simulator: node '" + node.name() + "' is not router_branch_safe, but the workload has " +
+                                std::to_string(workload.branches) + " branches per worker");
+  }
+  if (!plan.storage_faults.empty() && !options.arm_storage_fault) {
+    throw std::invalid_argument("simulator: the fault plan has storage faults but no arm_storage_fault hook");
+  }
+  if (options.view == PayloadView::subtype && !node.subtype_view_possible()) {
+    throw std::invalid_argument("simulator: a subtype view needs a non-final class payload");
+  }
+}
+
+}  // namespace
+
+Trace run_simulation(NodePort& node, const SimulatorOptions& options, const Workload& workload, const FaultPlan& plan) {
+  validate(node, options, workload, plan);
+  Run run(node, options, workload, plan);
+  if (options.mode == ExecutionMode::deterministic) {
+    run.run_deterministic();
+  } else {
+    run.run_threaded();
+  }
+  return run.finish();
+}
+
+}  // namespace sinkkit::detail
