@@ -114,7 +114,7 @@ CheckOutcome sk_4_4(CheckContext& ctx) {
         for (auto size : first.workload.batches(w, 0, e)) n += size;
       max_items = std::max(max_items, n);
     }
-    req2.simulation.first_seq = max_items;
+    req2.simulation.start_seq = max_items;
     Trace t2 = ctx.run(config, req2);
     JudgedRun j;
     j.trace = join_runs(t1, t2);

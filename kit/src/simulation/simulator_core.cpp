@@ -89,7 +89,7 @@ class Run {
         auto& p = partition(w, b);
         p.id = PartitionId{w, b};
         p.no_writes = std::find(plan.no_writes.begin(), plan.no_writes.end(), p.id) != plan.no_writes.end();
-        p.next_seq = options.first_seq;
+        p.next_seq = options.start_seq;
       }
     }
   }
@@ -189,7 +189,7 @@ class Run {
   }
 
   // The keys of a partition's writes follow from the workload alone: call by
-  // call, epoch by epoch, seqs counting up from the options' first seq.
+  // call, epoch by epoch, seqs counting up from the options' start_seq.
   std::vector<PlannedWrite> planned_writes(const PartitionRun& p) const {
     std::vector<PlannedWrite> writes;
     std::int64_t seq = p.next_seq;

@@ -35,9 +35,10 @@ struct SimulatorOptions {
   /// Overwrite each batch's memory with `kPoisonKey` items once write_batch
   /// returns, so a sink that kept pointers into it stores garbage visibly.
   bool poison_batches = true;
-  /// The first seq of every partition: a second run on the same target
-  /// (rescaling, restart after a crash) starts past the first run's keys.
-  std::int64_t first_seq = 0;
+  /// The seq every partition's keys start from: a second run on the same
+  /// target (rescaling, restart after a crash) starts past the first run's
+  /// keys. (`TraceEvent::first_seq` is another thing: one write's first seq.)
+  std::int64_t start_seq = 0;
   AsyncBridge* bridge = nullptr;
   void* session_manager = nullptr;
   /// Arms a storage fault in the sink's storage (the harness's hook). Called
