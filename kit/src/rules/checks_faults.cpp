@@ -62,7 +62,7 @@ CheckOutcome sk_4_3(CheckContext& ctx) {
     auto recovery = ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0);
     ctx.run(config, recovery);
     JudgedRun j;
-    j.trace = std::move(crash->acknowledged);
+    j.trace = std::move(crash->writes);
     j.stored = ctx.sut().read_back(config);
     JudgeOptions opts;
     j.verdict = Oracle(ctx.caps(), opts).judge(j.trace, j.stored.keys);

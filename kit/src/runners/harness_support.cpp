@@ -78,8 +78,8 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
   CrashRun out;
   out.killed = child.killed_by_parent;
   out.note = child.describe();
-  out.acknowledged.workload = workload;
-  out.acknowledged.plan = FaultPlan{};
+  out.writes.workload = workload;
+  out.writes.plan = FaultPlan{};
   std::istringstream lines(child.report);
   std::string line;
   std::uint64_t index = 0;
@@ -101,9 +101,9 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
       e.sink_outcome = e.outcome = Outcome::threw;  // until its ack arrives
       e.error_kind = "killed";
       e.message = "the process was killed during this call";
-      out.acknowledged.events.push_back(e);
+      out.writes.events.push_back(e);
     } else {
-      for (auto it = out.acknowledged.events.rbegin(); it != out.acknowledged.events.rend(); ++it) {
+      for (auto it = out.writes.events.rbegin(); it != out.writes.events.rend(); ++it) {
         if (it->partition == e.partition && it->call == e.call) {
           it->sink_outcome = it->outcome = Outcome::ok;
           it->error_kind.clear();

@@ -363,7 +363,7 @@ std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, con
   impl_->crash = &plan;
   CrashRun out;
   try {
-    out.acknowledged = run(config, request);
+    out.writes = run(config, request);
   } catch (...) {
     impl_->crash = nullptr;
     throw;

@@ -104,12 +104,12 @@ TEST(CrashRun, KillsExactlyAtThePlannedPointHoweverFastTheChildRuns) {
       }
     });
     EXPECT_TRUE(crash.killed) << crash.note;
-    ASSERT_EQ(crash.acknowledged.events.size(), static_cast<std::size_t>(kill_after + 1)) << "kill_after=" << kill_after;
+    ASSERT_EQ(crash.writes.events.size(), static_cast<std::size_t>(kill_after + 1)) << "kill_after=" << kill_after;
     for (std::int64_t i = 0; i < kill_after; ++i) {
-      EXPECT_EQ(crash.acknowledged.events[static_cast<std::size_t>(i)].outcome, Outcome::ok);
+      EXPECT_EQ(crash.writes.events[static_cast<std::size_t>(i)].outcome, Outcome::ok);
     }
-    EXPECT_EQ(crash.acknowledged.events.back().outcome, Outcome::threw) << "the write in flight at the kill";
-    EXPECT_EQ(crash.acknowledged.events.back().call, kill_after);
+    EXPECT_EQ(crash.writes.events.back().outcome, Outcome::threw) << "the write in flight at the kill";
+    EXPECT_EQ(crash.writes.events.back().call, kill_after);
   }
   expect_no_child_left();
 }
@@ -122,8 +122,8 @@ TEST(CrashRun, ARunThatEndsBeforeTheKillPointIsNotKilled) {
     after(e);
   });
   EXPECT_FALSE(crash.killed) << crash.note;
-  ASSERT_EQ(crash.acknowledged.events.size(), 1u);
-  EXPECT_EQ(crash.acknowledged.events[0].outcome, Outcome::ok);
+  ASSERT_EQ(crash.writes.events.size(), 1u);
+  EXPECT_EQ(crash.writes.events[0].outcome, Outcome::ok);
   expect_no_child_left();
 }
 

@@ -78,9 +78,10 @@ struct ResourceUsage {
 
 /// What a crash run saw before the kill (SK-4.3).
 struct CrashRun {
-  /// The acknowledged write_batch calls reported before the kill, as a trace
-  /// (no close events: the process died).
-  Trace acknowledged;
+  /// The write_batch calls the sink was handed before the kill, as a trace:
+  /// the acknowledged ones `ok`, the one in flight at the kill failed with
+  /// kind "killed" (no close events: the process died).
+  Trace writes;
   bool killed = false;  ///< false: the run ended before the kill point
   std::string note;     ///< how the child ended, for the report
 };
