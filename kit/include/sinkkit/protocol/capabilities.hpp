@@ -96,8 +96,10 @@ inline void to_json(nlohmann::json& j, const Capabilities& c) {
                      {"fault_injection", c.fault_injection}};
 }
 
-/// Missing names keep their defaults; unknown names are ignored (the wire
-/// protocol lets sinks send fields a kit does not know yet).
+/// Missing names keep their defaults; unknown names are ignored here, so a
+/// saved report of a newer kit still reads. A sink's `hello` is stricter: the
+/// wire decoder (runners/wire_messages.hpp) refuses an unknown name, since a
+/// misspelt capability would silently change what is checked.
 inline void from_json(const nlohmann::json& j, Capabilities& c) {
   if (!j.is_object()) throw Error("capabilities: expected an object, got " + j.dump());
   auto take = [&j](std::string_view name, auto& field) {
