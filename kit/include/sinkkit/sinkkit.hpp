@@ -7,7 +7,10 @@
 /// **Example**:
 ///
 ///     #include <sinkkit/sinkkit.hpp>
-///     sinkkit::Simulator sim(workload, plan);
+///     for (const sinkkit::Rule& r : sinkkit::catalogue()) std::cout << r.id << " " << r.title << "\n";
+///     sinkkit::HarnessSink<MyHarness> sut;                     // MyHarness: see runners/harness.hpp
+///     sinkkit::SuiteResult result = sinkkit::run_suite(sut, {});  // every rule, default budget
+///     return result.exit_code();
 
 #include <sinkkit/judgement/all.hpp>
 #include <sinkkit/protocol/all.hpp>

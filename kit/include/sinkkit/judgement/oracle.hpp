@@ -6,11 +6,12 @@
 ///
 /// **Example**:
 ///
-///     sinkkit::Oracle oracle(harness.capabilities());
-///     std::vector<sinkkit::ItemKey> stored;
-///     for (const auto& item : harness.read_back(config)) stored.push_back(harness.key_of(item));
+///     sinkkit::Oracle oracle(caps);                    // what the sink declares it promises
+///     std::vector<sinkkit::ItemKey> stored;            // the keys of what storage holds, in stored order
+///     for (const Event& e : MySink::read_all(config))
+///       if (auto key = sinkkit::parse_item_key(e.key)) stored.push_back(*key);
 ///     sinkkit::Verdict v = oracle.judge(trace, stored);
-///     EXPECT_TRUE(v.clean()) << v.to_text() << trace.to_text();
+///     if (!v.clean()) std::cerr << v.to_text() << trace.to_text();
 ///
 /// What must be durable: with `durability: on_return`, every acknowledged
 /// item; with `on_close`, the acknowledged items of partitions on which a

@@ -6,7 +6,8 @@
 ///
 /// **Example**:
 ///
-///     sinkkit::Verdict v = oracle.judge(trace, read_back);
+///     #include <sinkkit/judgement/oracle.hpp>
+///     sinkkit::Verdict v = sinkkit::Oracle(caps).judge(trace, stored_keys);
 ///     if (!v.clean()) std::cerr << v.to_text();
 ///     // lost 3 of 120 acknowledged items; first: w0.b0.e1.s5 w0.b0.e1.s6 w0.b0.e1.s7
 ///     std::int64_t dups = v.total.duplicated;

@@ -10,7 +10,7 @@
 ///
 /// **Example**:
 ///
-///     struct Event { std::string key; };
+///     struct Audit { std::int64_t at = 0; };
 ///     struct Tagged : Audit, Event { int tag = 0; };  // Event at a non-zero offset
 ///
 ///     std::vector<Tagged> rows(3);

@@ -5,9 +5,16 @@
 ///
 /// **Example**:
 ///
-///     if (!cfg.contains("dir")) throw sinkkit::ConfigError("dir", "is required");
-///     if (closed_) throw sinkkit::ClosedError("write_batch");
-///     if (::write(fd, p, n) < 0) throw sinkkit::SinkError("append to " + path + " failed");
+///     struct FilePartition {
+///       std::FILE* file = nullptr;
+///       bool closed = false;
+///       void write_batch(sinkkit::Batch<Event> items) {
+///         if (closed) throw sinkkit::ClosedError("write_batch");
+///         for (const Event& e : items)
+///           if (std::fprintf(file, "%s\n", e.key.c_str()) < 0) throw sinkkit::SinkError("append failed at " + e.key);
+///       }
+///     };
+///     if (!config.contains("dir")) throw sinkkit::ConfigError("dir", "is required");  // in build_partition
 
 #include <stdexcept>
 #include <string>

@@ -7,7 +7,7 @@
 /// **Example**:
 ///
 ///     for (const sinkkit::Rule& r : sinkkit::catalogue()) std::cout << r.id << " " << r.title << "\n";
-///     if (const sinkkit::Rule* r = sinkkit::find_rule("SK-3.1")) ...;
+///     if (const sinkkit::Rule* r = sinkkit::find_rule("SK-3.1")) std::cout << r->statement << "\n";
 
 #include <span>
 #include <string>

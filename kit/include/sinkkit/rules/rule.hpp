@@ -5,6 +5,7 @@
 ///
 /// **Example**:
 ///
+///     #include <sinkkit/rules/catalogue.hpp>           // sinkkit::rule(id)
 ///     const sinkkit::Rule& r = sinkkit::rule("SK-2.3");
 ///     std::cout << r.id << " " << sinkkit::to_string(r.level) << ": " << r.statement;
 ///     // SK-2.3 MUST: No item of an acknowledged write_batch is missing from ...

@@ -17,7 +17,7 @@
 /// **Example** (link `sinkkit::gtest` and `GTest::gtest_main`):
 ///
 ///     #include <sinkkit/runners/gtest.hpp>
-///     struct MyHarness { ... };       // see runners/harness.hpp
+///     // struct MyHarness: see runners/harness.hpp
 ///     SINKKIT_CONFORMANCE_SUITE(MyHarness);
 
 #include <memory>

@@ -6,11 +6,15 @@
 ///
 /// **Example**:
 ///
-///     RC_GTEST_PROP(MySink, NeverLosesAcknowledgedItems, ()) {
+///     #include <sinkkit/judgement/oracle.hpp>
+///     #include <sinkkit/runners/harness.hpp>
+///     rc::check("MySink never loses an acknowledged item", [] {
 ///       const auto workload = *sinkkit::gen::workload({.max_workers = 4});
 ///       const auto plan = *sinkkit::gen::fault_plan(workload);
-///       ...
-///     }
+///       sinkkit::HarnessSink<MyHarness> sut;
+///       sinkkit::Trace trace = sut.run(config, {.workload = workload, .plan = plan});
+///       RC_ASSERT(sinkkit::Oracle(sut.capabilities()).judge(trace, sut.read_back(config).keys).clean());
+///     });
 
 #include <cstdint>
 #include <optional>

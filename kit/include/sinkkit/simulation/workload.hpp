@@ -9,7 +9,7 @@
 ///
 ///     sinkkit::WorkloadShape shape{.max_workers = 4, .max_epochs = 3, .max_batch_size = 64};
 ///     sinkkit::Workload w = sinkkit::make_workload(shape, /*seed=*/42);
-///     for (std::uint32_t size : w.batches(0, 0, 1)) ...;  // worker 0, branch 0, epoch 1
+///     for (std::uint32_t size : w.batches(0, 0, 1)) std::cout << size << " ";  // worker 0, branch 0, epoch 1
 ///     std::int64_t n = w.total_items();
 
 #include <cstdint>

@@ -12,12 +12,12 @@
 ///
 /// **Example**:
 ///
-///     struct Event { std::string key; std::int64_t value = 0; };
-///     NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Event, key, value)  // still used to read back
+///     struct Tick { std::string key; std::int64_t value = 0; };
+///     NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Tick, key, value)  // still used to read back
 ///
 ///     template <>
-///     struct sinkkit::sinks::JsonlEncoder<Event> {
-///       static void append(std::string& out, const Event& e) {
+///     struct sinkkit::sinks::JsonlEncoder<Tick> {
+///       static void append(std::string& out, const Tick& e) {
 ///         out += R"({"key":)";
 ///         sinkkit::sinks::append_json_string(out, e.key);
 ///         out += R"(,"value":)";

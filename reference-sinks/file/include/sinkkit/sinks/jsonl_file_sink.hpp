@@ -10,9 +10,7 @@
 ///
 /// **Example**:
 ///
-///     struct Event { std::string key; int value = 0; };
-///     NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Event, key, value)
-///
+///     // Event {key, value} has to_json/from_json (NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Event, key, value))
 ///     sinkkit::sinks::JsonlFileSink<Event> node;
 ///     nlohmann::json cfg = {{"dir", "/tmp/out"}, {"fsync", "close"}};
 ///     auto p = node.build_partition(cfg, 0, 1, nullptr, nullptr);  // /tmp/out/part-w0-b0.jsonl

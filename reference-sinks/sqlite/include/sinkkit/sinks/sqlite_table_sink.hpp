@@ -24,10 +24,10 @@
 ///
 /// **Example**:
 ///
-///     sinkkit::sinks::SqliteTableSink<Reading> node;  // needs SqlTable<Reading>
-///     nlohmann::json cfg = {{"path", "/tmp/out.db"}, {"table", "readings"}, {"chunk_size", 1000}};
+///     sinkkit::sinks::SqliteTableSink<Event> node;  // needs SqlTable<Event> (sql_table.hpp)
+///     nlohmann::json cfg = {{"path", "/tmp/out.db"}, {"table", "events"}, {"chunk_size", 1000}};
 ///     auto p = node.build_partition(cfg, 0, 1, nullptr, nullptr);
-///     p.write_batch(readings);  // buffered
+///     p.write_batch(events);    // buffered
 ///     p.close();                // flushed in one transaction
 ///     auto stored = decltype(node)::read_back(cfg);
 
