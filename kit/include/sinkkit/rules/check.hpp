@@ -10,6 +10,9 @@
 ///
 /// **Example**:
 ///
+///     #include <sinkkit/rules/catalogue.hpp>
+///     #include <sinkkit/runners/harness.hpp>
+///     sinkkit::HarnessSink<MyHarness> sut;  // any SinkUnderTest: a harness, or a WireSink
 ///     sinkkit::RuleResult r = sinkkit::check_rule(sinkkit::rule("SK-2.3"), sut, {.seed = 42, .budget = 100});
 ///     if (r.status == sinkkit::RuleStatus::failed) std::cerr << r.to_text();
 

@@ -7,9 +7,14 @@
 ///
 /// **Example** (what a rule does with it):
 ///
-///     sinkkit::TestTarget target = targets.fresh();
+///     #include <sinkkit/judgement/oracle.hpp>
+///     #include <sinkkit/runners/harness.hpp>
+///     sinkkit::HarnessSink<MyHarness> sut;             // or a WireSink: the rules cannot tell
+///     sinkkit::TestTarget target{"/tmp/sinkkit-t1", "t1"};  // the kit makes a fresh one per case
 ///     nlohmann::json config = sut.make_config(target);
-///     sinkkit::Trace trace = sut.run(config, {.workload = w, .plan = plan, .seed = 7});
+///     sinkkit::Workload w = sinkkit::Workload::empty(2, 1, 1);
+///     for (auto& cell : w.cells) cell = {16};
+///     sinkkit::Trace trace = sut.run(config, {.workload = w, .simulation = {.seed = 7}});
 ///     sinkkit::ReadBack stored = sut.read_back(config);
 ///     sinkkit::Verdict v = sinkkit::Oracle(sut.capabilities()).judge(trace, stored.keys);
 

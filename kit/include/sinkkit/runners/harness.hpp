@@ -8,19 +8,23 @@
 ///
 /// **Example**:
 ///
-///     struct MyHarness {
-///       using node_type = MySink;
+///     struct EventHarness {
+///       using node_type = MySink;  // a sink of Event
 ///       node_type make_node() { return MySink{}; }
 ///       nlohmann::json make_config(const sinkkit::TestTarget& t) { return {{"dir", t.dir.string()}}; }
-///       std::vector<Row> read_back(const nlohmann::json& config) { return MySink::read_all(config); }
-///       Row make_item(const sinkkit::ItemKey& k) { return Row{sinkkit::to_string(k), k.seq}; }
-///       sinkkit::ItemKey key_of(const Row& r) { return sinkkit::parse_item_key(r.key); }
+///       std::vector<Event> read_back(const nlohmann::json& config) { return MySink::read_all(config); }
+///       Event make_item(const sinkkit::ItemKey& k) { return Event{sinkkit::to_string(k), k.seq}; }
+///       sinkkit::ItemKey key_of(const Event& e) {
+///         // A stored key that does not parse is none the kit wrote: the oracle counts it unexpected.
+///         return sinkkit::parse_item_key(e.key).value_or(sinkkit::ItemKey{-1, -1, -1, -1});
+///       }
 ///       sinkkit::Capabilities capabilities() { return {.durability = sinkkit::Durability::on_close}; }
 ///       // optional:
 ///       std::vector<sinkkit::InvalidConfig> invalid_configs(const sinkkit::TestTarget& t);
 ///       void arm_storage_fault(const nlohmann::json& config, sinkkit::PartitionId p, std::int64_t after_items);
 ///     };
-///     SINKKIT_CONFORMANCE_SUITE(MyHarness);  // runners/gtest.hpp
+///     static_assert(sinkkit::Harness<EventHarness>);
+///     // then, in a test file: SINKKIT_CONFORMANCE_SUITE(EventHarness);  (runners/gtest.hpp)
 
 #include <charconv>
 #include <concepts>

@@ -18,10 +18,14 @@
 ///
 /// **Example**:
 ///
-///     sinkkit::sinks::MemorySink<Event> node;
+///     MySink node;
 ///     auto make_item = [](const sinkkit::ItemKey& k) { return Event{sinkkit::to_string(k), k.seq}; };
-///     sinkkit::Simulator sim(node, {{"target", "t"}}, make_item, {.seed = 7});
-///     sinkkit::Trace trace = sim.run(sinkkit::make_workload({}, 7), sinkkit::FaultPlan{});
+///     sinkkit::Simulator sim(node, {{"dir", "/tmp/t"}}, make_item, {.seed = 7});
+///     sinkkit::Workload w = sinkkit::Workload::empty(2, 1, 3);  // 2 workers x 1 branch x 3 epochs
+///     for (auto& cell : w.cells) cell = {4, 4};                 // two batches of 4 per worker and epoch
+///     sinkkit::FaultPlan plan;
+///     plan.close_calls = 2;                                     // close every partition twice
+///     sinkkit::Trace trace = sim.run(w, plan);
 ///     // trace.events: builds, write_batches, closes; trace.aborted == false
 
 #include <array>

@@ -7,11 +7,12 @@
 ///
 /// **Example**:
 ///
-///     sinkkit::Trace trace = simulator.run(workload, plan);
+///     // trace: what Simulator::run returned
 ///     std::cout << trace.to_text();              // one line per call
 ///     nlohmann::json j = trace.to_json();        // for reports
+///     std::int64_t acked = 0;
 ///     for (const auto& e : trace.events)
-///       if (e.acknowledged()) ...;               // the sink returned from write_batch
+///       if (e.acknowledged()) acked += e.size;   // the sink returned from write_batch
 
 #include <cstdint>
 #include <string>

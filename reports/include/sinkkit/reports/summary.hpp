@@ -6,6 +6,7 @@
 ///
 /// **Example**:
 ///
+///     sinkkit::SuiteResult memory = result, jsonl = result;  // two runs of the suite
 ///     std::cout << sinkkit::reports::render_summary({memory, jsonl});
 ///     // rule     level       memory   jsonl_file
 ///     // SK-1.1   MUST        passed   passed
