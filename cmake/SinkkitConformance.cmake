@@ -1,7 +1,9 @@
-# sinkkit_add_conformance_test(<target> SOURCES <files>... [LINK <libs>...] [BUDGET <n>] [TIMEOUT <s>])
+# sinkkit_add_conformance_test(<target> SOURCES <files>... [LINK <libs>...] [BUDGET <n>] [TIMEOUT <s>]
+#                              [LABELS <labels>...])
 #
 # Builds a GoogleTest program from SOURCES (which use SINKKIT_CONFORMANCE_SUITE)
-# and registers each of its rules with CTest (label "conformance"). BUDGET sets
+# and registers each of its rules with CTest (label "conformance", plus LABELS
+# if given, for `ctest -L`). BUDGET sets
 # SINKKIT_BUDGET (cases per rule) for the registered tests; TIMEOUT is the CTest
 # timeout per rule in seconds (default 600).
 #
@@ -11,7 +13,7 @@ include_guard(GLOBAL)
 include(GoogleTest)
 
 function(sinkkit_add_conformance_test target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "BUDGET;TIMEOUT" "SOURCES;LINK")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "BUDGET;TIMEOUT" "SOURCES;LINK;LABELS")
   if(NOT arg_SOURCES)
     message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): SOURCES is required")
   endif()
@@ -28,6 +30,23 @@ function(sinkkit_add_conformance_test target)
   if(arg_BUDGET)
     set(env "SINKKIT_BUDGET=${arg_BUDGET}")
   endif()
-  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "conformance" TIMEOUT ${arg_TIMEOUT} ENVIRONMENT "${env}")
+  sinkkit_discover_tests(${target} LABELS conformance ${arg_LABELS}
+                         PROPERTIES TIMEOUT ${arg_TIMEOUT} ENVIRONMENT "${env}")
+endfunction()
+
+# sinkkit_discover_tests(<target> LABELS <labels>... [PROPERTIES <name> <value>...])
+#
+# gtest_discover_tests with any number of CTest labels. (gtest_discover_tests
+# flattens a list passed as a property value: LABELS "a;b" reaches CTest as
+# LABELS a, then a property named b.) The labels are set by a small file CTest
+# includes after the discovered tests, on the list of names discovery made.
+function(sinkkit_discover_tests target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LABELS;PROPERTIES")
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 TEST_LIST ${target}_TESTS PROPERTIES ${arg_PROPERTIES})
+  set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake")
+  file(WRITE "${labels_file}"
+       "if(${target}_TESTS)\n"
+       "  set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${arg_LABELS}\")\n"
+       "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
 endfunction()

@@ -2,8 +2,8 @@
 #
 # Compiles the `**Example**:` block of every public header under <dir>, as
 # fmt does with its documented snippets: scripts/doc_examples.py turns each
-# header's example into a translation unit under the build folder (at build
-# time, so editing an example regenerates it), and the OBJECT library <name>
+# folder's examples into one translation unit under the build folder (at
+# build time, so editing an example regenerates it), and the OBJECT library <name>
 # compiles them with the warning set as errors. Nothing is linked or run: an
 # example that stops compiling breaks the build, not a reader. How an example
 # is written so that it compiles (and the names it may assume, from
@@ -36,7 +36,9 @@ function(sinkkit_add_doc_examples name)
     find_package(Python3 COMPONENTS Interpreter REQUIRED)
   endif()
   file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE "${arg_INCLUDE_DIR}" "${arg_INCLUDE_DIR}/*.hpp")
-  set(sources)
+  # One translation unit per folder: what an example costs to compile is
+  # mostly parsing what every example includes (see scripts/doc_examples.py).
+  set(folders)
   foreach(header IN LISTS headers)
     if(header MATCHES "(^|/)detail/" OR header MATCHES "-inl\\.hpp$"
        OR (arg_EXCLUDE AND header MATCHES "${arg_EXCLUDE}"))
@@ -59,12 +61,20 @@ function(sinkkit_add_doc_examples name)
       set_tests_properties("doc_example.pending:${from_root}" PROPERTIES LABELS "unit" SKIP_RETURN_CODE 77)
       continue()
     endif()
-    string(MAKE_C_IDENTIFIER "${header}" tu_name)
-    set(tu "${CMAKE_CURRENT_BINARY_DIR}/${name}/${tu_name}.cpp")
+    get_filename_component(folder "${header}" DIRECTORY)
+    string(MAKE_C_IDENTIFIER "${folder}" folder_id)
+    list(APPEND folders ${folder_id})
+    list(APPEND args_${folder_id} "${path}" "${header}")
+    list(APPEND paths_${folder_id} "${path}")
+  endforeach()
+  list(REMOVE_DUPLICATES folders)
+  set(sources)
+  foreach(folder_id IN LISTS folders)
+    set(tu "${CMAKE_CURRENT_BINARY_DIR}/${name}/${folder_id}.cpp")
     add_custom_command(OUTPUT "${tu}"
-                       COMMAND ${Python3_EXECUTABLE} ${SINKKIT_DOC_EXAMPLES_SCRIPT} "${path}" "${header}" "${tu}"
-                       DEPENDS "${path}" ${SINKKIT_DOC_EXAMPLES_SCRIPT}
-                       COMMENT "Extracting the example of ${header}"
+                       COMMAND ${Python3_EXECUTABLE} ${SINKKIT_DOC_EXAMPLES_SCRIPT} "${tu}" ${args_${folder_id}}
+                       DEPENDS ${paths_${folder_id}} ${SINKKIT_DOC_EXAMPLES_SCRIPT}
+                       COMMENT "Extracting the examples of ${folder_id}"
                        VERBATIM)
     list(APPEND sources "${tu}")
   endforeach()

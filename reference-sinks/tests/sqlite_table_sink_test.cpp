@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using sinkkit_test::Event;
-using Sink = sinkkit::sinks::SqliteTableSink<Event>;
+using TableSink = sinkkit::sinks::SqliteTableSink<Event>;
 
 class SqliteTableSinkTest : public ::testing::Test {
  protected:
@@ -57,49 +57,49 @@ class SqliteTableSinkTest : public ::testing::Test {
 };
 
 TEST_F(SqliteTableSinkTest, BuffersUntilThresholdThenFlushesAndCloseFlushesTheRest) {
-  Sink node;
+  TableSink node;
   auto cfg = config({{"buffer_max_records", 10}, {"chunk_size", 3}});
   auto p = node.build_partition(cfg, 0, 1, nullptr, nullptr);
   auto first = events(0, 6);
   p.write_batch(first);
-  EXPECT_TRUE(Sink::read_back(cfg).empty()) << "6 rows are below the threshold of 10";
+  EXPECT_TRUE(TableSink::read_back(cfg).empty()) << "6 rows are below the threshold of 10";
   auto second = events(6, 6);
   p.write_batch(second);
-  EXPECT_EQ(Sink::read_back(cfg).size(), 12U) << "the threshold flushes everything buffered";
+  EXPECT_EQ(TableSink::read_back(cfg).size(), 12U) << "the threshold flushes everything buffered";
   auto third = events(12, 2);
   p.write_batch(third);
   p.close();
   p.close();  // idempotent
-  EXPECT_EQ(Sink::read_back(cfg), events(0, 14));
-  EXPECT_EQ(Sink::capabilities(cfg).durability, sinkkit::Durability::on_close);
+  EXPECT_EQ(TableSink::read_back(cfg), events(0, 14));
+  EXPECT_EQ(TableSink::capabilities(cfg).durability, sinkkit::Durability::on_close);
 }
 
 TEST_F(SqliteTableSinkTest, FlushingEveryBatchIsDurableOnReturn) {
-  Sink node;
+  TableSink node;
   auto cfg = config({{"buffer_max_records", 1}});
-  EXPECT_EQ(Sink::capabilities(cfg).durability, sinkkit::Durability::on_return);
-  EXPECT_TRUE(Sink::capabilities(cfg).survives_crash);
+  EXPECT_EQ(TableSink::capabilities(cfg).durability, sinkkit::Durability::on_return);
+  EXPECT_TRUE(TableSink::capabilities(cfg).survives_crash);
   auto p = node.build_partition(cfg, 0, 1, nullptr, nullptr);
   auto batch = events(0, 5);
   p.write_batch(batch);
-  EXPECT_EQ(Sink::read_back(cfg), batch);
+  EXPECT_EQ(TableSink::read_back(cfg), batch);
 }
 
 TEST_F(SqliteTableSinkTest, AgeFlushDoesNotWaitForAnEmptyBatchOrClose) {
-  Sink node;
+  TableSink node;
   auto cfg = config({{"buffer_max_age_s", 1}});
   auto p = node.build_partition(cfg, 0, 1, nullptr, nullptr);
   auto a = events(0, 1);
   p.write_batch(a);
-  EXPECT_TRUE(Sink::read_back(cfg).empty());
+  EXPECT_TRUE(TableSink::read_back(cfg).empty());
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   auto b = events(1, 1);
   p.write_batch(b);  // the next write notices the age
-  EXPECT_EQ(Sink::read_back(cfg).size(), 2U);
+  EXPECT_EQ(TableSink::read_back(cfg).size(), 2U);
 }
 
 TEST_F(SqliteTableSinkTest, AFailedFlushKeepsEveryRowForTheNextFlush) {
-  Sink node;
+  TableSink node;
   auto cfg = config({{"buffer_max_records", 4}, {"chunk_size", 2}});
   auto p = node.build_partition(cfg, 0, 1, nullptr, nullptr);
   // Storage refuses one row: the whole flush transaction rolls back.
@@ -112,16 +112,16 @@ TEST_F(SqliteTableSinkTest, AFailedFlushKeepsEveryRowForTheNextFlush) {
     EXPECT_NE(std::string(e.what()).find("disk says no"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("events"), std::string::npos) << "names the table: " << e.what();
   }
-  EXPECT_TRUE(Sink::read_back(cfg).empty()) << "all or nothing";
+  EXPECT_TRUE(TableSink::read_back(cfg).empty()) << "all or nothing";
   exec("DROP TRIGGER refuse");
   auto more = events(4, 1);
   p.write_batch(more);
   p.close();
-  EXPECT_EQ(Sink::read_back(cfg), events(0, 5)) << "the failed flush's rows were kept and written later";
+  EXPECT_EQ(TableSink::read_back(cfg), events(0, 5)) << "the failed flush's rows were kept and written later";
 }
 
 TEST_F(SqliteTableSinkTest, AReplayedBatchDoesNotDuplicateRows) {
-  Sink node;
+  TableSink node;
   auto cfg = config({{"buffer_max_records", 1}});
   auto p = node.build_partition(cfg, 0, 1, nullptr, nullptr);
   auto batch = events(0, 3);
@@ -131,11 +131,11 @@ TEST_F(SqliteTableSinkTest, AReplayedBatchDoesNotDuplicateRows) {
   auto q = node.build_partition(cfg, 0, 1, nullptr, nullptr);  // a restart replays too
   q.write_batch(batch);
   q.close();
-  EXPECT_EQ(Sink::read_back(cfg), batch);
+  EXPECT_EQ(TableSink::read_back(cfg), batch);
 }
 
 TEST_F(SqliteTableSinkTest, ALockedDatabaseIsASinkErrorAfterTheBusyTimeoutAndNothingIsLost) {
-  Sink node;
+  TableSink node;
   auto cfg = config({{"buffer_max_records", 1}, {"busy_timeout_ms", 50}});
   auto p = node.build_partition(cfg, 0, 1, nullptr, nullptr);
   sqlite3* holder = nullptr;
@@ -152,11 +152,11 @@ TEST_F(SqliteTableSinkTest, ALockedDatabaseIsASinkErrorAfterTheBusyTimeoutAndNot
   sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(holder);
   p.close();  // retries the kept rows
-  EXPECT_EQ(Sink::read_back(cfg), batch);
+  EXPECT_EQ(TableSink::read_back(cfg), batch);
 }
 
 TEST_F(SqliteTableSinkTest, ConcurrentPartitionsShareOneDatabaseFile) {
-  Sink node;
+  TableSink node;
   auto cfg = config({{"buffer_max_records", 7}, {"chunk_size", 5}});
   constexpr int kWorkers = 4, kBatches = 40, kSize = 5;
   std::vector<std::thread> threads;
@@ -171,11 +171,11 @@ TEST_F(SqliteTableSinkTest, ConcurrentPartitionsShareOneDatabaseFile) {
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(Sink::read_back(cfg).size(), static_cast<std::size_t>(kWorkers * kBatches * kSize));
+  EXPECT_EQ(TableSink::read_back(cfg).size(), static_cast<std::size_t>(kWorkers * kBatches * kSize));
 }
 
 TEST_F(SqliteTableSinkTest, WriteAfterCloseIsAClosedError) {
-  Sink node;
+  TableSink node;
   auto p = node.build_partition(config(), 0, 1, nullptr, nullptr);
   p.close();
   auto batch = events(0, 1);
@@ -183,7 +183,7 @@ TEST_F(SqliteTableSinkTest, WriteAfterCloseIsAClosedError) {
 }
 
 TEST_F(SqliteTableSinkTest, BadConfigsNameTheirKey) {
-  Sink node;
+  TableSink node;
   auto expect_key = [&](nlohmann::json cfg, const std::string& key) {
     try {
       (void)node.build_partition(cfg, 0, 1, nullptr, nullptr);

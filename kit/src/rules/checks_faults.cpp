@@ -120,7 +120,7 @@ CheckOutcome sk_4_4(CheckContext& ctx) {
     j.trace = join_runs(t1, t2);
     j.stored = ctx.sut().read_back(config);
     j.verdict = Oracle(ctx.caps()).judge(j.trace, j.stored.keys);
-    const std::string what = std::string("rescaled ") + (up ? "2 -> 4" : "4 -> 2") + " workers: ";
+    const std::string what = up ? "rescaled 2 -> 4 workers: " : "rescaled 4 -> 2 workers: ";
     for (auto kind : {ViolationKind::lost, ViolationKind::unexpected, ViolationKind::duplicated}) {
       if (auto f = violation(j, kind)) {
         f->message = what + f->message;

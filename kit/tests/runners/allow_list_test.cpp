@@ -22,11 +22,11 @@ SuiteResult run_with(RuleStatus status, RuleLevel level = RuleLevel::must) {
   return s;
 }
 
-AllowList list(const std::string& json) { return AllowList::parse(nlohmann::json::parse(json), "allow.json"); }
+AllowList list(const std::string& text) { return AllowList::parse(nlohmann::json::parse(text), "allow.json"); }
 
-std::string error_of(const std::string& json) {
+std::string error_of(const std::string& text) {
   try {
-    (void)list(json);
+    (void)list(text);
   } catch (const std::invalid_argument& e) {
     return e.what();
   }
