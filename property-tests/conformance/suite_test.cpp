@@ -81,13 +81,13 @@ TEST(Suite, AFailureCarriesTheShrunkTraceAndCounts) {
   ASSERT_EQ(r.rules.size(), 1U);
   const auto& rr = r.rules[0];
   ASSERT_EQ(rr.status, RuleStatus::failed);
-  ASSERT_TRUE(rr.counts.has_value());
-  EXPECT_GT(rr.counts->reordered, 0);
-  ASSERT_TRUE(rr.counterexample_trace.has_value());
-  auto trace = Trace::from_json(*rr.counterexample_trace);
+  ASSERT_NE(rr.counts(), nullptr);
+  EXPECT_GT(rr.counts()->reordered, 0);
+  ASSERT_TRUE(rr.counterexample.has_value());
+  const auto& trace = rr.counterexample->trace;
   // Shrunk: a reorder needs one batch of two items, nothing more.
-  EXPECT_EQ(trace.workload.total_items(), 2) << rr.counterexample;
-  EXPECT_EQ(trace.workload.workers, 1) << rr.counterexample;
+  EXPECT_EQ(trace.workload.total_items(), 2) << rr.counterexample->to_text();
+  EXPECT_EQ(trace.workload.workers, 1) << rr.counterexample->to_text();
 }
 
 }  // namespace

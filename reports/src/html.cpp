@@ -8,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 #include <sinkkit/reports/detail/text.hpp>
-#include <sinkkit/rules/catalogue.hpp>
 
 namespace sinkkit::reports {
 
@@ -89,19 +88,19 @@ std::string counts_table(const Counts& c) {
 std::string failure_article(std::size_t run_index, const RuleResult& r) {
   std::string out = "<article class=\"failure filterable " + status_key(r) + "\" data-status=\"" + status_key(r) +
                     "\" id=\"" + anchor(run_index, r.id) + "\">\n<h3>" + xml_escape(r.id) + " " +
-                    xml_escape(detail::rule_title(r.id)) + " <span class=\"st " + status_key(r) + "\">" +
+                    xml_escape(r.title) + " <span class=\"st " + status_key(r) + "\">" +
                     xml_escape(detail::status_label(r)) + "</span></h3>\n";
-  if (const Rule* rule = find_rule(r.id)) out += "<p><em>" + xml_escape(rule->statement) + "</em></p>\n";
+  if (!r.statement.empty()) out += "<p><em>" + xml_escape(r.statement) + "</em></p>\n";
   if (r.allowed) {
     out += "<p>Allowed by the allow-list: " + xml_escape(*r.allowed) +
            (r.allowed_until.empty() ? "" : " (until " + xml_escape(r.allowed_until) + ")") + "</p>\n";
   }
   if (!r.message.empty()) out += "<p class=\"message\">" + xml_escape(r.message) + "</p>\n";
   out += "<p>After " + std::to_string(r.cases) + " cases, seed " + std::to_string(r.seed) + ".</p>\n";
-  if (r.counts) out += counts_table(*r.counts);
-  if (r.counterexample_trace) {
+  if (const Counts* c = r.counts()) out += counts_table(*c);
+  if (r.counterexample) {
     try {
-      out += "<figure>" + render_timeline_svg(Trace::from_json(*r.counterexample_trace)) +
+      out += "<figure>" + render_timeline_svg(r.counterexample->trace) +
              "<figcaption class=\"legend\"><span><i style=\"background:#66bb6a\"></i>acknowledged</span>"
              "<span><i style=\"background:#e53935\"></i>sink threw</span><span><i style=\"background:#fb8c00\"></i>fault "
              "injected</span><span><i style=\"background:#8e24aa\"></i>after close</span><span><i "
@@ -111,8 +110,8 @@ std::string failure_article(std::size_t run_index, const RuleResult& r) {
       out += "<p class=\"note\">The counterexample's trace could not be drawn: " + xml_escape(e.what()) + "</p>\n";
     }
   }
-  if (!r.counterexample.empty()) {
-    out += "<details open><summary>Counterexample (shrunk)</summary><pre>" + xml_escape(r.counterexample) +
+  if (r.counterexample) {
+    out += "<details open><summary>Counterexample (shrunk)</summary><pre>" + xml_escape(r.counterexample->to_text()) +
            "</pre></details>\n";
   }
   if (!r.output.empty()) out += "<details><summary>Sink output</summary><pre>" + xml_escape(r.output) + "</pre></details>\n";
@@ -150,7 +149,7 @@ std::string run_section(std::size_t index, const SuiteResult& run) {
     const std::string id = detailed ? "<a href=\"#" + anchor(index, r.id) + "\">" + xml_escape(r.id) + "</a>" : xml_escape(r.id);
     out += "<tr class=\"rule filterable\" data-status=\"" + status_key(r) + "\" data-rule=\"" + xml_escape(r.id) +
            "\"><td>" + id + "</td><td>" + std::string(to_string(r.level)) + "</td><td>" +
-           xml_escape(detail::rule_title(r.id)) + "</td><td class=\"st " + status_key(r) + "\">" +
+           xml_escape(r.title) + "</td><td class=\"st " + status_key(r) + "\">" +
            xml_escape(detail::status_label(r)) + "</td><td class=\"num\">" + std::to_string(r.cases) +
            "</td><td class=\"num\">" + detail::format_seconds(r.seconds) + "</td></tr>\n";
   }

@@ -40,7 +40,7 @@ std::string render_junit(const std::vector<SuiteResult>& runs) {
     for (const auto& r : run.rules) {
       ++t;
       std::string name = r.id;
-      if (auto title = detail::rule_title(r.id); !title.empty()) name += " " + title;
+      if (!r.title.empty()) name += " " + r.title;
       cases += "    <testcase" + attr("name", name) + attr("classname", classname(run)) + attr("time", decimal(r.seconds)) + ">";
       if (r.allowed) {
         ++s;

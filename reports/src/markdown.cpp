@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 #include <sinkkit/reports/detail/text.hpp>
-#include <sinkkit/rules/catalogue.hpp>
 
 namespace sinkkit::reports {
 
@@ -36,19 +35,20 @@ std::string counts_line(const Counts& c) {
 }
 
 void failure_details(std::string& out, const RuleResult& r) {
-  out += "#### " + icon(r) + " " + markdown_cell(r.id) + " " + markdown_cell(detail::rule_title(r.id)) + " (" +
+  out += "#### " + icon(r) + " " + markdown_cell(r.id) + " " + markdown_cell(r.title) + " (" +
          std::string(to_string(r.level)) + ", " + detail::status_label(r) + ")\n\n";
-  if (const Rule* rule = find_rule(r.id)) out += "> " + markdown_cell(rule->statement) + "\n\n";
+  if (!r.statement.empty()) out += "> " + markdown_cell(r.statement) + "\n\n";
   if (r.allowed) {
     out += "Allowed by the allow-list: " + markdown_cell(*r.allowed) +
            (r.allowed_until.empty() ? "" : " (until " + r.allowed_until + ")") + ".\n\n";
   }
   if (!r.message.empty()) out += markdown_cell(r.message) + "\n\n";
   out += "After " + std::to_string(r.cases) + " cases, seed " + std::to_string(r.seed) + ".";
-  if (r.counts) out += " Oracle: " + counts_line(*r.counts) + ".";
+  if (const Counts* c = r.counts()) out += " Oracle: " + counts_line(*c) + ".";
   out += "\n\n";
-  if (!r.counterexample.empty()) {
-    out += "<details><summary>Counterexample (shrunk)</summary>\n\n" + detail::markdown_code_block(r.counterexample) +
+  if (r.counterexample) {
+    out += "<details><summary>Counterexample (shrunk)</summary>\n\n" +
+           detail::markdown_code_block(r.counterexample->to_text()) +
            "\n</details>\n\n";
   }
   if (!r.output.empty()) {
@@ -73,7 +73,7 @@ void run_section(std::string& out, const SuiteResult& run) {
   out += "| Rule | Level | Title | Verdict | Cases | Time |\n|---|---|---|---|---:|---:|\n";
   for (const auto& r : run.rules) {
     out += "| " + markdown_cell(r.id) + " | " + std::string(to_string(r.level)) + " | " +
-           markdown_cell(detail::rule_title(r.id)) + " | " + icon(r) + " " + detail::status_label(r) + " | " +
+           markdown_cell(r.title) + " | " + icon(r) + " " + detail::status_label(r) + " | " +
            std::to_string(r.cases) + " | " + detail::format_seconds(r.seconds) + " |\n";
   }
   out += "\n";
@@ -99,8 +99,8 @@ std::string render_markdown(const std::vector<SuiteResult>& runs) {
     }
     out += "\n" + rule_line + "\n";
     for (const auto& id : detail::rule_ids(runs)) {
-      const Rule* rule = find_rule(id);
-      out += "| " + markdown_cell(id) + " | " + (rule ? std::string(to_string(rule->level)) : "?") + " |";
+      const RuleResult* first = detail::first_result(runs, id);
+      out += "| " + markdown_cell(id) + " | " + (first ? std::string(to_string(first->level)) : "?") + " |";
       for (const auto& run : runs) {
         const RuleResult* r = find(run, id);
         out += " " + (r ? icon(*r) + " " + detail::status_label(*r) : std::string("-")) + " |";

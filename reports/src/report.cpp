@@ -71,37 +71,13 @@ std::string render(const std::vector<SuiteResult>& runs, ReportFormat format) {
         throw std::invalid_argument("the JSON report holds one run, got " + std::to_string(runs.size()) +
                                     ": render each run on its own");
       }
-      // Sink output is arbitrary bytes: invalid UTF-8 becomes U+FFFD rather than an exception.
-      return runs.front().to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      return result_json_text(runs.front());
     case ReportFormat::markdown: return render_markdown(runs);
     case ReportFormat::html: return render_html(runs);
     case ReportFormat::junit: return render_junit(runs);
     case ReportFormat::text: return render_summary(runs);
   }
   throw std::invalid_argument("unknown report format");
-}
-
-void write_file_atomically(const fs::path& path, std::string_view text) {
-  std::error_code ec;
-  if (path.has_parent_path()) {
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) throw std::runtime_error("cannot create directory " + path.parent_path().string() + ": " + ec.message());
-  }
-  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp" + std::to_string(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) {
-      fs::remove(tmp, ec);
-      throw std::runtime_error("cannot write " + tmp.string());
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error("cannot move the report into place at " + path.string() + ": " + ec.message());
-  }
 }
 
 std::string file_stem(std::string_view label) {

@@ -6,7 +6,6 @@
 #include <string>
 
 #include <sinkkit/reports/detail/text.hpp>
-#include <sinkkit/rules/catalogue.hpp>
 
 namespace sinkkit::reports {
 
@@ -25,8 +24,8 @@ std::string render_summary(const std::vector<SuiteResult>& runs) {
   for (std::size_t i = 0; i < runs.size(); ++i) out += pad(runs[i].label(), widths[i]);
   out += "\n";
   for (const auto& id : ids) {
-    const Rule* rule = find_rule(id);
-    out += pad(id, 9) + pad(rule ? std::string(to_string(rule->level)) : "?", 12);
+    const RuleResult* first = detail::first_result(runs, id);
+    out += pad(id, 9) + pad(first ? std::string(to_string(first->level)) : "?", 12);
     for (std::size_t i = 0; i < runs.size(); ++i) {
       std::string cell = "-";
       for (const auto& r : runs[i].rules)

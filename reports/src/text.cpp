@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include <sinkkit/detail/utf8.hpp>
-#include <sinkkit/rules/catalogue.hpp>
 
 namespace sinkkit::reports::detail {
 
@@ -81,17 +80,16 @@ std::vector<std::string> rule_ids(const std::vector<SuiteResult>& runs) {
   std::set<std::string> checked;
   for (const auto& run : runs)
     for (const auto& r : run.rules) checked.insert(r.id);
-  std::vector<std::string> ids;
-  for (const auto& rule : catalogue())
-    if (checked.contains(std::string(rule.id))) ids.emplace_back(rule.id);
-  for (const auto& id : checked)
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  std::vector<std::string> ids(checked.begin(), checked.end());
+  std::stable_sort(ids.begin(), ids.end(), [](const std::string& a, const std::string& b) { return rule_id_less(a, b); });
   return ids;
 }
 
-std::string rule_title(std::string_view id) {
-  const Rule* rule = find_rule(id);
-  return rule != nullptr ? std::string(rule->title) : std::string();
+const RuleResult* first_result(const std::vector<SuiteResult>& runs, std::string_view id) {
+  for (const auto& run : runs)
+    for (const auto& r : run.rules)
+      if (r.id == id) return &r;
+  return nullptr;
 }
 
 std::string status_label(const RuleResult& r) {

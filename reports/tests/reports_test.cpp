@@ -25,7 +25,12 @@ SuiteResult sample(std::string sink, RuleStatus status) {
   b.id = "SK-3.1";
   b.status = status;
   b.message = "close x1 and close x2 read back differently";
-  b.counterexample = "run: deterministic seed=0\n  #0 build w0.b0: ok\n";
+  Trace t;
+  t.workload = Workload::empty(1, 1, 1);
+  TraceEvent build;
+  build.kind = CallKind::build;
+  t.events.push_back(build);
+  b.counterexample = Counterexample{.trace = t, .verdict = std::nullopt};
   s.rules = {a, b};
   return s;
 }
@@ -74,4 +79,20 @@ TEST(Summary, TabulatesRulesPerSinkAndDetailsFailures) {
   EXPECT_EQ(reports::combined_exit_code({sample("a", RuleStatus::passed), sample("b", RuleStatus::failed)}), 1);
 }
 
+}  // namespace
+
+namespace {
+// A report a kit of schema 1 wrote (the golden sample before schema 2): its
+// counterexample was text beside the trace's JSON. It must still be read.
+TEST(JsonReport, ReadsSchema1ReportsKeepingTheTrace) {
+  const auto run = sinkkit::reports::read_json_report(SINKKIT_GOLDEN_DIR "/sample.schema1.json");
+  const sinkkit::RuleResult* lost = nullptr;
+  for (const auto& r : run.rules)
+    if (r.id == "SK-2.3") lost = &r;
+  ASSERT_NE(lost, nullptr);
+  EXPECT_EQ(lost->status, sinkkit::RuleStatus::failed);
+  ASSERT_TRUE(lost->counterexample.has_value());
+  EXPECT_EQ(lost->counterexample->trace.events.size(), 8U);
+  EXPECT_FALSE(lost->counterexample->verdict.has_value()) << "schema 1 kept the verdict as text only";
+}
 }  // namespace

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <sinkkit/reports/html.hpp>
 #include <sinkkit/reports/report.hpp>
+#include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/allow_list.hpp>
 #include <sinkkit/simulation/trace.hpp>
 
@@ -77,6 +78,9 @@ SuiteResult sample(const std::string& evil = kEvil) {
   s.capabilities.durability = Durability::on_close;
   auto rule = [&s](std::string id, RuleLevel level, RuleStatus status, int cases) -> RuleResult& {
     RuleResult r;
+    // As check_rule does: a result carries its rule's title and statement.
+    r.title = std::string(sinkkit::rule(id).title);
+    r.statement = std::string(sinkkit::rule(id).statement);
     r.id = std::move(id);
     r.level = level;
     r.status = status;
@@ -89,9 +93,11 @@ SuiteResult sample(const std::string& evil = kEvil) {
   rule("SK-1.1", RuleLevel::must, RuleStatus::passed, 100);
   auto& lost = rule("SK-2.3", RuleLevel::must, RuleStatus::failed, 17);
   lost.message = "lost 4 of 9 acknowledged items; first: w1.b0.e1.s0";
-  lost.counts = Counts{.attempted = 9, .acknowledged = 9, .durable = 5, .lost = 4};
-  lost.counterexample = sample_trace().to_text() + "```\nverdict: 1 violation\n";
-  lost.counterexample_trace = sample_trace().to_json();
+  Verdict verdict;
+  verdict.total = Counts{.attempted = 9, .acknowledged = 9, .durable = 5, .lost = 4};
+  // A ``` in the text: a Markdown fence around it must be longer.
+  verdict.violations.push_back({ViolationKind::lost, "4 acknowledged items absent ``` " + evil});
+  lost.counterexample = Counterexample{.trace = sample_trace(), .verdict = verdict};
   lost.output = "sink stderr: " + evil + "\n";
   lost.reproduce = "sinkkit replay --rule SK-2.3 --seed 42 -- python3 acme_sink.py";
   auto& warn = rule("SK-4.2", RuleLevel::should, RuleStatus::warning, 12);

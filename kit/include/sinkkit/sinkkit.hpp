@@ -14,6 +14,7 @@
 
 #include <sinkkit/judgement/all.hpp>
 #include <sinkkit/protocol/all.hpp>
+#include <sinkkit/results/all.hpp>
 #include <sinkkit/rules/all.hpp>
 #include <sinkkit/runners/all.hpp>
 #include <sinkkit/simulation/all.hpp>

@@ -283,17 +283,6 @@ std::string counts_text(const Counts& c) {
          " reordered=" + std::to_string(c.reordered) + " gaps=" + std::to_string(c.gaps);
 }
 
-nlohmann::json counts_json(const Counts& c) {
-  nlohmann::json j;
-  to_json(j, c);
-  return j;
-}
-
-nlohmann::json keys_json(const std::vector<ItemKey>& keys) {
-  auto j = nlohmann::json::array();
-  for (const auto& k : keys) j.push_back(to_string(k));
-  return j;
-}
 }  // namespace
 
 std::string Verdict::to_text() const {
@@ -307,33 +296,6 @@ std::string Verdict::to_text() const {
     out += "  " + to_string(pv.partition) + ": " + counts_text(c) + "\n";
   }
   return out;
-}
-
-nlohmann::json Verdict::to_json() const {
-  auto parts = nlohmann::json::array();
-  for (const auto& pv : partitions) {
-    nlohmann::json j = {{"partition", to_string(pv.partition)}, {"counts", counts_json(pv.counts)}};
-    if (!pv.first_lost.empty()) j["first_lost"] = keys_json(pv.first_lost);
-    if (!pv.first_duplicated.empty()) j["first_duplicated"] = keys_json(pv.first_duplicated);
-    if (!pv.first_unexpected.empty()) j["first_unexpected"] = keys_json(pv.first_unexpected);
-    if (pv.first_inversion) {
-      j["first_inversion"] = {{"stored_first", to_string(pv.first_inversion->stored_first)},
-                              {"stored_second", to_string(pv.first_inversion->stored_second)},
-                              {"position", pv.first_inversion->position}};
-    }
-    if (pv.first_gap) {
-      j["first_gap"] = {{"missing", to_string(pv.first_gap->missing)},
-                        {"durable_after", to_string(pv.first_gap->durable_after)}};
-    }
-    parts.push_back(std::move(j));
-  }
-  auto viol = nlohmann::json::array();
-  for (const auto& x : violations) viol.push_back({{"kind", to_string(x.kind)}, {"message", x.message}});
-  return {{"clean", clean()},
-          {"total", counts_json(total)},
-          {"first_unexpected", keys_json(first_unexpected)},
-          {"violations", std::move(viol)},
-          {"partitions", std::move(parts)}};
 }
 
 }  // namespace judgement

@@ -199,15 +199,6 @@ constexpr std::array kRules = {
 
 }  // namespace
 
-std::string_view to_string(RuleLevel level) noexcept {
-  switch (level) {
-    case RuleLevel::must: return "MUST";
-    case RuleLevel::should: return "SHOULD";
-    case RuleLevel::capability: return "CAPABILITY";
-  }
-  return "?";
-}
-
 std::span<const Rule> catalogue() noexcept { return kRules; }
 
 const Rule* find_rule(std::string_view id) noexcept {

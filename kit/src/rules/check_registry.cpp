@@ -64,6 +64,8 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
   const auto start = std::chrono::steady_clock::now();
   RuleResult r;
   r.id = std::string(rule.id);
+  r.title = std::string(rule.title);
+  r.statement = std::string(rule.statement);
   r.level = rule.level;
   r.seed = options.seed;
   CheckOutcome outcome;
@@ -82,16 +84,8 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
   r.status = status_of(outcome, rule.level);
   r.cases = outcome.cases;
   r.message = outcome.message;
-  if (outcome.failure) {
-    const auto& f = *outcome.failure;
-    if (f.trace) {
-      r.counterexample = f.trace->to_text(120);
-      r.counterexample_trace = f.trace->to_json();
-    }
-    if (f.verdict) {
-      r.counts = f.verdict->total;
-      r.counterexample += f.verdict->to_text();
-    }
+  if (outcome.failure && outcome.failure->trace) {  // every case failure has its trace
+    r.counterexample = Counterexample{.trace = *outcome.failure->trace, .verdict = outcome.failure->verdict};
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

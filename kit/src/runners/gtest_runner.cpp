@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <sinkkit/results/result_file.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/allow_list.hpp>
 #include <fcntl.h>
@@ -122,39 +123,19 @@ class ReportBook : public ::testing::Environment {
     const auto path = dir / (suite + ".json");
     const int lock = ::open((dir / ("." + suite + ".lock")).c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
     if (lock >= 0) ::flock(lock, LOCK_EX);
-    if (std::ifstream in(path); in) {
+    if (std::filesystem::exists(path)) {
       try {
-        auto saved = SuiteResult::from_json(nlohmann::json::parse(in));
-        for (auto& r : saved.rules) {
-          const bool rerun = std::any_of(result.rules.begin(), result.rules.end(), [&r](const RuleResult& x) { return x.id == r.id; });
-          if (!rerun) result.rules.push_back(std::move(r));
-        }
-        for (auto& e : saved.gate_errors)
-          if (std::find(result.gate_errors.begin(), result.gate_errors.end(), e) == result.gate_errors.end()) result.gate_errors.push_back(e);
-        result.seconds += saved.seconds;
-        std::sort(result.rules.begin(), result.rules.end(), [](const RuleResult& a, const RuleResult& b) {
-          return catalogue_position(a.id) < catalogue_position(b.id);
-        });
+        result = merge_results(std::move(result), read_result_file(path));
       } catch (const std::exception& e) {
         std::cerr << "sinkkit: replacing unreadable report " << path << ": " << e.what() << std::endl;
       }
     }
-    const auto tmp = dir / ("." + suite + ".json.tmp" + std::to_string(::getpid()));
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << result.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      if (!out) std::cerr << "sinkkit: could not write " << tmp << std::endl;
+    try {
+      write_result_file(path, result);
+    } catch (const std::exception& e) {
+      std::cerr << "sinkkit: could not write the report: " << e.what() << std::endl;
     }
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) std::cerr << "sinkkit: could not write " << path << ": " << ec.message() << std::endl;
     if (lock >= 0) ::close(lock);
-  }
-
-  static std::size_t catalogue_position(const std::string& id) {
-    const auto& all = catalogue();
-    for (std::size_t i = 0; i < all.size(); ++i)
-      if (all[i].id == id) return i;
-    return all.size();
   }
 
  private:

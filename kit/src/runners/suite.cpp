@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <sinkkit/detail/utc.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/child_process.hpp>
@@ -95,6 +96,8 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
                 (last_case.empty() ? std::string() : "; the case running was: " + last_case);
   }
   r.id = std::string(rule.id);
+  r.title = std::string(rule.title);
+  r.statement = std::string(rule.statement);
   r.level = rule.level;
   r.seed = options.check.seed;
   if (r.broken()) r.output = without_kit_noise(child.output);
@@ -147,84 +150,6 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
-}
-
-int SuiteResult::count(RuleStatus s) const {
-  int n = 0;
-  for (const auto& r : rules) n += r.status == s ? 1 : 0;
-  return n;
-}
-
-int SuiteResult::allowed() const {
-  int n = 0;
-  for (const auto& r : rules) n += r.allowed ? 1 : 0;
-  return n;
-}
-
-std::string SuiteResult::summary_line() const {
-  int failed = 0, warnings = 0;
-  for (const auto& r : rules) {
-    if (r.allowed) continue;
-    failed += r.status == RuleStatus::failed ? 1 : 0;
-    warnings += r.status == RuleStatus::warning ? 1 : 0;
-  }
-  std::string s = std::to_string(count(RuleStatus::passed)) + " passed, " + std::to_string(failed) + " failed, " +
-                  std::to_string(count(RuleStatus::untested) + count(RuleStatus::not_applicable)) + " skipped";
-  if (warnings > 0) s += ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings");
-  if (const int a = allowed(); a > 0) s += ", " + std::to_string(a) + " allowed";
-  return s;
-}
-
-int SuiteResult::exit_code() const {
-  if (!gate_errors.empty()) return 1;
-  for (const auto& r : rules)
-    if (r.fails(strict)) return 1;
-  return 0;
-}
-
-nlohmann::json SuiteResult::to_json() const {
-  auto rules_json = nlohmann::json::array();
-  for (const auto& r : rules) rules_json.push_back(r.to_json());
-  return {{"schema_version", kResultSchemaVersion},
-          {"sink", sink},
-          {"harness", harness},
-          {"capabilities", capabilities},
-          {"kit_version", kit_version},
-          {"seed", seed},
-          {"budget", budget},
-          {"max_workers", max_workers},
-          {"strict", strict},
-          {"seconds", seconds},
-          {"host", host},
-          {"started_at", started_at},
-          {"summary", summary_line()},
-          {"exit_code", exit_code()},
-          {"gate_errors", gate_errors},
-          {"gate_notes", gate_notes},
-          {"rules", std::move(rules_json)}};
-}
-
-SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
-  if (j.value("schema_version", 0) != kResultSchemaVersion) {
-    throw std::invalid_argument("result: schema_version " + j.value("schema_version", nlohmann::json()).dump() +
-                                ", this kit reads " + std::to_string(kResultSchemaVersion));
-  }
-  SuiteResult r;
-  r.sink = j.at("sink").get<std::string>();
-  r.harness = j.value("harness", "");
-  r.capabilities = j.at("capabilities").get<Capabilities>();
-  r.kit_version = j.value("kit_version", "");
-  r.seed = j.value("seed", std::uint64_t{0});
-  r.budget = j.value("budget", 0);
-  r.max_workers = j.value("max_workers", 0);
-  r.strict = j.value("strict", false);
-  r.seconds = j.value("seconds", 0.0);
-  r.host = j.value("host", "");
-  r.started_at = j.value("started_at", "");
-  r.gate_errors = j.value("gate_errors", std::vector<std::string>{});
-  r.gate_notes = j.value("gate_notes", std::vector<std::string>{});
-  for (const auto& rj : j.at("rules")) r.rules.push_back(RuleResult::from_json(rj));
-  return r;
 }
 
 }  // namespace runners

@@ -97,6 +97,9 @@ struct Verdict {
   /// Violations first, then totals, then the partitions that have anything to say.
   [[nodiscard]] std::string to_text() const;
   [[nodiscard]] nlohmann::json to_json() const;
+  /// Reads what `to_json` wrote; throws `std::invalid_argument` (or a JSON
+  /// error) naming what is malformed.
+  static Verdict from_json(const nlohmann::json& j);
 };
 
 }  // namespace judgement

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
-/// `Rule` and `RuleLevel`: one numbered promise of the sink contract, as the
-/// catalogue (`catalogue.hpp`) and docs/spec.md state it.
+/// `Rule`: one numbered promise of the sink contract, as the
+/// catalogue (`catalogue.hpp`) and docs/spec.md state it. Its `RuleLevel` is
+/// in results/rule_result.hpp, since every result carries it.
 ///
 /// **Example**:
 ///
@@ -12,19 +13,11 @@
 
 #include <string_view>
 
+#include <sinkkit/results/rule_result.hpp>  // RuleLevel: a result names its rule's level
+
 namespace sinkkit {
 inline namespace rules {
 
-/// How binding a rule is, as in RFC 2119 plus the capability tier of the
-/// Reactive Streams TCK: a capability rule binds only sinks that declare it.
-enum class RuleLevel {
-  must,        ///< a failure fails the suite
-  should,      ///< a failure is a warning (fails only in strict mode)
-  capability,  ///< binds when the sink declares the capability; then like MUST
-};
-
-/// "MUST", "SHOULD" or "CAPABILITY".
-std::string_view to_string(RuleLevel level) noexcept;
 
 /// One rule of the catalogue. Ids are stable once published.
 struct Rule {

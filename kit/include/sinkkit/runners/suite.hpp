@@ -2,7 +2,8 @@
 /// \file
 /// `run_suite`: runs the rule catalogue (or some of it) against a sink, each
 /// rule in a child process of its own, and collects a `SuiteResult`. Both the
-/// GoogleTest registration and the `sinkkit` command are built on it.
+/// GoogleTest registration and the `sinkkit` command are built on it. (The
+/// result types are in results/suite_result.hpp.)
 ///
 /// **Example**:
 ///
@@ -18,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <sinkkit/protocol/capabilities.hpp>
+#include <sinkkit/results/suite_result.hpp>
 #include <sinkkit/rules/check.hpp>
 #include <sinkkit/rules/sink_under_test.hpp>
 
@@ -43,46 +44,6 @@ struct SuiteOptions {
   /// Makes the reproduce command of a rule, e.g. "SINKKIT_SEED=7 ./my_test --gtest_filter=...".
   std::function<std::string(const RuleResult&)> reproduce;
 };
-
-/// The outcome of a suite run: run metadata and one result per rule.
-struct SuiteResult {
-  std::string sink;     ///< the node's name
-  std::string harness;  ///< what ran it (a harness or sink command), tells apart runs of one sink
-  /// `harness`, or `sink` when there is none: how reports name the run.
-  [[nodiscard]] const std::string& label() const noexcept { return harness.empty() ? sink : harness; }
-  Capabilities capabilities;
-  std::string kit_version;
-  std::uint64_t seed = 0;
-  int budget = 0;
-  int max_workers = 0;
-  bool strict = false;
-  double seconds = 0;
-  std::string host;
-  std::string started_at;  ///< UTC, ISO 8601
-  std::vector<RuleResult> rules;
-  /// Problems of the gate itself that fail the run (an expired allow-list entry).
-  std::vector<std::string> gate_errors;
-  /// Remarks on the gate that do not fail it (an allow-list entry that matched nothing).
-  std::vector<std::string> gate_notes;
-
-  /// Rules with this status (allowed failures and warnings included).
-  [[nodiscard]] int count(RuleStatus s) const;
-  /// Failures and warnings an allow-list entry accepts.
-  [[nodiscard]] int allowed() const;
-  /// "N passed, N failed, N skipped" (+ ", N warnings", ", N allowed");
-  /// skipped counts untested and not applicable rules; failed and warnings
-  /// leave out the allowed ones, which are counted apart.
-  [[nodiscard]] std::string summary_line() const;
-  /// 0 when every MUST rule (and declared capability) passed or is allowed
-  /// and the gate has no errors, 1 otherwise; in strict mode a SHOULD
-  /// warning that is not allowed also gives 1.
-  [[nodiscard]] int exit_code() const;
-  [[nodiscard]] nlohmann::json to_json() const;
-  static SuiteResult from_json(const nlohmann::json& j);
-};
-
-/// The JSON schema version of `SuiteResult::to_json`.
-inline constexpr int kResultSchemaVersion = 1;
 
 /// Runs one rule as the suite would (isolated if asked).
 RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options);

@@ -18,8 +18,7 @@
 #include <string>
 #include <vector>
 
-#include <sinkkit/runners/suite.hpp>
-#include <sinkkit/simulation/trace.hpp>
+#include <sinkkit/results/suite_result.hpp>
 
 namespace sinkkit::reports {
 

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include <sinkkit/runners/suite.hpp>
+#include <sinkkit/results/suite_result.hpp>
 
 namespace sinkkit::reports {
 

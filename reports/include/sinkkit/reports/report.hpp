@@ -23,7 +23,8 @@
 #include <string_view>
 #include <vector>
 
-#include <sinkkit/runners/suite.hpp>
+#include <sinkkit/results/result_file.hpp>
+#include <sinkkit/results/suite_result.hpp>
 
 namespace sinkkit::reports {
 
@@ -45,10 +46,9 @@ std::string_view file_extension(ReportFormat f) noexcept;
 /// `std::invalid_argument` (write each run's JSON on its own).
 std::string render(const std::vector<SuiteResult>& runs, ReportFormat format);
 
-/// Writes `text` to `path` through a temporary file and a rename, creating
-/// the directory, so that a reader never sees half a report. Throws
-/// `std::runtime_error` naming the path.
-void write_file_atomically(const std::filesystem::path& path, std::string_view text);
+/// The one atomic writer (results/result_file.hpp), which every report goes
+/// through.
+using sinkkit::write_file_atomically;
 
 /// Writes `dir`/`name``extension` for each format and returns the paths.
 /// With several runs, JSON is written per run as `name`-`label`.json.

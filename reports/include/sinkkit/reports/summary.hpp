@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include <sinkkit/runners/suite.hpp>
+#include <sinkkit/results/suite_result.hpp>
 
 namespace sinkkit::reports {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include <sinkkit/runners/suite.hpp>
+#include <sinkkit/results/suite_result.hpp>
 
 namespace sinkkit::reports::detail {
 
@@ -27,11 +27,11 @@ std::string markdown_cell(std::string_view text);
 /// than any run of backticks inside).
 std::string markdown_code_block(std::string_view text, std::string_view info = "text");
 
-/// Every rule id any run checked: catalogue order, then unknown ids (a newer kit's).
+/// Every rule id any run checked, in catalogue order (`rule_id_less`).
 std::vector<std::string> rule_ids(const std::vector<SuiteResult>& runs);
 
-/// The rule's title from the catalogue, or "" for an id this kit does not know.
-std::string rule_title(std::string_view id);
+/// The first run's result for rule `id` (for its title and level), or null.
+const RuleResult* first_result(const std::vector<SuiteResult>& runs, std::string_view id);
 
 /// "passed", "FAILED", "warning", "allowed failure", "allowed warning", "untested", "n/a".
 std::string status_label(const RuleResult& r);

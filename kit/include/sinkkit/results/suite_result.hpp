@@ -1,0 +1,81 @@
+#pragma once
+/// \file
+/// `SuiteResult`: the outcome of a suite run, its metadata and one
+/// `RuleResult` per rule, with the gate's verdict (`exit_code`) and its one
+/// JSON form (schema `kResultSchemaVersion`). `run_suite` makes it; the
+/// GoogleTest runner and the `sinkkit` command write it (results/result_file.hpp);
+/// every report reads it.
+///
+/// **Example**:
+///
+///     sinkkit::SuiteResult run{.sink = "ledger", .seed = 7};
+///     run.rules.push_back({.id = "SK-2.3", .status = sinkkit::RuleStatus::failed, .message = "lost 2"});
+///     std::cout << run.summary_line() << "\n";  // "0 passed, 1 failed, 0 skipped"
+///     return run.exit_code();                   // 1
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+#include <sinkkit/protocol/capabilities.hpp>
+#include <sinkkit/results/rule_result.hpp>
+
+namespace sinkkit {
+inline namespace results {
+
+/// The JSON schema version of `SuiteResult::to_json`. 2: a rule's
+/// counterexample is an object (trace and verdict) and a rule carries its
+/// title and statement. `from_json` reads 1 too.
+inline constexpr int kResultSchemaVersion = 2;
+
+/// The outcome of a suite run: run metadata and one result per rule.
+struct SuiteResult {
+  std::string sink;     ///< the node's name
+  std::string harness;  ///< what ran it (a harness or sink command), tells apart runs of one sink
+  Capabilities capabilities;
+  std::string kit_version;
+  std::uint64_t seed = 0;
+  int budget = 0;
+  int max_workers = 0;
+  bool strict = false;
+  double seconds = 0;
+  std::string host;
+  std::string started_at;  ///< UTC, ISO 8601
+  std::vector<RuleResult> rules;
+  /// Problems of the gate itself that fail the run (an expired allow-list entry).
+  std::vector<std::string> gate_errors;
+  /// Remarks on the gate that do not fail it (an allow-list entry that matched nothing).
+  std::vector<std::string> gate_notes;
+
+  /// `harness`, or `sink` when there is none: how reports name the run.
+  [[nodiscard]] const std::string& label() const noexcept { return harness.empty() ? sink : harness; }
+  /// Rules with this status (allowed failures and warnings included).
+  [[nodiscard]] int count(RuleStatus s) const;
+  /// Failures and warnings an allow-list entry accepts.
+  [[nodiscard]] int allowed() const;
+  /// "N passed, N failed, N skipped" (+ ", N warnings", ", N allowed");
+  /// skipped counts untested and not applicable rules; failed and warnings
+  /// leave out the allowed ones, which are counted apart.
+  [[nodiscard]] std::string summary_line() const;
+  /// 0 when every MUST rule (and declared capability) passed or is allowed
+  /// and the gate has no errors, 1 otherwise; in strict mode a SHOULD
+  /// warning that is not allowed also gives 1.
+  [[nodiscard]] int exit_code() const;
+  [[nodiscard]] nlohmann::json to_json() const;
+  /// Throws `std::invalid_argument` naming an unknown schema version or what
+  /// is missing.
+  static SuiteResult from_json(const nlohmann::json& j);
+};
+
+/// Orders rule ids as the catalogue does ("SK-2.10" after "SK-2.9"); ids
+/// that are not of the form SK-<group>.<n> come last, in text order.
+[[nodiscard]] bool rule_id_less(std::string_view a, std::string_view b) noexcept;
+
+/// `fresh` with the rules of `saved` it does not have (a rule in both is
+/// fresh's), rules in catalogue order, gate errors united and seconds added:
+/// how one report collects rules that ran in separate processes.
+[[nodiscard]] SuiteResult merge_results(SuiteResult fresh, const SuiteResult& saved);
+
+}  // namespace results
+}  // namespace sinkkit

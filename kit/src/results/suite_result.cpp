@@ -1,0 +1,139 @@
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+#include <sinkkit/results/suite_result.hpp>
+
+namespace sinkkit {
+inline namespace results {
+
+int SuiteResult::count(RuleStatus s) const {
+  int n = 0;
+  for (const auto& r : rules) n += r.status == s ? 1 : 0;
+  return n;
+}
+
+int SuiteResult::allowed() const {
+  int n = 0;
+  for (const auto& r : rules) n += r.allowed ? 1 : 0;
+  return n;
+}
+
+std::string SuiteResult::summary_line() const {
+  int failed = 0, warnings = 0;
+  for (const auto& r : rules) {
+    if (r.allowed) continue;
+    failed += r.status == RuleStatus::failed ? 1 : 0;
+    warnings += r.status == RuleStatus::warning ? 1 : 0;
+  }
+  std::string s = std::to_string(count(RuleStatus::passed)) + " passed, " + std::to_string(failed) + " failed, " +
+                  std::to_string(count(RuleStatus::untested) + count(RuleStatus::not_applicable)) + " skipped";
+  if (warnings > 0) s += ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings");
+  if (const int a = allowed(); a > 0) s += ", " + std::to_string(a) + " allowed";
+  return s;
+}
+
+int SuiteResult::exit_code() const {
+  if (!gate_errors.empty()) return 1;
+  for (const auto& r : rules)
+    if (r.fails(strict)) return 1;
+  return 0;
+}
+
+nlohmann::json SuiteResult::to_json() const {
+  auto rules_json = nlohmann::json::array();
+  for (const auto& r : rules) rules_json.push_back(r.to_json());
+  return {{"schema_version", kResultSchemaVersion},
+          {"sink", sink},
+          {"harness", harness},
+          {"capabilities", capabilities},
+          {"kit_version", kit_version},
+          {"seed", seed},
+          {"budget", budget},
+          {"max_workers", max_workers},
+          {"strict", strict},
+          {"seconds", seconds},
+          {"host", host},
+          {"started_at", started_at},
+          {"summary", summary_line()},
+          {"exit_code", exit_code()},
+          {"gate_errors", gate_errors},
+          {"gate_notes", gate_notes},
+          {"rules", std::move(rules_json)}};
+}
+
+SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument("result: expected a JSON object");
+  const int version = j.value("schema_version", 0);
+  if (version != 1 && version != kResultSchemaVersion) {
+    throw std::invalid_argument("result: schema_version " + j.value("schema_version", nlohmann::json()).dump() +
+                                ", this kit reads 1 to " + std::to_string(kResultSchemaVersion));
+  }
+  SuiteResult r;
+  r.sink = j.at("sink").get<std::string>();
+  r.harness = j.value("harness", "");
+  r.capabilities = j.at("capabilities").get<Capabilities>();
+  r.kit_version = j.value("kit_version", "");
+  r.seed = j.value("seed", std::uint64_t{0});
+  r.budget = j.value("budget", 0);
+  r.max_workers = j.value("max_workers", 0);
+  r.strict = j.value("strict", false);
+  r.seconds = j.value("seconds", 0.0);
+  r.host = j.value("host", "");
+  r.started_at = j.value("started_at", "");
+  r.gate_errors = j.value("gate_errors", std::vector<std::string>{});
+  r.gate_notes = j.value("gate_notes", std::vector<std::string>{});
+  for (const auto& rj : j.at("rules")) r.rules.push_back(RuleResult::from_json(rj));
+  return r;
+}
+
+
+namespace {
+// "SK-<group>.<n>" -> (group, n); anything else -> nothing.
+std::optional<std::pair<int, int>> id_numbers(std::string_view id) {
+  if (!id.starts_with("SK-")) return std::nullopt;
+  id.remove_prefix(3);
+  const auto dot = id.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  int group = 0, n = 0;
+  const auto g = std::from_chars(id.data(), id.data() + dot, group);
+  const auto r = std::from_chars(id.data() + dot + 1, id.data() + id.size(), n);
+  if (g.ec != std::errc{} || g.ptr != id.data() + dot || r.ec != std::errc{} || r.ptr != id.data() + id.size()) {
+    return std::nullopt;
+  }
+  return std::pair{group, n};
+}
+}  // namespace
+
+bool rule_id_less(std::string_view a, std::string_view b) noexcept {
+  const auto na = id_numbers(a);
+  const auto nb = id_numbers(b);
+  if (na && nb) return *na < *nb;
+  if (na || nb) return na.has_value();  // catalogue ids first
+  return a < b;
+}
+
+SuiteResult merge_results(SuiteResult fresh, const SuiteResult& saved) {
+  for (const auto& r : saved.rules) {
+    const bool rerun =
+        std::any_of(fresh.rules.begin(), fresh.rules.end(), [&r](const RuleResult& x) { return x.id == r.id; });
+    if (!rerun) fresh.rules.push_back(r);
+  }
+  for (const auto& e : saved.gate_errors)
+    if (std::find(fresh.gate_errors.begin(), fresh.gate_errors.end(), e) == fresh.gate_errors.end()) {
+      fresh.gate_errors.push_back(e);
+    }
+  fresh.seconds += saved.seconds;
+  std::stable_sort(fresh.rules.begin(), fresh.rules.end(),
+                   [](const RuleResult& a, const RuleResult& b) { return rule_id_less(a.id, b.id); });
+  return fresh;
+}
+
+}  // namespace results
+}  // namespace sinkkit
