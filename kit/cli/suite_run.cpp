@@ -47,7 +47,7 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
     std::cerr << "sinkkit: " << e.what() << "\n";
     return kExitUsage;
   }
-  result.harness = command_line;
+  result.subject = command_line;
   apply_allow_list(result, allow, utc_today());
   for (const auto& r : result.rules) {
     if (r.broken()) std::cout << "\n" << r.to_text();

@@ -208,7 +208,7 @@ std::string render_timeline_svg(const Trace& trace) {
            std::to_string(partition.first) + ".b" + std::to_string(partition.second) + "</text>\n";
   }
   for (const auto& [cell, events] : cells) {
-    const int slot = (kCell - 2 * kPad) / static_cast<int>(events.size());
+    const int box_width = (kCell - 2 * kPad) / static_cast<int>(events.size());
     for (std::size_t index = 0; index < events.size(); ++index) {
       const TraceEvent& event = *events[index];
       std::string cls = "ev " + std::string(to_string(event.kind) == "write_batch" ? "write" : to_string(event.kind));
@@ -216,16 +216,16 @@ std::string render_timeline_svg(const Trace& trace) {
       else if (event.injected) cls += " injected";
       else if (event.after_close) cls += " after_close";
       else cls += event.outcome == Outcome::ok ? " ok" : " threw";
-      const int box_x = kLabel + cell.second * kCell + kPad + static_cast<int>(index) * slot;
+      const int box_x = kLabel + cell.second * kCell + kPad + static_cast<int>(index) * box_width;
       const int box_y = kTop + cell.first * kLane + kPad;
       out += "<g><title>" + xml_escape(event.to_text()) + "</title><rect class=\"" + cls + "\" x=\"" + std::to_string(box_x) +
-             "\" y=\"" + std::to_string(box_y) + "\" width=\"" + std::to_string(std::max(slot - 2, 2)) + "\" height=\"" +
+             "\" y=\"" + std::to_string(box_y) + "\" width=\"" + std::to_string(std::max(box_width - 2, 2)) + "\" height=\"" +
              std::to_string(kLane - 2 * kPad) + "\" rx=\"3\"/>";
-      if (slot >= 18) {
+      if (box_width >= 18) {
         const std::string text = event.kind == CallKind::write_batch ? std::to_string(event.size)
                                  : event.kind == CallKind::build     ? "B"
                                                                      : "C";
-        out += "<text class=\"in\" x=\"" + std::to_string(box_x + (slot - 2) / 2) + "\" y=\"" +
+        out += "<text class=\"in\" x=\"" + std::to_string(box_x + (box_width - 2) / 2) + "\" y=\"" +
                std::to_string(box_y + kLane / 2 + 1) + "\" text-anchor=\"middle\">" + text + "</text>";
       }
       out += "</g>\n";

@@ -67,7 +67,7 @@ Trace sample_trace() {
 SuiteResult sample(const std::string& evil = kEvil) {
   SuiteResult s;
   s.sink = "acme_sink";
-  s.harness = "python3 acme_sink.py --name " + evil;
+  s.subject = "python3 acme_sink.py --name " + evil;
   s.kit_version = "0.0.0-golden";
   s.seed = 42;
   s.budget = 100;
@@ -191,7 +191,7 @@ TEST(Writers, TheTimelineDrawsEveryCallInItsLaneAndEpoch) {
 TEST(Writers, SeveralRunsShareOneDocumentButNotOneJson) {
   auto a = sample();
   auto b = sample();
-  b.harness = "second";
+  b.subject = "second";
   const auto md = reports::render({a, b}, ReportFormat::markdown);
   EXPECT_NE(md.find("| Rule | Level |"), std::string::npos);
   EXPECT_NE(md.find("**second**"), std::string::npos);

@@ -12,11 +12,12 @@ inline namespace judgement {
 
 namespace {
 
-// Per item of a partition, indexed by seq: what the trace says of it (the
-// low bits), and whether the read-back holds it (kSeen). One byte per item
-// in one array: at 10^7 items the book is a third of what two arrays were,
-// and the read-back pass touches one cache line per item, not two.
-enum Status : std::uint8_t { kNotHanded = 0, kAttempted = 1, kAcknowledged = 2, kWritten = 3, kSeen = 4 };
+// Per item of a partition, indexed by seq: how far its write got (the two
+// low bits, kHandOverMask: not handed, attempted or acknowledged), and
+// whether the read-back holds it (kSeen). One byte per item in one array: at
+// 10^7 items the book is a third of what two arrays were, and the read-back
+// pass touches one cache line per item, not two.
+enum Status : std::uint8_t { kNotHanded = 0, kAttempted = 1, kAcknowledged = 2, kHandOverMask = 3, kSeen = 4 };
 
 // One write_batch's seq range and epoch, to check a stored key's epoch.
 struct BatchRange {
@@ -135,7 +136,7 @@ Verdict Oracle::judge(const Trace& trace, std::span<const ItemKey> read_back) co
     auto p = index_of(k.worker, k.branch);
     PartitionBook* book = p < 0 ? nullptr : &books[static_cast<std::size_t>(p)];
     const bool known = book != nullptr && k.seq >= 0 && k.seq < static_cast<std::int64_t>(book->status.size()) &&
-                       (book->status[static_cast<std::size_t>(k.seq)] & kWritten) != kNotHanded;
+                       (book->status[static_cast<std::size_t>(k.seq)] & kHandOverMask) != kNotHanded;
     const BatchRange* batch = known ? book->batch_of(k.seq) : nullptr;
     if (batch == nullptr || batch->epoch != k.epoch) {
       push_capped(v.first_unexpected, k, cap);
@@ -183,7 +184,7 @@ Verdict Oracle::judge(const Trace& trace, std::span<const ItemKey> read_back) co
     std::int64_t pending = 0, first_pending = -1;
     for (std::int64_t seq = 0; seq < n; ++seq) {
       const auto status = book.status[static_cast<std::size_t>(seq)];
-      if ((status & kWritten) != kAcknowledged) continue;
+      if ((status & kHandOverMask) != kAcknowledged) continue;
       if (status & kSeen) {
         ++pv.counts.durable;
         if (pending > 0) {

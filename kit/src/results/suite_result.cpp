@@ -51,7 +51,7 @@ nlohmann::json SuiteResult::to_json() const {
   for (const auto& r : rules) rules_json.push_back(r.to_json());
   return {{"schema_version", kResultSchemaVersion},
           {"sink", sink},
-          {"harness", harness},
+          {"subject", subject},
           {"capabilities", capabilities},
           {"kit_version", kit_version},
           {"seed", seed},
@@ -77,7 +77,7 @@ SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
   }
   SuiteResult r;
   r.sink = j.at("sink").get<std::string>();
-  r.harness = j.value("harness", "");
+  r.subject = j.value("subject", j.value("harness", ""));  // "harness" in schema 1
   r.capabilities = j.at("capabilities").get<Capabilities>();
   r.kit_version = j.value("kit_version", "");
   r.seed = j.value("seed", std::uint64_t{0});

@@ -92,7 +92,7 @@ class ReportBook : public ::testing::Environment {
     s.gate_errors.insert(s.gate_errors.end(), gate.gate_errors.begin(), gate.gate_errors.end());
     s.gate_notes.insert(s.gate_notes.end(), gate.gate_notes.begin(), gate.gate_notes.end());
     s.sink = sink;
-    s.harness = suite;
+    s.subject = suite;
     s.capabilities = caps;
     s.kit_version = kit_version();
     s.seed = options.check.seed;
@@ -186,7 +186,7 @@ void report_to_gtest(const std::string& suite, const std::string& sink, const Ca
   // The allow-list, applied to this rule alone: its entries for this rule.
   SuiteResult one;
   one.sink = sink;
-  one.harness = suite;
+  one.subject = suite;
   one.rules = {checked};
   AllowList mine;
   for (const auto& e : env_allow_list().entries)

@@ -65,7 +65,7 @@ class WireSink::Impl {
   const WireSinkInfo& info() const { return info_; }
   const WireOptions& options() const { return options_; }
 
-  struct Slot {
+  struct WorkerProcess {
     std::mutex mutex;
     std::unique_ptr<SinkProcess> process;
     bool died = false;  // this run: its partitions are gone with it, no silent respawn
@@ -75,40 +75,40 @@ class WireSink::Impl {
     return {options_.command, options_.call_timeout, options_.max_line_bytes, options_.max_stderr_bytes};
   }
 
-  Slot& slot_for(int worker) {
+  WorkerProcess& worker_process(int worker) {
     const auto i = options_.layout == ProcessLayout::single ? 0 : static_cast<std::size_t>(worker);
-    return slots_.at(i);
+    return worker_processes_.at(i);
   }
 
   // One request to the process of `worker`. Wire failures kill and drop the
   // process, are remembered for the current run, and surface to the
   // simulator as an error of kind `other`.
   nlohmann::json request(int worker, const nlohmann::json& req, bool send_only = false) {
-    Slot& slot = slot_for(worker);
-    std::lock_guard lock(slot.mutex);
-    if (!slot.process && slot.died) {
+    WorkerProcess& entry = worker_process(worker);
+    std::lock_guard lock(entry.mutex);
+    if (!entry.process && entry.died) {
       throw RemoteError(std::string(wire::to_string(wire::ErrorKind::other)),
                         "the sink process that held this partition died earlier in this run");
     }
     try {
-      if (!slot.process) {
-        slot.process = std::make_unique<SinkProcess>(process_options());
-        (void)parse_hello(slot.process->call(wire::encode(wire::Hello{})));
+      if (!entry.process) {
+        entry.process = std::make_unique<SinkProcess>(process_options());
+        (void)parse_hello(entry.process->call(wire::encode(wire::Hello{})));
       }
       if (send_only) {
-        slot.process->send(req);
+        entry.process->send(req);
         return nlohmann::json::object();
       }
-      return slot.process->call(req);
+      return entry.process->call(req);
     } catch (const WireError& e) {
       std::string message = e.what();
-      if (slot.process) {
-        report_stderr(*slot.process);
-        auto err = slot.process->stderr_text().substr(0, 2000);
+      if (entry.process) {
+        report_stderr(*entry.process);
+        auto err = entry.process->stderr_text().substr(0, 2000);
         while (!err.empty() && std::isspace(static_cast<unsigned char>(err.back()))) err.pop_back();
         if (!err.empty()) message += "; its stderr: " + err;
-        slot.process.reset();  // replaced in the next run
-        slot.died = true;
+        entry.process.reset();  // replaced in the next run
+        entry.died = true;
       }
       remember_failure(message);
       throw RemoteError(std::string(wire::to_string(wire::ErrorKind::other)), message);
@@ -116,34 +116,34 @@ class WireSink::Impl {
   }
 
   void kill(int worker) {
-    Slot& slot = slot_for(worker);
-    std::lock_guard lock(slot.mutex);
-    if (slot.process) {
-      slot.process->kill();
-      report_stderr(*slot.process);
-      slot.process.reset();
+    WorkerProcess& entry = worker_process(worker);
+    std::lock_guard lock(entry.mutex);
+    if (entry.process) {
+      entry.process->kill();
+      report_stderr(*entry.process);
+      entry.process.reset();
     }
-    slot.died = true;
+    entry.died = true;
   }
 
   // A new run: dead processes are replaced from here on.
   void begin_run() {
-    for (auto& slot : slots_) {
-      std::lock_guard lock(slot.mutex);
-      slot.died = false;
+    for (auto& entry : worker_processes_) {
+      std::lock_guard lock(entry.mutex);
+      entry.died = false;
     }
     (void)take_failure();
   }
 
   void release_all() {
-    for (auto& slot : slots_) {
-      std::lock_guard lock(slot.mutex);
-      if (!slot.process) continue;
-      if (!slot.process->shutdown()) {
-        std::cerr << "sinkkit: sink process did not shut down cleanly (" << slot.process->status_text() << ")\n";
+    for (auto& entry : worker_processes_) {
+      std::lock_guard lock(entry.mutex);
+      if (!entry.process) continue;
+      if (!entry.process->shutdown()) {
+        std::cerr << "sinkkit: sink process did not shut down cleanly (" << entry.process->status_text() << ")\n";
       }
-      report_stderr(*slot.process);
-      slot.process.reset();
+      report_stderr(*entry.process);
+      entry.process.reset();
     }
   }
 
@@ -180,7 +180,7 @@ class WireSink::Impl {
  private:
   WireOptions options_;
   WireSinkInfo info_;
-  std::array<Slot, kMaxWorkers> slots_;
+  std::array<WorkerProcess, kMaxWorkers> worker_processes_;
   std::atomic<int> next_partition_{0};
   std::mutex failure_mutex_;
   std::optional<std::string> failure_;

@@ -11,7 +11,7 @@ using namespace sinkkit;
 SuiteResult run_with(RuleStatus status, RuleLevel level = RuleLevel::must) {
   SuiteResult s;
   s.sink = "acme";
-  s.harness = "python3 acme.py";
+  s.subject = "python3 acme.py";
   RuleResult ok;
   ok.id = "SK-2.3";
   RuleResult r;

@@ -26,13 +26,16 @@ inline namespace results {
 
 /// The JSON schema version of `SuiteResult::to_json`. 2: a rule's
 /// counterexample is an object (trace and verdict) and a rule carries its
-/// title and statement. `from_json` reads 1 too.
+/// title and statement, and the run's `harness` is its `subject`. `from_json`
+/// reads 1 too.
 inline constexpr int kResultSchemaVersion = 2;
 
 /// The outcome of a suite run: run metadata and one result per rule.
 struct SuiteResult {
   std::string sink;     ///< the node's name
-  std::string harness;  ///< what ran it (a harness or sink command), tells apart runs of one sink
+  /// What was tested: the harness type, or the sink's command line; tells
+  /// apart runs of one sink.
+  std::string subject;
   Capabilities capabilities;
   std::string kit_version;
   std::uint64_t seed = 0;
@@ -48,8 +51,8 @@ struct SuiteResult {
   /// Remarks on the gate that do not fail it (an allow-list entry that matched nothing).
   std::vector<std::string> gate_notes;
 
-  /// `harness`, or `sink` when there is none: how reports name the run.
-  [[nodiscard]] const std::string& label() const noexcept { return harness.empty() ? sink : harness; }
+  /// `subject`, or `sink` when there is none: how reports name the run.
+  [[nodiscard]] const std::string& label() const noexcept { return subject.empty() ? sink : subject; }
   /// Rules with this status (allowed failures and warnings included).
   [[nodiscard]] int count(RuleStatus s) const;
   /// Failures and warnings an allow-list entry accepts.

@@ -1,0 +1,164 @@
+// The results layer: a rule's and a suite's result, their JSON form (every
+// field back, the verdict included, schema errors named), merging the rule
+// processes' reports, and the one atomic file writer.
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sinkkit/results/all.hpp>
+#include <sinkkit/rules/catalogue.hpp>
+
+namespace {
+
+using namespace sinkkit;
+namespace fs = std::filesystem;
+
+TEST(RuleResult, RoundTripsThroughJson) {
+  RuleResult r;
+  r.id = "SK-2.3";
+  r.level = RuleLevel::must;
+  r.status = RuleStatus::failed;
+  r.cases = 12;
+  r.message = "lost 1 of 2";
+  r.title = "no_loss";
+  r.statement = "No acknowledged item is lost.";
+  Verdict v;
+  v.total = Counts{.attempted = 2, .acknowledged = 2, .durable = 1, .lost = 1};
+  v.violations.push_back({ViolationKind::lost, "lost 1 of 2; first: w0.b0.e0.s1"});
+  v.partitions.push_back({.partition = {0, 0},
+                          .counts = v.total,
+                          .first_lost = {ItemKey{0, 0, 0, 1}},
+                          .first_duplicated = {},
+                          .first_unexpected = {},
+                          .first_inversion = Inversion{ItemKey{0, 0, 0, 2}, ItemKey{0, 0, 0, 1}, 3},
+                          .first_gap = Gap{ItemKey{0, 0, 0, 1}, ItemKey{0, 0, 0, 2}}});
+  Trace t;
+  t.seed = 5;
+  t.workload = Workload::empty(1, 1, 1);
+  t.workload.batches(0, 0, 0) = {2};
+  r.counterexample = Counterexample{.trace = t, .verdict = v};
+  r.seed = 99;
+  r.reproduce = "SINKKIT_SEED=99 ./t";
+  r.output = "sink said hello\n";
+  auto back = RuleResult::from_json(r.to_json());
+  EXPECT_EQ(back.to_json(), r.to_json());
+  ASSERT_NE(back.counts(), nullptr);
+  EXPECT_EQ(*back.counts(), *r.counts());
+  EXPECT_EQ(back.counterexample->to_text(), r.counterexample->to_text()) << "trace and verdict both come back";
+}
+
+TEST(RuleResult, BadStatusAndLevelAreNamed) {
+  auto j = RuleResult{}.to_json();
+  j["status"] = "sort_of";
+  EXPECT_THROW((void)RuleResult::from_json(j), std::invalid_argument);
+  j = RuleResult{}.to_json();
+  j["level"] = "MAYBE";
+  try {
+    (void)RuleResult::from_json(j);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("MAYBE"), std::string::npos);
+  }
+}
+
+TEST(RuleResult, TextShowsStatementCounterexampleAndReproduce) {
+  RuleResult r;
+  r.id = "SK-3.1";
+  r.status = RuleStatus::failed;
+  r.message = "close x1 and close x2 read back differently";
+  r.statement = std::string(rule("SK-3.1").statement);
+  Trace t;
+  t.workload = Workload::empty(1, 1, 1);
+  TraceEvent build;
+  build.kind = CallKind::build;
+  t.events.push_back(build);
+  r.counterexample = Counterexample{.trace = t, .verdict = std::nullopt};
+  r.reproduce = "SINKKIT_SEED=1 ./t";
+  const auto text = r.to_text();
+  EXPECT_NE(text.find(std::string(rule("SK-3.1").statement)), std::string::npos);
+  EXPECT_NE(text.find("    #0 build w0.b0: ok"), std::string::npos);
+  EXPECT_NE(text.find("reproduce: SINKKIT_SEED=1 ./t"), std::string::npos);
+}
+
+
+TEST(Verdict, RoundTripsThroughJsonAndNamesAMalformedPartition) {
+  Verdict v;
+  v.total = Counts{.attempted = 3, .acknowledged = 3, .durable = 1, .lost = 2};
+  v.first_unexpected = {ItemKey{9, 0, 0, 0}};
+  v.violations.push_back({ViolationKind::gap, "w0.b0.e0.s1 missing, w0.b0.e0.s2 durable"});
+  v.partitions.push_back({.partition = {1, 2},
+                          .counts = v.total,
+                          .first_lost = {ItemKey{1, 2, 0, 0}, ItemKey{1, 2, 0, 1}},
+                          .first_duplicated = {ItemKey{1, 2, 0, 2}},
+                          .first_unexpected = {},
+                          .first_inversion = std::nullopt,
+                          .first_gap = Gap{ItemKey{1, 2, 0, 0}, ItemKey{1, 2, 0, 2}}});
+  const auto j = v.to_json();
+  const auto back = Verdict::from_json(j);
+  EXPECT_EQ(back.to_json(), j);
+  EXPECT_EQ(back.to_text(), v.to_text());
+  auto bad = j;
+  bad["partitions"][0]["partition"] = "worker1";
+  try {
+    (void)Verdict::from_json(bad);
+    FAIL() << "a malformed partition was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("worker1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SuiteResult, IdsSortAsTheCatalogueDoes) {
+  EXPECT_TRUE(rule_id_less("SK-2.9", "SK-2.10"));
+  EXPECT_FALSE(rule_id_less("SK-2.10", "SK-2.9"));
+  EXPECT_TRUE(rule_id_less("SK-1.4", "SK-2.1"));
+  EXPECT_TRUE(rule_id_less("SK-6.2", "X-1")) << "catalogue ids before others";
+  const auto all = catalogue();
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_TRUE(rule_id_less(all[i - 1].id, all[i].id)) << all[i].id;
+}
+
+TEST(SuiteResult, MergeKeepsTheFreshRuleAddsTheOthersInOrderAndUnitesGateErrors) {
+  SuiteResult saved{.sink = "s", .seconds = 2};
+  saved.rules = {{.id = "SK-2.10", .status = RuleStatus::passed}, {.id = "SK-1.1", .status = RuleStatus::failed}};
+  saved.gate_errors = {"expired entry"};
+  SuiteResult fresh{.sink = "s", .seconds = 1};
+  fresh.rules = {{.id = "SK-1.1", .status = RuleStatus::passed}, {.id = "SK-2.9", .status = RuleStatus::passed}};
+  fresh.gate_errors = {"expired entry"};
+  const auto merged = merge_results(fresh, saved);
+  ASSERT_EQ(merged.rules.size(), 3U);
+  EXPECT_EQ(merged.rules[0].id, "SK-1.1");
+  EXPECT_EQ(merged.rules[0].status, RuleStatus::passed) << "the rerun's result wins";
+  EXPECT_EQ(merged.rules[1].id, "SK-2.9");
+  EXPECT_EQ(merged.rules[2].id, "SK-2.10");
+  EXPECT_EQ(merged.gate_errors.size(), 1U);
+  EXPECT_DOUBLE_EQ(merged.seconds, 3);
+}
+
+TEST(ResultFile, WritesAtomicallyReadsBackAndNamesTheFileOnError) {
+  const fs::path dir = fs::temp_directory_path() / ("sinkkit-results-" + std::to_string(::getpid()));
+  SuiteResult run{.sink = "ledger", .seed = 7};
+  run.rules.push_back({.id = "SK-2.3", .status = RuleStatus::failed, .message = "bad \xC3( utf-8"});
+  write_result_file(dir / "nested" / "ledger.json", run);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "nested"), fs::directory_iterator()), 1)
+      << "no temporary file is left behind";
+  const auto back = read_result_file(dir / "nested" / "ledger.json");
+  EXPECT_EQ(back.sink, "ledger");
+  EXPECT_EQ(back.rules.at(0).status, RuleStatus::failed);
+  EXPECT_EQ(result_json_text(back), result_json_text(read_result_file(dir / "nested" / "ledger.json")));
+  std::ofstream(dir / "bad.json") << R"({"schema_version": 99})";
+  try {
+    (void)read_result_file(dir / "bad.json");
+    FAIL() << "schema 99 was read";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("schema_version 99"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)read_result_file(dir / "missing.json"), std::invalid_argument);
+  fs::remove_all(dir);
+}
+
+}  // namespace
