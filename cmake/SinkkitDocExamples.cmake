@@ -91,6 +91,9 @@ function(sinkkit_add_doc_examples name)
   # would only cost the test command time (after the build type's flags, so
   # these win).
   target_compile_options(${name} PRIVATE -O0 -g0)
+  if(SINKKIT_SANITIZE)
+    target_compile_options(${name} PRIVATE -fno-sanitize=all)  # never linked or run
+  endif()
   if(NOT TARGET sinkkit_doc_examples)
     add_custom_target(sinkkit_doc_examples)
   endif()

@@ -32,4 +32,7 @@ function(sinkkit_add_header_check name)
   target_compile_options(${name} PRIVATE -Wall -Wextra -Wpedantic -Werror)
   # Compiled only to prove each header stands alone: no code worth optimising.
   target_compile_options(${name} PRIVATE -O0 -g0)
+  if(SINKKIT_SANITIZE)
+    target_compile_options(${name} PRIVATE -fno-sanitize=all)  # never linked or run
+  endif()
 endfunction()

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  g++ make cmake                       # toolchain (CMake >= 3.25)
+  g++ make cmake ninja-build           # toolchain (CMake >= 3.25; the test command builds with Ninja)
   libgtest-dev libgmock-dev            # GoogleTest
   librapidcheck-dev                    # RapidCheck (static only)
   libbenchmark-dev                     # Google Benchmark

@@ -50,10 +50,10 @@ TEST(MutantZoo, EveryRuleHasAMutant) {
 // The other half of the proof: the reference sinks pass every rule that
 // applies to them, and between them every rule of the catalogue is passed.
 TEST(ReferenceSinks, PassEveryRuleBetweenThem) {
-  // The conformance tests run each sink at the full budget; this proves the
-  // union, so a smaller budget does.
+  // The conformance tests run each sink at its full budget; this proves the
+  // union (every rule passed by some reference sink), so a few cases do.
   auto options = zoo_options();
-  options.check.budget = 30;
+  options.check.budget = 10;
   HarnessSink<sinkkit_harnesses::MemorySinkHarness> memory;
   HarnessSink<sinkkit_harnesses::BufferedMemorySinkHarness> buffered;
   HarnessSink<sinkkit_harnesses::JsonlFileSinkHarness<sinkkit_harnesses::kFsyncNever>> jsonl;
