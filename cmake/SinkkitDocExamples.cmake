@@ -87,13 +87,7 @@ function(sinkkit_add_doc_examples name)
   sinkkit_set_warnings(${name})
   # An example ends on the value it shows how to get: using it would be noise.
   target_compile_options(${name} PRIVATE -Werror -Wno-unused-variable -Wno-unused-but-set-variable)
-  # Compiled to prove they compile, never run: optimising and debug info
-  # would only cost the test command time (after the build type's flags, so
-  # these win).
-  target_compile_options(${name} PRIVATE -O0 -g0)
-  if(SINKKIT_SANITIZE)
-    target_compile_options(${name} PRIVATE -fno-sanitize=all)  # never linked or run
-  endif()
+  sinkkit_compile_only(${name})  # cmake/SinkkitHeaderCheck.cmake
   if(NOT TARGET sinkkit_doc_examples)
     add_custom_target(sinkkit_doc_examples)
   endif()

@@ -30,9 +30,16 @@ function(sinkkit_add_header_check name)
   add_library(${name} OBJECT ${sources})
   target_link_libraries(${name} PRIVATE ${arg_LINK})
   target_compile_options(${name} PRIVATE -Wall -Wextra -Wpedantic -Werror)
-  # Compiled only to prove each header stands alone: no code worth optimising.
-  target_compile_options(${name} PRIVATE -O0 -g0)
+  sinkkit_compile_only(${name})
+endfunction()
+
+# sinkkit_compile_only(<target>): flags for a target built only to prove its
+# files compile (the header checks, the doc examples): never linked or run,
+# so optimising, debug info and sanitizer instrumentation would only cost the
+# test command time. Set after the build type's flags, so these win.
+function(sinkkit_compile_only target)
+  target_compile_options(${target} PRIVATE -O0 -g0)
   if(SINKKIT_SANITIZE)
-    target_compile_options(${name} PRIVATE -fno-sanitize=all)  # never linked or run
+    target_compile_options(${target} PRIVATE -fno-sanitize=all)
   endif()
 endfunction()

@@ -1,15 +1,11 @@
 #include <sinkkit/reports/report.hpp>
 
-#include <fstream>
 #include <stdexcept>
-#include <system_error>
 
-#include <nlohmann/json.hpp>
 #include <sinkkit/reports/html.hpp>
 #include <sinkkit/reports/junit.hpp>
 #include <sinkkit/reports/markdown.hpp>
 #include <sinkkit/reports/summary.hpp>
-#include <unistd.h>
 
 namespace sinkkit::reports {
 

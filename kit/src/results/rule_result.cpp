@@ -1,4 +1,5 @@
 #include <array>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -23,6 +24,21 @@ constexpr std::array<std::pair<RuleLevel, std::string_view>, 3> kLevelNames = {{
     {RuleLevel::should, "SHOULD"},
     {RuleLevel::capability, "CAPABILITY"},
 }};
+
+// An enum's name in `names`, and back.
+template <class E, std::size_t N>
+std::string_view name_in(const std::array<std::pair<E, std::string_view>, N>& names, E value) noexcept {
+  for (const auto& [v, name] : names)
+    if (v == value) return name;
+  return "?";
+}
+
+template <class E, std::size_t N>
+std::optional<E> value_in(const std::array<std::pair<E, std::string_view>, N>& names, std::string_view text) {
+  for (const auto& [v, name] : names)
+    if (name == text) return v;
+  return std::nullopt;
+}
 
 // Each line of `text`, indented.
 std::string indented(const std::string& text, const std::string& indent) {
@@ -49,27 +65,17 @@ std::string tail(const std::string& output, int lines, bool& trimmed) {
 }
 }  // namespace
 
-std::string_view to_string(RuleLevel level) noexcept {
-  for (const auto& [l, name] : kLevelNames)
-    if (l == level) return name;
-  return "?";
-}
+std::string_view to_string(RuleLevel level) noexcept { return name_in(kLevelNames, level); }
 
 RuleLevel rule_level_from(std::string_view text) {
-  for (const auto& [level, name] : kLevelNames)
-    if (name == text) return level;
+  if (auto level = value_in(kLevelNames, text)) return *level;
   throw std::invalid_argument("unknown rule level '" + std::string(text) + "' (MUST, SHOULD or CAPABILITY)");
 }
 
-std::string_view to_string(RuleStatus s) noexcept {
-  for (const auto& [status, name] : kStatusNames)
-    if (status == s) return name;
-  return "?";
-}
+std::string_view to_string(RuleStatus s) noexcept { return name_in(kStatusNames, s); }
 
 RuleStatus rule_status_from(std::string_view text) {
-  for (const auto& [status, name] : kStatusNames)
-    if (name == text) return status;
+  if (auto status = value_in(kStatusNames, text)) return *status;
   throw std::invalid_argument("unknown rule status '" + std::string(text) +
                               "' (passed, failed, warning, untested or not_applicable)");
 }

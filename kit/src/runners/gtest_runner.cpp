@@ -1,10 +1,8 @@
 #include <sinkkit/runners/gtest.hpp>
 
-#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
