@@ -49,4 +49,28 @@ function(sinkkit_discover_tests target)
        "  set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${arg_LABELS}\")\n"
        "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
+  set_property(TARGET ${target} PROPERTY SINKKIT_TEST_LABELS "${arg_LABELS}")
+endfunction()
+
+# sinkkit_add_test_label(<target> <label> MATCHING <regex>)
+#
+# The tests of <target> (registered by sinkkit_discover_tests or
+# sinkkit_add_conformance_test) whose names match <regex> also carry <label>;
+# for a build that runs only some of them, as `ctest -L <label>`.
+function(sinkkit_add_test_label target label)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "MATCHING" "")
+  get_target_property(labels ${target} SINKKIT_TEST_LABELS)
+  if(NOT labels OR NOT arg_MATCHING)
+    message(FATAL_ERROR "sinkkit_add_test_label(${target} ${label}): needs MATCHING and a target "
+                        "registered by sinkkit_discover_tests")
+  endif()
+  list(APPEND labels ${label})
+  set(file "${CMAKE_CURRENT_BINARY_DIR}/${target}_${label}_labels.cmake")
+  file(WRITE "${file}"
+       "foreach(test IN LISTS ${target}_TESTS)\n"
+       "  if(test MATCHES [==[${arg_MATCHING}]==])\n"
+       "    set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${labels}\")\n"
+       "  endif()\n"
+       "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
 endfunction()
