@@ -42,9 +42,11 @@ class ScopedTarget {
   TestTarget target_;
 };
 
-// How a check ended, before levels turn it into a status.
+// How a check ended, before levels turn it into a status. `broken`: a case
+// broke the rule (the failure holds it); `could_not_run`: the check stopped on
+// an error before it could judge (the message says which).
 struct CheckOutcome {
-  enum Kind { held, broken, untested, not_applicable } kind = held;
+  enum Kind { held, broken, could_not_run, untested, not_applicable } kind = held;
   int cases = 0;
   std::string message;
   std::optional<CaseFailure> failure;

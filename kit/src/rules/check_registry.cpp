@@ -51,6 +51,9 @@ RuleStatus status_of(const CheckOutcome& o, RuleLevel level) {
     case CheckOutcome::not_applicable:
       return RuleStatus::not_applicable;
     case CheckOutcome::broken:
+    // Not judged, so not passed: it fails as a broken rule would (a SHOULD
+    // rule warns), with the error as its message and no counterexample.
+    case CheckOutcome::could_not_run:
       return level == RuleLevel::should ? RuleStatus::warning : RuleStatus::failed;
   }
   return RuleStatus::failed;
@@ -77,7 +80,7 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
       detail::checks::CheckContext ctx(rule, sut, options);
       outcome = check(ctx);
     } catch (const std::exception& e) {
-      outcome = {CheckOutcome::broken, 0, std::string("the check could not run: ") + e.what(), std::nullopt};
+      outcome = {CheckOutcome::could_not_run, 0, std::string("the check could not run: ") + e.what(), std::nullopt};
     }
     sut.release();
   }

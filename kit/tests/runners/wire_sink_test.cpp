@@ -1,0 +1,191 @@
+// WireSink, the runner's side of the wire protocol, against a small sink
+// process in Python: what hello declares, where partitions live (one process
+// per worker or one for all), what reaches storage and comes back, and how a
+// failing or dying sink fails the case without taking the runner down.
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sinkkit/runners/sink_process.hpp>
+#include <sinkkit/runners/wire_sink.hpp>
+
+namespace {
+
+using namespace sinkkit;
+namespace fs = std::filesystem;
+
+// A line-per-item sink: partition P appends to {dir}/P.jsonl and notes its
+// process id in {dir}/pids. Its hello takes the capabilities from argv[1];
+// a config with "fail_writes" makes every write fail with kind "write", and
+// one with "die_on_write" makes the process exit mid-call.
+const std::string kSink = R"(
+import json, os, sys
+caps = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+parts = {}
+def ok(**f): return dict(ok=True, **f)
+def err(kind, msg): return {"ok": False, "error": {"kind": kind, "message": msg}}
+for line in sys.stdin:
+    r = json.loads(line); op = r["op"]
+    if op == "hello":
+        out = ok(protocol=1, sink={"name": "tiny", "router_branch_safe": True,
+                 "payload": {"fields": {"value": "int"}}, "capabilities": caps})
+    elif op == "build":
+        c = r["config"]
+        if not isinstance(c.get("dir"), str): out = err("config", "dir: must be a string")
+        else:
+            parts[r["partition"]] = c
+            with open(os.path.join(c["dir"], "pids"), "a") as f: f.write(f"{r['partition']} {os.getpid()}\n")
+            out = ok()
+    elif op == "write_batch":
+        c = parts[r["partition"]]
+        if c.get("die_on_write"): os._exit(3)
+        if c.get("fail_writes"): out = err("write", "disk full")
+        else:
+            with open(os.path.join(c["dir"], r["partition"] + ".jsonl"), "a") as f:
+                for item in r["items"]: f.write(json.dumps(item) + "\n")
+            out = ok()
+    elif op == "close": out = ok()
+    elif op == "read_back":
+        d = r["config"]["dir"]; items = []
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".jsonl"):
+                items += [json.loads(l) for l in open(os.path.join(d, name))]
+        out = ok(items=items)
+    elif op == "shutdown":
+        print(json.dumps(ok()), flush=True); break
+    else: out = err("protocol", "unknown op " + op)
+    print(json.dumps(out), flush=True)
+)";
+
+WireOptions options(const std::string& capabilities = "{}") {
+  WireOptions o;
+  o.command = {SINKKIT_PYTHON, "-c", kSink, capabilities};
+  o.call_timeout = std::chrono::seconds(20);  // slow machines: a Python start is not a hang
+  return o;
+}
+
+class WireSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    target_.dir = fs::temp_directory_path() / ("sinkkit-wire-sink-test-" + std::to_string(::getpid()) + "-" +
+                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    target_.id = "t";
+    fs::remove_all(target_.dir);
+    fs::create_directories(target_.dir);
+  }
+  void TearDown() override { fs::remove_all(target_.dir); }
+
+  // Process id per partition, from the sink's own notes.
+  std::map<std::string, std::string> pids() const {
+    std::map<std::string, std::string> out;
+    std::ifstream in(target_.dir / "pids");
+    std::string partition, pid;
+    while (in >> partition >> pid) out[partition] = pid;
+    return out;
+  }
+
+  static RunRequest workload(int workers, std::uint32_t items_per_batch) {
+    RunRequest r;
+    r.workload = Workload::empty(workers, 1, 2);
+    for (auto& cell : r.workload.cells) cell.push_back(items_per_batch);
+    return r;
+  }
+
+  TestTarget target_;
+};
+
+TEST_F(WireSinkTest, HelloGivesTheNameCapabilitiesAndConfigTemplate) {
+  WireSink sut(options(R"({"durability": "on_close", "max_batch_size": 8, "fault_injection": false})"));
+  EXPECT_EQ(sut.name(), "tiny");
+  EXPECT_TRUE(sut.router_branch_safe());
+  EXPECT_EQ(sut.capabilities().durability, Durability::on_close);
+  EXPECT_EQ(sut.capabilities().max_batch_size, 8U);
+  EXPECT_EQ(sut.capabilities().delivery, Delivery::exactly_once) << "a missing name keeps the kit's default";
+  EXPECT_FALSE(sut.can_fail_storage());
+  // No config_template in the hello: the protocol's default, {"dir": "{target}"}.
+  EXPECT_EQ(sut.make_config(target_), (nlohmann::json{{"dir", target_.dir.string()}}));
+}
+
+TEST_F(WireSinkTest, AMisspeltCapabilityIsRefusedNamingIt) {
+  try {
+    WireSink sut(options(R"({"durabilty": "on_close"})"));
+    FAIL() << "a hello with an unknown capability must be refused";
+  } catch (const WireError& e) {
+    EXPECT_NE(std::string(e.what()).find("durabilty"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(WireSinkTest, EveryAcknowledgedItemComesBackByItsKey) {
+  WireSink sut(options());
+  const auto config = sut.make_config(target_);
+  const Trace trace = sut.run(config, workload(2, 3));
+  std::set<ItemKey> acknowledged;
+  for (const auto& ev : trace.events) {
+    if (!ev.acknowledged()) continue;
+    for (std::uint32_t i = 0; i < ev.size; ++i) acknowledged.insert(ev.key(i));
+  }
+  ASSERT_EQ(acknowledged.size(), 2U * 2U * 3U) << "2 workers x 2 epochs x 3 items";
+  const auto stored = sut.read_back(config);
+  EXPECT_EQ(std::set<ItemKey>(stored.keys.begin(), stored.keys.end()), acknowledged);
+  EXPECT_EQ(stored.corrupted, 0);
+}
+
+TEST_F(WireSinkTest, PerWorkerLayoutGivesEachWorkerItsOwnProcess) {
+  WireSink sut(options());
+  (void)sut.run(sut.make_config(target_), workload(3, 1));
+  const auto by_partition = pids();
+  ASSERT_EQ(by_partition.size(), 3U);
+  std::set<std::string> distinct;
+  for (const auto& [partition, pid] : by_partition) distinct.insert(pid);
+  EXPECT_EQ(distinct.size(), 3U);
+}
+
+TEST_F(WireSinkTest, SingleLayoutPutsEveryPartitionInOneProcess) {
+  auto o = options();
+  o.layout = ProcessLayout::single;
+  WireSink sut(o);
+  (void)sut.run(sut.make_config(target_), workload(3, 1));
+  const auto by_partition = pids();
+  ASSERT_EQ(by_partition.size(), 3U);
+  std::set<std::string> distinct;
+  for (const auto& [partition, pid] : by_partition) distinct.insert(pid);
+  EXPECT_EQ(distinct.size(), 1U);
+}
+
+TEST_F(WireSinkTest, AnErrorResponseIsAFailedCallWithItsKindAndMessage) {
+  auto o = options();
+  o.config = nlohmann::json{{"dir", "{target}"}, {"fail_writes", true}};
+  WireSink sut(o);
+  const Trace trace = sut.run(sut.make_config(target_), workload(1, 2));
+  const auto write = std::find_if(trace.events.begin(), trace.events.end(),
+                                  [](const TraceEvent& ev) { return ev.kind == CallKind::write_batch; });
+  ASSERT_NE(write, trace.events.end());
+  EXPECT_EQ(write->sink_outcome, Outcome::threw);
+  EXPECT_EQ(write->error_kind, "write");
+  EXPECT_EQ(write->message, "disk full");
+}
+
+TEST_F(WireSinkTest, ASinkThatDiesMidCallFailsTheCaseAndIsReplacedForTheNext) {
+  auto dying = options();
+  dying.config = nlohmann::json{{"dir", "{target}"}, {"die_on_write", true}};
+  WireSink sut(dying);
+  try {
+    (void)sut.run(sut.make_config(target_), workload(1, 1));
+    FAIL() << "a sink process that exits mid-call must fail the case";
+  } catch (const SinkBroke& e) {
+    EXPECT_NE(std::string(e.what()).find("exit"), std::string::npos) << e.what();
+  }
+  // The runner is still usable: a fresh process serves the next case.
+  auto config = sut.make_config(target_);
+  config["die_on_write"] = false;
+  const Trace trace = sut.run(config, workload(1, 1));
+  EXPECT_TRUE(std::any_of(trace.events.begin(), trace.events.end(),
+                          [](const TraceEvent& ev) { return ev.acknowledged(); }));
+}
+
+}  // namespace
