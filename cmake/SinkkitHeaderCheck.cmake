@@ -33,11 +33,14 @@ function(sinkkit_add_header_check name)
   sinkkit_compile_only(${name})
 endfunction()
 
-# sinkkit_compile_only(<target>): flags for a target built only to prove its
-# files compile (the header checks, the doc examples): never linked or run,
-# so optimising, debug info and sanitizer instrumentation would only cost the
-# test command time. Set after the build type's flags, so these win.
+# sinkkit_compile_only(<target>): a target built only to prove its files
+# compile (the header checks, the doc examples): never linked or run, so code
+# generation, optimising, debug info and sanitizer instrumentation would only
+# cost the test command time. The compiler runs with -fsyntax-only (through
+# compile_syntax_only.sh, which leaves the object file the build expects).
+# Flags set after the build type's, so these win.
 function(sinkkit_compile_only target)
+  set_property(TARGET ${target} PROPERTY CXX_COMPILER_LAUNCHER "${PROJECT_SOURCE_DIR}/cmake/compile_syntax_only.sh")
   target_compile_options(${target} PRIVATE -O0 -g0)
   if(SINKKIT_SANITIZE)
     target_compile_options(${target} PRIVATE -fno-sanitize=all)
