@@ -9,13 +9,12 @@
 ///     nlohmann::json j = caps;                          // {"delivery": "exactly_once", ...}
 
 #include <cstddef>
-#include <string>
 #include <string_view>
 #include <utility>
 
-#include <sinkkit/protocol/errors.hpp>
-
-#include <nlohmann/json.hpp>
+// Declarations only: the (de)serialisers are compiled in the kit, so a header
+// that needs Capabilities does not parse all of nlohmann/json.
+#include <nlohmann/json_fwd.hpp>
 
 namespace sinkkit {
 inline namespace protocol {
@@ -28,21 +27,6 @@ enum class Durability { on_return, on_close };
 }  // namespace protocol
 
 namespace detail {
-// Explicit, not NLOHMANN_JSON_SERIALIZE_ENUM: that macro maps an unknown string
-// to the first enumerator, which would turn a typo into a weaker promise.
-template <class Enum, std::size_t N>
-Enum enum_from_json(const nlohmann::json& j, std::string_view field,
-                    const std::pair<Enum, std::string_view> (&names)[N]) {
-  if (j.is_string()) {
-    const auto& s = j.get_ref<const std::string&>();
-    for (const auto& [value, name] : names) {
-      if (s == name) return value;
-    }
-  }
-  std::string expected;
-  for (const auto& [value, name] : names) expected += (expected.empty() ? "" : " | ") + std::string(name);
-  throw Error("capabilities." + std::string(field) + ": " + j.dump() + " is not one of " + expected);
-}
 inline constexpr std::pair<Delivery, std::string_view> kDeliveryNames[] = {
     {Delivery::at_least_once, "at_least_once"}, {Delivery::exactly_once, "exactly_once"}};
 inline constexpr std::pair<Durability, std::string_view> kDurabilityNames[] = {
@@ -55,14 +39,13 @@ inline namespace protocol {
 inline std::string_view to_string(Delivery d) { return detail::kDeliveryNames[static_cast<int>(d)].second; }
 /// `"on_return"` or `"on_close"`.
 inline std::string_view to_string(Durability d) { return detail::kDurabilityNames[static_cast<int>(d)].second; }
-inline void to_json(nlohmann::json& j, Delivery d) { j = to_string(d); }
-inline void to_json(nlohmann::json& j, Durability d) { j = to_string(d); }
-inline void from_json(const nlohmann::json& j, Delivery& d) {
-  d = detail::enum_from_json(j, "delivery", detail::kDeliveryNames);
-}
-inline void from_json(const nlohmann::json& j, Durability& d) {
-  d = detail::enum_from_json(j, "durability", detail::kDurabilityNames);
-}
+void to_json(nlohmann::json& j, Delivery d);
+void to_json(nlohmann::json& j, Durability d);
+/// Throws `Error` naming the field and the allowed names for any other value
+/// (not NLOHMANN_JSON_SERIALIZE_ENUM, which maps an unknown string to the
+/// first enumerator and so would turn a typo into a weaker promise).
+void from_json(const nlohmann::json& j, Delivery& d);
+void from_json(const nlohmann::json& j, Durability& d);
 
 /// What a sink declares about itself. The defaults are the ideal sink's, so a
 /// harness states only where its sink is weaker.
@@ -85,41 +68,14 @@ struct Capabilities {
 };
 
 /// Names match the wire protocol's `capabilities` object.
-inline void to_json(nlohmann::json& j, const Capabilities& c) {
-  j = nlohmann::json{{"delivery", c.delivery},
-                     {"durability", c.durability},
-                     {"ordered_per_partition", c.ordered_per_partition},
-                     {"accepts_empty_batches", c.accepts_empty_batches},
-                     {"requires_bridge", c.requires_bridge},
-                     {"survives_crash", c.survives_crash},
-                     {"max_batch_size", c.max_batch_size},
-                     {"fault_injection", c.fault_injection}};
-}
+void to_json(nlohmann::json& j, const Capabilities& c);
 
 /// Missing names keep their defaults; unknown names are ignored here, so a
 /// saved report of a newer kit still reads. A sink's `hello` is stricter: the
 /// wire decoder (runners/wire_messages.hpp) refuses an unknown name, since a
-/// misspelt capability would silently change what is checked.
-inline void from_json(const nlohmann::json& j, Capabilities& c) {
-  if (!j.is_object()) throw Error("capabilities: expected an object, got " + j.dump());
-  auto take = [&j](std::string_view name, auto& field) {
-    auto it = j.find(name);
-    if (it == j.end()) return;
-    try {
-      it->get_to(field);
-    } catch (const nlohmann::json::exception&) {
-      throw Error("capabilities." + std::string(name) + ": " + it->dump() + " has the wrong type");
-    }
-  };
-  take("delivery", c.delivery);
-  take("durability", c.durability);
-  take("ordered_per_partition", c.ordered_per_partition);
-  take("accepts_empty_batches", c.accepts_empty_batches);
-  take("requires_bridge", c.requires_bridge);
-  take("survives_crash", c.survives_crash);
-  take("max_batch_size", c.max_batch_size);
-  take("fault_injection", c.fault_injection);
-}
+/// misspelt capability would silently change what is checked. Throws `Error`
+/// naming the field whose value has the wrong type or name.
+void from_json(const nlohmann::json& j, Capabilities& c);
 
 }  // namespace protocol
 }  // namespace sinkkit
