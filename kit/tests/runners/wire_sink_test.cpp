@@ -9,10 +9,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <sinkkit/runners/sink_process.hpp>
 #include <sinkkit/runners/wire_sink.hpp>
+#include <unistd.h>
 
 namespace {
 
@@ -80,13 +82,17 @@ class WireSinkTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(target_.dir); }
 
-  // Process id per partition, from the sink's own notes.
-  std::map<std::string, std::string> pids() const {
-    std::map<std::string, std::string> out;
+  // Runs `workers` workers of one partition each, and counts the partitions
+  // built and the distinct processes that built them (from the sink's notes).
+  std::pair<std::size_t, std::size_t> partitions_and_processes(WireSink& sut, int workers) {
+    (void)sut.run(sut.make_config(target_), workload(workers, 1));
+    std::map<std::string, std::string> pid_of;
     std::ifstream in(target_.dir / "pids");
     std::string partition, pid;
-    while (in >> partition >> pid) out[partition] = pid;
-    return out;
+    while (in >> partition >> pid) pid_of[partition] = pid;
+    std::set<std::string> pids;
+    for (const auto& [name, p] : pid_of) pids.insert(p);
+    return {pid_of.size(), pids.size()};
   }
 
   static RunRequest workload(int workers, std::uint32_t items_per_batch) {
@@ -137,24 +143,14 @@ TEST_F(WireSinkTest, EveryAcknowledgedItemComesBackByItsKey) {
 
 TEST_F(WireSinkTest, PerWorkerLayoutGivesEachWorkerItsOwnProcess) {
   WireSink sut(options());
-  (void)sut.run(sut.make_config(target_), workload(3, 1));
-  const auto by_partition = pids();
-  ASSERT_EQ(by_partition.size(), 3U);
-  std::set<std::string> distinct;
-  for (const auto& [partition, pid] : by_partition) distinct.insert(pid);
-  EXPECT_EQ(distinct.size(), 3U);
+  EXPECT_EQ(partitions_and_processes(sut, 3), std::make_pair(std::size_t{3}, std::size_t{3}));
 }
 
 TEST_F(WireSinkTest, SingleLayoutPutsEveryPartitionInOneProcess) {
   auto o = options();
   o.layout = ProcessLayout::single;
   WireSink sut(o);
-  (void)sut.run(sut.make_config(target_), workload(3, 1));
-  const auto by_partition = pids();
-  ASSERT_EQ(by_partition.size(), 3U);
-  std::set<std::string> distinct;
-  for (const auto& [partition, pid] : by_partition) distinct.insert(pid);
-  EXPECT_EQ(distinct.size(), 1U);
+  EXPECT_EQ(partitions_and_processes(sut, 3), std::make_pair(std::size_t{3}, std::size_t{1}));
 }
 
 TEST_F(WireSinkTest, AnErrorResponseIsAFailedCallWithItsKindAndMessage) {
