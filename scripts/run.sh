@@ -17,6 +17,11 @@ cmake --build "$BUILD" -j"$JOBS" 2>&1 | grep -v '^\[ *[0-9]*%\]' || true
 [[ -x $BUILD/property-tests/sinkkit_reference_conformance ]] || { echo "build failed" >&2; exit 2; }
 
 SINKKIT=$BUILD/kit/cli/sinkkit
+# The Python the build chose (CMakeLists.txt: /usr/bin/python3 by default), so
+# the example sinks run on the interpreter the tests use, not whichever
+# python3 is first on PATH.
+PYTHON=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+PYTHON=${PYTHON:-/usr/bin/python3}
 status=0
 echo "=== conformance suite on the bundled sinks (seed ${SINKKIT_SEED:=$RANDOM$RANDOM}, budget ${SINKKIT_BUDGET:=100})"
 export SINKKIT_SEED SINKKIT_BUDGET
@@ -28,7 +33,7 @@ rm -rf "$REPORT_DIR/wire"
 for sink in jsonl_sink sqlite_sink; do
   # Every format per sink: wire/<sink>/<name>.{json,md,html,junit.xml,txt}
   "$SINKKIT" run --seed "$SINKKIT_SEED" --budget "$SINKKIT_BUDGET" --report "$REPORT_DIR/wire/$sink" \
-    -- python3 adapters/python/examples/$sink.py || status=1
+    -- "$PYTHON" adapters/python/examples/$sink.py || status=1
 done
 echo "=== reports over every run: conformance.{md,html,junit.xml,txt}"
 runs=("$REPORT_DIR"/conformance/*.json "$REPORT_DIR"/wire/*/*.json)
@@ -50,7 +55,7 @@ for bench in "$BUILD"/bench/sinkkit_*_bench; do
 done
 echo "=== sinkkit bench: the Python JSON Lines sink over the wire protocol"
 "$SINKKIT" bench --repetitions 3 --batch-sizes 1,16,256,4096 --workers 1,2,4 \
-  -o "$REPORT_DIR/bench/python_jsonl.json" -- python3 adapters/python/examples/jsonl_sink.py || status=1
+  -o "$REPORT_DIR/bench/python_jsonl.json" -- "$PYTHON" adapters/python/examples/jsonl_sink.py || status=1
 echo "=== benchmark report: bench.{md,html} (targets: bench/targets.json)"
 for format in md html; do
   "$SINKKIT" report "$REPORT_DIR"/bench/*.json --targets bench/targets.json --format "$format" \
