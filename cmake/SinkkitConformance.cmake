@@ -43,13 +43,20 @@ endfunction()
 function(sinkkit_discover_tests target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LABELS;PROPERTIES")
   gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 TEST_LIST ${target}_TESTS PROPERTIES ${arg_PROPERTIES})
-  set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake")
-  file(WRITE "${labels_file}"
-       "if(${target}_TESTS)\n"
-       "  set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${arg_LABELS}\")\n"
-       "endif()\n")
-  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
+  sinkkit_include_in_ctest(${target} labels "if(${target}_TESTS)\n\
+  set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${arg_LABELS}\")\n\
+endif()\n")
   set_property(TARGET ${target} PROPERTY SINKKIT_TEST_LABELS "${arg_LABELS}")
+endfunction()
+
+# sinkkit_include_in_ctest(<target> <name> <code>): writes CMake code that
+# CTest runs when it reads this directory's tests (after the tests registered
+# so far), as <target>_<name>.cmake in the build folder. One quoted <code>
+# argument, so that semicolons in it (a list of labels) stay as written.
+function(sinkkit_include_in_ctest target name code)
+  set(file "${CMAKE_CURRENT_BINARY_DIR}/${target}_${name}.cmake")
+  file(WRITE "${file}" "${code}")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
 endfunction()
 
 # sinkkit_add_test_label(<target> <label> MATCHING <regex>)
@@ -65,12 +72,9 @@ function(sinkkit_add_test_label target label)
                         "registered by sinkkit_discover_tests")
   endif()
   list(APPEND labels ${label})
-  set(file "${CMAKE_CURRENT_BINARY_DIR}/${target}_${label}_labels.cmake")
-  file(WRITE "${file}"
-       "foreach(test IN LISTS ${target}_TESTS)\n"
-       "  if(test MATCHES [==[${arg_MATCHING}]==])\n"
-       "    set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${labels}\")\n"
-       "  endif()\n"
-       "endforeach()\n")
-  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
+  sinkkit_include_in_ctest(${target} ${label}_labels "foreach(test IN LISTS ${target}_TESTS)\n\
+  if(test MATCHES [==[${arg_MATCHING}]==])\n\
+    set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${labels}\")\n\
+  endif()\n\
+endforeach()\n")
 endfunction()

@@ -20,13 +20,11 @@ function(sinkkit_add_test_suites target)
                              "-DOUT=${list_file}" -P "${PROJECT_SOURCE_DIR}/cmake/list_test_suites.cmake"
                      BYPRODUCTS "${list_file}"
                      VERBATIM)
-  set(include_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_suites_include.cmake")
-  file(WRITE "${include_file}"
-       "if(EXISTS [==[${list_file}]==])\n"
-       "  include([==[${list_file}]==])\n"
-       "else()\n"
-       "  add_test(${target}_NOT_BUILT ${target}_NOT_BUILT)\n"
-       "endif()\n")
-  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${include_file}")
+  # sinkkit_include_in_ctest: cmake/SinkkitConformance.cmake
+  sinkkit_include_in_ctest(${target} suites_include "if(EXISTS [==[${list_file}]==])\n\
+  include([==[${list_file}]==])\n\
+else()\n\
+  add_test(${target}_NOT_BUILT ${target}_NOT_BUILT)\n\
+endif()\n")
   set_property(TARGET ${target} PROPERTY SINKKIT_TEST_LABELS "${arg_LABELS}")
 endfunction()

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sinkkit/reports/json_report.hpp>
 #include <sinkkit/reports/summary.hpp>
+#include <sinkkit_test/sample_results.hpp>
 #include <unistd.h>
 
 namespace {
@@ -21,17 +22,7 @@ SuiteResult sample(std::string sink, RuleStatus status) {
   a.id = "SK-2.3";
   a.status = RuleStatus::passed;
   a.cases = 100;
-  RuleResult b;
-  b.id = "SK-3.1";
-  b.status = status;
-  b.message = "close x1 and close x2 read back differently";
-  Trace t;
-  t.workload = Workload::empty(1, 1, 1);
-  TraceEvent build;
-  build.kind = CallKind::build;
-  t.events.push_back(build);
-  b.counterexample = Counterexample{.trace = t, .verdict = std::nullopt};
-  s.rules = {a, b};
+  s.rules = {a, sinkkit_test::close_rule_result(status)};
   return s;
 }
 

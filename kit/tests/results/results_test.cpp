@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sinkkit/results/all.hpp>
 #include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit_test/sample_results.hpp>
 
 namespace {
 
@@ -67,17 +68,8 @@ TEST(RuleResult, BadStatusAndLevelAreNamed) {
 }
 
 TEST(RuleResult, TextShowsStatementCounterexampleAndReproduce) {
-  RuleResult r;
-  r.id = "SK-3.1";
-  r.status = RuleStatus::failed;
-  r.message = "close x1 and close x2 read back differently";
+  RuleResult r = sinkkit_test::close_rule_result(RuleStatus::failed);
   r.statement = std::string(rule("SK-3.1").statement);
-  Trace t;
-  t.workload = Workload::empty(1, 1, 1);
-  TraceEvent build;
-  build.kind = CallKind::build;
-  t.events.push_back(build);
-  r.counterexample = Counterexample{.trace = t, .verdict = std::nullopt};
   r.reproduce = "SINKKIT_SEED=1 ./t";
   const auto text = r.to_text();
   EXPECT_NE(text.find(std::string(rule("SK-3.1").statement)), std::string::npos);
