@@ -1,8 +1,8 @@
 # sinkkit_add_doc_examples(<name> INCLUDE_DIR <dir> [EXCLUDE <regex>] LINK <targets>...)
 #
 # Compiles the `**Example**:` block of every public header under <dir>, as
-# fmt does with its documented snippets: scripts/doc_examples.py turns each
-# folder's examples into one translation unit under the build folder (at
+# fmt does with its documented snippets: scripts/doc_examples.py turns the
+# library's examples into one translation unit under the build folder (at
 # build time, so editing an example regenerates it), and the OBJECT library <name>
 # compiles them with the warning set as errors. Nothing is linked or run: an
 # example that stops compiling breaks the build, not a reader. How an example
@@ -36,9 +36,13 @@ function(sinkkit_add_doc_examples name)
     find_package(Python3 COMPONENTS Interpreter REQUIRED)
   endif()
   file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE "${arg_INCLUDE_DIR}" "${arg_INCLUDE_DIR}/*.hpp")
-  # One translation unit per folder: what an example costs to compile is
-  # mostly parsing what every example includes (see scripts/doc_examples.py).
-  set(folders)
+  # One translation unit for the whole library: what an example costs to
+  # compile is mostly parsing what every example includes (nlohmann/json and
+  # the kit's headers), which one file per folder paid seven times for the
+  # kit. Each header's example keeps a namespace of its own
+  # (scripts/doc_examples.py).
+  set(args)
+  set(paths)
   foreach(header IN LISTS headers)
     if(header MATCHES "(^|/)detail/" OR header MATCHES "-inl\\.hpp$"
        OR (arg_EXCLUDE AND header MATCHES "${arg_EXCLUDE}"))
@@ -61,27 +65,19 @@ function(sinkkit_add_doc_examples name)
       set_tests_properties("doc_example.pending:${from_root}" PROPERTIES LABELS "unit" SKIP_RETURN_CODE 77)
       continue()
     endif()
-    get_filename_component(folder "${header}" DIRECTORY)
-    string(MAKE_C_IDENTIFIER "${folder}" folder_id)
-    list(APPEND folders ${folder_id})
-    list(APPEND args_${folder_id} "${path}" "${header}")
-    list(APPEND paths_${folder_id} "${path}")
+    list(APPEND args "${path}" "${header}")
+    list(APPEND paths "${path}")
   endforeach()
-  list(REMOVE_DUPLICATES folders)
-  set(sources)
-  foreach(folder_id IN LISTS folders)
-    set(tu "${CMAKE_CURRENT_BINARY_DIR}/${name}/${folder_id}.cpp")
-    add_custom_command(OUTPUT "${tu}"
-                       COMMAND ${Python3_EXECUTABLE} ${SINKKIT_DOC_EXAMPLES_SCRIPT} "${tu}" ${args_${folder_id}}
-                       DEPENDS ${paths_${folder_id}} ${SINKKIT_DOC_EXAMPLES_SCRIPT}
-                       COMMENT "Extracting the examples of ${folder_id}"
-                       VERBATIM)
-    list(APPEND sources "${tu}")
-  endforeach()
-  if(NOT sources)
+  if(NOT paths)
     return()
   endif()
-  add_library(${name} OBJECT ${sources})
+  set(tu "${CMAKE_CURRENT_BINARY_DIR}/${name}/${name}.cpp")
+  add_custom_command(OUTPUT "${tu}"
+                     COMMAND ${Python3_EXECUTABLE} ${SINKKIT_DOC_EXAMPLES_SCRIPT} "${tu}" ${args}
+                     DEPENDS ${paths} ${SINKKIT_DOC_EXAMPLES_SCRIPT}
+                     COMMENT "Extracting the examples of ${name}"
+                     VERBATIM)
+  add_library(${name} OBJECT "${tu}")
   target_link_libraries(${name} PRIVATE ${arg_LINK})
   target_include_directories(${name} PRIVATE ${SINKKIT_DOC_EXAMPLES_SUPPORT_DIR})
   sinkkit_set_warnings(${name})

@@ -7,13 +7,13 @@
 HEADER is the file, INCLUDE_NAME how users include it (sinkkit/protocol/batch.hpp).
 The build compiles OUT.cpp (never runs it), so an example that stops compiling
 breaks the build, as fmt's documented snippets do. The build groups the
-headers of one folder into one OUT.cpp: most of a TU's cost is parsing what
+headers of one library into one OUT.cpp: most of a TU's cost is parsing what
 every example includes, so a TU per header cost the test command minutes.
 Each header's example is placed in a namespace of its own (so two examples
 may both declare a `Tick`), unless it specialises a template of the kit
 (`template <>`), which must be written at global scope; such a header's
 declarations stay global, and its names must not clash with another's in the
-same folder. (Whether each header compiles on its own is the header check's
+same library. (Whether each header compiles on its own is the header check's
 job, cmake/SinkkitHeaderCheck.cmake.) The rule for writing
 examples is in docs/architecture.md, "Doc examples"; in short:
 
