@@ -15,8 +15,8 @@
 # Every such library is also a dependency of the target sinkkit_doc_examples,
 # so `cmake --build <dir> --target sinkkit_doc_examples` builds them all.
 # Built with the kit's tests and the header check (SINKKIT_ENABLE_TESTS and
-# SINKKIT_HEADER_CHECKS): the sanitizer builds skip it, the release build
-# proves it.
+# SINKKIT_HEADER_CHECKS): the test command's ASan+UBSan build proves them,
+# its TSan build leaves them out.
 
 # Headers whose examples are not compiled yet, relative to the source root (a
 # trailing "/" takes a whole folder). Empty: every public header's example
