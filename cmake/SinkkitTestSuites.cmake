@@ -1,4 +1,4 @@
-# sinkkit_add_test_suites(<target> LABELS <labels>... [PROPERTIES <name> <value>...])
+# sinkkit_add_test_suites(<target> LABELS <labels>...)
 #
 # Registers a GoogleTest program with CTest as one test per suite
 # (`ctest -R 'WireSinkTest'` runs `--gtest_filter=WireSinkTest.*`), for the
@@ -11,10 +11,10 @@
 # As gtest_discover_tests does, the suites are listed after each build
 # (`--gtest_list_tests`) into a file CTest includes.
 function(sinkkit_add_test_suites target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LABELS;PROPERTIES")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LABELS")
   set(config "${CMAKE_CURRENT_BINARY_DIR}/${target}_suites_config.cmake")
   set(list_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_suites.cmake")
-  file(WRITE "${config}" "set(labels [==[${arg_LABELS}]==])\nset(properties ${arg_PROPERTIES})\n")
+  file(WRITE "${config}" "set(labels [==[${arg_LABELS}]==])\n")
   add_custom_command(TARGET ${target} POST_BUILD
                      COMMAND ${CMAKE_COMMAND} "-DEXE=$<TARGET_FILE:${target}>" "-DCONFIG=${config}"
                              "-DOUT=${list_file}" -P "${PROJECT_SOURCE_DIR}/cmake/list_test_suites.cmake"
@@ -26,5 +26,4 @@ function(sinkkit_add_test_suites target)
 else()\n\
   add_test(${target}_NOT_BUILT ${target}_NOT_BUILT)\n\
 endif()\n")
-  set_property(TARGET ${target} PROPERTY SINKKIT_TEST_LABELS "${arg_LABELS}")
 endfunction()

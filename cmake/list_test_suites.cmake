@@ -1,6 +1,6 @@
 # cmake -DEXE=<program> -DCONFIG=<file> -DOUT=<file> -P list_test_suites.cmake
 # Writes to OUT one CTest test per GoogleTest suite of EXE, with the labels
-# and properties CONFIG sets (see sinkkit_add_test_suites).
+# CONFIG sets (see sinkkit_add_test_suites).
 include("${CONFIG}")
 execute_process(COMMAND "${EXE}" --gtest_list_tests OUTPUT_VARIABLE listing ERROR_VARIABLE errors
                 RESULT_VARIABLE rc TIMEOUT 60)
@@ -16,7 +16,7 @@ foreach(line IN LISTS lines)
   if(line MATCHES "^([^ ]+)\\.( +#.*)?$")
     set(name "${CMAKE_MATCH_1}.*")
     string(APPEND content "add_test([==[${name}]==] [==[${EXE}]==] [==[--gtest_filter=${name}]==])\n"
-                          "set_tests_properties([==[${name}]==] PROPERTIES LABELS [==[${labels}]==] ${properties})\n")
+                          "set_tests_properties([==[${name}]==] PROPERTIES LABELS [==[${labels}]==])\n")
     math(EXPR count "${count} + 1")
   endif()
 endforeach()

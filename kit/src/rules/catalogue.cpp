@@ -95,7 +95,8 @@ constexpr std::array kRules = {
          "Batches of any size from 1 to the declared max_batch_size (default 65,536) are written completely.",
          "Batch sizes follow the upstream; a sink with a hidden limit truncates or fails under load.",
          "every sink",
-         "One batch of exactly max_batch_size first, then workloads whose batch sizes are drawn from 1 to max_batch_size on a log scale."},
+         "One batch of exactly max_batch_size first, then workloads whose batch sizes are drawn from 1 to "
+         "max_batch_size on a log scale."},
     Rule{"SK-2.10", L::must, "concurrent workers do not interfere",
          "Partitions of different workers, running concurrently on their own threads, do not interfere: each "
          "keeps all its items.",
