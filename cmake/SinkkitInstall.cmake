@@ -5,12 +5,13 @@ include(CMakePackageConfigHelpers)
 
 set(SINKKIT_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/sinkkit)
 
-set(sinkkit_installed_targets sinkkit_kit sinkkit_reference_sinks sinkkit_reports)
+set(sinkkit_installed_targets sinkkit_kit sinkkit_faults sinkkit_reference_sinks sinkkit_reports)
 if(TARGET sinkkit_gtest)
   list(APPEND sinkkit_installed_targets sinkkit_gtest)
 endif()
 install(TARGETS ${sinkkit_installed_targets} EXPORT sinkkitTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY kit/include/ reference-sinks/memory/include/ reference-sinks/file/include/
                   reference-sinks/sqlite/include/ reports/include/

@@ -9,7 +9,8 @@ reports/include and reports/src; an included header's layer is the folder
 after `sinkkit/` in the include. The rule:
 
 * the kit's layers, top to bottom: protocol, simulation, judgement, results,
-  rules, runners. Each includes only itself and the layers above it.
+  rules, faults (kit/src only), runners. Each includes only itself and the
+  layers above it.
 * `sinkkit/detail/` is usable by all (and includes only itself).
 * the reference sinks (`sinkkit/sinks/`) use protocol and detail only.
 * reports use results, protocol, detail and reports only: not simulation,
@@ -24,7 +25,7 @@ import pathlib
 import re
 import sys
 
-KIT_LAYERS = ["protocol", "simulation", "judgement", "results", "rules", "runners"]
+KIT_LAYERS = ["protocol", "simulation", "judgement", "results", "rules", "faults", "runners"]
 
 # Breaches that exist today and are being removed, as exact (file, include)
 # pairs: they warn instead of failing. Do not add to this list; empty it. An

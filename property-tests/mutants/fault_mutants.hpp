@@ -3,12 +3,15 @@
 // branches (rules SK-4.x and SK-5.1).
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <sinkkit/sinks/jsonl_file_sink.hpp>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "mutant_support.hpp"
@@ -73,6 +76,83 @@ struct LosesUnflushedOnCrash {
                              std::to_string(counter++) + ".jsonl");
     return Partition{std::make_unique<std::ofstream>(file, std::ios::app)};
   }
+};
+
+// SK-4.2, SK-4.5: JSON Lines files written with POSIX calls, as a sink
+// author writes them, with one way of mishandling a storage error each. No
+// fault hook: the kit's file-system interposer makes their storage fail.
+enum class FileBug {
+  ignores_failed_fsync,  // SK-4.5: fdatasync fails, write_batch returns normally
+  keeps_torn_line,       // SK-4.2: a failed append leaves its partial line; the next one is glued to it
+  swallows_write_error,  // SK-4.5: write fails, write_batch returns normally
+};
+
+template <FileBug bug>
+struct PosixJsonlSink {
+  using payload_type = Event;
+  std::string name = "posix-jsonl";
+  static constexpr bool router_branch_safe = false;
+  static Capabilities capabilities() { return {.survives_crash = true}; }
+  struct Partition {
+    int fd = -1;
+    std::uint64_t size = 0;
+    void write_batch(Batch<Event> batch) {
+      std::string data;
+      for (const auto& e : batch) data += nlohmann::json(e).dump() + '\n';
+      std::size_t done = 0;
+      while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          if constexpr (bug == FileBug::swallows_write_error) return;  // the bug
+          const int err = errno;
+          if constexpr (bug != FileBug::keeps_torn_line) {
+            if (::ftruncate(fd, static_cast<off_t>(size)) != 0) throw sinkkit::SinkError("truncate failed");
+          }
+          throw sinkkit::SinkError(std::string("append failed: ") + std::strerror(err));
+        }
+        done += static_cast<std::size_t>(n);
+      }
+      size += data.size();
+      if (::fdatasync(fd) != 0 && bug != FileBug::ignores_failed_fsync) {
+        throw sinkkit::SinkError(std::string("fdatasync failed: ") + std::strerror(errno));
+      }
+    }
+    void close() {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    static std::atomic<int> counter{0};
+    const auto file = std::filesystem::path(config.at("dir").get<std::string>()) /
+                      ("part-w" + std::to_string(worker_index) + "-x" + std::to_string(::getpid()) + "-" +
+                       std::to_string(counter++) + ".jsonl");
+    const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw sinkkit::SinkError("cannot create " + file.string());
+    return Partition{fd, 0};
+  }
+};
+
+// Reads every line that parses: a line glued to a torn one is lost, as a
+// reader of such a file would lose it.
+template <class Node>
+struct PosixJsonlHarness : sinkkit_harnesses::EventItems {
+  using node_type = Node;
+  node_type make_node() { return {}; }
+  nlohmann::json make_config(const sinkkit::TestTarget& t) { return {{"dir", t.dir.string()}}; }
+  std::vector<Event> read_back(const nlohmann::json& config) {
+    std::vector<Event> out;
+    for (const auto& entry : std::filesystem::directory_iterator(config.at("dir").get<std::string>())) {
+      std::ifstream in(entry.path());
+      for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (!j.is_discarded()) out.push_back(j.get<Event>());
+      }
+    }
+    return out;
+  }
+  Capabilities capabilities() { return node_type::capabilities(); }
 };
 
 struct JsonlDirHarness : sinkkit_harnesses::EventItems {

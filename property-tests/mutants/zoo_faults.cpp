@@ -13,6 +13,9 @@ std::vector<Specimen> fault_specimens() {
       specimen<SqliteMutantHarness>("SqliteDropsFailedFlushOnAbort", "SK-4.1"),
       specimen<SqliteMutantHarness>("SqliteDropsFailedFlushWhenWritingOn", "SK-4.2"),
       specimen<JsonlDirHarness>("LosesUnflushedOnCrash", "SK-4.3"),
+      specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::keeps_torn_line>>>("FileKeepsTornLineAfterShortWrite", "SK-4.2"),
+      specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::ignores_failed_fsync>>>("FileIgnoresFailedFsync", "SK-4.5"),
+      specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::swallows_write_error>>>("FileSwallowsWriteError", "SK-4.5"),
       specimen<FilesHarness<TruncatesOnRestart>>("TruncatesOnRestart", "SK-4.4"),
       specimen<FilesHarness<BranchesShareFile>>("BranchesShareFile", "SK-5.1"),
   };

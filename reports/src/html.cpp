@@ -149,7 +149,9 @@ std::string run_section(std::size_t index, const SuiteResult& run) {
     const std::string id = detailed ? "<a href=\"#" + anchor(index, r.id) + "\">" + xml_escape(r.id) + "</a>" : xml_escape(r.id);
     out += "<tr class=\"rule filterable\" data-status=\"" + status_key(r) + "\" data-rule=\"" + xml_escape(r.id) +
            "\"><td>" + id + "</td><td>" + std::string(to_string(r.level)) + "</td><td>" +
-           xml_escape(r.title) + "</td><td class=\"st " + status_key(r) + "\">" +
+           xml_escape(r.title) +
+           (r.status == RuleStatus::passed && !r.message.empty() ? "<br><small>" + xml_escape(r.message) + "</small>" : "") +
+           "</td><td class=\"st " + status_key(r) + "\">" +
            xml_escape(detail::status_label(r)) + "</td><td class=\"num\">" + std::to_string(r.cases) +
            "</td><td class=\"num\">" + detail::format_seconds(r.seconds) + "</td></tr>\n";
   }

@@ -73,7 +73,10 @@ void run_section(std::string& out, const SuiteResult& run) {
   out += "| Rule | Level | Title | Verdict | Cases | Time |\n|---|---|---|---|---:|---:|\n";
   for (const auto& r : run.rules) {
     out += "| " + markdown_cell(r.id) + " | " + std::string(to_string(r.level)) + " | " +
-           markdown_cell(r.title) + " | " + icon(r) + " " + detail::status_label(r) + " | " +
+           markdown_cell(r.title) +
+           // A passed rule's note says how it was tested (the storage fault mechanism).
+           (r.status == RuleStatus::passed && !r.message.empty() ? " (" + markdown_cell(r.message) + ")" : "") +
+           " | " + icon(r) + " " + detail::status_label(r) + " | " +
            std::to_string(r.cases) + " | " + detail::format_seconds(r.seconds) + " |\n";
   }
   out += "\n";

@@ -32,14 +32,23 @@ def _dir(config):
 class Partition:
     def __init__(self, path):
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        self.size = 0  # bytes of whole batches: what a failed append is cut back to
 
     def write_batch(self, items):
         if self.fd is None:
             raise ClosedError("write_batch on a closed partition")
         data = "".join(json.dumps(item, separators=(",", ":")) + "\n" for item in items).encode()
         view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except OSError:
+            # A full disk can take part of a batch (a short write) and then
+            # fail: cut the partial batch off, or the next batch's first line
+            # would be glued to it.
+            os.ftruncate(self.fd, self.size)
+            raise
+        self.size += len(data)
 
     def close(self):
         if self.fd is not None:

@@ -148,17 +148,20 @@ constexpr std::array kRules = {
          "durable)."},
     Rule{"SK-4.1", L::must, "acknowledged items survive a storage fault",
          "After a write_batch fails because storage failed, every item acknowledged before the failure is "
-         "durable after close: per partition the durable items have no gap.",
+         "durable after close: per partition the durable items have no gap, and no record is torn.",
          "Buffered sinks that empty their buffer before the write (or roll back a transaction without keeping the "
          "rows) lose acknowledged rows on the first transient error.",
-         "sinks whose harness can make storage fail (otherwise untested)",
-         "The harness's storage fault hook fails storage once, after a generated number of items; the run "
-         "aborts and closes; the oracle's lost and gap counts must be 0."},
+         "sinks with storage under their target (faults from outside) or a fault hook (otherwise untested)",
+         "Storage fails once on one partition, after a generated number of items: a write, fsync, rename or "
+         "create under the target fails with EIO, ENOSPC or EDQUOT, or a write stores part of its bytes and the "
+         "next call fails (the kit's file-system interposer, with the sink unmodified; or the sink's hook). The "
+         "run aborts and closes; the oracle's lost and gap counts and the corrupted records must be 0 (after a "
+         "fresh build, for sinks declaring survives_crash). Untested if no case reached the fault."},
     Rule{"SK-4.2", L::should, "buffered items kept for a later flush",
          "Items buffered when a flush fails are kept and written by a later flush: if writing goes on after the "
          "failure, everything acknowledged, before and after it, is durable after close.",
          "Retrying runtimes and sinks reused after an error must not drop what the failed flush held.",
-         "sinks whose harness can make storage fail (otherwise untested)",
+         "sinks with storage under their target (faults from outside) or a fault hook (otherwise untested)",
          "As SK-4.1, but the run goes on writing after the failed write_batch."},
     Rule{"SK-4.3", L::capability, "survives a crash",
          "After the worker process is killed at a random point, a fresh build and read-back hold every item "
@@ -177,6 +180,18 @@ constexpr std::array kRules = {
          "sinks declaring survives_crash",
          "Two runs on one target with worker counts 2 then 4, or 4 then 2; the second run's keys continue past "
          "the first's; the oracle judges both together."},
+    Rule{"SK-4.5", L::must, "storage errors are not acknowledged",
+         "A write_batch or close during which storage reported an error raises, unless the sink made the failed "
+         "call good before returning: a failed write, rename or create retried successfully (write_batch of a "
+         "sink declaring durability on_close may leave that to close). A failed fsync is never made good by a "
+         "retry.",
+         "An error swallowed is an acknowledgement of data that may not be there; after a failed fsync the kernel "
+         "may have dropped the unwritten pages, so a second fsync that succeeds proves nothing (PostgreSQL's fsync "
+         "lesson).",
+         "sinks with storage under their target (faults from outside; a hook cannot tell what failed)",
+         "As SK-4.1, the run going on after the failure or not; the interposer reports which call failed and "
+         "whether the sink retried it within the same call; a call that returned normally after an unmade-good "
+         "error fails the rule."},
     Rule{"SK-5.1", L::capability, "router branches do not collide",
          "Several partitions of one node on one worker (router branches), written interleaved, do not collide: "
          "each reads back as if it were alone.",

@@ -81,6 +81,7 @@ RunRequest CheckContext::request(Workload w, FaultPlan plan, std::uint64_t seed)
   r.simulation.seed = seed;
   r.simulation.bridge = &bridge_;
   r.simulation.session_manager = &session_manager_;
+  r.target_root = root_;
   return r;
 }
 
@@ -178,3 +179,18 @@ CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body) {
 }
 
 }  // namespace sinkkit::detail::checks
+
+namespace sinkkit {
+inline namespace rules {
+
+std::string to_string(StorageFaultMechanism m) {
+  switch (m) {
+    case StorageFaultMechanism::none: return "none";
+    case StorageFaultMechanism::hook: return "hook";
+    case StorageFaultMechanism::file_system: return "file system";
+  }
+  return "unknown";
+}
+
+}  // namespace rules
+}  // namespace sinkkit

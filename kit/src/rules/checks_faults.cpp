@@ -21,26 +21,126 @@ namespace {
 
 // --- SK-4: faults --------------------------------------------------------
 
-CheckOutcome storage_fault_property(CheckContext& ctx, bool keep_writing) {
-  if (!ctx.sut().can_fail_storage()) {
-    return untested(
-        "the sink cannot be made to fail its storage (a harness: add arm_storage_fault; a sink process: declare "
-        "fault_injection and answer the fault op)");
+// One storage fault on one partition. From outside the sink (the file-system
+// interposer) its kind, errno and the calls let through are drawn too; a
+// hook decides those itself.
+StorageFault draw_storage_fault(const Workload& w, StorageFaultMechanism mechanism) {
+  const int worker = *rc::gen::inRange(0, w.workers);
+  // Somewhere within the items the partition will be handed, so that most
+  // cases reach the fault.
+  std::int64_t items = 0;
+  for (int e = 0; e < w.epochs; ++e)
+    for (auto size : w.batches(worker, 0, e)) items += size;
+  StorageFault f{worker, 0, *rc::gen::inRange<std::int64_t>(0, std::max<std::int64_t>(1, items))};
+  if (mechanism == StorageFaultMechanism::file_system) {
+    f.kind = *rc::gen::element(StorageFaultKind::any_call, StorageFaultKind::write_error, StorageFaultKind::sync_error,
+                               StorageFaultKind::short_write);
+    f.error = *rc::gen::element(5, 28, 122);  // EIO, ENOSPC, EDQUOT
+    f.skip = *rc::gen::weightedElement<int>({{4, 0}, {1, 1}, {1, 2}});
   }
-  return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx.shape(), FaultMix{.build_failures = false, .write_failures = false});
-    const int w = *rc::gen::inRange(0, d.workload.workers);
-    const auto after = *rc::gen::inRange<std::int64_t>(0, 120);
-    d.plan.storage_faults.push_back({w, 0, after});
+  return f;
+}
+
+const TraceEvent* fired_fault(const Trace& t) {
+  for (const auto& e : t.events) {
+    if (e.storage_fault) return &e;
+  }
+  return nullptr;
+}
+
+// Faults from outside reach only sinks whose storage is under the target: a
+// check that reached none in any case tested nothing.
+CheckOutcome reached_or_untested(CheckOutcome outcome, StorageFaultMechanism mechanism, int reached) {
+  if (outcome.kind != CheckOutcome::held) return outcome;
+  if (mechanism == StorageFaultMechanism::file_system && reached == 0) {
+    return untested("no case reached an injected storage fault: the sink made no write, fsync, rename or create "
+                    "under its target (file-system faults reach only files under {target})");
+  }
+  outcome.message = "storage faults by " + to_string(mechanism) +
+                    (mechanism == StorageFaultMechanism::file_system
+                         ? "; " + std::to_string(reached) + " of " + std::to_string(outcome.cases) + " cases reached one"
+                         : "");
+  return outcome;
+}
+
+CheckOutcome storage_fault_property(CheckContext& ctx, bool keep_writing) {
+  const auto mechanism = ctx.sut().storage_fault_mechanism();
+  if (mechanism == StorageFaultMechanism::none) {
+    return untested(
+        "the kit cannot make the sink's storage fail: it keeps no files under its target, and it has no hook (a "
+        "harness: add arm_storage_fault; a sink process: declare fault_injection and answer the fault op)");
+  }
+  int reached = 0;
+  auto outcome = property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx.shape(), FaultMix{.build_failures = false, .write_failures = false, .aborts = false, .no_write_partitions = false});
+    const auto fault = draw_storage_fault(d.workload, mechanism);
+    d.plan.storage_faults.push_back(fault);
     d.plan.keep_writing_after_failure = keep_writing;
-    auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
+    auto target = ctx.fresh_target();
+    auto config = ctx.sut().make_config(target->get());
+    auto j = ctx.run_judged_on(config, ctx.request(d.workload, d.plan, d.seed));
+    if (fired_fault(j.trace) != nullptr) ++reached;
     if (auto f = violation(j, ViolationKind::lost)) return f;
-    return violation(j, ViolationKind::gap);
+    if (auto f = violation(j, ViolationKind::gap)) return f;
+    if (auto f = corrupted(j)) return f;
+    // A torn record left by a short write must be gone once the sink opens
+    // its storage again (a sink that can: survives_crash).
+    if (fault.kind == StorageFaultKind::short_write && fired_fault(j.trace) != nullptr && ctx.caps().survives_crash) {
+      ctx.run(config, ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0));
+      j.stored = ctx.sut().read_back(config);
+      if (auto f = corrupted(j)) {
+        f->message = "after a short write and a fresh build: " + f->message;
+        return f;
+      }
+    }
+    return std::nullopt;
   });
+  return reached_or_untested(std::move(outcome), mechanism, reached);
 }
 
 CheckOutcome sk_4_1(CheckContext& ctx) { return storage_fault_property(ctx, false); }
 CheckOutcome sk_4_2(CheckContext& ctx) { return storage_fault_property(ctx, true); }
+
+// SK-4.5: the call during which storage failed must raise unless the sink
+// made the failed call good (not possible for fsync).
+std::optional<std::string> swallowed_error(const TraceEvent& e, const Capabilities& caps) {
+  const auto& f = *e.storage_fault;
+  if (f.error == 0 || !e.forwarded || e.sink_outcome != Outcome::ok) return std::nullopt;
+  const std::string call = e.kind == CallKind::close ? "close" : "write_batch #" + std::to_string(e.call);
+  if (f.sync()) {
+    return call + " on " + to_string(e.partition) + " returned normally after " + f.to_text() +
+           ": a failed fsync cannot be retried away (the kernel may have dropped the unwritten pages)";
+  }
+  if (f.retried) return std::nullopt;
+  // A sink that promises nothing before close may flush again there.
+  if (e.kind == CallKind::write_batch && caps.durability == Durability::on_close) return std::nullopt;
+  return call + " on " + to_string(e.partition) + " returned normally after " + f.to_text() +
+         ", and the sink did not retry it: the error was swallowed";
+}
+
+CheckOutcome sk_4_5(CheckContext& ctx) {
+  const auto mechanism = ctx.sut().storage_fault_mechanism();
+  if (mechanism != StorageFaultMechanism::file_system) {
+    return untested(mechanism == StorageFaultMechanism::hook
+                        ? "the sink's storage fails through its own hook, which cannot tell the kit what failed"
+                        : "the kit cannot make the sink's storage fail: it keeps no files under its target");
+  }
+  int reached = 0;
+  auto outcome = property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    auto d = draw(ctx.shape(), FaultMix{.build_failures = false, .write_failures = false, .aborts = false, .no_write_partitions = false});
+    d.plan.storage_faults.push_back(draw_storage_fault(d.workload, mechanism));
+    d.plan.keep_writing_after_failure = *rc::gen::arbitrary<bool>();
+    auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
+    const TraceEvent* e = fired_fault(j.trace);
+    if (e == nullptr) return std::nullopt;
+    ++reached;
+    if (auto why = swallowed_error(*e, ctx.caps())) {
+      return CaseFailure{.message = *why, .trace = j.trace, .verdict = j.verdict};
+    }
+    return std::nullopt;
+  });
+  return reached_or_untested(std::move(outcome), mechanism, reached);
+}
 
 CheckOutcome sk_4_3(CheckContext& ctx) {
   if (!ctx.caps().survives_crash) return not_applicable("the sink does not declare survives_crash");
@@ -138,6 +238,7 @@ void add_fault_checks(CheckRegistry& registry) {
   registry.add("SK-4.2", sk_4_2);
   registry.add("SK-4.3", sk_4_3);
   registry.add("SK-4.4", sk_4_4);
+  registry.add("SK-4.5", sk_4_5);
 }
 
 }  // namespace sinkkit::detail::checks

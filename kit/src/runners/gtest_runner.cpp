@@ -17,6 +17,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+// The storage-fault interposer (libsinkkit_faults), which conformance
+// programs carry: referred to here so that the linker keeps it.
+extern "C" void* sinkkit_faults_control_block();
+
 namespace sinkkit::detail {
 
 namespace {
@@ -159,6 +163,7 @@ std::string test_name(const Rule& rule) {
 }
 
 SuiteOptions suite_options_from_env() {
+  (void)sinkkit_faults_control_block();  // loaded: rules SK-4.1/4.2/4.5 reach sinks with files and no hook
   SuiteOptions o;
   o.check.seed = process_seed();
   if (auto v = env_number("SINKKIT_BUDGET", 1, 1'000'000)) o.check.budget = static_cast<int>(*v);

@@ -1,5 +1,7 @@
 #include <sinkkit/runners/sink_process.hpp>
 
+#include <algorithm>
+
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/runners/wire_messages.hpp>
 
@@ -8,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <fcntl.h>
@@ -57,7 +60,18 @@ SinkProcess::SinkProcess(ProcessOptions options) : options_(std::move(options)) 
   std::vector<char*> argv;
   for (auto& a : options_.argv) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int rc = ::posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), environ);
+  // The inherited environment, with options_.environment set over it.
+  std::vector<char*> envp;
+  for (auto& e : options_.environment) envp.push_back(e.data());
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    const bool overridden = std::any_of(options_.environment.begin(), options_.environment.end(),
+                                        [&](const std::string& o) { return o.compare(0, name.size(), name) == 0; });
+    if (!overridden) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
+  const int rc = ::posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(in[0]);

@@ -3,7 +3,9 @@
 #include <array>
 #include <cctype>
 #include <atomic>
+#include <filesystem>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -11,6 +13,9 @@
 #include <sinkkit/protocol/errors.hpp>
 #include <sinkkit/runners/sink_process.hpp>
 #include <sinkkit/simulation/simulator.hpp>
+#include <sinkkit/simulation/storage_fault_injector.hpp>
+
+#include "../faults/fault_control.hpp"
 
 namespace sinkkit {
 inline namespace runners {
@@ -60,7 +65,30 @@ class WireSink::Impl {
     SinkProcess probe(process_options());
     info_ = parse_hello(probe.call(wire::encode(wire::Hello{})));
     probe.shutdown();
+    // A sink's own fault op is what its author chose; otherwise the kit's
+    // interposer, preloaded into every sink process it starts.
+    if (info_.capabilities.fault_injection) {
+      mechanism_ = StorageFaultMechanism::hook;
+    } else if (options_.file_system_faults) {
+      interposer_ = detail::faults::interposer_library();
+      if (interposer_) {
+        mechanism_ = StorageFaultMechanism::file_system;
+        std::error_code ec;
+        control_dir_ = std::filesystem::temp_directory_path(ec) /
+                       ("sinkkit-faults-" + std::to_string(::getpid()) + "-" + std::to_string(next_control_dir_++));
+        std::filesystem::create_directories(control_dir_, ec);
+        if (ec) throw std::runtime_error("cannot create " + control_dir_.string() + ": " + ec.message());
+      }
+    }
   }
+  ~Impl() {
+    std::error_code ec;
+    if (!control_dir_.empty()) std::filesystem::remove_all(control_dir_, ec);
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  StorageFaultMechanism mechanism() const { return mechanism_; }
 
   const WireSinkInfo& info() const { return info_; }
   const WireOptions& options() const { return options_; }
@@ -68,11 +96,37 @@ class WireSink::Impl {
   struct WorkerProcess {
     std::mutex mutex;
     std::unique_ptr<SinkProcess> process;
+    std::unique_ptr<detail::faults::ControlFile> faults;  // the interposer's control, one per process
     bool died = false;  // this run: its partitions are gone with it, no silent respawn
   };
 
   ProcessOptions process_options() const {
-    return {options_.command, options_.call_timeout, options_.max_line_bytes, options_.max_stderr_bytes};
+    return {options_.command, options_.call_timeout, options_.max_line_bytes, options_.max_stderr_bytes, {}};
+  }
+
+  // A worker's process, with the interposer and its own control file.
+  std::unique_ptr<SinkProcess> start_worker_process(WorkerProcess& entry, std::size_t index) {
+    auto options = process_options();
+    if (mechanism_ == StorageFaultMechanism::file_system) {
+      if (!entry.faults) entry.faults = std::make_unique<detail::faults::ControlFile>(control_dir_ / ("w" + std::to_string(index)));
+      const char* preload = std::getenv("LD_PRELOAD");
+      const char* asan = std::getenv("ASAN_OPTIONS");
+      options.environment = {
+          "LD_PRELOAD=" + interposer_->string() + (preload != nullptr && preload[0] != '\0' ? ":" + std::string(preload) : ""),
+          std::string(detail::faults::kControlFileEnv) + "=" + entry.faults->path().string(),
+          // A sink built with ASan wants its runtime first; the interposer
+          // works behind it as well.
+          "ASAN_OPTIONS=" + (asan != nullptr && asan[0] != '\0' ? std::string(asan) + ":" : "") +
+              "verify_asan_link_order=0"};
+    }
+    return std::make_unique<SinkProcess>(std::move(options));
+  }
+
+  // The interposer's control of the process that hosts `worker`'s partitions.
+  detail::faults::ControlBlock* fault_control(int worker) {
+    WorkerProcess& entry = worker_process(worker);
+    std::lock_guard lock(entry.mutex);
+    return entry.faults ? entry.faults->block() : nullptr;
   }
 
   WorkerProcess& worker_process(int worker) {
@@ -92,7 +146,7 @@ class WireSink::Impl {
     }
     try {
       if (!entry.process) {
-        entry.process = std::make_unique<SinkProcess>(process_options());
+        entry.process = start_worker_process(entry, static_cast<std::size_t>(&entry - worker_processes_.data()));
         (void)parse_hello(entry.process->call(wire::encode(wire::Hello{})));
       }
       if (send_only) {
@@ -184,6 +238,10 @@ class WireSink::Impl {
   std::atomic<int> next_partition_{0};
   std::mutex failure_mutex_;
   std::optional<std::string> failure_;
+  StorageFaultMechanism mechanism_ = StorageFaultMechanism::none;
+  std::optional<std::filesystem::path> interposer_;
+  std::filesystem::path control_dir_;
+  static inline std::atomic<int> next_control_dir_{0};
 };
 
 namespace {
@@ -252,7 +310,9 @@ class RemoteNode {
     const auto partition = impl_->new_partition_name({worker_index, branch});
     RemotePartition::respond(
         impl_->request(worker_index, wire::encode(wire::Build{partition, config, worker_index, worker_count})));
-    // Storage faults go by the partition's wire name, known only now.
+    // Storage faults go by the partition's wire name, known only now (the
+    // sink's own fault op; the interposer's faults are armed per call).
+    if (impl_->mechanism() != StorageFaultMechanism::hook) return RemotePartition(*impl_, partition, worker_index);
     for (const auto& f : *faults_) {
       if (f.worker == worker_index && f.branch == branch) {
         RemotePartition::respond(impl_->request(worker_index, wire::encode(wire::Fault{partition, f.after_items})));
@@ -276,7 +336,35 @@ const WireSinkInfo& WireSink::info() const noexcept { return impl_->info(); }
 std::string WireSink::name() const { return impl_->info().name; }
 Capabilities WireSink::capabilities() const { return impl_->info().capabilities; }
 bool WireSink::router_branch_safe() const { return impl_->info().router_branch_safe; }
-bool WireSink::can_fail_storage() const { return impl_->info().capabilities.fault_injection; }
+bool WireSink::can_fail_storage() const { return impl_->mechanism() != StorageFaultMechanism::none; }
+StorageFaultMechanism WireSink::storage_fault_mechanism() const { return impl_->mechanism(); }
+
+namespace {
+
+// The interposer of the process that hosts the partition, armed per call.
+class WireStorageFaults final : public StorageFaultInjector {
+ public:
+  WireStorageFaults(WireSink::Impl& impl, std::filesystem::path root) : impl_(&impl), root_(std::move(root)) {}
+  void arm(PartitionId p, const StorageFault& fault) override {
+    auto* block = impl_->fault_control(p.worker);
+    if (block == nullptr) return;  // no process yet: nothing to fail
+    armed_.emplace(block);
+    armed_->arm(fault, root_);
+  }
+  std::optional<FiredStorageFault> disarm(PartitionId) override {
+    if (!armed_) return std::nullopt;
+    auto fired = armed_->disarm();
+    armed_.reset();
+    return fired;
+  }
+
+ private:
+  WireSink::Impl* impl_;
+  std::filesystem::path root_;
+  std::optional<detail::faults::FaultControl> armed_;
+};
+
+}  // namespace
 
 nlohmann::json WireSink::make_config(const TestTarget& target) {
   nlohmann::json config = impl_->options().config ? *impl_->options().config
@@ -311,8 +399,15 @@ Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
   opts.poison_batches = false;     // items are serialised during the call: nothing to retain
   opts.bridge = nullptr;           // the sink process has its own, if any
   opts.session_manager = nullptr;
-  // RemoteNode sends the faults itself, right after each build.
-  opts.arm_storage_fault = [](PartitionId, std::int64_t) {};
+  // With the sink's fault op, RemoteNode sends the faults itself right after
+  // each build; with the interposer, the simulator arms them per call.
+  WireStorageFaults outside(*impl_, request.target_root);
+  if (impl_->mechanism() == StorageFaultMechanism::file_system) {
+    opts.arm_storage_fault = nullptr;
+    opts.storage_fault_injector = &outside;
+  } else {
+    opts.arm_storage_fault = [](PartitionId, std::int64_t) {};
+  }
   auto make_item = [](const ItemKey& k) { return WireItem{k}; };
   Trace trace = Simulator(node, config, make_item, std::move(opts)).run(request.workload, request.plan);
   if (auto failure = impl_->take_failure()) throw SinkBroke("the sink process broke the protocol: " + *failure, trace);

@@ -13,6 +13,25 @@ std::string to_string(const PartitionId& p) {
   return "w" + std::to_string(p.worker) + ".b" + std::to_string(p.branch);
 }
 
+std::string to_string(StorageFaultKind kind) {
+  switch (kind) {
+    case StorageFaultKind::any_call: return "any call";
+    case StorageFaultKind::write_error: return "write";
+    case StorageFaultKind::sync_error: return "fsync";
+    case StorageFaultKind::short_write: return "short write";
+  }
+  return "unknown";
+}
+
+std::string errno_name(int error) {
+  switch (error) {
+    case 5: return "EIO";
+    case 28: return "ENOSPC";
+    case 122: return "EDQUOT";
+    default: return "errno " + std::to_string(error);
+  }
+}
+
 bool FaultPlan::clean() const {
   return !fail_build_on_worker && write_faults.empty() && !abort_after_epoch && close_calls == 1 &&
          no_writes.empty() && storage_faults.empty() && write_after_close.empty() && !keep_writing_after_failure;
@@ -30,8 +49,12 @@ std::string FaultPlan::describe() const {
   if (close_calls != 1) parts.push_back("close x" + std::to_string(close_calls));
   for (const auto& p : no_writes) parts.push_back(to_string(p) + " gets no writes");
   for (const auto& s : storage_faults) {
+    // The kind shows only when it is not the default (a hook ignores it).
+    const bool plain = s.kind == StorageFaultKind::any_call && s.error == 5 && s.skip == 0;
     parts.push_back("storage of " + to_string(PartitionId{s.worker, s.branch}) + " fails after " +
-                    std::to_string(s.after_items) + " more items");
+                    std::to_string(s.after_items) + " more items" +
+                    (plain ? "" : " (" + to_string(s.kind) + ": " + errno_name(s.error) +
+                                      (s.skip > 0 ? ", " + std::to_string(s.skip) + " calls let through" : "") + ")"));
   }
   for (const auto& p : write_after_close) parts.push_back(to_string(p) + " gets a write_batch after close");
   if (keep_writing_after_failure) parts.push_back("writes go on after a failure");
@@ -58,6 +81,11 @@ void FaultPlan::validate(int workers, int branches) const {
   for (const auto& s : storage_faults) {
     check(s.worker, s.branch, "a storage fault");
     if (s.after_items < 0) throw std::invalid_argument("fault plan: a storage fault has negative after_items");
+    if (s.error != 5 && s.error != 28 && s.error != 122) {
+      throw std::invalid_argument("fault plan: a storage fault's error must be EIO (5), ENOSPC (28) or EDQUOT (122), got " +
+                                  std::to_string(s.error));
+    }
+    if (s.skip < 0 || s.skip > 2) throw std::invalid_argument("fault plan: a storage fault's skip must be in [0, 2]");
   }
   for (const auto& p : write_after_close) check(p.worker, p.branch, "write_after_close");
   if (close_calls < 1 || close_calls > 5) {
@@ -92,6 +120,11 @@ FaultPlan make_fault_plan(int workers, int branches, int epochs, std::uint64_t s
   return plan;
 }
 
+NLOHMANN_JSON_SERIALIZE_ENUM(StorageFaultKind, {{StorageFaultKind::any_call, "any_call"},
+                                                {StorageFaultKind::write_error, "write_error"},
+                                                {StorageFaultKind::sync_error, "sync_error"},
+                                                {StorageFaultKind::short_write, "short_write"}})
+
 NLOHMANN_JSON_SERIALIZE_ENUM(FaultTiming, {{FaultTiming::before_forwarding, "before_forwarding"},
                                            {FaultTiming::after_forwarding, "after_forwarding"}})
 
@@ -113,7 +146,8 @@ void to_json(nlohmann::json& j, const FaultPlan& f) {
   if (!f.storage_faults.empty()) {
     auto& arr = j["storage_faults"] = nlohmann::json::array();
     for (const auto& s : f.storage_faults) {
-      arr.push_back({{"worker", s.worker}, {"branch", s.branch}, {"after_items", s.after_items}});
+      arr.push_back({{"worker", s.worker}, {"branch", s.branch}, {"after_items", s.after_items}, {"kind", s.kind},
+                     {"error", s.error}, {"skip", s.skip}});
     }
   }
   if (!f.write_after_close.empty()) {
@@ -140,8 +174,15 @@ void from_json(const nlohmann::json& j, FaultPlan& f) {
     f.no_writes.push_back({p.at("worker").get<int>(), p.at("branch").get<int>()});
   }
   for (const auto& s : j.value("storage_faults", nlohmann::json::array())) {
-    f.storage_faults.push_back(
-        {s.at("worker").get<int>(), s.at("branch").get<int>(), s.at("after_items").get<std::int64_t>()});
+    StorageFault fault{s.at("worker").get<int>(), s.at("branch").get<int>(), s.at("after_items").get<std::int64_t>()};
+    auto kind = s.value("kind", nlohmann::json("any_call"));
+    if (kind != "any_call" && kind != "write_error" && kind != "sync_error" && kind != "short_write") {
+      throw std::invalid_argument("fault plan: unknown storage fault kind " + kind.dump());
+    }
+    fault.kind = kind.get<StorageFaultKind>();
+    fault.error = s.value("error", 5);
+    fault.skip = s.value("skip", 0);
+    f.storage_faults.push_back(fault);
   }
   for (const auto& p : j.value("write_after_close", nlohmann::json::array())) {
     f.write_after_close.push_back({p.at("worker").get<int>(), p.at("branch").get<int>()});

@@ -16,6 +16,7 @@
 #include <sinkkit/detail/demangle.hpp>
 #include <sinkkit/detail/rng.hpp>
 #include <sinkkit/protocol/errors.hpp>
+#include <sinkkit/simulation/storage_fault_injector.hpp>
 
 namespace sinkkit::detail {
 namespace {
@@ -27,6 +28,11 @@ struct PartitionRun {
   bool no_writes = false;
   int write_calls = 0;
   std::int64_t next_seq = 0;
+  // A storage fault injected from outside: its window opens at the call that
+  // takes the partition past `after_items` and stays open until it fires.
+  const StorageFault* outside_fault = nullptr;
+  std::int64_t items_handed = 0;
+  bool outside_fault_fired = false;
 };
 
 // Small: the point is whether the sink refuses it, not its size.
@@ -260,7 +266,12 @@ class Run {
         if (options_.items_made_ahead) port->make_items_ahead(p.id, planned_writes(p));
         p.port = std::move(port);
         for (const auto& f : plan_.storage_faults) {
-          if (f.worker == p.id.worker && f.branch == p.id.branch) options_.arm_storage_fault(p.id, f.after_items);
+          if (f.worker != p.id.worker || f.branch != p.id.branch) continue;
+          if (options_.arm_storage_fault) {
+            options_.arm_storage_fault(p.id, f.after_items);
+          } else {
+            p.outside_fault = &f;
+          }
         }
       }
     }
@@ -285,7 +296,8 @@ class Run {
       inject(ev, "the fault plan fails write_batch #" + std::to_string(ev.call) + " before the sink is called", false);
     } else {
       if (options_.before_write) options_.before_write(ev);
-      call_sink(ev, [&] { p.port->write_batch(ev); });
+      p.items_handed += size;
+      with_storage_fault_window(p, ev, p.items_handed, [&] { call_sink(ev, [&] { p.port->write_batch(ev); }); });
       if (fault && ev.outcome == Outcome::ok) {
         inject(ev, "the fault plan fails write_batch #" + std::to_string(ev.call) + " after the sink returned", true);
       }
@@ -303,7 +315,7 @@ class Run {
     for (int i = 0; i < plan_.close_calls; ++i) {
       auto ev = begin_event(CallKind::close, p);
       ev.call = i;
-      call_sink(ev, [&] { p.port->close(); });
+      with_storage_fault_window(p, ev, p.items_handed, [&] { call_sink(ev, [&] { p.port->close(); }); });
       end_event(ev, events);
       if (options_.after_close) options_.after_close(events.back());
     }
@@ -311,6 +323,27 @@ class Run {
         plan_.write_after_close.end()) {
       write(p, workload_.epochs, kWriteAfterCloseSize, events, /*after_close=*/true);
     }
+  }
+
+  // Runs `call` inside the partition's storage fault window when it is open
+  // (`handed`: items the partition has been handed, this call's included).
+  template <class F>
+  void with_storage_fault_window(PartitionRun& p, TraceEvent& ev, std::int64_t handed, F&& call) {
+    const bool open = p.outside_fault != nullptr && !p.outside_fault_fired && handed > p.outside_fault->after_items;
+    if (!open) {
+      call();
+      return;
+    }
+    auto& injector = *options_.storage_fault_injector;
+    injector.arm(p.id, *p.outside_fault);
+    try {
+      call();
+    } catch (...) {
+      (void)injector.disarm(p.id);
+      throw;
+    }
+    ev.storage_fault = injector.disarm(p.id);
+    p.outside_fault_fired = ev.storage_fault.has_value();
   }
 
   bool aborted() const noexcept { return aborted_.load(std::memory_order_acquire); }
@@ -344,8 +377,10 @@ void validate(const NodePort& node, const SimulatorOptions& options, const Workl
     throw std::invalid_argument("simulator: node '" + node.name() + "' is not router_branch_safe, but the workload has " +
                                 std::to_string(workload.branches) + " branches per worker");
   }
-  if (!plan.storage_faults.empty() && !options.arm_storage_fault) {
-    throw std::invalid_argument("simulator: the fault plan has storage faults but no arm_storage_fault hook");
+  if (!plan.storage_faults.empty() && !options.arm_storage_fault && options.storage_fault_injector == nullptr) {
+    throw std::invalid_argument(
+        "simulator: the fault plan has storage faults but neither an arm_storage_fault hook nor a "
+        "storage_fault_injector");
   }
   if (options.view == PayloadView::subtype && !node.subtype_view_possible()) {
     throw std::invalid_argument("simulator: a subtype view needs a non-final class payload");

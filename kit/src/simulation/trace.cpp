@@ -37,6 +37,20 @@ std::string_view to_string(Outcome o) { return o == Outcome::ok ? "ok" : "threw"
 
 }  // namespace
 
+std::string FiredStorageFault::to_text() const {
+  if (error == 0) {
+    return call + "(" + path + ") stored " + std::to_string(short_written) + " of " + std::to_string(short_asked) +
+           " bytes (a short write, injected)";
+  }
+  std::string s;
+  if (short_asked > 0) {
+    s = "a short write (" + std::to_string(short_written) + " of " + std::to_string(short_asked) + " bytes), then ";
+  }
+  s += call + "(" + path + ") failed with " + errno_name(error) + " (injected)";
+  if (retried) s += "; the sink retried it";
+  return s;
+}
+
 std::string TraceEvent::to_text() const {
   std::string s = "#" + std::to_string(index) + " " + std::string(simulation::to_string(kind)) + " " +
                   simulation::to_string(partition);
@@ -61,6 +75,7 @@ std::string TraceEvent::to_text() const {
   } else {
     s += "THREW " + error_kind + ": " + message;
   }
+  if (storage_fault) s += " [storage: " + storage_fault->to_text() + "]";
   return s;
 }
 
@@ -104,6 +119,11 @@ nlohmann::json Trace::to_json() const {
     if (e.sink_outcome != Outcome::ok) j["sink_outcome"] = to_string(e.sink_outcome);
     if (!e.error_kind.empty()) j["error_kind"] = e.error_kind;
     if (!e.message.empty()) j["message"] = e.message;
+    if (const auto& f = e.storage_fault) {
+      j["storage_fault"] = {{"call", f->call},         {"path", f->path},
+                            {"error", f->error},       {"short_written", f->short_written},
+                            {"short_asked", f->short_asked}, {"retried", f->retried}};
+    }
     events_json.push_back(std::move(j));
   }
   nlohmann::json j = {{"schema_version", kTraceSchemaVersion},
@@ -152,6 +172,12 @@ Trace Trace::from_json(const nlohmann::json& j) {
       e.sink_outcome = outcome_from(ej.value("sink_outcome", "ok"));
       e.error_kind = ej.value("error_kind", "");
       e.message = ej.value("message", "");
+      if (ej.contains("storage_fault")) {
+        const auto& f = ej.at("storage_fault");
+        e.storage_fault = FiredStorageFault{f.at("call").get<std::string>(), f.at("path").get<std::string>(),
+                                            f.at("error").get<int>(), f.value("short_written", std::uint64_t{0}),
+                                            f.value("short_asked", std::uint64_t{0}), f.value("retried", false)};
+      }
       t.events.push_back(std::move(e));
     }
     return t;

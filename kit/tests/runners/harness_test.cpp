@@ -2,6 +2,7 @@
 // harness as is, what it derives (the read-back's keys and corruption, whether
 // storage can fail), and the crash run in a child process.
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -106,9 +107,16 @@ TEST(HarnessSink, AStoredItemThatIsNotTheOneWrittenIsCountedCorrupted) {
 }
 
 TEST(HarnessSink, StorageFaultsReachTheHarnessOnlyWhenItCanArmThem) {
-  EXPECT_FALSE(HarnessSink<MemoryHarness>().can_fail_storage());
+  // Without a hook, from outside: this program carries the interposer, as
+  // conformance programs do; a memory sink keeps no files, so none fires.
+  HarnessSink<MemoryHarness> outside;
+  EXPECT_EQ(outside.storage_fault_mechanism(), StorageFaultMechanism::file_system);
+  auto plain = one_epoch(2, 4);
+  plain.plan.storage_faults.push_back(StorageFault{.worker = 1, .branch = 0, .after_items = 2});
+  const auto trace = outside.run(outside.make_config(TestTarget{.id = "o"}), plain);
+  EXPECT_TRUE(std::none_of(trace.events.begin(), trace.events.end(), [](const auto& e) { return e.storage_fault.has_value(); }));
   HarnessSink<FaultableHarness> sut;
-  ASSERT_TRUE(sut.can_fail_storage());
+  ASSERT_EQ(sut.storage_fault_mechanism(), StorageFaultMechanism::hook);
   auto request = one_epoch(2, 4);
   request.plan.storage_faults.push_back(StorageFault{.worker = 1, .branch = 0, .after_items = 2});
   (void)sut.run(sut.make_config(TestTarget{.id = "f"}), request);

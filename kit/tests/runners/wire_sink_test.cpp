@@ -112,7 +112,13 @@ TEST_F(WireSinkTest, HelloGivesTheNameCapabilitiesAndConfigTemplate) {
   EXPECT_EQ(sut.capabilities().durability, Durability::on_close);
   EXPECT_EQ(sut.capabilities().max_batch_size, 8U);
   EXPECT_EQ(sut.capabilities().delivery, Delivery::exactly_once) << "a missing name keeps the kit's default";
-  EXPECT_FALSE(sut.can_fail_storage());
+  // No fault op of its own: its storage fails from outside, through the
+  // kit's interposer preloaded into its processes, unless that is turned off.
+  EXPECT_EQ(sut.storage_fault_mechanism(), StorageFaultMechanism::file_system);
+  auto no_interposer = options(R"({"fault_injection": false})");
+  no_interposer.file_system_faults = false;
+  EXPECT_FALSE(WireSink(no_interposer).can_fail_storage());
+  EXPECT_EQ(WireSink(options(R"({"fault_injection": true})")).storage_fault_mechanism(), StorageFaultMechanism::hook);
   // No config_template in the hello: the protocol's default, {"dir": "{target}"}.
   EXPECT_EQ(sut.make_config(target_), (nlohmann::json{{"dir", target_.dir.string()}}));
 }

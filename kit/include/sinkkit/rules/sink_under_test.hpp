@@ -72,7 +72,19 @@ struct RunRequest {
   Workload workload;
   FaultPlan plan;
   SimulatorOptions simulation;
+  /// Where the kit makes the test targets: storage faults injected from
+  /// outside the sink hit only files under it.
+  std::filesystem::path target_root;
 };
+
+/// How the kit makes a sink's storage fail (rules SK-4.1, SK-4.2, SK-4.5).
+enum class StorageFaultMechanism {
+  none,         ///< it cannot: those rules are untested
+  hook,         ///< the sink's own hook (a harness's arm_storage_fault, the wire `fault` op)
+  file_system,  ///< the kit's file-system interposer, around the unmodified sink
+};
+/// "none", "hook", "file system".
+std::string to_string(StorageFaultMechanism m);
 
 /// Open file descriptors and threads of the process that hosts the sink.
 struct ResourceUsage {
@@ -115,8 +127,12 @@ class SinkUnderTest {
   [[nodiscard]] virtual bool router_branch_safe() const = 0;
   /// The sink can be driven with batches of a subtype of its payload.
   [[nodiscard]] virtual bool accepts_subtype_batches() const = 0;
-  /// The harness can make the sink's storage fail (`FaultPlan::storage_faults`).
+  /// The kit can make the sink's storage fail (`FaultPlan::storage_faults`).
   [[nodiscard]] virtual bool can_fail_storage() const = 0;
+  /// How: a hook of the sink's, or from outside it.
+  [[nodiscard]] virtual StorageFaultMechanism storage_fault_mechanism() const {
+    return can_fail_storage() ? StorageFaultMechanism::hook : StorageFaultMechanism::none;
+  }
 
   /// A valid config for a fresh target.
   virtual nlohmann::json make_config(const TestTarget& target) = 0;

@@ -85,6 +85,11 @@ std::optional<ResourceUsage> current_process_usage();
 using WriteHook = std::function<void(const TraceEvent&)>;
 CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
                    const std::function<void(const WriteHook& before, const WriteHook& after)>& run);
+/// The kit's file-system fault injector in this process, scoped to files
+/// under `root`; nullptr when the interposer (libsinkkit_faults) is not
+/// loaded into this process (conformance programs link it).
+StorageFaultInjector* in_process_storage_faults(const std::filesystem::path& root);
+bool in_process_storage_faults_loaded();
 }  // namespace detail
 
 inline namespace runners {
@@ -107,7 +112,14 @@ class HarnessSink final : public SinkUnderTest {
   [[nodiscard]] bool accepts_subtype_batches() const override {
     return std::is_class_v<payload_type> && !std::is_final_v<payload_type>;
   }
-  [[nodiscard]] bool can_fail_storage() const override { return HarnessWithStorageFaults<H>; }
+  [[nodiscard]] bool can_fail_storage() const override {
+    return storage_fault_mechanism() != StorageFaultMechanism::none;
+  }
+  [[nodiscard]] StorageFaultMechanism storage_fault_mechanism() const override {
+    if constexpr (HarnessWithStorageFaults<H>) return StorageFaultMechanism::hook;
+    return detail::in_process_storage_faults_loaded() ? StorageFaultMechanism::file_system
+                                                      : StorageFaultMechanism::none;
+  }
 
   nlohmann::json make_config(const TestTarget& target) override { return harness_.make_config(target); }
 
@@ -119,7 +131,21 @@ class HarnessSink final : public SinkUnderTest {
     }
   }
 
-  Trace run(const nlohmann::json& config, const RunRequest& request) override { return simulate(config, request, {}); }
+  Trace run(const nlohmann::json& config, const RunRequest& request) override {
+    if constexpr (!HarnessWithStorageFaults<H>) {
+      if (!request.plan.storage_faults.empty()) {
+        // In process, the interposer cannot tell one worker's calls from
+        // another's: one call at a time.
+        if (request.simulation.mode != ExecutionMode::deterministic) {
+          throw std::invalid_argument("storage faults from outside the sink need the deterministic mode in process");
+        }
+        RunRequest r = request;
+        r.simulation.storage_fault_injector = detail::in_process_storage_faults(request.target_root);
+        return simulate(config, r, {});
+      }
+    }
+    return simulate(config, request, {});
+  }
 
   ReadBack read_back(const nlohmann::json& config) override {
     ReadBack out;

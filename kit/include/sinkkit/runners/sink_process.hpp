@@ -42,6 +42,8 @@ struct ProcessOptions {
   std::chrono::milliseconds call_timeout{10'000};
   std::size_t max_line_bytes = 64ULL << 20;
   std::size_t max_stderr_bytes = 64ULL << 10;
+  /// Set in the child's environment ("NAME=VALUE"), over what it inherits.
+  std::vector<std::string> environment;
 };
 
 class SinkProcess {

@@ -42,6 +42,10 @@ struct WireOptions {
   /// Overrides the sink's `config_template` ({target} and {target_id} are
   /// substituted in its strings).
   std::optional<nlohmann::json> config;
+  /// Storage faults from outside the sink: its processes start with the
+  /// kit's file-system interposer (libsinkkit_faults, by LD_PRELOAD), unless
+  /// the sink declares its own `fault` op or the library cannot be found.
+  bool file_system_faults = true;
 };
 
 class WireSink final : public SinkUnderTest {
@@ -59,6 +63,7 @@ class WireSink final : public SinkUnderTest {
   /// Out of process, a subtype is an item with extra, undeclared fields.
   [[nodiscard]] bool accepts_subtype_batches() const override { return true; }
   [[nodiscard]] bool can_fail_storage() const override;
+  [[nodiscard]] StorageFaultMechanism storage_fault_mechanism() const override;
 
   nlohmann::json make_config(const TestTarget& target) override;
   /// Probes derived from the valid config: each key dropped, set to null,

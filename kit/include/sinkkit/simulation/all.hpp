@@ -15,5 +15,6 @@
 #include <sinkkit/simulation/session_manager.hpp>
 #include <sinkkit/simulation/simulator.hpp>
 #include <sinkkit/simulation/simulator_options.hpp>
+#include <sinkkit/simulation/storage_fault_injector.hpp>
 #include <sinkkit/simulation/trace.hpp>
 #include <sinkkit/simulation/workload.hpp>

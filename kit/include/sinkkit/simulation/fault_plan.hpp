@@ -48,14 +48,32 @@ struct WriteFault {
   friend bool operator==(const WriteFault&, const WriteFault&) = default;
 };
 
-/// The harness makes the sink's storage fail the write that takes the
-/// partition past `after_items` more items (the wire protocol's `fault` op).
+/// What a storage fault does when the kit injects it from outside the sink
+/// (its file-system interposer; a harness's own hook decides for itself).
+enum class StorageFaultKind {
+  any_call,     ///< the first storage call (write, fsync, rename, create) fails
+  write_error,  ///< a write fails
+  sync_error,   ///< an fsync or fdatasync fails
+  short_write,  ///< a write stores only part of its bytes; the next storage call fails (a full disk)
+};
+
+/// The sink's storage fails once, on the partition's first storage call
+/// after `after_items` more items were handed to it (a harness hook: the
+/// write that takes the partition past them; the wire protocol's `fault` op).
 struct StorageFault {
   int worker = 0;
   int branch = 0;
   std::int64_t after_items = 0;
+  StorageFaultKind kind = StorageFaultKind::any_call;
+  int error = 5;  ///< the errno returned: EIO (5), ENOSPC (28) or EDQUOT (122)
+  int skip = 0;   ///< aimed storage calls let through first (0..2): a later call of the same write_batch fails
   friend bool operator==(const StorageFault&, const StorageFault&) = default;
 };
+
+/// "any call", "write", "fsync", "short write".
+std::string to_string(StorageFaultKind kind);
+/// "EIO", "ENOSPC", "EDQUOT" (or "errno N").
+std::string errno_name(int error);
 
 /// Everything that goes wrong in one run. The default plan is a clean run.
 struct FaultPlan {

@@ -19,6 +19,12 @@
 
 namespace sinkkit {
 inline namespace simulation {
+class StorageFaultInjector;
+}
+}  // namespace sinkkit
+
+namespace sinkkit {
+inline namespace simulation {
 
 /// How the simulator lays out the items it hands to `write_batch`.
 enum class PayloadView {
@@ -45,6 +51,9 @@ struct SimulatorOptions {
   /// right after the partition's build succeeded. Required when the plan has
   /// storage faults.
   std::function<void(PartitionId, std::int64_t after_items)> arm_storage_fault;
+  /// Or: the plan's storage faults come from outside the sink
+  /// (storage_fault_injector.hpp). Used when `arm_storage_fault` is empty.
+  StorageFaultInjector* storage_fault_injector = nullptr;
   /// Called after every acknowledged write_batch (from the worker's thread in
   /// threaded mode, so it must be thread-safe there): lets a rule read back
   /// mid-run.

@@ -15,6 +15,7 @@
 ///       if (e.acknowledged()) acked += e.size;   // the sink returned from write_batch
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,26 @@ inline constexpr int kTraceSchemaVersion = 1;
 /// returns: a sink that kept pointers into the batch stores this key.
 inline constexpr ItemKey kPoisonKey{-1, -1, -1, -1};
 
+/// A storage fault the kit injected from outside the sink that fired during
+/// a call: which storage call failed, on which file, and what the sink did
+/// next within the same call.
+struct FiredStorageFault {
+  std::string call;  ///< "write", "pwrite64", "fdatasync", "rename", "open", ...
+  std::string path;  ///< the file (relative to the test target when under it)
+  int error = 0;     ///< the errno returned
+  /// A short write came first: it stored `short_written` of `short_asked` bytes.
+  std::uint64_t short_written = 0;
+  std::uint64_t short_asked = 0;
+  /// A later call of the same kind on the same file succeeded in the same
+  /// sink call: the sink retried.
+  bool retried = false;
+  /// The failed call was an fsync or fdatasync (never made good by a retry).
+  [[nodiscard]] bool sync() const noexcept { return call == "fsync" || call == "fdatasync"; }
+  /// E.g. "fdatasync(part-w0-b0.jsonl) failed with EIO (injected)".
+  [[nodiscard]] std::string to_text() const;
+  friend bool operator==(const FiredStorageFault&, const FiredStorageFault&) = default;
+};
+
 /// One call.
 struct TraceEvent {
   std::uint64_t index = 0;  ///< position in call-start order
@@ -61,6 +82,8 @@ struct TraceEvent {
   Outcome sink_outcome = Outcome::ok;  ///< what the sink itself did, when forwarded
   std::string error_kind;        ///< config | closed | write | bridge | invalid_argument | other | injected
   std::string message;           ///< the error's message
+  /// A storage fault the kit injected from outside fired during this call.
+  std::optional<FiredStorageFault> storage_fault;
   std::int64_t start = 0;        ///< ns since run start (threaded) or logical ticks (deterministic)
   std::int64_t end = 0;
 

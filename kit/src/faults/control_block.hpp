@@ -1,0 +1,59 @@
+#pragma once
+// The control block shared by the storage-fault interposer (interposer.cpp,
+// loaded into the sink's process) and the kit (fault_control.cpp), which arms
+// one fault at a time in it. In process it is a global of the interposer; out
+// of process it is a small file both sides map (MAP_SHARED), named by the
+// environment variable kControlFileEnv. Plain data and lock-free atomics only:
+// the two sides may be different programs built with different flags.
+
+#include <atomic>
+#include <cstdint>
+
+namespace sinkkit::detail::faults {
+
+inline constexpr std::uint32_t kMagic = 0x31464b53;  // "SKF1"
+inline constexpr const char* kControlFileEnv = "SINKKIT_FAULTS_CONTROL";
+/// The symbol the interposer exports for in-process use: returns its block.
+inline constexpr const char* kControlSymbol = "sinkkit_faults_control_block";
+
+/// The calls a fault can aim at.
+enum Op : std::uint32_t {
+  op_write = 1,   ///< write, pwrite, pwrite64, writev, pwritev
+  op_sync = 2,    ///< fsync, fdatasync
+  op_rename = 4,  ///< rename, renameat, renameat2
+  op_create = 8,  ///< open/openat/creat with O_CREAT
+};
+
+/// Fault states (`state`).
+enum State : std::uint32_t {
+  idle = 0,    ///< armed, nothing aimed at seen yet (or still skipping)
+  firing = 1,  ///< one thread is filling in the report
+  fired = 2,   ///< the error was returned; the report is complete
+};
+
+struct ControlBlock {
+  std::uint32_t magic;
+  // Set by the kit before it opens the window (armed = 1, release).
+  std::atomic<std::uint32_t> armed;
+  std::uint32_t ops;          ///< Op bits aimed at
+  std::int32_t error;         ///< errno returned
+  std::uint32_t short_write;  ///< 1: the first aimed write writes part of its bytes, the next aimed call fails
+  std::atomic<std::int32_t> skip;  ///< aimed calls let through before the fault
+  char root[1024];                 ///< only paths under this directory (and descriptors on them) are aimed at
+
+  // Reports, written by the interposer.
+  std::atomic<std::uint32_t> state;
+  std::atomic<std::uint32_t> short_done;     ///< the short write happened
+  std::atomic<std::uint32_t> retried;        ///< a later call of the failed kind on the same file succeeded
+  std::atomic<std::uint64_t> short_written;  ///< bytes the short write wrote (of short_asked)
+  std::atomic<std::uint64_t> short_asked;
+  std::uint32_t fired_op;  ///< Op of the failed call
+  std::int32_t fired_fd;   ///< its descriptor (-1 for rename and open)
+  char fired_call[16];     ///< "write", "fdatasync", ...
+  char fired_path[512];    ///< the file it was on
+};
+
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free,
+              "the control block is shared between processes");
+
+}  // namespace sinkkit::detail::faults

@@ -1,0 +1,138 @@
+#include "fault_control.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace sinkkit::detail::faults {
+
+namespace {
+
+std::uint32_t ops_of(StorageFaultKind kind) {
+  switch (kind) {
+    case StorageFaultKind::write_error: return op_write;
+    case StorageFaultKind::sync_error: return op_sync;
+    case StorageFaultKind::any_call:
+    case StorageFaultKind::short_write: return op_write | op_sync | op_rename | op_create;
+  }
+  return 0;
+}
+
+void copy_into(char* to, std::size_t size, const std::string& from) {
+  const auto n = std::min(size - 1, from.size());
+  std::memcpy(to, from.data(), n);
+  to[n] = '\0';
+}
+
+// A path under the target root is shown relative to it: reports stay short
+// and do not change from run to run.
+std::string shown(const char* path, const std::filesystem::path& root) {
+  const std::string p(path);
+  const std::string r = root.string();
+  if (!r.empty() && p.size() > r.size() && p.compare(0, r.size(), r) == 0 && p[r.size()] == '/') {
+    return p.substr(r.size() + 1);
+  }
+  return p;
+}
+
+}  // namespace
+
+void FaultControl::arm(const StorageFault& fault, const std::filesystem::path& root) {
+  std::error_code ec;
+  root_ = std::filesystem::weakly_canonical(root, ec);
+  if (ec) root_ = root;
+  ControlBlock& b = *block_;
+  b.armed.store(0, std::memory_order_release);
+  b.ops = ops_of(fault.kind);
+  b.error = fault.error;
+  b.short_write = fault.kind == StorageFaultKind::short_write ? 1 : 0;
+  b.skip.store(fault.skip, std::memory_order_relaxed);
+  copy_into(b.root, sizeof b.root, root_.string());
+  b.state.store(idle, std::memory_order_relaxed);
+  b.short_done.store(0, std::memory_order_relaxed);
+  b.retried.store(0, std::memory_order_relaxed);
+  b.short_written.store(0, std::memory_order_relaxed);
+  b.short_asked.store(0, std::memory_order_relaxed);
+  b.fired_op = 0;
+  b.fired_fd = -1;
+  b.fired_call[0] = '\0';
+  b.fired_path[0] = '\0';
+  b.armed.store(1, std::memory_order_release);
+}
+
+std::optional<FiredStorageFault> FaultControl::disarm() {
+  ControlBlock& b = *block_;
+  b.armed.store(0, std::memory_order_release);
+  const bool fired_error = b.state.load(std::memory_order_acquire) == fired;
+  const bool short_done = b.short_asked.load(std::memory_order_acquire) > 0;
+  if (!fired_error && !short_done) return std::nullopt;
+  FiredStorageFault f;
+  f.call = b.fired_call;
+  f.path = shown(b.fired_path, root_);
+  f.error = fired_error ? b.error : 0;
+  f.short_asked = b.short_asked.load(std::memory_order_acquire);
+  f.short_written = b.short_written.load(std::memory_order_acquire);
+  f.retried = b.retried.load(std::memory_order_acquire) != 0;
+  // Reported once: a second disarm has nothing to say.
+  b.state.store(idle, std::memory_order_relaxed);
+  b.short_asked.store(0, std::memory_order_relaxed);
+  return f;
+}
+
+ControlFile::ControlFile(std::filesystem::path file) : path_(std::move(file)) {
+  const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create the fault control file " + path_.string() + ": " + std::strerror(errno));
+  if (::ftruncate(fd, sizeof(ControlBlock)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw std::runtime_error("cannot size the fault control file " + path_.string() + ": " + std::strerror(err));
+  }
+  void* p = ::mmap(nullptr, sizeof(ControlBlock), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int err = errno;
+  ::close(fd);
+  if (p == MAP_FAILED) throw std::runtime_error("cannot map the fault control file " + path_.string() + ": " + std::strerror(err));
+  block_ = new (p) ControlBlock{};
+  block_->magic = kMagic;
+}
+
+ControlFile::~ControlFile() {
+  if (block_ != nullptr) ::munmap(block_, sizeof(ControlBlock));
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+ControlBlock* in_process_block() {
+  using get_fn = void* (*)();
+  static ControlBlock* const block = [] {
+    auto get = reinterpret_cast<get_fn>(::dlsym(RTLD_DEFAULT, kControlSymbol));
+    return get == nullptr ? nullptr : static_cast<ControlBlock*>(get());
+  }();
+  return block;
+}
+
+std::optional<std::filesystem::path> interposer_library() {
+  std::error_code ec;
+  if (const char* env = std::getenv("SINKKIT_FAULTS_LIBRARY"); env != nullptr && env[0] != '\0') {
+    if (std::filesystem::exists(env, ec)) return std::filesystem::path(env);
+    return std::nullopt;
+  }
+#ifdef SINKKIT_FAULTS_LIBRARY_BUILD
+  if (std::filesystem::exists(SINKKIT_FAULTS_LIBRARY_BUILD, ec)) return std::filesystem::path(SINKKIT_FAULTS_LIBRARY_BUILD);
+#endif
+#ifdef SINKKIT_FAULTS_LIBRARY_INSTALLED
+  if (std::filesystem::exists(SINKKIT_FAULTS_LIBRARY_INSTALLED, ec)) {
+    return std::filesystem::path(SINKKIT_FAULTS_LIBRARY_INSTALLED);
+  }
+#endif
+  return std::nullopt;
+}
+
+}  // namespace sinkkit::detail::faults
