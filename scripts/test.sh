@@ -112,7 +112,7 @@ set -m
 nice -n 19 bash -c 'set -euo pipefail; configure_and_build tsan "$@"' _ \
   "sinkkit_concurrency_tests sinkkit_reference_conformance" \
   -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" -DSINKKIT_SANITIZE=thread \
-  -DSINKKIT_ENABLE_BENCH=OFF -DSINKKIT_HEADER_CHECKS=OFF -DSINKKIT_MUTANT_ZOO=OFF >"$tsan_log" 2>&1 &
+  -DSINKKIT_ENABLE_BENCH=OFF -DSINKKIT_HEADER_CHECKS=OFF -DSINKKIT_MUTANT_ZOO=OFF </dev/null >"$tsan_log" 2>&1 &
 tsan_pid=$!
 set +m
 # A failed or interrupted run does not leave the background build behind.

@@ -7,6 +7,7 @@
 // the two sides may be different programs built with different flags.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace sinkkit::detail::faults {
@@ -24,12 +25,18 @@ enum Op : std::uint32_t {
   op_create = 8,  ///< open/openat/creat with O_CREAT
 };
 
-/// Fault states (`state`).
+/// Fault states (`state`). Only `idle -> firing -> fired` happens inside a
+/// window; the kit moves any state to `closed` when it ends the window, after
+/// which no call can take the fault (a call already past the armed check
+/// included).
 enum State : std::uint32_t {
   idle = 0,    ///< armed, nothing aimed at seen yet (or still skipping)
   firing = 1,  ///< one thread is filling in the report
   fired = 2,   ///< the error was returned; the report is complete
+  closed = 3,  ///< the window is over
 };
+
+inline constexpr std::size_t kPathBytes = 4096;
 
 struct ControlBlock {
   std::uint32_t magic;
@@ -39,7 +46,14 @@ struct ControlBlock {
   std::int32_t error;         ///< errno returned
   std::uint32_t short_write;  ///< 1: the first aimed write writes part of its bytes, the next aimed call fails
   std::atomic<std::int32_t> skip;  ///< aimed calls let through before the fault
-  char root[1024];                 ///< only paths under this directory (and descriptors on them) are aimed at
+  /// Only files under this directory are aimed at: as the kit names it, and
+  /// resolved (a descriptor's path is the resolved one; a path argument is
+  /// as the sink wrote it).
+  char root[kPathBytes];
+  char resolved_root[kPathBytes];
+  /// Set by the interposer when it maps a control file: the sink's process
+  /// really loaded it (a static binary, or one that drops LD_PRELOAD, does not).
+  std::atomic<std::int32_t> attached_pid;
 
   // Reports, written by the interposer.
   std::atomic<std::uint32_t> state;
@@ -49,8 +63,10 @@ struct ControlBlock {
   std::atomic<std::uint64_t> short_asked;
   std::uint32_t fired_op;  ///< Op of the failed call
   std::int32_t fired_fd;   ///< its descriptor (-1 for rename and open)
+  std::uint64_t fired_bytes;  ///< a failed write: its length and a hash of its bytes, to know a retry of
+  std::uint64_t fired_hash;   ///< the same data from the next write of something else
   char fired_call[16];     ///< "write", "fdatasync", ...
-  char fired_path[512];    ///< the file it was on
+  char fired_path[kPathBytes];  ///< the file it was on
 };
 
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free,

@@ -3,9 +3,11 @@
 // fault in a control block and reads back what fired.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include <sinkkit/simulation/fault_plan.hpp>
+#include <sinkkit/simulation/storage_fault_injector.hpp>
 #include <sinkkit/simulation/trace.hpp>
 
 #include "control_block.hpp"
@@ -26,6 +28,21 @@ class FaultControl {
   std::filesystem::path root_;
 };
 
+/// The simulator's injector over the interposer: `block_of(p)` is the
+/// control block of the process that hosts partition `p` (nullptr: none).
+/// One window at a time.
+class InterposerInjector final : public StorageFaultInjector {
+ public:
+  InterposerInjector(std::function<ControlBlock*(PartitionId)> block_of, std::filesystem::path root);
+  void arm(PartitionId p, const StorageFault& fault) override;
+  std::optional<FiredStorageFault> disarm(PartitionId p) override;
+
+ private:
+  std::function<ControlBlock*(PartitionId)> block_of_;
+  std::filesystem::path root_;
+  std::optional<FaultControl> armed_;
+};
+
 /// A control file for one sink process, mapped here; the process maps it too
 /// when its environment names it (kControlFileEnv). Removed on destruction.
 class ControlFile {
@@ -36,6 +53,8 @@ class ControlFile {
   ControlFile& operator=(const ControlFile&) = delete;
   [[nodiscard]] ControlBlock* block() const noexcept { return block_; }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  /// The pid of the process that mapped it (its interposer loaded), or 0.
+  [[nodiscard]] int attached_pid() const noexcept { return block_->attached_pid.load(std::memory_order_acquire); }
 
  private:
   std::filesystem::path path_;

@@ -42,11 +42,17 @@ ControlBlock* g_block = &g_local_block;  // or the mapped control file
 
 // --- libc's own functions -------------------------------------------------
 
+// Resolved once at load (attach()), so that no dlsym runs inside a call
+// (a write from a signal handler, say); the lazy path covers calls made by
+// other libraries' constructors before ours ran.
 template <class F>
 F next(F& slot, const char* name) {
-  // Racy but idempotent: every thread stores the same pointer.
-  if (slot == nullptr) slot = reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
-  return slot;
+  F f = __atomic_load_n(&slot, __ATOMIC_ACQUIRE);
+  if (f == nullptr) {
+    f = reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+    __atomic_store_n(&slot, f, __ATOMIC_RELEASE);
+  }
+  return f;
 }
 
 using write_fn = ssize_t (*)(int, const void*, size_t);
@@ -81,14 +87,17 @@ void copy(char* to, std::size_t size, const char* from) {
   to[i] = '\0';
 }
 
-bool under_root(const char* path, const char* root) {
+bool under(const char* path, const char* root) {
   const std::size_t n = strlen(root);
   if (n == 0 || strncmp(path, root, n) != 0) return false;
   return path[n] == '/' || path[n] == '\0' || root[n - 1] == '/';
 }
 
+bool under_root(const char* path, const ControlBlock& b) { return under(path, b.root) || under(path, b.resolved_root); }
+
 // The file a descriptor is open on ("pipe:[...]" and "socket:[...]" are not
-// paths, so the kit's channels are never under the root).
+// paths, so the kit's channels are never under the root). False when the
+// path does not fit: a file the kit cannot name is not aimed at.
 bool fd_path(int fd, char* out, std::size_t size) {
   char link[40] = "/proc/self/fd/";
   char digits[16];
@@ -101,8 +110,8 @@ bool fd_path(int fd, char* out, std::size_t size) {
   std::size_t at = strlen(link);
   while (n > 0) link[at++] = digits[--n];
   link[at] = '\0';
-  const long len = syscall(SYS_readlink, link, out, size - 1);
-  if (len <= 0) return false;
+  const long len = syscall(SYS_readlinkat, AT_FDCWD, link, out, size);
+  if (len <= 0 || static_cast<std::size_t>(len) >= size) return false;
   out[len] = '\0';
   return true;
 }
@@ -111,6 +120,7 @@ bool fd_path(int fd, char* out, std::size_t size) {
 bool absolute(int dirfd, const char* path, char* out, std::size_t size) {
   if (path == nullptr) return false;
   if (path[0] == '/') {
+    if (strlen(path) >= size) return false;
     copy(out, size, path);
     return true;
   }
@@ -126,6 +136,19 @@ bool absolute(int dirfd, const char* path, char* out, std::size_t size) {
   return true;
 }
 
+bool is_directory(int fd) {
+  struct stat st {};
+  return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// FNV-1a: tells a retry of the failed write's bytes from the next write.
+std::uint64_t hash_bytes(std::uint64_t h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ULL;
+  return h;
+}
+constexpr std::uint64_t kHashSeed = 14695981039346656037ULL;
+
 // --- the fault ---------------------------------------------------------------
 
 enum class Decision { pass, fail, short_write };
@@ -135,12 +158,14 @@ struct Aim {
   const char* call;
   int fd;            // -1 for path calls
   const char* path;  // resolved file
+  std::uint64_t bytes = 0;  // a write: its length and hash
+  std::uint64_t hash = 0;
 };
 
-// Whether this call (already known to be under the root) fails. Exactly one
-// call gets `fail` per arming: the thread that moves the state to `firing`.
+// Whether this call (already known to be aimed at) fails. Exactly one call
+// gets `fail` per window: the one that moves the state from idle to firing,
+// which the kit's closing of the window (state -> closed) excludes.
 Decision decide(ControlBlock& b, const Aim& aim, bool can_be_short) {
-  if ((b.ops & aim.op) == 0) return Decision::pass;
   if (b.state.load(std::memory_order_acquire) != idle) return Decision::pass;
   if (b.short_write != 0 && aim.op == op_write && can_be_short && b.short_done.load(std::memory_order_acquire) == 0) {
     std::uint32_t expected = 0;
@@ -151,18 +176,21 @@ Decision decide(ControlBlock& b, const Aim& aim, bool can_be_short) {
   if (!b.state.compare_exchange_strong(expected, firing)) return Decision::pass;
   b.fired_op = aim.op;
   b.fired_fd = aim.fd;
+  b.fired_bytes = aim.bytes;
+  b.fired_hash = aim.hash;
   copy(b.fired_call, sizeof b.fired_call, aim.call);
   copy(b.fired_path, sizeof b.fired_path, aim.path);
   b.state.store(fired, std::memory_order_release);
   return Decision::fail;
 }
 
-// A later call of the failed kind on the same file went through: the sink retried.
+// A later call that made the failed one good: the same kind on the same
+// file, and for a write the same bytes (not merely the next record).
 void note_success(ControlBlock& b, const Aim& aim) {
   if (b.state.load(std::memory_order_acquire) != fired || b.fired_op != aim.op) return;
-  if (aim.fd >= 0 ? aim.fd == b.fired_fd : strcmp(aim.path, b.fired_path) == 0) {
-    b.retried.store(1, std::memory_order_release);
-  }
+  const bool same_file = aim.fd >= 0 ? aim.fd == b.fired_fd : strcmp(aim.path, b.fired_path) == 0;
+  const bool same_data = aim.op != op_write || (aim.bytes == b.fired_bytes && aim.hash == b.fired_hash);
+  if (same_file && same_data) b.retried.store(1, std::memory_order_release);
 }
 
 ControlBlock* armed_block() {
@@ -175,14 +203,17 @@ ControlBlock* armed_block() {
 ControlBlock* aimed_fd(Op op, int fd, char* path, std::size_t size) {
   ControlBlock* b = armed_block();
   if (b == nullptr || (b->ops & op) == 0) return nullptr;
-  if (!fd_path(fd, path, size) || !under_root(path, b->root)) return nullptr;
+  if (!fd_path(fd, path, size) || !under_root(path, *b)) return nullptr;
+  // A directory's fsync (after a create or rename) is left alone: libraries
+  // such as SQLite ignore its errors on purpose.
+  if (op == op_sync && is_directory(fd)) return nullptr;
   return b;
 }
 
 ControlBlock* aimed_path(Op op, int dirfd, const char* p, char* path, std::size_t size) {
   ControlBlock* b = armed_block();
   if (b == nullptr || (b->ops & op) == 0) return nullptr;
-  if (!absolute(dirfd, p, path, size) || !under_root(path, b->root)) return nullptr;
+  if (!absolute(dirfd, p, path, size) || !under_root(path, *b)) return nullptr;
   return b;
 }
 
@@ -197,13 +228,13 @@ auto fail_or_call(ControlBlock* b, const Aim& aim, Call call) -> decltype(call()
   return r;
 }
 
-// write-like calls: `call(n)` writes the first n bytes.
-template <class Call>
-ssize_t write_like(int fd, const char* name, std::size_t total, Call call) {
-  char path[512];
+// write-like calls: `call(n)` writes the first n bytes; `hash()` hashes all of them.
+template <class Hash, class Call>
+ssize_t write_like(int fd, const char* name, std::size_t total, Hash hash, Call call) {
+  char path[kPathBytes];
   ControlBlock* b = aimed_fd(op_write, fd, path, sizeof path);
   if (b == nullptr) return call(total);
-  const Aim aim{op_write, name, fd, path};
+  const Aim aim{op_write, name, fd, path, total, hash()};
   switch (decide(*b, aim, total > 1)) {
     case Decision::fail:
       errno = b->error;
@@ -213,9 +244,9 @@ ssize_t write_like(int fd, const char* name, std::size_t total, Call call) {
       // and its retry of the rest gets the error.
       copy(b->fired_call, sizeof b->fired_call, name);
       copy(b->fired_path, sizeof b->fired_path, path);
-      b->short_asked.store(total, std::memory_order_release);
       const ssize_t r = call(total / 2);
       if (r >= 0) b->short_written.store(static_cast<std::uint64_t>(r), std::memory_order_release);
+      b->short_asked.store(total, std::memory_order_release);
       return r;
     }
     case Decision::pass:
@@ -244,192 +275,239 @@ int iov_prefix(const struct iovec* iov, int count, std::size_t limit, struct iov
   return n;
 }
 
-int open_like(const char* name, int dirfd, const char* p, int flags, mode_t mode, bool has_mode,
-              int (*call)(int, const char*, int, mode_t, bool)) {
+// The open family: only creating opens under the root are aimed at.
+template <class Call>
+int open_like(const char* name, int dirfd, const char* p, int flags, Call call) {
   if ((flags & O_CREAT) != 0) {
-    char path[512];
+    char path[kPathBytes];
     if (ControlBlock* b = aimed_path(op_create, dirfd, p, path, sizeof path)) {
-      const Aim aim{op_create, name, -1, path};
-      return fail_or_call(b, aim, [&] { return call(dirfd, p, flags, mode, has_mode); });
+      return fail_or_call(b, Aim{op_create, name, -1, path}, call);
     }
   }
-  return call(dirfd, p, flags, mode, has_mode);
+  return call();
 }
 
-// Out of process, the kit names a control file; both sides map it.
-__attribute__((constructor)) void attach_control_file() {
+// At load: libc's functions, and out of process the control file the kit
+// named, which both sides map.
+__attribute__((constructor)) void attach() {
+  next(real_write, "write");
+  next(real_pwrite, "pwrite");
+  next(real_pwrite64, "pwrite64");
+  next(real_writev, "writev");
+  next(real_pwritev, "pwritev");
+  next(real_pwritev64, "pwritev64");
+  next(real_fsync, "fsync");
+  next(real_fdatasync, "fdatasync");
+  next(real_rename, "rename");
+  next(real_renameat, "renameat");
+  next(real_renameat2, "renameat2");
+  next(real_open, "open");
+  next(real_open64, "open64");
+  next(real_openat, "openat");
+  next(real_openat64, "openat64");
+  next(real_creat, "creat");
+  next(real_creat64, "creat64");
   const char* file = getenv(kControlFileEnv);
   if (file == nullptr || file[0] == '\0') return;
-  const long fd = syscall(SYS_openat, AT_FDCWD, file, O_RDWR | O_CLOEXEC);
+  const long fd = syscall(SYS_openat, AT_FDCWD, file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return;
   void* p = mmap(nullptr, sizeof(ControlBlock), PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
   syscall(SYS_close, fd);
   if (p == MAP_FAILED) return;
   auto* b = static_cast<ControlBlock*>(p);
-  if (b->magic == kMagic) g_block = b;
+  if (b->magic != kMagic) return;
+  g_block = b;
+  b->attached_pid.store(static_cast<std::int32_t>(getpid()), std::memory_order_release);
+}
+
+// A function this libc lacks: the call fails as the kernel would say.
+template <class F>
+bool missing(F f) {
+  if (f != nullptr) return false;
+  errno = ENOSYS;
+  return true;
+}
+
+mode_t mode_of(int flags, va_list ap) {
+  const bool has_mode = (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
+  return has_mode ? static_cast<mode_t>(va_arg(ap, int)) : 0;
 }
 
 }  // namespace
 
 extern "C" {
 
-__attribute__((visibility("default"))) void* sinkkit_faults_control_block() {
+#define SINKKIT_EXPORT __attribute__((visibility("default")))
+
+SINKKIT_EXPORT void* sinkkit_faults_control_block() {
   g_local_block.magic = kMagic;
   return g_block;
 }
 
-__attribute__((visibility("default"))) ssize_t write(int fd, const void* buf, size_t n) {
+SINKKIT_EXPORT ssize_t write(int fd, const void* buf, size_t n) {
   auto real = next(real_write, "write");
-  return write_like(fd, "write", n, [&](std::size_t k) { return real(fd, buf, k); });
+  if (missing(real)) return -1;
+  return write_like(
+      fd, "write", n, [&] { return hash_bytes(kHashSeed, buf, n); }, [&](std::size_t k) { return real(fd, buf, k); });
 }
 
-__attribute__((visibility("default"))) ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
+SINKKIT_EXPORT ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
   auto real = next(real_pwrite, "pwrite");
-  return write_like(fd, "pwrite", n, [&](std::size_t k) { return real(fd, buf, k, off); });
+  if (missing(real)) return -1;
+  return write_like(
+      fd, "pwrite", n, [&] { return hash_bytes(kHashSeed, buf, n); },
+      [&](std::size_t k) { return real(fd, buf, k, off); });
 }
 
-__attribute__((visibility("default"))) ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) {
+SINKKIT_EXPORT ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) {
   auto real = next(real_pwrite64, "pwrite64");
-  return write_like(fd, "pwrite64", n, [&](std::size_t k) { return real(fd, buf, k, off); });
+  if (missing(real)) return -1;
+  return write_like(
+      fd, "pwrite64", n, [&] { return hash_bytes(kHashSeed, buf, n); },
+      [&](std::size_t k) { return real(fd, buf, k, off); });
 }
 
-__attribute__((visibility("default"))) ssize_t writev(int fd, const struct iovec* iov, int count) {
+}  // extern "C"
+
+namespace {
+
+std::uint64_t iov_hash(const struct iovec* iov, int count) {
+  std::uint64_t h = kHashSeed;
+  for (int i = 0; i < count; ++i) h = hash_bytes(h, iov[i].iov_base, iov[i].iov_len);
+  return h;
+}
+
+// writev and the pwritev family: `real(iov, count)` writes an iovec array.
+template <class Real>
+ssize_t vector_write(int fd, const char* name, const struct iovec* iov, int count, Real real) {
+  const std::size_t total = iov_total(iov, count);
+  return write_like(
+      fd, name, total, [&] { return iov_hash(iov, count); },
+      [&](std::size_t k) {
+        if (k == total) return real(iov, count);
+        struct iovec part[64];
+        return real(part, iov_prefix(iov, count, k, part));
+      });
+}
+
+}  // namespace
+
+extern "C" {
+
+SINKKIT_EXPORT ssize_t writev(int fd, const struct iovec* iov, int count) {
   auto real = next(real_writev, "writev");
-  return write_like(fd, "writev", iov_total(iov, count), [&](std::size_t k) {
-    if (k == iov_total(iov, count)) return real(fd, iov, count);
-    struct iovec part[64];
-    return real(fd, part, iov_prefix(iov, count, k, part));
-  });
+  if (missing(real)) return -1;
+  return vector_write(fd, "writev", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c); });
 }
 
-__attribute__((visibility("default"))) ssize_t pwritev(int fd, const struct iovec* iov, int count, off_t off) {
+SINKKIT_EXPORT ssize_t pwritev(int fd, const struct iovec* iov, int count, off_t off) {
   auto real = next(real_pwritev, "pwritev");
-  return write_like(fd, "pwritev", iov_total(iov, count), [&](std::size_t k) {
-    if (k == iov_total(iov, count)) return real(fd, iov, count, off);
-    struct iovec part[64];
-    return real(fd, part, iov_prefix(iov, count, k, part), off);
-  });
+  if (missing(real)) return -1;
+  return vector_write(fd, "pwritev", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c, off); });
 }
 
-__attribute__((visibility("default"))) ssize_t pwritev64(int fd, const struct iovec* iov, int count, off_t off) {
+SINKKIT_EXPORT ssize_t pwritev64(int fd, const struct iovec* iov, int count, off_t off) {
   auto real = next(real_pwritev64, "pwritev64");
-  return write_like(fd, "pwritev64", iov_total(iov, count), [&](std::size_t k) {
-    if (k == iov_total(iov, count)) return real(fd, iov, count, off);
-    struct iovec part[64];
-    return real(fd, part, iov_prefix(iov, count, k, part), off);
-  });
+  if (missing(real)) return -1;
+  return vector_write(fd, "pwritev64", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c, off); });
 }
 
-__attribute__((visibility("default"))) int fsync(int fd) {
+SINKKIT_EXPORT int fsync(int fd) {
   auto real = next(real_fsync, "fsync");
-  char path[512];
+  if (missing(real)) return -1;
+  char path[kPathBytes];
   ControlBlock* b = aimed_fd(op_sync, fd, path, sizeof path);
   if (b == nullptr) return real(fd);
   return fail_or_call(b, Aim{op_sync, "fsync", fd, path}, [&] { return real(fd); });
 }
 
-__attribute__((visibility("default"))) int fdatasync(int fd) {
+SINKKIT_EXPORT int fdatasync(int fd) {
   auto real = next(real_fdatasync, "fdatasync");
-  char path[512];
+  if (missing(real)) return -1;
+  char path[kPathBytes];
   ControlBlock* b = aimed_fd(op_sync, fd, path, sizeof path);
   if (b == nullptr) return real(fd);
   return fail_or_call(b, Aim{op_sync, "fdatasync", fd, path}, [&] { return real(fd); });
 }
 
-__attribute__((visibility("default"))) int rename(const char* from, const char* to) {
+SINKKIT_EXPORT int rename(const char* from, const char* to) {
   auto real = next(real_rename, "rename");
-  char path[512];
+  if (missing(real)) return -1;
+  char path[kPathBytes];
   ControlBlock* b = aimed_path(op_rename, AT_FDCWD, to, path, sizeof path);
   if (b == nullptr) return real(from, to);
   return fail_or_call(b, Aim{op_rename, "rename", -1, path}, [&] { return real(from, to); });
 }
 
-__attribute__((visibility("default"))) int renameat(int fromfd, const char* from, int tofd, const char* to) {
+SINKKIT_EXPORT int renameat(int fromfd, const char* from, int tofd, const char* to) {
   auto real = next(real_renameat, "renameat");
-  char path[512];
+  if (missing(real)) return -1;
+  char path[kPathBytes];
   ControlBlock* b = aimed_path(op_rename, tofd, to, path, sizeof path);
   if (b == nullptr) return real(fromfd, from, tofd, to);
   return fail_or_call(b, Aim{op_rename, "renameat", -1, path}, [&] { return real(fromfd, from, tofd, to); });
 }
 
-__attribute__((visibility("default"))) int renameat2(int fromfd, const char* from, int tofd, const char* to,
-                                                     unsigned flags) {
+SINKKIT_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char* to, unsigned flags) {
   auto real = next(real_renameat2, "renameat2");
-  char path[512];
+  if (missing(real)) return -1;
+  char path[kPathBytes];
   ControlBlock* b = aimed_path(op_rename, tofd, to, path, sizeof path);
   if (b == nullptr) return real(fromfd, from, tofd, to, flags);
   return fail_or_call(b, Aim{op_rename, "renameat2", -1, path},
                       [&] { return real(fromfd, from, tofd, to, flags); });
 }
 
-__attribute__((visibility("default"))) int open(const char* p, int flags, ...) {
-  mode_t mode = 0;
-  const bool has_mode = (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
-  if (has_mode) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
-  return open_like("open", AT_FDCWD, p, flags, mode, has_mode, [](int, const char* q, int f, mode_t m, bool hm) {
-    auto real = next(real_open, "open");
-    return hm ? real(q, f, m) : real(q, f);
-  });
+SINKKIT_EXPORT int open(const char* p, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  const mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  auto real = next(real_open, "open");
+  if (missing(real)) return -1;
+  return open_like("open", AT_FDCWD, p, flags, [&] { return real(p, flags, mode); });
 }
 
-__attribute__((visibility("default"))) int open64(const char* p, int flags, ...) {
-  mode_t mode = 0;
-  const bool has_mode = (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
-  if (has_mode) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
-  return open_like("open64", AT_FDCWD, p, flags, mode, has_mode, [](int, const char* q, int f, mode_t m, bool hm) {
-    auto real = next(real_open64, "open64");
-    return hm ? real(q, f, m) : real(q, f);
-  });
+SINKKIT_EXPORT int open64(const char* p, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  const mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  auto real = next(real_open64, "open64");
+  if (missing(real)) return -1;
+  return open_like("open64", AT_FDCWD, p, flags, [&] { return real(p, flags, mode); });
 }
 
-__attribute__((visibility("default"))) int openat(int dirfd, const char* p, int flags, ...) {
-  mode_t mode = 0;
-  const bool has_mode = (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
-  if (has_mode) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
-  return open_like("openat", dirfd, p, flags, mode, has_mode, [](int d, const char* q, int f, mode_t m, bool hm) {
-    auto real = next(real_openat, "openat");
-    return hm ? real(d, q, f, m) : real(d, q, f);
-  });
+SINKKIT_EXPORT int openat(int dirfd, const char* p, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  const mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  auto real = next(real_openat, "openat");
+  if (missing(real)) return -1;
+  return open_like("openat", dirfd, p, flags, [&] { return real(dirfd, p, flags, mode); });
 }
 
-__attribute__((visibility("default"))) int openat64(int dirfd, const char* p, int flags, ...) {
-  mode_t mode = 0;
-  const bool has_mode = (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
-  if (has_mode) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
-  return open_like("openat64", dirfd, p, flags, mode, has_mode, [](int d, const char* q, int f, mode_t m, bool hm) {
-    auto real = next(real_openat64, "openat64");
-    return hm ? real(d, q, f, m) : real(d, q, f);
-  });
+SINKKIT_EXPORT int openat64(int dirfd, const char* p, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  const mode_t mode = mode_of(flags, ap);
+  va_end(ap);
+  auto real = next(real_openat64, "openat64");
+  if (missing(real)) return -1;
+  return open_like("openat64", dirfd, p, flags, [&] { return real(dirfd, p, flags, mode); });
 }
 
-__attribute__((visibility("default"))) int creat(const char* p, mode_t mode) {
-  return open_like("creat", AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, mode, true,
-                   [](int, const char* q, int, mode_t m, bool) { return next(real_creat, "creat")(q, m); });
+SINKKIT_EXPORT int creat(const char* p, mode_t mode) {
+  auto real = next(real_creat, "creat");
+  if (missing(real)) return -1;
+  return open_like("creat", AT_FDCWD, p, O_CREAT, [&] { return real(p, mode); });
 }
 
-__attribute__((visibility("default"))) int creat64(const char* p, mode_t mode) {
-  return open_like("creat64", AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, mode, true,
-                   [](int, const char* q, int, mode_t m, bool) { return next(real_creat64, "creat64")(q, m); });
+SINKKIT_EXPORT int creat64(const char* p, mode_t mode) {
+  auto real = next(real_creat64, "creat64");
+  if (missing(real)) return -1;
+  return open_like("creat64", AT_FDCWD, p, O_CREAT, [&] { return real(p, mode); });
 }
 
 }  // extern "C"

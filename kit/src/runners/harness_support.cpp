@@ -34,30 +34,15 @@ void report(int fd, char tag, const TraceEvent& e) {
   if (n > 0) (void)!::write(fd, line, static_cast<std::size_t>(n));
 }
 
-// Every partition of the process shares the one block: the simulator opens
-// one window at a time (deterministic mode).
-class InProcessStorageFaults final : public StorageFaultInjector {
- public:
-  explicit InProcessStorageFaults(faults::ControlBlock* block) : control_(block) {}
-  void set_root(std::filesystem::path root) { root_ = std::move(root); }
-  void arm(PartitionId, const StorageFault& fault) override { control_.arm(fault, root_); }
-  std::optional<FiredStorageFault> disarm(PartitionId) override { return control_.disarm(); }
-
- private:
-  faults::FaultControl control_;
-  std::filesystem::path root_;
-};
-
 }  // namespace
 
 bool in_process_storage_faults_loaded() { return faults::in_process_block() != nullptr; }
 
-StorageFaultInjector* in_process_storage_faults(const std::filesystem::path& root) {
+std::unique_ptr<StorageFaultInjector> in_process_storage_faults(const std::filesystem::path& root) {
   faults::ControlBlock* block = faults::in_process_block();
   if (block == nullptr) return nullptr;
-  static InProcessStorageFaults injector(block);
-  injector.set_root(root);
-  return &injector;
+  // Every partition of the process shares its one block.
+  return std::make_unique<faults::InterposerInjector>([block](PartitionId) { return block; }, root);
 }
 
 std::optional<ResourceUsage> current_process_usage() {

@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
@@ -62,23 +65,32 @@ WireSinkInfo parse_hello(const nlohmann::json& r) {
 class WireSink::Impl {
  public:
   explicit Impl(WireOptions options) : options_(std::move(options)) {
-    SinkProcess probe(process_options());
-    info_ = parse_hello(probe.call(wire::encode(wire::Hello{})));
-    probe.shutdown();
     // A sink's own fault op is what its author chose; otherwise the kit's
-    // interposer, preloaded into every sink process it starts.
+    // interposer, preloaded into every sink process it starts (the hello's
+    // process too, to learn whether it really loads).
+    if (options_.file_system_faults) interposer_ = detail::faults::interposer_library();
+    if (interposer_) {
+      std::string dir = (std::filesystem::temp_directory_path() / "sinkkit-faults-XXXXXX").string();
+      if (::mkdtemp(dir.data()) == nullptr) {
+        throw std::runtime_error("cannot create a folder for the fault control files in " + dir + ": " +
+                                 std::strerror(errno));
+      }
+      control_dir_ = dir;
+    }
+    WorkerProcess probe_entry;
+    auto probe = start_worker_process(probe_entry);
+    info_ = parse_hello(probe->call(wire::encode(wire::Hello{})));
+    const bool loaded = probe_entry.faults && probe_entry.faults->attached_pid() != 0;
+    probe->shutdown();
     if (info_.capabilities.fault_injection) {
       mechanism_ = StorageFaultMechanism::hook;
-    } else if (options_.file_system_faults) {
-      interposer_ = detail::faults::interposer_library();
-      if (interposer_) {
-        mechanism_ = StorageFaultMechanism::file_system;
-        std::error_code ec;
-        control_dir_ = std::filesystem::temp_directory_path(ec) /
-                       ("sinkkit-faults-" + std::to_string(::getpid()) + "-" + std::to_string(next_control_dir_++));
-        std::filesystem::create_directories(control_dir_, ec);
-        if (ec) throw std::runtime_error("cannot create " + control_dir_.string() + ": " + ec.message());
-      }
+    } else if (loaded) {
+      mechanism_ = StorageFaultMechanism::file_system;
+    } else if (interposer_) {
+      interposer_.reset();
+      std::cerr << "sinkkit: the sink process did not load libsinkkit_faults (a static binary, or one that "
+                   "drops LD_PRELOAD?): storage faults cannot reach its files, SK-4.1, SK-4.2 and SK-4.5 stay "
+                   "untested\n";
     }
   }
   ~Impl() {
@@ -104,18 +116,26 @@ class WireSink::Impl {
     return {options_.command, options_.call_timeout, options_.max_line_bytes, options_.max_stderr_bytes, {}};
   }
 
-  // A worker's process, with the interposer and its own control file.
-  std::unique_ptr<SinkProcess> start_worker_process(WorkerProcess& entry, std::size_t index) {
+  // A sink process, with the interposer and a control file of its own when
+  // faults come from outside (named by the creating process: a rule's child
+  // never reuses its parent's files).
+  std::unique_ptr<SinkProcess> start_worker_process(WorkerProcess& entry) {
     auto options = process_options();
-    if (mechanism_ == StorageFaultMechanism::file_system) {
-      if (!entry.faults) entry.faults = std::make_unique<detail::faults::ControlFile>(control_dir_ / ("w" + std::to_string(index)));
+    if (interposer_ && mechanism_ != StorageFaultMechanism::hook) {
+      if (!entry.faults) {
+        static std::atomic<int> next_file{0};
+        entry.faults = std::make_unique<detail::faults::ControlFile>(
+            control_dir_ / ("p" + std::to_string(::getpid()) + "-" + std::to_string(next_file++)));
+      }
       const char* preload = std::getenv("LD_PRELOAD");
       const char* asan = std::getenv("ASAN_OPTIONS");
       options.environment = {
-          "LD_PRELOAD=" + interposer_->string() + (preload != nullptr && preload[0] != '\0' ? ":" + std::string(preload) : ""),
+          // After what the caller preloads (a sanitizer runtime wants to be first).
+          "LD_PRELOAD=" + (preload != nullptr && preload[0] != '\0' ? std::string(preload) + ":" : "") +
+              interposer_->string(),
           std::string(detail::faults::kControlFileEnv) + "=" + entry.faults->path().string(),
-          // A sink built with ASan wants its runtime first; the interposer
-          // works behind it as well.
+          // A sink built with ASan wants its runtime first in the library
+          // list; the interposer works behind it as well.
           "ASAN_OPTIONS=" + (asan != nullptr && asan[0] != '\0' ? std::string(asan) + ":" : "") +
               "verify_asan_link_order=0"};
     }
@@ -146,7 +166,7 @@ class WireSink::Impl {
     }
     try {
       if (!entry.process) {
-        entry.process = start_worker_process(entry, static_cast<std::size_t>(&entry - worker_processes_.data()));
+        entry.process = start_worker_process(entry);
         (void)parse_hello(entry.process->call(wire::encode(wire::Hello{})));
       }
       if (send_only) {
@@ -241,7 +261,6 @@ class WireSink::Impl {
   StorageFaultMechanism mechanism_ = StorageFaultMechanism::none;
   std::optional<std::filesystem::path> interposer_;
   std::filesystem::path control_dir_;
-  static inline std::atomic<int> next_control_dir_{0};
 };
 
 namespace {
@@ -339,33 +358,6 @@ bool WireSink::router_branch_safe() const { return impl_->info().router_branch_s
 bool WireSink::can_fail_storage() const { return impl_->mechanism() != StorageFaultMechanism::none; }
 StorageFaultMechanism WireSink::storage_fault_mechanism() const { return impl_->mechanism(); }
 
-namespace {
-
-// The interposer of the process that hosts the partition, armed per call.
-class WireStorageFaults final : public StorageFaultInjector {
- public:
-  WireStorageFaults(WireSink::Impl& impl, std::filesystem::path root) : impl_(&impl), root_(std::move(root)) {}
-  void arm(PartitionId p, const StorageFault& fault) override {
-    auto* block = impl_->fault_control(p.worker);
-    if (block == nullptr) return;  // no process yet: nothing to fail
-    armed_.emplace(block);
-    armed_->arm(fault, root_);
-  }
-  std::optional<FiredStorageFault> disarm(PartitionId) override {
-    if (!armed_) return std::nullopt;
-    auto fired = armed_->disarm();
-    armed_.reset();
-    return fired;
-  }
-
- private:
-  WireSink::Impl* impl_;
-  std::filesystem::path root_;
-  std::optional<detail::faults::FaultControl> armed_;
-};
-
-}  // namespace
-
 nlohmann::json WireSink::make_config(const TestTarget& target) {
   nlohmann::json config = impl_->options().config ? *impl_->options().config
                           : impl_->info().config_template ? *impl_->info().config_template
@@ -401,7 +393,8 @@ Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
   opts.session_manager = nullptr;
   // With the sink's fault op, RemoteNode sends the faults itself right after
   // each build; with the interposer, the simulator arms them per call.
-  WireStorageFaults outside(*impl_, request.target_root);
+  detail::faults::InterposerInjector outside([this](PartitionId p) { return impl_->fault_control(p.worker); },
+                                            request.target_root);
   if (impl_->mechanism() == StorageFaultMechanism::file_system) {
     opts.arm_storage_fault = nullptr;
     opts.storage_fault_injector = &outside;

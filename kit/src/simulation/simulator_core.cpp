@@ -297,7 +297,7 @@ class Run {
     } else {
       if (options_.before_write) options_.before_write(ev);
       p.items_handed += size;
-      with_storage_fault_window(p, ev, p.items_handed, [&] { call_sink(ev, [&] { p.port->write_batch(ev); }); });
+      with_storage_fault_window(p, ev, [&] { call_sink(ev, [&] { p.port->write_batch(ev); }); });
       if (fault && ev.outcome == Outcome::ok) {
         inject(ev, "the fault plan fails write_batch #" + std::to_string(ev.call) + " after the sink returned", true);
       }
@@ -315,7 +315,7 @@ class Run {
     for (int i = 0; i < plan_.close_calls; ++i) {
       auto ev = begin_event(CallKind::close, p);
       ev.call = i;
-      with_storage_fault_window(p, ev, p.items_handed, [&] { call_sink(ev, [&] { p.port->close(); }); });
+      with_storage_fault_window(p, ev, [&] { call_sink(ev, [&] { p.port->close(); }); });
       end_event(ev, events);
       if (options_.after_close) options_.after_close(events.back());
     }
@@ -325,23 +325,20 @@ class Run {
     }
   }
 
-  // Runs `call` inside the partition's storage fault window when it is open
-  // (`handed`: items the partition has been handed, this call's included).
+  // Runs `call` (which catches whatever the sink throws) inside the
+  // partition's storage fault window when it is open: from the call that
+  // takes the partition past the fault's `after_items` until it fires.
   template <class F>
-  void with_storage_fault_window(PartitionRun& p, TraceEvent& ev, std::int64_t handed, F&& call) {
-    const bool open = p.outside_fault != nullptr && !p.outside_fault_fired && handed > p.outside_fault->after_items;
+  void with_storage_fault_window(PartitionRun& p, TraceEvent& ev, F&& call) {
+    const bool open =
+        p.outside_fault != nullptr && !p.outside_fault_fired && p.items_handed > p.outside_fault->after_items;
     if (!open) {
       call();
       return;
     }
     auto& injector = *options_.storage_fault_injector;
     injector.arm(p.id, *p.outside_fault);
-    try {
-      call();
-    } catch (...) {
-      (void)injector.disarm(p.id);
-      throw;
-    }
+    call();
     ev.storage_fault = injector.disarm(p.id);
     p.outside_fault_fired = ev.storage_fault.has_value();
   }
@@ -377,10 +374,17 @@ void validate(const NodePort& node, const SimulatorOptions& options, const Workl
     throw std::invalid_argument("simulator: node '" + node.name() + "' is not router_branch_safe, but the workload has " +
                                 std::to_string(workload.branches) + " branches per worker");
   }
-  if (!plan.storage_faults.empty() && !options.arm_storage_fault && options.storage_fault_injector == nullptr) {
-    throw std::invalid_argument(
-        "simulator: the fault plan has storage faults but neither an arm_storage_fault hook nor a "
-        "storage_fault_injector");
+  if (!plan.storage_faults.empty() && !options.arm_storage_fault) {
+    if (options.storage_fault_injector == nullptr) {
+      throw std::invalid_argument(
+          "simulator: the fault plan has storage faults but neither an arm_storage_fault hook nor a "
+          "storage_fault_injector");
+    }
+    // A fault from outside hits whatever storage call comes next in the
+    // process: one call at a time, or it may land on another partition.
+    if (options.mode != ExecutionMode::deterministic) {
+      throw std::invalid_argument("simulator: storage faults from outside the sink need the deterministic mode");
+    }
   }
   if (options.view == PayloadView::subtype && !node.subtype_view_possible()) {
     throw std::invalid_argument("simulator: a subtype view needs a non-final class payload");

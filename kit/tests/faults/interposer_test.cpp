@@ -131,6 +131,46 @@ TEST_F(Interposer, ASyncFaultIsASyncFaultEvenWhenRetried) {
   ::close(fd);
 }
 
+TEST_F(Interposer, OnlyTheSameBytesWrittenAgainAreARetry) {
+  const int fd = open_file(base_ / "target" / "f");
+  FaultControl control(block_);
+  control.arm(fault(StorageFaultKind::write_error), base_ / "target");
+  EXPECT_EQ(::write(fd, "abc\n", 4), -1);
+  EXPECT_EQ(::write(fd, "def\n", 4), 4) << "the next record, not the failed one";
+  auto fired = control.disarm();
+  ASSERT_TRUE(fired.has_value());
+  EXPECT_FALSE(fired->retried);
+  control.arm(fault(StorageFaultKind::write_error), base_ / "target");
+  EXPECT_EQ(::write(fd, "abc\n", 4), -1);
+  EXPECT_EQ(::write(fd, "abc\n", 4), 4);
+  fired = control.disarm();
+  ASSERT_TRUE(fired.has_value());
+  EXPECT_TRUE(fired->retried);
+  ::close(fd);
+}
+
+TEST_F(Interposer, ARootNamedThroughASymlinkIsAimedAtByPathAndByDescriptor) {
+  fs::create_directory_symlink(base_ / "target", base_ / "link");
+  FaultControl control(block_);
+  control.arm(fault(StorageFaultKind::any_call), base_ / "link");
+  EXPECT_EQ(::open((base_ / "link" / "new").c_str(), O_WRONLY | O_CREAT, 0644), -1);
+  ASSERT_TRUE(control.disarm().has_value());
+  const int fd = open_file(base_ / "link" / "f");
+  control.arm(fault(StorageFaultKind::any_call), base_ / "link");
+  EXPECT_EQ(::write(fd, "x", 1), -1) << "the descriptor resolves to the target's real path";
+  ASSERT_TRUE(control.disarm().has_value());
+  ::close(fd);
+}
+
+TEST_F(Interposer, ADirectorysFsyncIsLeftAlone) {
+  const int dir = ::open((base_ / "target").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  FaultControl control(block_);
+  control.arm(fault(StorageFaultKind::sync_error), base_ / "target");
+  EXPECT_EQ(::fsync(dir), 0) << "libraries ignore a directory fsync's error on purpose";
+  EXPECT_FALSE(control.disarm().has_value());
+  ::close(dir);
+}
+
 TEST_F(Interposer, SkippedCallsGoThroughFirst) {
   const int fd = open_file(base_ / "target" / "f");
   FaultControl control(block_);

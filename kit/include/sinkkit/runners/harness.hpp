@@ -43,6 +43,7 @@
 #include <sinkkit/rules/sink_under_test.hpp>
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/simulation/simulator.hpp>
+#include <sinkkit/simulation/storage_fault_injector.hpp>
 #include <unistd.h>
 
 namespace sinkkit {
@@ -88,7 +89,7 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
 /// The kit's file-system fault injector in this process, scoped to files
 /// under `root`; nullptr when the interposer (libsinkkit_faults) is not
 /// loaded into this process (conformance programs link it).
-StorageFaultInjector* in_process_storage_faults(const std::filesystem::path& root);
+std::unique_ptr<StorageFaultInjector> in_process_storage_faults(const std::filesystem::path& root);
 bool in_process_storage_faults_loaded();
 }  // namespace detail
 
@@ -134,13 +135,9 @@ class HarnessSink final : public SinkUnderTest {
   Trace run(const nlohmann::json& config, const RunRequest& request) override {
     if constexpr (!HarnessWithStorageFaults<H>) {
       if (!request.plan.storage_faults.empty()) {
-        // In process, the interposer cannot tell one worker's calls from
-        // another's: one call at a time.
-        if (request.simulation.mode != ExecutionMode::deterministic) {
-          throw std::invalid_argument("storage faults from outside the sink need the deterministic mode in process");
-        }
+        const auto injector = detail::in_process_storage_faults(request.target_root);
         RunRequest r = request;
-        r.simulation.storage_fault_injector = detail::in_process_storage_faults(request.target_root);
+        r.simulation.storage_fault_injector = injector.get();
         return simulate(config, r, {});
       }
     }

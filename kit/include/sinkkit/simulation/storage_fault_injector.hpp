@@ -5,8 +5,9 @@
 /// simulator opens a window around each call (write_batch or close) of the
 /// faulty partition, from the first one that takes it past the fault's
 /// `after_items`, until the fault fires; the injector fails the first aimed
-/// storage call made inside a window. The kit's file-system interposer is one
-/// (runners/storage_faults.hpp).
+/// storage call made inside a window. Outside faults need the deterministic
+/// mode (one call at a time). The kit's file-system interposer is one
+/// (docs/faults.md).
 ///
 /// **Example** (an injector that only records its windows):
 ///
