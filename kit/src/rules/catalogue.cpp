@@ -181,17 +181,18 @@ constexpr std::array kRules = {
          "Two runs on one target with worker counts 2 then 4, or 4 then 2; the second run's keys continue past "
          "the first's; the oracle judges both together."},
     Rule{"SK-4.5", L::must, "storage errors are not acknowledged",
-         "A write_batch or close during which storage reported an error raises, unless the sink made the failed "
-         "call good before returning: a failed write, rename or create retried successfully (write_batch of a "
-         "sink declaring durability on_close may leave that to close). A failed fsync is never made good by a "
-         "retry.",
+         "A write_batch or close during which a storage write, rename or create failed raises, unless the sink "
+         "made the failed call good before returning (wrote the same bytes again; write_batch of a sink "
+         "declaring durability on_close may leave that to close). A write_batch of a sink declaring durability "
+         "on_return raises when an fsync fails in it: a retry does not make it good.",
          "An error swallowed is an acknowledgement of data that may not be there; after a failed fsync the kernel "
          "may have dropped the unwritten pages, so a second fsync that succeeds proves nothing (PostgreSQL's fsync "
          "lesson).",
          "sinks with storage under their target (faults from outside; a hook cannot tell what failed)",
          "As SK-4.1, the run going on after the failure or not; the interposer reports which call failed and "
-         "whether the sink retried it within the same call; a call that returned normally after an unmade-good "
-         "error fails the rule."},
+         "whether the sink wrote the same bytes again within the same call; a call that returned normally after "
+         "an error not made good fails the rule. An fsync that fails in close is not judged (libraries sync for "
+         "housekeeping there and may rightly ignore it)."},
     Rule{"SK-5.1", L::capability, "router branches do not collide",
          "Several partitions of one node on one worker (router branches), written interleaved, do not collide: "
          "each reads back as if it were alone.",
