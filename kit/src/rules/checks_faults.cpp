@@ -28,9 +28,7 @@ StorageFault draw_storage_fault(const Workload& w, StorageFaultMechanism mechani
   const int worker = *rc::gen::inRange(0, w.workers);
   // Somewhere within the items the partition will be handed, so that most
   // cases reach the fault.
-  std::int64_t items = 0;
-  for (int e = 0; e < w.epochs; ++e)
-    for (auto size : w.batches(worker, 0, e)) items += size;
+  const std::int64_t items = w.items(worker, 0);
   StorageFault f{worker, 0, *rc::gen::inRange<std::int64_t>(0, std::max<std::int64_t>(1, items))};
   if (mechanism == StorageFaultMechanism::file_system) {
     f.kind = *rc::gen::element(StorageFaultKind::any_call, StorageFaultKind::write_error, StorageFaultKind::sync_error,
@@ -214,12 +212,7 @@ CheckOutcome sk_4_4(CheckContext& ctx) {
     Trace t1 = ctx.run(config, ctx.request(first.workload, {}, first.seed));
     auto req2 = ctx.request(second.workload, {}, second.seed);
     std::int64_t max_items = 0;
-    for (int w = 0; w < first.workload.workers; ++w) {
-      std::int64_t n = 0;
-      for (int e = 0; e < first.workload.epochs; ++e)
-        for (auto size : first.workload.batches(w, 0, e)) n += size;
-      max_items = std::max(max_items, n);
-    }
+    for (int w = 0; w < first.workload.workers; ++w) max_items = std::max(max_items, first.workload.items(w, 0));
     req2.simulation.start_seq = max_items;
     Trace t2 = ctx.run(config, req2);
     JudgedRun j;

@@ -355,7 +355,6 @@ const WireSinkInfo& WireSink::info() const noexcept { return impl_->info(); }
 std::string WireSink::name() const { return impl_->info().name; }
 Capabilities WireSink::capabilities() const { return impl_->info().capabilities; }
 bool WireSink::router_branch_safe() const { return impl_->info().router_branch_safe; }
-bool WireSink::can_fail_storage() const { return impl_->mechanism() != StorageFaultMechanism::none; }
 StorageFaultMechanism WireSink::storage_fault_mechanism() const { return impl_->mechanism(); }
 
 nlohmann::json WireSink::make_config(const TestTarget& target) {

@@ -27,6 +27,13 @@ std::int64_t Workload::total_items() const {
   return n;
 }
 
+std::int64_t Workload::items(int worker, int branch) const {
+  std::int64_t n = 0;
+  for (int e = 0; e < epochs; ++e)
+    for (auto size : batches(worker, branch, e)) n += size;
+  return n;
+}
+
 std::int64_t Workload::total_batches() const {
   std::int64_t n = 0;
   for (const auto& cell : cells) n += static_cast<std::int64_t>(cell.size());

@@ -127,11 +127,12 @@ class SinkUnderTest {
   [[nodiscard]] virtual bool router_branch_safe() const = 0;
   /// The sink can be driven with batches of a subtype of its payload.
   [[nodiscard]] virtual bool accepts_subtype_batches() const = 0;
-  /// The kit can make the sink's storage fail (`FaultPlan::storage_faults`).
-  [[nodiscard]] virtual bool can_fail_storage() const = 0;
-  /// How: a hook of the sink's, or from outside it.
-  [[nodiscard]] virtual StorageFaultMechanism storage_fault_mechanism() const {
-    return can_fail_storage() ? StorageFaultMechanism::hook : StorageFaultMechanism::none;
+  /// How the kit can make the sink's storage fail (`FaultPlan::storage_faults`):
+  /// a hook of the sink's, from outside it, or not at all.
+  [[nodiscard]] virtual StorageFaultMechanism storage_fault_mechanism() const = 0;
+  /// The kit can make the sink's storage fail.
+  [[nodiscard]] bool can_fail_storage() const {
+    return storage_fault_mechanism() != StorageFaultMechanism::none;
   }
 
   /// A valid config for a fresh target.

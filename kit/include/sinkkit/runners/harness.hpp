@@ -113,9 +113,6 @@ class HarnessSink final : public SinkUnderTest {
   [[nodiscard]] bool accepts_subtype_batches() const override {
     return std::is_class_v<payload_type> && !std::is_final_v<payload_type>;
   }
-  [[nodiscard]] bool can_fail_storage() const override {
-    return storage_fault_mechanism() != StorageFaultMechanism::none;
-  }
   [[nodiscard]] StorageFaultMechanism storage_fault_mechanism() const override {
     if constexpr (HarnessWithStorageFaults<H>) return StorageFaultMechanism::hook;
     return detail::in_process_storage_faults_loaded() ? StorageFaultMechanism::file_system

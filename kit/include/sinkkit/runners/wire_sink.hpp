@@ -62,7 +62,6 @@ class WireSink final : public SinkUnderTest {
   [[nodiscard]] bool router_branch_safe() const override;
   /// Out of process, a subtype is an item with extra, undeclared fields.
   [[nodiscard]] bool accepts_subtype_batches() const override { return true; }
-  [[nodiscard]] bool can_fail_storage() const override;
   [[nodiscard]] StorageFaultMechanism storage_fault_mechanism() const override;
 
   nlohmann::json make_config(const TestTarget& target) override;

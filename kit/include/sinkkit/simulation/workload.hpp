@@ -52,6 +52,8 @@ struct Workload {
   [[nodiscard]] int partitions() const noexcept { return workers * branches; }
   /// Every item of every batch.
   [[nodiscard]] std::int64_t total_items() const;
+  /// The items one partition is handed over all epochs.
+  [[nodiscard]] std::int64_t items(int worker, int branch) const;
   /// Number of write_batch calls.
   [[nodiscard]] std::int64_t total_batches() const;
   /// Largest batch.
