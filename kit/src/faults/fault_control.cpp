@@ -155,13 +155,17 @@ std::optional<std::filesystem::path> interposer_library() {
     if (std::filesystem::exists(env, ec)) return std::filesystem::path(env);
     return std::nullopt;
   }
+  // Beside the running program first (an installed `sinkkit`), then the
+  // build tree this kit was built in.
+#ifdef SINKKIT_FAULTS_LIBRARY_FROM_BIN
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = (exe.parent_path() / SINKKIT_FAULTS_LIBRARY_FROM_BIN).lexically_normal();
+    if (std::filesystem::exists(installed, ec)) return installed;
+  }
+#endif
 #ifdef SINKKIT_FAULTS_LIBRARY_BUILD
   if (std::filesystem::exists(SINKKIT_FAULTS_LIBRARY_BUILD, ec)) return std::filesystem::path(SINKKIT_FAULTS_LIBRARY_BUILD);
-#endif
-#ifdef SINKKIT_FAULTS_LIBRARY_INSTALLED
-  if (std::filesystem::exists(SINKKIT_FAULTS_LIBRARY_INSTALLED, ec)) {
-    return std::filesystem::path(SINKKIT_FAULTS_LIBRARY_INSTALLED);
-  }
 #endif
   return std::nullopt;
 }

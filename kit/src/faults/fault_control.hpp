@@ -65,7 +65,8 @@ class ControlFile {
 ControlBlock* in_process_block();
 
 /// The interposer library for sink processes: $SINKKIT_FAULTS_LIBRARY, else
-/// the build tree's, else the installed one; nullopt when none exists.
+/// the one installed beside the running program (<prefix>/bin ->
+/// <prefix>/<libdir>), else the build tree's; nullopt when none exists.
 std::optional<std::filesystem::path> interposer_library();
 
 }  // namespace sinkkit::detail::faults
