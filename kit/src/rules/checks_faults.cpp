@@ -39,6 +39,11 @@ StorageFault draw_storage_fault(const Workload& w, StorageFaultMechanism mechani
   return f;
 }
 
+// The plans of the storage fault rules: nothing else fails, and every
+// partition gets its writes, so that most cases reach the fault.
+constexpr FaultMix kStorageFaultMix{
+    .build_failures = false, .write_failures = false, .aborts = false, .no_write_partitions = false};
+
 const TraceEvent* fired_fault(const Trace& t) {
   for (const auto& e : t.events) {
     if (e.storage_fault) return &e;
@@ -70,20 +75,21 @@ CheckOutcome storage_fault_property(CheckContext& ctx, bool keep_writing) {
   }
   int reached = 0;
   auto outcome = property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx.shape(), FaultMix{.build_failures = false, .write_failures = false, .aborts = false, .no_write_partitions = false});
+    auto d = draw(ctx.shape(), kStorageFaultMix);
     const auto fault = draw_storage_fault(d.workload, mechanism);
     d.plan.storage_faults.push_back(fault);
     d.plan.keep_writing_after_failure = keep_writing;
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
     auto j = ctx.run_judged_on(config, ctx.request(d.workload, d.plan, d.seed));
-    if (fired_fault(j.trace) != nullptr) ++reached;
+    const bool fired = fired_fault(j.trace) != nullptr;
+    if (fired) ++reached;
     if (auto f = violation(j, ViolationKind::lost)) return f;
     if (auto f = violation(j, ViolationKind::gap)) return f;
     if (auto f = corrupted(j)) return f;
     // A torn record left by a short write must be gone once the sink opens
     // its storage again (a sink that can: survives_crash).
-    if (fault.kind == StorageFaultKind::short_write && fired_fault(j.trace) != nullptr && ctx.caps().survives_crash) {
+    if (fault.kind == StorageFaultKind::short_write && fired && ctx.caps().survives_crash) {
       ctx.run(config, ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0));
       j.stored = ctx.sut().read_back(config);
       if (auto f = corrupted(j)) {
@@ -131,7 +137,7 @@ CheckOutcome sk_4_5(CheckContext& ctx) {
   }
   int reached = 0;
   auto outcome = property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx.shape(), FaultMix{.build_failures = false, .write_failures = false, .aborts = false, .no_write_partitions = false});
+    auto d = draw(ctx.shape(), kStorageFaultMix);
     d.plan.storage_faults.push_back(draw_storage_fault(d.workload, mechanism));
     d.plan.keep_writing_after_failure = *rc::gen::arbitrary<bool>();
     auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));

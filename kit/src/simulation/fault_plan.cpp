@@ -157,16 +157,25 @@ void to_json(nlohmann::json& j, const FaultPlan& f) {
   if (f.keep_writing_after_failure) j["keep_writing_after_failure"] = true;
 }
 
+namespace {
+
+// An enum from its JSON name. NLOHMANN_JSON_SERIALIZE_ENUM maps an unknown
+// name to the first value; a name that does not map back is refused instead.
+template <class E>
+E known(const nlohmann::json& name, const char* what) {
+  const auto value = name.get<E>();
+  if (nlohmann::json(value) != name) throw std::invalid_argument(std::string("fault plan: unknown ") + what + " " + name.dump());
+  return value;
+}
+
+}  // namespace
+
 void from_json(const nlohmann::json& j, FaultPlan& f) {
   f = FaultPlan{};
   if (j.contains("fail_build_on_worker")) f.fail_build_on_worker = j.at("fail_build_on_worker").get<int>();
   for (const auto& w : j.value("write_faults", nlohmann::json::array())) {
-    auto timing = w.at("timing");
-    if (timing != "before_forwarding" && timing != "after_forwarding") {
-      throw std::invalid_argument("fault plan: unknown write fault timing " + timing.dump());
-    }
     f.write_faults.push_back({w.at("worker").get<int>(), w.at("branch").get<int>(), w.at("call").get<int>(),
-                              timing.get<FaultTiming>()});
+                              known<FaultTiming>(w.at("timing"), "write fault timing")});
   }
   if (j.contains("abort_after_epoch")) f.abort_after_epoch = j.at("abort_after_epoch").get<int>();
   f.close_calls = j.value("close_calls", 1);
@@ -175,11 +184,7 @@ void from_json(const nlohmann::json& j, FaultPlan& f) {
   }
   for (const auto& s : j.value("storage_faults", nlohmann::json::array())) {
     StorageFault fault{s.at("worker").get<int>(), s.at("branch").get<int>(), s.at("after_items").get<std::int64_t>()};
-    auto kind = s.value("kind", nlohmann::json("any_call"));
-    if (kind != "any_call" && kind != "write_error" && kind != "sync_error" && kind != "short_write") {
-      throw std::invalid_argument("fault plan: unknown storage fault kind " + kind.dump());
-    }
-    fault.kind = kind.get<StorageFaultKind>();
+    fault.kind = known<StorageFaultKind>(s.value("kind", nlohmann::json("any_call")), "storage fault kind");
     fault.error = s.value("error", 5);
     fault.skip = s.value("skip", 0);
     f.storage_faults.push_back(fault);

@@ -2,6 +2,8 @@
 #include <sinkkit/simulation/workload.hpp>
 
 #include <set>
+#include <string>
+#include <utility>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -93,6 +95,24 @@ TEST(FaultPlan, DescribesItselfForCounterexamples) {
             "build fails on w2; write_batch #3 on w1.b0 throws after the sink returned; run aborts after epoch 4; "
             "close x3; w0.b1 gets no writes; storage of w1.b1 fails after 40 more items");
   EXPECT_EQ(nlohmann::json(plan).get<FaultPlan>(), plan);
+}
+
+TEST(FaultPlan, JsonRoundTripsAndRefusesUnknownNames) {
+  FaultPlan plan;
+  plan.write_faults.push_back({0, 0, 1, sinkkit::FaultTiming::after_forwarding});
+  plan.storage_faults.push_back({1, 0, 7, sinkkit::StorageFaultKind::short_write, 28, 2});
+  const nlohmann::json j = plan;
+  EXPECT_EQ(j.get<FaultPlan>(), plan);
+  for (const auto& [path, name] : {std::pair{"/write_faults/0/timing", "later"}, {"/storage_faults/0/kind", "flood"}}) {
+    auto bad = j;
+    bad[nlohmann::json::json_pointer(path)] = name;
+    try {
+      (void)bad.get<FaultPlan>();
+      ADD_FAILURE() << path << " = " << name << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(FaultPlan, ValidationRejectsWhatDoesNotFitTheWorkload) {
