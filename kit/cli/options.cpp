@@ -15,8 +15,13 @@ void add_sink_process_options(CLI::App& app, SinkProcessArgs& p) {
   app.add_option("--max-line-mb", p.max_line_mb, "Longest response line accepted from the sink, in MiB")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  app.add_option("--config", p.config, "Config for each test target (JSON; {target} and {target_id} substituted), "
-                                       "instead of the sink's config_template");
+  app.add_option("--config", p.config, "Config for each test target (JSON; {target} and {target_id} substituted, "
+                                       "{proxy:HOST:PORT} too: see docs/faults.md), instead of the sink's config_template");
+  app.add_option("--network-stall-ms", p.network_stall_ms,
+                 "How long a stalled or half-dropped connection lasts before the fault proxy resets it (above the "
+                 "sink's own client timeout to exercise it)")
+      ->check(CLI::Range(1, 600'000))
+      ->capture_default_str();
 }
 
 void add_common(CLI::App& app, Common& c, const std::string& seed_help, const std::string& command_help) {
@@ -38,6 +43,7 @@ WireOptions wire_options(const SinkProcessArgs& c) {
   o.call_timeout = std::chrono::milliseconds(c.call_timeout_ms);
   o.max_line_bytes = c.max_line_mb << 20;
   o.layout = c.layout == "single" ? ProcessLayout::single : ProcessLayout::per_worker;
+  o.network_stall = std::chrono::milliseconds(c.network_stall_ms);
   if (!c.config.empty()) {
     try {
       o.config = nlohmann::json::parse(c.config);
@@ -69,6 +75,9 @@ SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rule
     std::string cmd = "sinkkit replay --rule " + r.id + " --seed " + std::to_string(r.seed) + " --budget " +
                       std::to_string(c.budget) + " --workers " + std::to_string(c.max_workers) + " --layout " + c.layout;
     if (!c.config.empty()) cmd += " --config " + quote(c.config);
+    if (c.network_stall_ms != SinkProcessArgs{}.network_stall_ms) {
+      cmd += " --network-stall-ms " + std::to_string(c.network_stall_ms);
+    }
     cmd += " --";
     for (const auto& a : c.command) cmd += " " + quote(a);
     return cmd;

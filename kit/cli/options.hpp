@@ -22,6 +22,7 @@ struct SinkProcessArgs {
   int call_timeout_ms = 10'000;
   std::size_t max_line_mb = 64;
   std::string config;
+  int network_stall_ms = 250;
   std::vector<std::string> command;
 };
 

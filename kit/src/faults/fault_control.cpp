@@ -22,7 +22,12 @@ std::uint32_t ops_of(StorageFaultKind kind) {
     case StorageFaultKind::write_error: return op_write;
     case StorageFaultKind::sync_error: return op_sync;
     case StorageFaultKind::any_call:
-    case StorageFaultKind::short_write: return op_write | op_sync | op_rename | op_create;
+    case StorageFaultKind::short_write:
+    // A network kind aimed at files (a plan replayed on another sink): any call.
+    case StorageFaultKind::connection_reset:
+    case StorageFaultKind::stall:
+    case StorageFaultKind::drop_requests:
+    case StorageFaultKind::drop_replies: return op_write | op_sync | op_rename | op_create;
   }
   return 0;
 }

@@ -151,17 +151,20 @@ constexpr std::array kRules = {
          "durable after close: per partition the durable items have no gap, and no record is torn.",
          "Buffered sinks that empty their buffer before the write (or roll back a transaction without keeping the "
          "rows) lose acknowledged rows on the first transient error.",
-         "sinks with storage under their target (faults from outside) or a fault hook (otherwise untested)",
+         "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside), or a "
+         "fault hook (otherwise untested)",
          "Storage fails once on one partition, after a generated number of items: a write, fsync, rename or "
          "create under the target fails with EIO, ENOSPC or EDQUOT, or a write stores part of its bytes and the "
-         "next call fails (the kit's file-system interposer, with the sink unmodified; or the sink's hook). The "
-         "run aborts and closes; the oracle's lost and gap counts and the corrupted records must be 0 (after a "
+         "next call fails (the kit's file-system interposer); or the connection carrying the next request to the "
+         "server is reset, stalled, or loses its requests or its replies, then is reset (the kit's TCP fault "
+         "proxy); the sink is unmodified in both; or the sink's hook fails it. The run aborts and closes; the oracle's lost and gap counts and the corrupted records must be 0 (after a "
          "fresh build, for sinks declaring survives_crash). Untested if no case reached the fault."},
     Rule{"SK-4.2", L::should, "buffered items kept for a later flush",
          "Items buffered when a flush fails are kept and written by a later flush: if writing goes on after the "
          "failure, everything acknowledged, before and after it, is durable after close.",
          "Retrying runtimes and sinks reused after an error must not drop what the failed flush held.",
-         "sinks with storage under their target (faults from outside) or a fault hook (otherwise untested)",
+         "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside), or a "
+         "fault hook (otherwise untested)",
          "As SK-4.1, but the run goes on writing after the failed write_batch."},
     Rule{"SK-4.3", L::capability, "survives a crash",
          "After the worker process is killed at a random point, a fresh build and read-back hold every item "
@@ -188,11 +191,14 @@ constexpr std::array kRules = {
          "An error swallowed is an acknowledgement of data that may not be there; after a failed fsync the kernel "
          "may have dropped the unwritten pages, so a second fsync that succeeds proves nothing (PostgreSQL's fsync "
          "lesson).",
-         "sinks with storage under their target (faults from outside; a hook cannot tell what failed)",
+         "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside; a hook "
+         "cannot tell what failed)",
          "As SK-4.1, the run going on after the failure or not; the interposer reports which call failed and "
          "whether the sink wrote the same bytes again within the same call; a call that returned normally after "
          "an error not made good fails the rule. An fsync that fails in close is not judged (libraries sync for "
-         "housekeeping there and may rightly ignore it)."},
+         "housekeeping there and may rightly ignore it). Over the network the proxy sees requests, not which of "
+         "them mattered: a call that returned normally after its connection failed, without sending again on a "
+         "new connection, fails the rule when acknowledged items are missing from storage."},
     Rule{"SK-5.1", L::capability, "router branches do not collide",
          "Several partitions of one node on one worker (router branches), written interleaved, do not collide: "
          "each reads back as if it were alone.",

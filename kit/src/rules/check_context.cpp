@@ -188,6 +188,7 @@ std::string to_string(StorageFaultMechanism m) {
     case StorageFaultMechanism::none: return "none";
     case StorageFaultMechanism::hook: return "hook";
     case StorageFaultMechanism::file_system: return "file system";
+    case StorageFaultMechanism::network: return "network";
   }
   return "unknown";
 }

@@ -22,8 +22,8 @@ namespace {
 // --- SK-4: faults --------------------------------------------------------
 
 // One storage fault on one partition. From outside the sink (the file-system
-// interposer) its kind, errno and the calls let through are drawn too; a
-// hook decides those itself.
+// interposer, the TCP proxy) its kind, errno and the calls let through are
+// drawn too; a hook decides those itself.
 StorageFault draw_storage_fault(const Workload& w, StorageFaultMechanism mechanism) {
   const int worker = *rc::gen::inRange(0, w.workers);
   // Somewhere within the items the partition will be handed, so that most
@@ -35,6 +35,13 @@ StorageFault draw_storage_fault(const Workload& w, StorageFaultMechanism mechani
                                StorageFaultKind::short_write);
     f.error = *rc::gen::element(5, 28, 122);  // EIO, ENOSPC, EDQUOT
     f.skip = *rc::gen::weightedElement<int>({{4, 0}, {1, 1}, {1, 2}});
+  } else if (mechanism == StorageFaultMechanism::network) {
+    // Resets cost nothing; the others wait out the stall time.
+    f.kind = *rc::gen::weightedElement<StorageFaultKind>({{3, StorageFaultKind::connection_reset},
+                                                          {1, StorageFaultKind::stall},
+                                                          {1, StorageFaultKind::drop_requests},
+                                                          {2, StorageFaultKind::drop_replies}});
+    f.skip = *rc::gen::weightedElement<int>({{3, 0}, {1, 1}, {1, 2}});
   }
   return f;
 }
@@ -51,7 +58,11 @@ const TraceEvent* fired_fault(const Trace& t) {
   return nullptr;
 }
 
-// Faults from outside reach only sinks whose storage is under the target: a
+bool from_outside(StorageFaultMechanism m) {
+  return m == StorageFaultMechanism::file_system || m == StorageFaultMechanism::network;
+}
+
+// Faults from outside reach only storage the kit stands in front of: a
 // check that reached none in any case tested nothing.
 CheckOutcome reached_or_untested(CheckOutcome outcome, StorageFaultMechanism mechanism, int reached) {
   if (outcome.kind != CheckOutcome::held) return outcome;
@@ -59,8 +70,12 @@ CheckOutcome reached_or_untested(CheckOutcome outcome, StorageFaultMechanism mec
     return untested("no case reached an injected storage fault: the sink made no write, fsync, rename or create "
                     "under its target (file-system faults reach only files under {target})");
   }
+  if (mechanism == StorageFaultMechanism::network && reached == 0) {
+    return untested("no case reached an injected network fault: the sink sent no request through the server "
+                    "its config names as {proxy:HOST:PORT} while a write_batch or close ran");
+  }
   outcome.message = "storage faults by " + to_string(mechanism) +
-                    (mechanism == StorageFaultMechanism::file_system
+                    (from_outside(mechanism)
                          ? "; " + std::to_string(reached) + " of " + std::to_string(outcome.cases) + " cases reached one"
                          : "");
   return outcome;
@@ -110,11 +125,23 @@ CheckOutcome sk_4_2(CheckContext& ctx) { return storage_fault_property(ctx, true
 // acknowledgement's durability step (write_batch of an on_return sink):
 // elsewhere (close, say) a library may sync for its own housekeeping and
 // rightly ignore the error (SQLite's checkpoint keeps the synced WAL).
-std::optional<std::string> swallowed_error(const TraceEvent& e, const Capabilities& caps) {
+// Over the network the kit sees requests, not which of them mattered (a
+// connection's goodbye may be lost harmlessly): a call that returned
+// normally after its connection failed is judged by what the server holds.
+std::optional<std::string> swallowed_error(const JudgedRun& j, const TraceEvent& e, const Capabilities& caps) {
   const auto& f = *e.storage_fault;
   if (f.error == 0 || !e.forwarded || e.sink_outcome != Outcome::ok) return std::nullopt;
   const bool durability_step = e.kind == CallKind::write_batch && caps.durability == Durability::on_return;
   const std::string call = e.kind == CallKind::close ? "close" : "write_batch #" + std::to_string(e.call);
+  if (f.network) {
+    if (f.retried) return std::nullopt;
+    const auto lost = std::ranges::find_if(
+        j.verdict.violations, [](const Violation& v) { return v.kind == ViolationKind::lost; });
+    if (lost == j.verdict.violations.end()) return std::nullopt;
+    return call + " on " + to_string(e.partition) + " returned normally after " + f.to_text() +
+           ", without sending again on a new connection, and acknowledged items are missing from storage (" +
+           lost->message + "): the error was swallowed";
+  }
   if (f.sync()) {
     if (!durability_step) return std::nullopt;
     return call + " on " + to_string(e.partition) + " returned normally after " + f.to_text() +
@@ -130,7 +157,7 @@ std::optional<std::string> swallowed_error(const TraceEvent& e, const Capabiliti
 
 CheckOutcome sk_4_5(CheckContext& ctx) {
   const auto mechanism = ctx.sut().storage_fault_mechanism();
-  if (mechanism != StorageFaultMechanism::file_system) {
+  if (!from_outside(mechanism)) {
     return untested(mechanism == StorageFaultMechanism::hook
                         ? "the sink's storage fails through its own hook, which cannot tell the kit what failed"
                         : "the kit cannot make the sink's storage fail: it keeps no files under its target");
@@ -144,7 +171,7 @@ CheckOutcome sk_4_5(CheckContext& ctx) {
     const TraceEvent* e = fired_fault(j.trace);
     if (e == nullptr) return std::nullopt;
     ++reached;
-    if (auto why = swallowed_error(*e, ctx.caps())) {
+    if (auto why = swallowed_error(j, *e, ctx.caps())) {
       return CaseFailure{.message = *why, .trace = j.trace, .verdict = j.verdict};
     }
     return std::nullopt;

@@ -19,6 +19,7 @@
 #include <sinkkit/simulation/storage_fault_injector.hpp>
 
 #include "../faults/fault_control.hpp"
+#include "../faults/network_proxy.hpp"
 
 namespace sinkkit {
 inline namespace runners {
@@ -82,8 +83,23 @@ class WireSink::Impl {
     info_ = parse_hello(probe->call(wire::encode(wire::Hello{})));
     const bool loaded = probe_entry.faults && probe_entry.faults->attached_pid() != 0;
     probe->shutdown();
+    const auto& config = options_.config          ? *options_.config
+                         : info_.config_template ? *info_.config_template
+                                                 : nlohmann::json();
+    const bool proxied = detail::faults::names_proxy(config);
+    if (proxied) {
+      try {  // a malformed {proxy:...} is named now, not in every build
+        auto checked = config;
+        detail::faults::substitute_proxies(checked, [](const detail::faults::Endpoint& e) { return e.text(); });
+      } catch (const std::invalid_argument& e) {
+        throw WireError(WireError::Kind::protocol, std::string("the config: ") + e.what());
+      }
+    }
     if (info_.capabilities.fault_injection) {
       mechanism_ = StorageFaultMechanism::hook;
+    } else if (proxied && options_.network_faults) {
+      mechanism_ = StorageFaultMechanism::network;
+      interposer_.reset();  // its storage is the server's, not files
     } else if (loaded) {
       mechanism_ = StorageFaultMechanism::file_system;
     } else if (interposer_) {
@@ -320,15 +336,20 @@ class RemoteNode {
   // sink's declaration (WireSink::router_branch_safe) before making them.
   static constexpr bool router_branch_safe = true;
 
-  RemoteNode(WireSink::Impl& impl, const std::vector<StorageFault>& faults)
-      : name(impl.info().name), impl_(&impl), faults_(&faults) {}
+  RemoteNode(WireSink::Impl& impl, const std::vector<StorageFault>& faults, detail::faults::FaultProxy* proxy)
+      : name(impl.info().name), impl_(&impl), faults_(&faults), proxy_(proxy) {}
 
   RemotePartition build_partition(const nlohmann::json& config, int worker_index, int worker_count, AsyncBridge*,
                                   void*) {
     const int branch = branches_.at(static_cast<std::size_t>(worker_index)).fetch_add(1);
     const auto partition = impl_->new_partition_name({worker_index, branch});
+    // Each worker reaches its server through a proxy port of its own.
+    auto resolved = config;
+    detail::faults::substitute_proxies(resolved, [&](const detail::faults::Endpoint& e) {
+      return proxy_ != nullptr ? proxy_->address(worker_index, e) : e.text();
+    });
     RemotePartition::respond(
-        impl_->request(worker_index, wire::encode(wire::Build{partition, config, worker_index, worker_count})));
+        impl_->request(worker_index, wire::encode(wire::Build{partition, resolved, worker_index, worker_count})));
     // Storage faults go by the partition's wire name, known only now (the
     // sink's own fault op; the interposer's faults are armed per call).
     if (impl_->mechanism() != StorageFaultMechanism::hook) return RemotePartition(*impl_, partition, worker_index);
@@ -343,6 +364,7 @@ class RemoteNode {
  private:
   WireSink::Impl* impl_;
   const std::vector<StorageFault>* faults_;
+  detail::faults::FaultProxy* proxy_;  // null: {proxy:HOST:PORT} is HOST:PORT
   std::array<std::atomic<int>, kMaxWorkers> branches_{};  // builds so far per worker: the branch index
 };
 
@@ -384,7 +406,13 @@ std::optional<std::vector<InvalidConfig>> WireSink::invalid_configs(const TestTa
 Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
   impl_->begin_run();
   impl_->subtype_items = request.simulation.view == PayloadView::subtype;
-  RemoteNode node(*impl_, request.plan.storage_faults);
+  // The proxy runs only while storage faults are planned: other runs, and
+  // the benchmarks, talk to the server itself.
+  std::optional<detail::faults::FaultProxy> proxy;
+  if (impl_->mechanism() == StorageFaultMechanism::network && !request.plan.storage_faults.empty()) {
+    proxy.emplace(impl_->options().network_stall);
+  }
+  RemoteNode node(*impl_, request.plan.storage_faults, proxy ? &*proxy : nullptr);
   SimulatorOptions opts = request.simulation;
   opts.view = PayloadView::exact;  // a subtype out of process is extra fields (subtype_items)
   opts.poison_batches = false;     // items are serialised during the call: nothing to retain
@@ -397,6 +425,9 @@ Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
   if (impl_->mechanism() == StorageFaultMechanism::file_system) {
     opts.arm_storage_fault = nullptr;
     opts.storage_fault_injector = &outside;
+  } else if (proxy) {
+    opts.arm_storage_fault = nullptr;
+    opts.storage_fault_injector = &*proxy;
   } else {
     opts.arm_storage_fault = [](PartitionId, std::int64_t) {};
   }
@@ -408,9 +439,11 @@ Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
 
 ReadBack WireSink::read_back(const nlohmann::json& config) {
   impl_->begin_run();
+  auto direct = config;  // what the server holds, read from the server itself
+  detail::faults::substitute_proxies(direct, [](const detail::faults::Endpoint& e) { return e.text(); });
   nlohmann::json r;
   try {
-    r = impl_->request(0, wire::encode(wire::ReadBack{config}));
+    r = impl_->request(0, wire::encode(wire::ReadBack{direct}));
   } catch (const RemoteError&) {
     throw std::runtime_error("the sink process failed during read_back: " + impl_->take_failure().value_or("?"));
   }

@@ -19,6 +19,10 @@ std::string to_string(StorageFaultKind kind) {
     case StorageFaultKind::write_error: return "write";
     case StorageFaultKind::sync_error: return "fsync";
     case StorageFaultKind::short_write: return "short write";
+    case StorageFaultKind::connection_reset: return "connection reset";
+    case StorageFaultKind::stall: return "stall";
+    case StorageFaultKind::drop_requests: return "requests dropped";
+    case StorageFaultKind::drop_replies: return "replies dropped";
   }
   return "unknown";
 }
@@ -53,8 +57,12 @@ std::string FaultPlan::describe() const {
     const bool plain = s.kind == StorageFaultKind::any_call && s.error == 5 && s.skip == 0;
     parts.push_back("storage of " + to_string(PartitionId{s.worker, s.branch}) + " fails after " +
                     std::to_string(s.after_items) + " more items" +
-                    (plain ? "" : " (" + to_string(s.kind) + ": " + errno_name(s.error) +
-                                      (s.skip > 0 ? ", " + std::to_string(s.skip) + " calls let through" : "") + ")"));
+                    (plain ? ""
+                           : " (" + to_string(s.kind) + (is_network(s.kind) ? "" : ": " + errno_name(s.error)) +
+                                 (s.skip > 0 ? ", " + std::to_string(s.skip) +
+                                                   (is_network(s.kind) ? " requests" : " calls") + " let through"
+                                             : "") +
+                                 ")"));
   }
   for (const auto& p : write_after_close) parts.push_back(to_string(p) + " gets a write_batch after close");
   if (keep_writing_after_failure) parts.push_back("writes go on after a failure");
@@ -123,7 +131,11 @@ FaultPlan make_fault_plan(int workers, int branches, int epochs, std::uint64_t s
 NLOHMANN_JSON_SERIALIZE_ENUM(StorageFaultKind, {{StorageFaultKind::any_call, "any_call"},
                                                 {StorageFaultKind::write_error, "write_error"},
                                                 {StorageFaultKind::sync_error, "sync_error"},
-                                                {StorageFaultKind::short_write, "short_write"}})
+                                                {StorageFaultKind::short_write, "short_write"},
+                                                {StorageFaultKind::connection_reset, "connection_reset"},
+                                                {StorageFaultKind::stall, "stall"},
+                                                {StorageFaultKind::drop_requests, "drop_requests"},
+                                                {StorageFaultKind::drop_replies, "drop_replies"}})
 
 NLOHMANN_JSON_SERIALIZE_ENUM(FaultTiming, {{FaultTiming::before_forwarding, "before_forwarding"},
                                            {FaultTiming::after_forwarding, "after_forwarding"}})

@@ -38,6 +38,14 @@ std::string_view to_string(Outcome o) { return o == Outcome::ok ? "ok" : "threw"
 }  // namespace
 
 std::string FiredStorageFault::to_text() const {
+  if (network) {
+    const std::string what = call == "stall"           ? " stalled, then was reset"
+                             : call == "drop requests" ? " lost its requests, then was reset"
+                             : call == "drop replies"  ? " lost its replies (the server saw the requests), then was reset"
+                                                       : " was reset";
+    return "the connection to " + path + what + " (injected)" +
+           (retried ? "; the sink connected again and sent" : "");
+  }
   if (error == 0) {
     return call + "(" + path + ") stored " + std::to_string(short_written) + " of " + std::to_string(short_asked) +
            " bytes (a short write, injected)";
@@ -123,6 +131,7 @@ nlohmann::json Trace::to_json() const {
       j["storage_fault"] = {{"call", f->call},         {"path", f->path},
                             {"error", f->error},       {"short_written", f->short_written},
                             {"short_asked", f->short_asked}, {"retried", f->retried}};
+      if (f->network) j["storage_fault"]["network"] = true;
     }
     events_json.push_back(std::move(j));
   }
@@ -176,7 +185,8 @@ Trace Trace::from_json(const nlohmann::json& j) {
         const auto& f = ej.at("storage_fault");
         e.storage_fault = FiredStorageFault{f.at("call").get<std::string>(), f.at("path").get<std::string>(),
                                             f.at("error").get<int>(), f.value("short_written", std::uint64_t{0}),
-                                            f.value("short_asked", std::uint64_t{0}), f.value("retried", false)};
+                                            f.value("short_asked", std::uint64_t{0}), f.value("retried", false),
+                                            f.value("network", false)};
       }
       t.events.push_back(std::move(e));
     }

@@ -82,8 +82,9 @@ enum class StorageFaultMechanism {
   none,         ///< it cannot: those rules are untested
   hook,         ///< the sink's own hook (a harness's arm_storage_fault, the wire `fault` op)
   file_system,  ///< the kit's file-system interposer, around the unmodified sink
+  network,      ///< the kit's TCP fault proxy, between the unmodified sink and its server
 };
-/// "none", "hook", "file system".
+/// "none", "hook", "file system", "network".
 std::string to_string(StorageFaultMechanism m);
 
 /// Open file descriptors and threads of the process that hosts the sink.

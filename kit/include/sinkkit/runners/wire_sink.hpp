@@ -40,12 +40,21 @@ struct WireOptions {
   std::size_t max_stderr_bytes = 64ULL << 10;
   ProcessLayout layout = ProcessLayout::per_worker;
   /// Overrides the sink's `config_template` ({target} and {target_id} are
-  /// substituted in its strings).
+  /// substituted in its strings; {proxy:HOST:PORT} at each build, see
+  /// `network_faults`).
   std::optional<nlohmann::json> config;
   /// Storage faults from outside the sink: its processes start with the
   /// kit's file-system interposer (libsinkkit_faults, by LD_PRELOAD), unless
   /// the sink declares its own `fault` op or the library cannot be found.
   bool file_system_faults = true;
+  /// A config naming its server as {proxy:HOST:PORT} (loopback) gets network
+  /// faults instead: in runs with storage faults each worker connects
+  /// through the kit's TCP fault proxy (a loopback port of its own); in the
+  /// others and for read-back, HOST:PORT itself. Off: always HOST:PORT.
+  bool network_faults = true;
+  /// How long a stalled or half-dropped connection lasts before the proxy
+  /// resets it (set it above the sink's own client timeout to test that).
+  std::chrono::milliseconds network_stall{250};
 };
 
 class WireSink final : public SinkUnderTest {

@@ -49,13 +49,25 @@ struct WriteFault {
 };
 
 /// What a storage fault does when the kit injects it from outside the sink
-/// (its file-system interposer; a harness's own hook decides for itself).
+/// (its file-system interposer or its TCP proxy; a harness's own hook decides
+/// for itself).
 enum class StorageFaultKind {
   any_call,     ///< the first storage call (write, fsync, rename, create) fails
   write_error,  ///< a write fails
   sync_error,   ///< an fsync or fdatasync fails
   short_write,  ///< a write stores only part of its bytes; the next storage call fails (a full disk)
+  // Network (the proxy), on the connection that carries the next request:
+  connection_reset,  ///< reset at once; the request never reaches the server
+  stall,             ///< nothing goes through either way; reset after the stall time
+  drop_requests,     ///< requests vanish, replies still come; reset after the stall time
+  drop_replies,      ///< requests reach the server, replies vanish (it may commit); reset after the stall time
 };
+
+/// True for the kinds the TCP proxy injects.
+[[nodiscard]] constexpr bool is_network(StorageFaultKind k) noexcept {
+  return k == StorageFaultKind::connection_reset || k == StorageFaultKind::stall ||
+         k == StorageFaultKind::drop_requests || k == StorageFaultKind::drop_replies;
+}
 
 /// The sink's storage fails once, on the partition's first storage call
 /// after `after_items` more items were handed to it (a harness hook: the
@@ -65,12 +77,13 @@ struct StorageFault {
   int branch = 0;
   std::int64_t after_items = 0;
   StorageFaultKind kind = StorageFaultKind::any_call;
-  int error = 5;  ///< the errno returned: EIO (5), ENOSPC (28) or EDQUOT (122)
-  int skip = 0;   ///< aimed storage calls let through first (0..2): a later call of the same write_batch fails
+  int error = 5;  ///< the errno returned: EIO (5), ENOSPC (28) or EDQUOT (122); network kinds: unused
+  int skip = 0;   ///< aimed storage calls (network: requests) let through first (0..2): a later one fails
   friend bool operator==(const StorageFault&, const StorageFault&) = default;
 };
 
-/// "any call", "write", "fsync", "short write".
+/// "any call", "write", "fsync", "short write", "connection reset", "stall",
+/// "requests dropped", "replies dropped".
 std::string to_string(StorageFaultKind kind);
 /// "EIO", "ENOSPC", "EDQUOT" (or "errno N").
 std::string errno_name(int error);

@@ -50,18 +50,22 @@ inline constexpr ItemKey kPoisonKey{-1, -1, -1, -1};
 /// a call: which storage call failed, on which file, and what the sink did
 /// next within the same call.
 struct FiredStorageFault {
-  std::string call;  ///< "write", "pwrite64", "fdatasync", "rename", "open", ...
-  std::string path;  ///< the file (relative to the test target when under it)
+  std::string call;  ///< "write", "pwrite64", "fdatasync", "rename", "open", ...; network: the fault kind
+  std::string path;  ///< the file (relative to the test target when under it); network: the server
   int error = 0;     ///< the errno returned
   /// A short write came first: it stored `short_written` of `short_asked` bytes.
   std::uint64_t short_written = 0;
   std::uint64_t short_asked = 0;
   /// A later call of the same kind on the same file succeeded in the same
-  /// sink call: the sink retried.
+  /// sink call (network: the sink connected again and sent): it retried.
   bool retried = false;
+  /// The kit's TCP proxy failed a connection (`call` is the fault kind,
+  /// `error` ECONNRESET), rather than its interposer a file.
+  bool network = false;
   /// The failed call was an fsync or fdatasync (never made good by a retry).
   [[nodiscard]] bool sync() const noexcept { return call == "fsync" || call == "fdatasync"; }
-  /// E.g. "fdatasync(part-w0-b0.jsonl) failed with EIO (injected)".
+  /// E.g. "fdatasync(part-w0-b0.jsonl) failed with EIO (injected)", or
+  /// "the connection to 127.0.0.1:5432 was reset (injected)".
   [[nodiscard]] std::string to_text() const;
   friend bool operator==(const FiredStorageFault&, const FiredStorageFault&) = default;
 };
