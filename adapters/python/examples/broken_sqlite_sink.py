@@ -32,5 +32,4 @@ class BrokenNode(sqlite_sink.SqliteNode):
 if __name__ == "__main__":
     serve(BrokenNode(), sqlite_sink.read_back, fields={"value": "int", "label": "string"},
           capabilities={"durability": "on_close"},
-          config_template={"path": "{target}/sink.db", "table": "events", "buffer_max_records": 50},
-          fault=sqlite_sink.fault)
+          config_template={"path": "{target}/sink.db", "table": "events", "buffer_max_records": 50})
