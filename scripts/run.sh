@@ -35,6 +35,12 @@ for sink in jsonl_sink sqlite_sink; do
   "$SINKKIT" run --seed "$SINKKIT_SEED" --budget "$SINKKIT_BUDGET" --report "$REPORT_DIR/wire/$sink" \
     -- "$PYTHON" adapters/python/examples/$sink.py || status=1
 done
+# A budget of its own: each case starts a process and a database session per
+# worker, about 4 s per rule at 25 cases.
+echo "=== conformance suite on the PostgreSQL table sink: a throwaway cluster, network faults through the" \
+  "kit's proxy (budget ${SINKKIT_PG_BUDGET:=25})"
+bash scripts/with_postgres.sh "$SINKKIT" run --seed "$SINKKIT_SEED" --budget "$SINKKIT_PG_BUDGET" \
+  --report "$REPORT_DIR/wire/postgres_sink" -- "$PYTHON" adapters/python/examples/postgres_sink.py || status=1
 echo "=== reports over every run: conformance.{md,html,junit.xml,txt}"
 runs=("$REPORT_DIR"/conformance/*.json "$REPORT_DIR"/wire/*/*.json)
 for format in md html junit text; do

@@ -13,6 +13,7 @@ PACKAGES=(
   libcli11-dev                         # CLI11, for the sinkkit command
   libsqlite3-dev                       # SQLite, for the table sink
   python3                              # the language adapter and repo checks
+  postgresql python3-psycopg           # the PostgreSQL table sink, on a throwaway cluster (scripts/with_postgres.sh)
 )
 # Only the tests need these (scripts/test.sh passes --tests).
 TEST_PACKAGES=(
