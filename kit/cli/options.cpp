@@ -1,7 +1,10 @@
 #include "options.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <random>
+#include <sstream>
 
 namespace sinkkit::cli {
 
@@ -62,6 +65,23 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
+std::string self_command() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "sinkkit";
+  // "sinkkit" when that is what PATH finds; the full path otherwise (a build
+  // tree's binary), so that a reproduce line runs the same kit.
+  if (const char* path = std::getenv("PATH")) {
+    std::istringstream dirs(path);
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+      const auto candidate = fs::path(dir.empty() ? "." : dir) / "sinkkit";
+      if (fs::exists(candidate, ec)) return fs::equivalent(candidate, self, ec) ? "sinkkit" : quote(self.string());
+    }
+  }
+  return quote(self.string());
+}
+
 SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rules) {
   SuiteOptions o;
   o.check.seed = c.seed;
@@ -72,7 +92,7 @@ SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rule
   o.isolate = !c.no_fork;
   o.rule_timeout = std::chrono::seconds(c.rule_timeout_s);
   o.reproduce = [c](const RuleResult& r) {
-    std::string cmd = "sinkkit replay --rule " + r.id + " --seed " + std::to_string(r.seed) + " --budget " +
+    std::string cmd = self_command() + " replay --rule " + r.id + " --seed " + std::to_string(r.seed) + " --budget " +
                       std::to_string(c.budget) + " --workers " + std::to_string(c.max_workers) + " --layout " + c.layout;
     if (!c.config.empty()) cmd += " --config " + quote(c.config);
     if (c.network_stall_ms != SinkProcessArgs{}.network_stall_ms) {

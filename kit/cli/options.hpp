@@ -49,6 +49,10 @@ WireOptions wire_options(const SinkProcessArgs& c);
 // `s` as one word of a POSIX shell command line.
 std::string quote(const std::string& s);
 
+// How a printed command names this binary: "sinkkit" when PATH finds it,
+// else its full path.
+std::string self_command();
+
 // The suite's options for `rules` (all when empty), with the replay command
 // each failure prints.
 SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rules);

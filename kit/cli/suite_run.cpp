@@ -1,5 +1,6 @@
 #include "suite_run.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -21,11 +22,32 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
     std::cerr << "sinkkit: " << e.what() << "\n";
     return kExitUsage;
   }
+  std::string command_line;
+  for (const auto& a : c.command) command_line += (command_line.empty() ? "" : " ") + quote(a);
   std::unique_ptr<WireSink> sut;
   try {
     sut = std::make_unique<WireSink>(wire_options(c));
   } catch (const WireError& e) {
     std::cerr << "sinkkit: cannot use the sink: " << e.what() << "\n";
+    // The reports say so too, with the sink's stderr: a CI job shows them, not the console.
+    if (!reporting.dir.empty()) {
+      SuiteResult failed;
+      failed.sink = std::filesystem::path(c.command.empty() ? "sink" : c.command.back()).stem().string();
+      failed.subject = command_line;
+      failed.kit_version = std::string(kit_version());
+      failed.seed = c.seed;
+      failed.infrastructure_error = std::string("cannot use the sink: ") + e.what();
+      failed.gate_errors.push_back(failed.infrastructure_error);
+      try {
+        std::cerr << "reports:";
+        for (const auto& path : reports::write_reports({failed}, reporting.dir, formats, failed.sink)) {
+          std::cerr << " " << path.string();
+        }
+        std::cerr << "\n";
+      } catch (const std::exception& w) {
+        std::cerr << "sinkkit: " << w.what() << "\n";
+      }
+    }
     return kExitUsage;
   }
   const bool live = ::isatty(STDOUT_FILENO) != 0;
@@ -36,8 +58,6 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
       std::cout << "\r[" << i << "/" << n << "] " << r.id << " " << r.title << " ..." << std::flush << "\r\033[K";
     };
   }
-  std::string command_line;
-  for (const auto& a : c.command) command_line += (command_line.empty() ? "" : " ") + quote(a);
   std::cout << "sinkkit " << kit_version() << ": sink '" << sut->name() << "' (" << command_line << "), seed " << c.seed << ", budget " << c.budget << ", workers up to "
             << c.max_workers << ", layout " << c.layout << std::endl;
   SuiteResult result;

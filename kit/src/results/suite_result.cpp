@@ -40,6 +40,7 @@ std::string SuiteResult::summary_line() const {
 }
 
 int SuiteResult::exit_code() const {
+  if (!infrastructure_error.empty()) return 2;
   if (!gate_errors.empty()) return 1;
   for (const auto& r : rules)
     if (r.fails(strict)) return 1;
@@ -65,6 +66,7 @@ nlohmann::json SuiteResult::to_json() const {
           {"exit_code", exit_code()},
           {"gate_errors", gate_errors},
           {"gate_notes", gate_notes},
+          {"infrastructure_error", infrastructure_error},
           {"rules", std::move(rules_json)}};
 }
 
@@ -89,6 +91,7 @@ SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
   r.started_at = j.value("started_at", "");
   r.gate_errors = j.value("gate_errors", std::vector<std::string>{});
   r.gate_notes = j.value("gate_notes", std::vector<std::string>{});
+  r.infrastructure_error = j.value("infrastructure_error", "");
   for (const auto& rj : j.at("rules")) r.rules.push_back(RuleResult::from_json(rj));
   return r;
 }

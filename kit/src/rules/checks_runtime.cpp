@@ -42,6 +42,11 @@ CheckOutcome sk_6_1(CheckContext& ctx) {
       }
     };
     auto j = ctx.run_judged(req);
+    // Out of process the sink's own bridge is the one used; its process reports it.
+    if (auto r = ctx.sut().borrowed_resources(); !problem && r && r->bridge_in_flight_after_close > 0) {
+      problem = std::to_string(r->bridge_in_flight_after_close) + " bridge tasks still queued or running when " +
+                r->that_close + " returned";
+    }
     if (problem) return failure(*problem, j);
     return std::nullopt;
   });
@@ -51,8 +56,13 @@ CheckOutcome sk_6_2(CheckContext& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
     auto d = draw(ctx.shape(), std::nullopt);
     auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
-    if (ctx.session_manager().disposed()) return failure("the sink disposed the session manager", j);
-    if (auto n = ctx.session_manager().leased(); n != 0) {
+    // Out of process the sink's process owns the manager it hands out, and reports it.
+    const auto reported = ctx.sut().borrowed_resources();
+    if (ctx.session_manager().disposed() || (reported && reported->session_manager_disposed)) {
+      return failure("the sink disposed the session manager", j);
+    }
+    const auto n = ctx.session_manager().leased() + (reported ? reported->sessions_leased : 0);
+    if (n != 0) {
       return failure(std::to_string(n) + " sessions borrowed from the session manager were not returned by close", j);
     }
     return std::nullopt;

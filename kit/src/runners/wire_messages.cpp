@@ -90,6 +90,7 @@ json encode(const Request& request) {
           j["config"] = r.config;
           j["worker_index"] = r.worker_index;
           j["worker_count"] = r.worker_count;
+          j["bridge"] = r.bridge;
         } else if constexpr (std::is_same_v<R, WriteBatch>) {
           j["partition"] = r.partition;
           j["items"] = r.items;
@@ -117,8 +118,12 @@ Request decode_request(const json& m) {
   const auto op = required_string(m, "op");
   if (op == to_string(Op::hello)) return Hello{required_integer(m, "protocol")};
   if (op == to_string(Op::build)) {
+    const auto bridge = m.find("bridge");
+    if (bridge != m.end() && !bridge->is_boolean()) {
+      throw ProtocolError("request field 'bridge' must be a boolean, got " + detail::shorten(*bridge));
+    }
     return Build{required_string(m, "partition"), required(m, "config"), required_int(m, "worker_index"),
-                 required_int(m, "worker_count")};
+                 required_int(m, "worker_count"), bridge == m.end() || bridge->get<bool>()};
   }
   if (op == to_string(Op::write_batch)) {
     const auto& items = required(m, "items");
@@ -227,7 +232,11 @@ HelloOk decode_hello_ok(const json& r) {
   if (!capabilities.is_object()) throw bad("sink.capabilities is not an object");
   // A misspelt capability would silently change what is checked.
   for (const auto& [name, value] : capabilities.items()) {
-    if (!detail::capability_names().contains(name)) throw bad("unknown capability '" + name + "'");
+    if (!detail::capability_names().contains(name)) {
+      std::string known;
+      for (const auto& n : detail::capability_names()) known += (known.empty() ? "" : ", ") + n;
+      throw bad("unknown capability '" + name + "' (the known ones: " + known + ")");
+    }
   }
   try {
     info.capabilities = capabilities.get<Capabilities>();

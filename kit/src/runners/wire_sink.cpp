@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -80,7 +81,12 @@ class WireSink::Impl {
     }
     WorkerProcess probe_entry;
     auto probe = start_worker_process(probe_entry);
-    info_ = parse_hello(probe->call(wire::encode(wire::Hello{})));
+    try {
+      info_ = parse_hello(probe->call(wire::encode(wire::Hello{})));
+    } catch (const WireError& e) {
+      // A sink that dies before its hello (an ImportError, say) says why on stderr.
+      throw WireError(e.kind(), e.what() + stderr_suffix(*probe));
+    }
     const bool loaded = probe_entry.faults && probe_entry.faults->attached_pid() != 0;
     probe->shutdown();
     const auto& config = options_.config          ? *options_.config
@@ -194,9 +200,7 @@ class WireSink::Impl {
       std::string message = e.what();
       if (entry.process) {
         report_stderr(*entry.process);
-        auto err = entry.process->stderr_text().substr(0, 2000);
-        while (!err.empty() && std::isspace(static_cast<unsigned char>(err.back()))) err.pop_back();
-        if (!err.empty()) message += "; its stderr: " + err;
+        message += stderr_suffix(*entry.process);
         entry.process.reset();  // replaced in the next run
         entry.died = true;
       }
@@ -237,6 +241,15 @@ class WireSink::Impl {
     }
   }
 
+  // "; its stderr: ..." (the last 4000 bytes, where a traceback ends), or "".
+  static std::string stderr_suffix(const SinkProcess& p) {
+    auto err = p.stderr_text();
+    while (!err.empty() && std::isspace(static_cast<unsigned char>(err.back()))) err.pop_back();
+    if (err.empty()) return "";
+    if (err.size() > 4000) err = "..." + err.substr(err.size() - 4000);
+    return "; its stderr:\n" + err;
+  }
+
   // What the sink wrote to stderr goes to ours, where the runner captures it
   // into the report.
   static void report_stderr(const SinkProcess& p) {
@@ -266,6 +279,42 @@ class WireSink::Impl {
   };
   CrashPlan* crash = nullptr;
   bool subtype_items = false;
+  bool hand_bridge = true;  // this run's builds get the process's bridge
+
+  // The close responses' report of the bridge and session manager (SK-6.1,
+  // SK-6.2): the worst bridge backlog, and each process's last lease count.
+  void reset_resources() {
+    std::lock_guard lock(resources_mutex_);
+    resources_.reset();
+    leased_by_process_.clear();
+  }
+  void record_close(int worker, const std::string& what, const nlohmann::json& r) {
+    const auto in_flight = r.find("bridge_in_flight");
+    const auto manager = r.find("session_manager");
+    if (in_flight == r.end() && manager == r.end()) return;
+    std::lock_guard lock(resources_mutex_);
+    if (!resources_) resources_.emplace();
+    if (in_flight != r.end() && in_flight->is_number_integer() &&
+        in_flight->get<std::int64_t>() > resources_->bridge_in_flight_after_close) {
+      resources_->bridge_in_flight_after_close = in_flight->get<std::int64_t>();
+      resources_->that_close = what;
+    }
+    if (manager != r.end() && manager->is_object()) {
+      if (manager->value("disposed", false) == true) resources_->session_manager_disposed = true;
+      const auto leased = manager->find("leased");
+      if (leased != manager->end() && leased->is_number_integer()) {
+        leased_by_process_[options_.layout == ProcessLayout::single ? 0 : worker] = leased->get<std::int64_t>();
+      }
+    }
+  }
+  std::optional<BorrowedResources> resources() {
+    std::lock_guard lock(resources_mutex_);
+    auto out = resources_;
+    if (out) {
+      for (const auto& [process, leased] : leased_by_process_) out->sessions_leased += leased;
+    }
+    return out;
+  }
 
  private:
   WireOptions options_;
@@ -275,6 +324,9 @@ class WireSink::Impl {
   std::mutex failure_mutex_;
   std::optional<std::string> failure_;
   StorageFaultMechanism mechanism_ = StorageFaultMechanism::none;
+  std::mutex resources_mutex_;
+  std::optional<BorrowedResources> resources_;
+  std::map<int, std::int64_t> leased_by_process_;
   std::optional<std::filesystem::path> interposer_;
   std::filesystem::path control_dir_;
 };
@@ -311,7 +363,9 @@ class RemotePartition {
     if (auto* crash = impl_->crash; crash != nullptr && crash->fired && crash->killed_worker == worker_) {
       throw RemoteError("killed", "the sink process was killed by the kit");
     }
-    respond(impl_->request(worker_, wire::encode(wire::Close{name_})));
+    const auto r = impl_->request(worker_, wire::encode(wire::Close{name_}));
+    respond(r);
+    impl_->record_close(worker_, "close of " + name_, r);
   }
 
   // An error response becomes the error the sink meant, by its kind (an
@@ -349,7 +403,8 @@ class RemoteNode {
       return proxy_ != nullptr ? proxy_->address(worker_index, e) : e.text();
     });
     RemotePartition::respond(
-        impl_->request(worker_index, wire::encode(wire::Build{partition, resolved, worker_index, worker_count})));
+        impl_->request(worker_index,
+                       wire::encode(wire::Build{partition, resolved, worker_index, worker_count, impl_->hand_bridge})));
     // Storage faults go by the partition's wire name, known only now (the
     // sink's own fault op; the interposer's faults are armed per call).
     if (impl_->mechanism() != StorageFaultMechanism::hook) return RemotePartition(*impl_, partition, worker_index);
@@ -405,7 +460,10 @@ std::optional<std::vector<InvalidConfig>> WireSink::invalid_configs(const TestTa
 
 Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
   impl_->begin_run();
+  impl_->reset_resources();
   impl_->subtype_items = request.simulation.view == PayloadView::subtype;
+  // A run without the kit's bridge (SK-1.3) asks the sink's process to build without its own.
+  impl_->hand_bridge = request.simulation.bridge != nullptr;
   // The proxy runs only while storage faults are planned: other runs, and
   // the benchmarks, talk to the server itself.
   std::optional<detail::faults::FaultProxy> proxy;
@@ -495,6 +553,8 @@ std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, con
 }
 
 void WireSink::release() { impl_->release_all(); }
+
+std::optional<BorrowedResources> WireSink::borrowed_resources() { return impl_->resources(); }
 
 }  // namespace runners
 }  // namespace sinkkit

@@ -40,12 +40,28 @@ TEST(WireMessages, BuildRoundTrips) {
   const wire::Build build{"p3-w1-b0", {{"dir", "/tmp/t"}, {"n", 5}}, 1, 4};
   EXPECT_EQ(wire::encode(build),
             json::parse(R"({"op":"build","partition":"p3-w1-b0","config":{"dir":"/tmp/t","n":5},
-                            "worker_index":1,"worker_count":4})"));
+                            "worker_index":1,"worker_count":4,"bridge":true})"));
   const auto back = std::get<wire::Build>(round_trip(build));
   EXPECT_EQ(back.partition, build.partition);
   EXPECT_EQ(back.config, build.config);
   EXPECT_EQ(back.worker_index, 1);
   EXPECT_EQ(back.worker_count, 4);
+  EXPECT_TRUE(back.bridge);
+}
+
+TEST(WireMessages, BuildSaysWhetherToHandTheBridgeAndDefaultsToYes) {
+  EXPECT_FALSE(std::get<wire::Build>(round_trip(wire::Build{"p", {}, 0, 1, false})).bridge);
+  // A runner of the first version sends no "bridge": the sink hands its bridge.
+  const auto old = wire::decode_request(
+      json::parse(R"({"op":"build","partition":"p","config":{},"worker_index":0,"worker_count":1})"));
+  EXPECT_TRUE(std::get<wire::Build>(old).bridge);
+  try {
+    (void)wire::decode_request(
+        json::parse(R"({"op":"build","partition":"p","config":{},"worker_index":0,"worker_count":1,"bridge":"no"})"));
+    FAIL() << "a bridge that is not a boolean must be refused";
+  } catch (const wire::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("'bridge' must be a boolean"), std::string::npos) << e.what();
+  }
 }
 
 TEST(WireMessages, BuildKeepsAConfigThatIsNotAnObject) {
@@ -257,7 +273,7 @@ TEST(WireMessages, ABadHelloIsRefusedNamingWhatIsWrong) {
                    "\"key\" is the runner's");
   expect_bad_hello(R"({"ok":true,"protocol":1,"sink":{"name":"s","router_branch_safe":true,
                       "capabilities":{"durabilty":"on_close"}}})",
-                   "unknown capability 'durabilty'");
+                   "unknown capability 'durabilty' (the known ones: accepts_empty_batches, delivery, durability,");
   expect_bad_hello(R"({"ok":true,"protocol":1,"sink":{"name":"s","router_branch_safe":true,
                       "capabilities":{"delivery":"at_most_once"}}})",
                    "capabilities.delivery");

@@ -50,6 +50,9 @@ struct SuiteResult {
   std::vector<std::string> gate_errors;
   /// Remarks on the gate that do not fail it (an allow-list entry that matched nothing).
   std::vector<std::string> gate_notes;
+  /// Why the run could not be made at all (a sink that would not start,
+  /// with what it wrote on stderr); the run then has no rules.
+  std::string infrastructure_error;
 
   /// `subject`, or `sink` when there is none: how reports name the run.
   [[nodiscard]] const std::string& label() const noexcept { return subject.empty() ? sink : subject; }
@@ -63,7 +66,7 @@ struct SuiteResult {
   [[nodiscard]] std::string summary_line() const;
   /// 0 when every MUST rule (and declared capability) passed or is allowed
   /// and the gate has no errors, 1 otherwise; in strict mode a SHOULD
-  /// warning that is not allowed also gives 1.
+  /// warning that is not allowed also gives 1; 2 with an infrastructure error.
   [[nodiscard]] int exit_code() const;
   [[nodiscard]] nlohmann::json to_json() const;
   /// Throws `std::invalid_argument` naming an unknown schema version or what

@@ -87,6 +87,19 @@ enum class StorageFaultMechanism {
 /// "none", "hook", "file system", "network".
 std::string to_string(StorageFaultMechanism m);
 
+/// What a sink's own process saw of the async bridge and the session manager
+/// it was handed, over the last run (out of process, where the kit cannot
+/// look: the wire adapter reports it after every close).
+struct BorrowedResources {
+  /// The most bridge work still queued or running when a close returned, and that close.
+  std::int64_t bridge_in_flight_after_close = 0;
+  std::string that_close;
+  /// The sink disposed the manager it does not own.
+  bool session_manager_disposed = false;
+  /// Sessions still leased when the last close of each process returned.
+  std::int64_t sessions_leased = 0;
+};
+
 /// Open file descriptors and threads of the process that hosts the sink.
 struct ResourceUsage {
   int open_fds = 0;
@@ -148,6 +161,10 @@ class SinkUnderTest {
 
   /// Usage of the hosting process, or nullopt when it cannot be observed.
   virtual std::optional<ResourceUsage> resource_usage() = 0;
+  /// What the sink's process reported of its bridge and session manager in
+  /// the last run; nullopt when the kit's own (RunRequest::simulation's
+  /// bridge and session_manager) are the ones the sink used.
+  virtual std::optional<BorrowedResources> borrowed_resources() { return std::nullopt; }
   /// Runs `request` in a process of its own and SIGKILLs it after
   /// `kill_after_acks` acknowledged writes; nullopt when the sink cannot be
   /// run that way.

@@ -121,6 +121,9 @@ struct Build {
   nlohmann::json config = nlohmann::json::object();
   int worker_index = 0;
   int worker_count = 1;
+  /// Whether the sink's process hands the partition its async bridge
+  /// (`"bridge": false` builds with none, to check SK-1.3; absent: true).
+  bool bridge = true;
 };
 /// `items`: objects with a string `key`, the declared fields, maybe more.
 struct WriteBatch {

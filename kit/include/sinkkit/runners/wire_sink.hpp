@@ -82,6 +82,9 @@ class WireSink final : public SinkUnderTest {
   ReadBack read_back(const nlohmann::json& config) override;
   /// Not observable across processes in this version: SK-3.5 is untested.
   std::optional<ResourceUsage> resource_usage() override { return std::nullopt; }
+  /// From the close responses' optional `bridge_in_flight` and
+  /// `session_manager` fields; nullopt when the sink sends neither.
+  std::optional<BorrowedResources> borrowed_resources() override;
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                        std::int64_t kill_after_acks) override;
   /// Shuts the sink processes down (their stderr goes to this process's).
