@@ -1,32 +1,11 @@
-"""Serve a loom-style Python sink node over the sinkkit wire protocol, v1.
-
-Standard library only. A sink author writes a few lines:
-
-    from sinkkit_adapter import serve
-
-    class MyNode:
-        name = "my-sink"
-        router_branch_safe = True
-        def build_partition(self, config, worker_index, worker_count, bridge=None, session_manager=None):
-            return MyPartition(config, worker_index)      # has write_batch(items) and close()
-
-    def read_back(config):                                  # what the target durably holds, in stored order
-        return [...]                                        # dicts with "key" and the declared fields
-
-    serve(MyNode(), read_back, fields={"value": "int"},
-          capabilities={"durability": "on_close"},
-          config_template={"dir": "{target}"})
-
-and runs `sinkkit run -- python3 my_sink.py`. Items reach write_batch as dicts
-(with "key", the declared fields, and possibly extra fields: payload
-subtypes). Raise ConfigError(key, message) for a bad config and ClosedError
-for a call on a closed partition; any other exception from write_batch or
-close is a storage failure (kind "write").
-"""
+"""The request loop: one loom-style node served over the wire protocol, v1
+(docs/wire-protocol.md). Standard library only."""
 
 import json
 import sys
 import traceback
+
+from ._bridge import AsyncBridge, SessionManager
 
 PROTOCOL = 1
 
@@ -51,12 +30,17 @@ def _error(kind, message):
     return {"ok": False, "error": {"kind": kind, "message": str(message)}}
 
 
-def serve(node, read_back, fields, capabilities=None, config_template=None, fault=None,
-          stdin=None, stdout=None):
+def serve(node, read_back, fields=None, capabilities=None, config_template=None, fault=None,
+          stdin=None, stdout=None, payload=None, build_errors_are_config=False):
     """Answer requests from stdin until shutdown or end of input.
 
-    fault(partition_object, after_items), if given, arms a storage fault on a
-    partition (declare capabilities={"fault_injection": True} too).
+    fields: the declared payload fields ({name: "string" | "int" | "float" |
+    "bool"}), or payload: a PayloadType (sinkkit_adapter._payloads), whose
+    instances write_batch then gets instead of dicts. fault(partition_object,
+    after_items), if given, arms a storage fault on a partition (the sink then
+    declares fault_injection). build_errors_are_config: any exception from
+    build_partition is a config error (loom nodes raise ValueError, TypeError
+    or KeyError for a bad config); otherwise only ConfigError is.
     """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -64,14 +48,18 @@ def serve(node, read_back, fields, capabilities=None, config_template=None, faul
     caps = dict(capabilities or {})
     if fault is not None:
         caps.setdefault("fault_injection", True)
+    declared = payload.wire_fields() if payload is not None else dict(fields or {})
+    # One of each per process, as loom's adapter owns them; disposed at shutdown.
+    bridge = AsyncBridge()
+    sessions = SessionManager()
 
     def handle(req):
         op = req.get("op")
         if op == "hello":
             if req.get("protocol") != PROTOCOL:
                 return _error("protocol", f"this adapter speaks protocol {PROTOCOL}, not {req.get('protocol')!r}")
-            sink = {"name": node.name, "router_branch_safe": bool(node.router_branch_safe),
-                    "payload": {"fields": fields}, "capabilities": caps}
+            sink = {"name": node.name, "router_branch_safe": bool(getattr(node, "router_branch_safe", False)),
+                    "payload": {"fields": declared}, "capabilities": caps}
             if config_template is not None:
                 sink["config_template"] = config_template
             return {"ok": True, "protocol": PROTOCOL, "sink": sink}
@@ -79,23 +67,33 @@ def serve(node, read_back, fields, capabilities=None, config_template=None, faul
             name = _require(req, "partition", str)
             if name in partitions:
                 return _error("protocol", f"partition {name!r} was already built")
+            # "bridge": false asks for a build with none (SK-1.3); absent means true.
+            give_bridge = req.get("bridge", True) is not False
             try:
                 partitions[name] = node.build_partition(req.get("config"), _require(req, "worker_index", int),
                                                         _require(req, "worker_count", int),
-                                                        bridge=None, session_manager=None)
+                                                        bridge if give_bridge else None, sessions)
             except ConfigError as e:
                 return _error("config", e)
+            except Exception as e:
+                if not build_errors_are_config:
+                    raise
+                return _error("config", f"{type(e).__name__}: {e}")
             return {"ok": True}
         if op == "write_batch":
             part = _partition(partitions, req)
             items = _require(req, "items", list)
-            part.write_batch(items)
+            part.write_batch([payload.make(i) for i in items] if payload is not None else items)
             return {"ok": True}
         if op == "close":
             _partition(partitions, req).close()
-            return {"ok": True}
+            # What the kit cannot see from outside: bridge work still running
+            # (SK-6.1) and the session manager's state (SK-6.2), right now.
+            return {"ok": True, "bridge_in_flight": bridge.in_flight(),
+                    "session_manager": {"disposed": sessions.disposed_by_sink, "leased": sessions.leased()}}
         if op == "read_back":
-            return {"ok": True, "items": list(read_back(req.get("config")))}
+            stored = read_back(req.get("config"))
+            return {"ok": True, "items": [payload.to_item(s) if payload is not None else s for s in stored]}
         if op == "fault":
             if fault is None:
                 return _error("protocol", "this sink does not declare fault_injection")
@@ -105,27 +103,31 @@ def serve(node, read_back, fields, capabilities=None, config_template=None, faul
             return {"ok": True}
         return _error("protocol", f"unknown op {op!r}")
 
-    for line in stdin:
-        if not line.strip():
-            continue
-        try:
-            req = json.loads(line)
-            if not isinstance(req, dict):
-                raise _ProtocolError("a request must be a JSON object")
-            resp = handle(req)
-        except (json.JSONDecodeError, _ProtocolError) as e:
-            resp = _error("protocol", e)
-        except ConfigError as e:
-            resp = _error("config", e)
-        except ClosedError as e:
-            resp = _error("closed", e)
-        except Exception as e:  # the sink's storage failed
-            traceback.print_exc(file=sys.stderr)
-            resp = _error("write", f"{type(e).__name__}: {e}")
-        stdout.write(json.dumps(resp, separators=(",", ":")) + "\n")
-        stdout.flush()
-        if isinstance(req, dict) and req.get("op") == "shutdown" and resp.get("ok"):
-            return
+    try:
+        for line in stdin:
+            if not line.strip():
+                continue
+            req = None
+            try:
+                req = json.loads(line)
+                if not isinstance(req, dict):
+                    raise _ProtocolError("a request must be a JSON object")
+                resp = handle(req)
+            except (json.JSONDecodeError, _ProtocolError) as e:
+                resp = _error("protocol", e)
+            except ConfigError as e:
+                resp = _error("config", e)
+            except ClosedError as e:
+                resp = _error("closed", e)
+            except Exception as e:  # the sink's storage failed
+                traceback.print_exc(file=sys.stderr)
+                resp = _error("write", f"{type(e).__name__}: {e}")
+            stdout.write(json.dumps(resp, separators=(",", ":"), default=str) + "\n")
+            stdout.flush()
+            if isinstance(req, dict) and req.get("op") == "shutdown" and resp.get("ok"):
+                return
+    finally:
+        bridge.shutdown(timeout=5.0)
 
 
 def _require(req, field, typ):

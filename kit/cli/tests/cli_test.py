@@ -5,6 +5,7 @@ Usage: cli_test.py SINKKIT_BINARY REPO_ROOT [unittest args]
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -134,7 +135,7 @@ class Conformance(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         statuses = {x["id"]: x["status"] for x in report["rules"]}
         self.assertEqual(statuses, {"SK-4.1": "failed", "SK-4.2": "warning", "SK-2.3": "passed"})
-        self.assertIn("sinkkit replay --rule SK-4.1 --seed 11", r.stdout)
+        self.assertIn(SINKKIT + " replay --rule SK-4.1 --seed 11", r.stdout)  # the binary that ran
 
 
 class Postgres(unittest.TestCase):
@@ -150,7 +151,7 @@ class Postgres(unittest.TestCase):
             raise AssertionError("no PostgreSQL server: run this case through scripts/with_postgres.sh")
         cls.SINK = os.path.join(EXAMPLES, "postgres_sink.py")
 
-    def run_suite(self, rules, *extra, budget="15"):
+    def run_suite(self, rules, *extra, budget="10"):
         with tempfile.TemporaryDirectory() as reports:
             r = sinkkit("run", "--seed", "11", "--budget", budget, "--rules", rules, "--report", reports,
                         "--report-formats", "json", "--", PY, self.SINK, *extra)
@@ -167,7 +168,7 @@ class Postgres(unittest.TestCase):
         rules = {x["id"]: x for x in report["rules"]}
         self.assertEqual({k: v["status"] for k, v in rules.items()}, dict.fromkeys(rules, "passed"))
         for rule in ("SK-4.1", "SK-4.2", "SK-4.5"):
-            self.assertRegex(rules[rule]["message"], r"^storage faults by network; [1-9]\d* of 15 cases reached one")
+            self.assertRegex(rules[rule]["message"], r"^storage faults by network; [1-9]\d* of 10 cases reached one")
 
     def test_the_pop_before_insert_twin_fails_sk_4_1(self):
         r, report = self.run_suite("SK-4.1", "--pop-before-insert")
@@ -355,6 +356,131 @@ class Misbehaving(unittest.TestCase):
         r = self.run_rules(self.sink("print('debug: writing', len(items), flush=True)"))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("not JSON: 'debug: writing", r.stdout)
+
+
+class PythonAdapter(unittest.TestCase):
+    """python3 -m sinkkit_adapter on a loom-shaped sink with no sinkkit code
+    (adapters/python/examples/loom_readings_sink.py), and the pytest plugin."""
+
+    def env(self):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "adapters", "python"), EXAMPLES])
+        return env
+
+    def run_node(self, node, *extra, adapter=("--read-back", "jsonl"), budget="8"):
+        with tempfile.TemporaryDirectory() as reports:
+            r = subprocess.run([SINKKIT, "run", "--seed", "5", "--budget", budget, "--report", reports,
+                                "--report-formats", "json", *extra, "--", PY, "-m", "sinkkit_adapter", node,
+                                *adapter], capture_output=True, text=True, timeout=600, env=self.env())
+            files = [f for f in os.listdir(reports) if f.endswith(".json")]
+            report = None
+            if files:
+                with open(os.path.join(reports, files[0]), encoding="utf-8") as f:
+                    report = json.load(f)
+        return r, report
+
+    def test_a_loom_node_is_checked_as_it_is(self):
+        r, report = self.run_node("loom_readings_sink:node")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rules = {x["id"]: x for x in report["rules"]}
+        # Its bridge is real: refused when absent, drained at close.
+        self.assertEqual(rules["SK-1.3"]["status"], "passed", rules["SK-1.3"])
+        self.assertEqual(rules["SK-6.1"]["status"], "passed")
+        self.assertEqual(rules["SK-6.2"]["status"], "passed")
+        self.assertEqual(rules["SK-2.6"]["status"], "passed")  # subtype instances, by attribute
+        self.assertEqual(rules["SK-4.1"]["status"], "passed")  # its files fail under it
+
+    def test_its_twin_that_does_not_wait_for_the_bridge_is_caught(self):
+        r, report = self.run_node("loom_readings_sink:broken_node", "--rules", "SK-2.3,SK-6.1")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        rules = {x["id"]: x for x in report["rules"]}
+        self.assertEqual(rules["SK-6.1"]["status"], "failed", rules["SK-6.1"])
+        self.assertRegex(rules["SK-6.1"]["message"], r"^\d+ bridge tasks still queued or running when close of ")
+        self.assertEqual(rules["SK-2.3"]["status"], "failed", rules["SK-2.3"])  # the writes close cut off
+
+    def test_an_import_error_shows_its_traceback_in_the_console_and_the_report(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "bad_sink.py"), "w", encoding="utf-8") as f:
+                f.write("import no_such_storage_client\nnode = None\n")
+            env = self.env()
+            env["PYTHONPATH"] += os.pathsep + tmp
+            reports = os.path.join(tmp, "reports")
+            r = subprocess.run([SINKKIT, "run", "--report", reports, "--", PY, "-m", "sinkkit_adapter", "bad_sink:node"],
+                               capture_output=True, text=True, timeout=120, env=env)
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            for text in ("Traceback", "ModuleNotFoundError: No module named 'no_such_storage_client'"):
+                self.assertIn(text, r.stderr)
+            self.assertEqual(sorted(os.listdir(reports)), [f"bad_sink_node.{e}" for e in ("html", "json", "junit.xml",
+                                                                                          "md", "txt")])
+            with open(os.path.join(reports, "bad_sink_node.json"), encoding="utf-8") as f:
+                report = json.load(f)
+            self.assertEqual(report["exit_code"], 2)
+            self.assertIn("No module named 'no_such_storage_client'", report["infrastructure_error"])
+            with open(os.path.join(reports, "bad_sink_node.md"), encoding="utf-8") as f:
+                self.assertIn("ModuleNotFoundError", f.read())
+
+    def test_a_misspelt_capability_is_refused_naming_the_known_ones(self):
+        r, _ = self.run_node("loom_readings_sink:node", adapter=("--read-back", "jsonl", "--capabilities",
+                                                                  '{"durabilty": "on_close"}'))
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("unknown capability 'durabilty'", r.stderr)
+        self.assertIn("durability", r.stderr.split("durabilty", 1)[1])  # among the known ones
+
+    def test_pytest_fails_the_rules_sinkkit_run_fails(self):
+        rules = "SK-1.3,SK-2.3,SK-6.1"
+        for node, expect in (("loom_readings_sink:node", 0), ("loom_readings_sink:broken_node", 1)):
+            r, report = self.run_node(node, "--rules", rules, budget="5")
+            self.assertEqual(r.returncode, expect, r.stdout + r.stderr)
+            failed_by_run = {x["id"] for x in report["rules"] if x["status"] == "failed"}
+            with tempfile.TemporaryDirectory() as tmp:
+                junit = os.path.join(tmp, "junit.xml")
+                p = subprocess.run([PY, "-m", "pytest", "-p", "sinkkit_adapter.pytest_plugin", "-q", "-p",
+                                    "no:cacheprovider", "--rootdir", tmp, "--sinkkit", node,
+                                    "--sinkkit-read-back", "jsonl", "--sinkkit-args", f"--seed 5 --budget 5 --rules {rules}",
+                                    "--sinkkit-bin", SINKKIT, f"--junitxml={junit}"],
+                                   capture_output=True, text=True, timeout=600, env=self.env(), cwd=tmp)
+                self.assertEqual(p.returncode, expect, p.stdout + p.stderr)
+                with open(junit, encoding="utf-8") as f:
+                    xml = f.read()
+            failed_by_pytest = set(re.findall(r'<testcase [^>]*name="(SK-[0-9.]+) [^"]*"[^>]*>\s*<failure', xml))
+            self.assertEqual(failed_by_pytest, failed_by_run, p.stdout)
+            if expect:
+                self.assertIn("sinkkit replay --rule", p.stdout)  # the failure carries the replay command
+
+
+class QuickStart(unittest.TestCase):
+    """docs/python.md's quick start, as a reader follows it: its files (the
+    python blocks that start with "# NAME.py") in an empty folder, then its
+    commands (the sh blocks), with sinkkit and python3 on PATH."""
+
+    def test_the_python_quick_start_works_as_written(self):
+        with open(os.path.join(ROOT, "docs", "python.md"), encoding="utf-8") as f:
+            doc = f.read()
+        quick = doc.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+        # In the order a reader meets them: a file is there from its block on.
+        steps = re.findall(r"```(\w+)\n(.*?)```", quick, re.S)
+        self.assertIn("my_sink.py", quick)
+        self.assertGreaterEqual(sum(1 for lang, _ in steps if lang == "sh"), 3)
+        with tempfile.TemporaryDirectory() as tmp:
+            bin_dir = os.path.join(tmp, "bin")
+            os.mkdir(bin_dir)
+            os.symlink(SINKKIT, os.path.join(bin_dir, "sinkkit"))
+            os.symlink(PY, os.path.join(bin_dir, "python3"))
+            work = os.path.join(tmp, "work")
+            os.mkdir(work)
+            env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""),
+                       PYTHONPATH=os.path.join(ROOT, "adapters", "python"))
+            for lang, block in steps:
+                if lang == "python" and block.startswith("# "):
+                    with open(os.path.join(work, block.splitlines()[0][2:].strip()), "w", encoding="utf-8") as f:
+                        f.write(block)
+                    continue
+                if lang != "sh":
+                    continue
+                for command in (line for line in block.splitlines() if line.strip()):
+                    r = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True,
+                                       timeout=600)
+                    self.assertEqual(r.returncode, 0, f"{command}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
 
 
 if __name__ == "__main__":

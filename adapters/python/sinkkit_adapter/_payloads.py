@@ -1,0 +1,143 @@
+"""Payload classes: the fields a class declares, its instances made from the
+kit's items, and a subclass of it for items with extra fields (a payload
+subtype, as loom's contravariant sinks receive).
+
+Understood: dataclasses, attrs classes, pydantic models, msgspec.Struct-like
+classes (`__struct_fields__`) and plain classes with annotations. Instances
+are made by keyword arguments, falling back to setting attributes.
+"""
+
+import dataclasses
+import typing
+
+# The kit's wire types, by Python type.
+_WIRE_TYPES = {str: "string", int: "int", float: "float", bool: "bool"}
+SUBTYPE_FIELD = "sinkkit_subtype"  # what the kit's extra field is called on the wire
+
+
+class PayloadError(Exception):
+    """A payload class the adapter cannot use; the message says why."""
+
+
+def _annotations(cls):
+    """Field name -> type, base classes first, as declared."""
+    if getattr(cls, "__struct_fields__", None) is not None:  # msgspec.Struct and look-alikes
+        hints = _hints(cls)
+        return {name: hints.get(name, object) for name in cls.__struct_fields__}
+    if dataclasses.is_dataclass(cls):
+        hints = _hints(cls)
+        return {f.name: hints.get(f.name, f.type) for f in dataclasses.fields(cls)}
+    if hasattr(cls, "__attrs_attrs__"):
+        hints = _hints(cls)
+        return {a.name: hints.get(a.name, a.type) for a in cls.__attrs_attrs__}
+    if hasattr(cls, "model_fields"):  # pydantic 2
+        return {name: f.annotation for name, f in cls.model_fields.items()}
+    if hasattr(cls, "__fields__") and isinstance(cls.__fields__, dict):  # pydantic 1
+        return {name: getattr(f, "outer_type_", object) for name, f in cls.__fields__.items()}
+    return {name: t for name, t in _hints(cls).items() if not name.startswith("_")
+            and typing.get_origin(t) is not typing.ClassVar}
+
+
+def _hints(cls):
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # unresolvable forward references: take them as written
+        out = {}
+        for klass in reversed(cls.__mro__):
+            out.update(getattr(klass, "__annotations__", {}))
+        return out
+
+
+def _wire_type(t):
+    """The kit's type for a field's annotation (Optional[X] counts as X)."""
+    if typing.get_origin(t) is typing.Union:
+        args = [a for a in typing.get_args(t) if a is not type(None)]
+        if len(args) == 1:
+            t = args[0]
+    return _WIRE_TYPES.get(t)
+
+
+class PayloadType:
+    """What the adapter knows of a node's `payload` class."""
+
+    def __init__(self, cls, key_field="key"):
+        if not isinstance(cls, type):
+            raise PayloadError(f"payload must be a class, got {cls!r}")
+        self.cls = cls
+        self.key_field = key_field
+        declared = _annotations(cls)
+        if key_field not in declared:
+            raise PayloadError(f"payload {cls.__qualname__} has no field {key_field!r} to carry the kit's item key "
+                               f"(its fields: {', '.join(declared) or 'none'}; choose one with --key-field)")
+        if _wire_type(declared[key_field]) != "string":
+            raise PayloadError(f"payload {cls.__qualname__}: the key field {key_field!r} must be a str")
+        self.fields = {}  # declared fields but the key, name -> wire type
+        for name, t in declared.items():
+            if name == key_field:
+                continue
+            wire = _wire_type(t)
+            if wire is None:
+                raise PayloadError(f"payload {cls.__qualname__}: field {name!r} has type {t!r}; the kit can fill "
+                                   "str, int, float and bool fields")
+            self.fields[name] = wire
+        self._subtype = None
+
+    def wire_fields(self):
+        return dict(self.fields)
+
+    def _declared(self, item):
+        values = {self.key_field: item.get("key")}
+        for name in self.fields:
+            values[name] = item.get(name)
+        return values
+
+    def subtype(self):
+        """A subclass of the payload class with one more field."""
+        if self._subtype is None:
+            name = self.cls.__name__ + "Subtype"
+            if dataclasses.is_dataclass(self.cls):
+                params = getattr(self.cls, "__dataclass_params__", None)
+                self._subtype = dataclasses.make_dataclass(
+                    name, [(SUBTYPE_FIELD, typing.Any, dataclasses.field(default=None))], bases=(self.cls,),
+                    frozen=bool(params and params.frozen))
+            else:
+                self._subtype = type(name, (self.cls,), {"__module__": self.cls.__module__})
+        return self._subtype
+
+    def make(self, item):
+        """An instance for one wire item; a subtype instance when it has extra fields."""
+        values = self._declared(item)
+        extra = {k: v for k, v in item.items() if k != "key" and k not in self.fields}
+        if not extra:
+            return _construct(self.cls, values)
+        cls = self.subtype()
+        if dataclasses.is_dataclass(cls):
+            return cls(**values, **{SUBTYPE_FIELD: extra.get(SUBTYPE_FIELD, extra)})
+        obj = _construct(cls, values)
+        try:
+            object.__setattr__(obj, SUBTYPE_FIELD, extra.get(SUBTYPE_FIELD, extra))
+        except (AttributeError, TypeError):  # slots or frozen: the class itself is the subtype
+            pass
+        return obj
+
+    def to_item(self, stored):
+        """A read-back entry (a payload object or a dict) as a wire item."""
+        if isinstance(stored, dict):
+            if "key" not in stored and self.key_field in stored:
+                stored = dict(stored)
+                stored["key"] = stored.pop(self.key_field)
+            return stored
+        item = {"key": getattr(stored, self.key_field, None)}
+        for name in self.fields:
+            item[name] = getattr(stored, name, None)
+        return item
+
+
+def _construct(cls, values):
+    try:
+        return cls(**values)
+    except TypeError:  # a plain class whose __init__ takes no such arguments
+        obj = cls.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(obj, name, value)
+        return obj

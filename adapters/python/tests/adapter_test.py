@@ -1,0 +1,274 @@
+"""The Python adapter's parts on their own: payload classes, the bridge and
+session manager, the built-in read-backs, the request loop's new fields and
+the command line's errors. (End to end under `sinkkit run`: kit/cli/tests.)"""
+
+import asyncio
+import dataclasses
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from sinkkit_adapter import AsyncBridge, BridgeShutDown, PayloadError, PayloadType, SessionManager, serve  # noqa: E402
+from sinkkit_adapter import _readbacks  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class Trade:
+    key: str
+    qty: int
+    price: float
+    buy: bool
+    venue: str
+
+
+class Plain:
+    key: str
+    value: int
+
+    def __init__(self, key, value):
+        self.key, self.value = key, value
+
+
+class StructLike:  # as msgspec.Struct: fields in __struct_fields__, __slots__, kwargs
+    __struct_fields__ = ("key", "value")
+    __slots__ = ("key", "value")
+    __annotations__ = {"key": str, "value": int}
+
+    def __init__(self, key, value):
+        self.key, self.value = key, value
+
+
+class Payloads(unittest.TestCase):
+    def test_the_fields_come_from_the_class(self):
+        self.assertEqual(PayloadType(Trade).wire_fields(),
+                         {"qty": "int", "price": "float", "buy": "bool", "venue": "string"})
+        self.assertEqual(PayloadType(Plain).wire_fields(), {"value": "int"})
+        self.assertEqual(PayloadType(StructLike).wire_fields(), {"value": "int"})
+
+    def test_items_become_instances_and_extra_fields_a_subclass(self):
+        p = PayloadType(Trade)
+        item = {"key": "w0.b0.e0.s1", "qty": 3, "price": 1.5, "buy": True, "venue": "x"}
+        t = p.make(item)
+        self.assertIs(type(t), Trade)
+        self.assertEqual((t.key, t.qty, t.venue), ("w0.b0.e0.s1", 3, "x"))
+        sub = p.make(dict(item, sinkkit_subtype={"level": 2}))
+        self.assertIsInstance(sub, Trade)
+        self.assertIsNot(type(sub), Trade)
+        self.assertEqual(sub.sinkkit_subtype, {"level": 2})
+        self.assertIs(type(p.make(dict(item, sinkkit_subtype={}))), type(sub))  # one subclass
+        self.assertIsInstance(PayloadType(StructLike).make({"key": "k", "value": 1, "sinkkit_subtype": {}}), StructLike)
+
+    def test_read_back_takes_objects_or_dicts(self):
+        p = PayloadType(Plain)
+        self.assertEqual(p.to_item(Plain("k", 4)), {"key": "k", "value": 4})
+        self.assertEqual(p.to_item({"key": "k", "value": 4}), {"key": "k", "value": 4})
+        @dataclasses.dataclass
+        class Keyed:
+            id: str
+            value: int
+
+        self.assertEqual(PayloadType(Keyed, "id").to_item({"id": "k", "value": 1}), {"key": "k", "value": 1})
+        self.assertEqual(PayloadType(Keyed, "id").to_item(Keyed("k", 2)), {"key": "k", "value": 2})
+
+    def test_a_class_it_cannot_fill_is_named(self):
+        @dataclasses.dataclass
+        class NoKey:
+            id: str
+
+        @dataclasses.dataclass
+        class Dated:
+            key: str
+            when: object
+
+        with self.assertRaisesRegex(PayloadError, "no field 'key'.*--key-field"):
+            PayloadType(NoKey)
+        self.assertEqual(PayloadType(NoKey, key_field="id").wire_fields(), {})
+        with self.assertRaisesRegex(PayloadError, "field 'when' has type"):
+            PayloadType(Dated)
+        with self.assertRaisesRegex(PayloadError, "must be a class"):
+            PayloadType(Trade("k", 1, 1.0, True, "v"))
+
+
+class Bridge(unittest.TestCase):
+    def test_run_returns_raises_and_times_out(self):
+        bridge = AsyncBridge()
+        self.addCleanup(bridge.shutdown)
+
+        async def answer():
+            await asyncio.sleep(0)
+            return 42
+
+        async def fail():
+            raise KeyError("boom")
+
+        self.assertEqual(bridge.run(answer()), 42)
+        with self.assertRaises(KeyError):
+            bridge.run(fail())
+        with self.assertRaises(TimeoutError):
+            bridge.run(asyncio.sleep(5), timeout=0.05)
+
+    def test_in_flight_counts_unfinished_work_and_shutdown_drains_it(self):
+        bridge = AsyncBridge()
+        done = []
+
+        async def slow():
+            await asyncio.sleep(0.1)
+            done.append(1)
+
+        bridge.submit(slow())
+        self.assertEqual(bridge.in_flight(), 1)
+        bridge.shutdown(timeout=5)
+        self.assertEqual(done, [1])
+        with self.assertRaisesRegex(BridgeShutDown, "after shutdown"):
+            bridge.run(slow())
+
+    def test_the_session_manager_knows_who_disposed_it(self):
+        m = SessionManager()
+        s = m.lease()
+        self.assertEqual(m.leased(), 1)
+        m.release(s)
+        self.assertEqual(m.leased(), 0)
+        m.dispose()
+        self.assertTrue(m.disposed_by_sink)
+        with self.assertRaises(RuntimeError):
+            m.lease()
+
+
+class ReadBacks(unittest.TestCase):
+    def test_jsonl_reads_every_file_in_order_and_leaves_out_a_torn_last_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "b.jsonl"), "w") as f:
+                f.write('{"key": "b1"}\n{"key": "b2"')  # torn
+            with open(os.path.join(d, "a.jsonl"), "w") as f:
+                f.write('{"key": "a1"}\nnot json\n')
+            with open(os.path.join(d, "notes.txt"), "w") as f:
+                f.write("ignored\n")
+            items = _readbacks.built_in("jsonl")({"dir": d})
+            self.assertEqual([i["key"] for i in items][0], "a1")
+            self.assertTrue(items[1]["key"].startswith("<not JSON in a.jsonl"))
+            self.assertEqual(items[2], {"key": "b1"})
+            self.assertEqual(len(items), 3)
+
+    def test_sqlite_reads_the_table_by_rowid(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "x.db")
+            self.assertEqual(_readbacks.built_in("sqlite:file:t")({"file": path, "t": "rows"}), [])
+            db = sqlite3.connect(path)
+            db.execute("CREATE TABLE rows (key TEXT, value INTEGER)")
+            db.executemany("INSERT INTO rows VALUES (?, ?)", [("k2", 2), ("k1", 1)])
+            db.commit()
+            db.close()
+            self.assertEqual(_readbacks.built_in("sqlite:file:t")({"file": path, "t": "rows"}),
+                             [{"key": "k2", "value": 2}, {"key": "k1", "value": 1}])
+
+    def test_a_missing_config_key_is_named(self):
+        with self.assertRaisesRegex(_readbacks.ReadBackError, "string key 'dir'"):
+            _readbacks.built_in("jsonl")({"path": "/tmp"})
+        self.assertIsNone(_readbacks.built_in("mymodule:func"))
+
+
+class Node:
+    name = "n"
+    router_branch_safe = True
+
+    def __init__(self):
+        self.bridges = []
+
+    def build_partition(self, config, worker_index, worker_count, bridge, session_manager):
+        if config.get("bad"):
+            raise ValueError("config 'bad' is bad")
+        self.bridges.append(bridge)
+        node = self
+
+        class Part:
+            def write_batch(self, items):
+                node.items = items
+
+            def close(self):
+                if config.get("leak"):
+                    session_manager.lease()
+                    bridge.submit(asyncio.sleep(1))
+
+        return Part()
+
+
+class RequestLoop(unittest.TestCase):
+    def talk(self, node, requests, **kwargs):
+        out = io.StringIO()
+        serve(node, lambda c: [], stdin=io.StringIO("".join(json.dumps(r) + "\n" for r in requests)), stdout=out,
+              **kwargs)
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    def test_build_hands_the_bridge_unless_asked_not_to(self):
+        node = Node()
+        build = {"op": "build", "config": {}, "worker_index": 0, "worker_count": 1}
+        r = self.talk(node, [dict(build, partition="a"), dict(build, partition="b", bridge=False)])
+        self.assertEqual([x["ok"] for x in r], [True, True])
+        self.assertIsInstance(node.bridges[0], AsyncBridge)
+        self.assertIsNone(node.bridges[1])
+
+    def test_build_errors_are_config_errors_for_loom_nodes(self):
+        build = {"op": "build", "partition": "a", "config": {"bad": True}, "worker_index": 0, "worker_count": 1}
+        r = self.talk(Node(), [build], build_errors_are_config=True)
+        self.assertEqual(r[0]["error"], {"kind": "config", "message": "ValueError: config 'bad' is bad"})
+
+    def test_close_reports_the_bridge_and_the_sessions(self):
+        build = {"op": "build", "partition": "a", "config": {"leak": True}, "worker_index": 0, "worker_count": 1}
+        r = self.talk(Node(), [build, {"op": "close", "partition": "a"}])
+        self.assertEqual(r[1]["bridge_in_flight"], 1)
+        self.assertEqual(r[1]["session_manager"], {"disposed": False, "leased": 1})
+
+    def test_payload_objects_reach_write_batch(self):
+        node = Node()
+        build = {"op": "build", "partition": "a", "config": {}, "worker_index": 0, "worker_count": 1}
+        write = {"op": "write_batch", "partition": "a", "items": [{"key": "k", "value": 3}]}
+        r = self.talk(node, [build, write], payload=PayloadType(Plain))
+        self.assertTrue(r[1]["ok"], r)
+        self.assertIsInstance(node.items[0], Plain)
+        self.assertEqual(node.items[0].value, 3)
+
+
+class CommandLine(unittest.TestCase):
+    def adapter(self, *args, cwd=None):
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
+        return subprocess.run([sys.executable, "-m", "sinkkit_adapter", *args], capture_output=True, text=True,
+                              env=env, cwd=cwd, input='{"op": "hello", "protocol": 1}\n', timeout=60)
+
+    def test_hello_declares_the_payload_fields_and_capabilities(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "orders.py"), "w") as f:
+                f.write("import dataclasses\n"
+                        "@dataclasses.dataclass\nclass Order:\n    key: str\n    amount: int\n"
+                        "class Sink:\n    name = 'orders'\n    payload = Order\n"
+                        "    sinkkit_capabilities = {'requires_bridge': True}\n"
+                        "    def build_partition(self, config, w, n, bridge, session_manager): pass\n")
+            r = self.adapter("orders:Sink", "--read-back", "jsonl", cwd=d)  # a class: the factory
+            self.assertEqual(r.returncode, 0, r.stderr)
+            hello = json.loads(r.stdout.splitlines()[0])
+            self.assertEqual(hello["sink"]["payload"], {"fields": {"amount": "int"}})
+            self.assertEqual(hello["sink"]["capabilities"], {"requires_bridge": True})
+            self.assertFalse(hello["sink"]["router_branch_safe"])
+
+    def test_what_is_missing_is_named(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "m.py"), "w") as f:
+                f.write("class N:\n    name = 'n'\n    def build_partition(self, *a): pass\nn = N()\n")
+            for args, says in ((["m"], "expected MODULE:NAME"), (["m:nope"], "has no 'nope'"),
+                               (["m:n", "--read-back", "jsonl"], "has no payload class"),
+                               (["m:n", "--capabilities", "[1]"], "--capabilities: must be a JSON object")):
+                r = self.adapter(*args, cwd=d)
+                self.assertEqual(r.returncode, 2, (args, r.stderr))
+                self.assertIn(says, r.stderr, args)
+
+
+if __name__ == "__main__":
+    unittest.main()
