@@ -1,12 +1,39 @@
-# cmake -DBUILD_DIR=... -DCONSUMER_DIR=... -DWORK_DIR=... [-DRUN=ctest] [-DCONSUMER_FLAGS=...] -P check_package.cmake
+# cmake -DBUILD_DIR=... -DCONSUMER_DIR=... -DWORK_DIR=... [-DRUN=ctest] [-DCONSUMER_FLAGS=...] [-DPYTHON=...]
+#       -P check_package.cmake
 # Installs the build tree to a scratch prefix, then configures, builds and runs
 # the consumer project against it with find_package(sinkkit CONFIG): its
-# "consumer" program, or with RUN=ctest its tests.
+# "consumer" program, or with RUN=ctest its tests. With PYTHON, also checks
+# the installed Python adapter: importable from the prefix's dist-packages,
+# runnable as python3 -m sinkkit_adapter, its pytest plugin registered.
 file(REMOVE_RECURSE "${WORK_DIR}")
 execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix"
                 RESULT_VARIABLE rc OUTPUT_QUIET)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "install failed")
+endif()
+if(PYTHON)
+  file(GLOB python_dirs "${WORK_DIR}/prefix/lib/python3*/dist-packages")
+  if(NOT python_dirs)
+    message(FATAL_ERROR "the Python adapter was not installed under ${WORK_DIR}/prefix/lib/python3*/dist-packages")
+  endif()
+  list(GET python_dirs 0 python_dir)
+  set(ENV{PYTHONPATH} "${python_dir}")
+  execute_process(COMMAND "${PYTHON}" -c "import sinkkit_adapter, sys; print(sinkkit_adapter.__file__)"
+                  OUTPUT_VARIABLE where RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR NOT where MATCHES "^${python_dir}/sinkkit_adapter/")
+    message(FATAL_ERROR "the installed adapter is not the one imported (${rc}): ${where}")
+  endif()
+  execute_process(COMMAND "${PYTHON}" -m sinkkit_adapter --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR NOT help MATCHES "built-in read-backs")
+    message(FATAL_ERROR "python3 -m sinkkit_adapter --help failed (${rc})")
+  endif()
+  execute_process(COMMAND "${PYTHON}" -c
+                  "import importlib.metadata as m; print([e.value for e in m.entry_points(group='pytest11')])"
+                  OUTPUT_VARIABLE plugins RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR NOT plugins MATCHES "sinkkit_adapter.pytest_plugin")
+    message(FATAL_ERROR "the pytest plugin's entry point is not registered: ${plugins}")
+  endif()
+  unset(ENV{PYTHONPATH})
 endif()
 execute_process(COMMAND "${CMAKE_COMMAND}" -S "${CONSUMER_DIR}" -B "${WORK_DIR}/build"
                         "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix" "-DCMAKE_CXX_FLAGS=${CONSUMER_FLAGS}"
