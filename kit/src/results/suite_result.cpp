@@ -50,7 +50,7 @@ int SuiteResult::exit_code() const {
 nlohmann::json SuiteResult::to_json() const {
   auto rules_json = nlohmann::json::array();
   for (const auto& r : rules) rules_json.push_back(r.to_json());
-  return {{"schema_version", kResultSchemaVersion},
+  nlohmann::json j = {{"schema_version", kResultSchemaVersion},
           {"sink", sink},
           {"subject", subject},
           {"capabilities", capabilities},
@@ -66,8 +66,9 @@ nlohmann::json SuiteResult::to_json() const {
           {"exit_code", exit_code()},
           {"gate_errors", gate_errors},
           {"gate_notes", gate_notes},
-          {"infrastructure_error", infrastructure_error},
           {"rules", std::move(rules_json)}};
+  if (!infrastructure_error.empty()) j["infrastructure_error"] = infrastructure_error;  // a run that never started
+  return j;
 }
 
 SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
