@@ -352,6 +352,23 @@ class Misbehaving(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("did not answer within 300 ms", r.stdout)
 
+    def test_the_report_keeps_the_counterexamples_output_only(self):
+        # Every write says so on stderr, and batches over 3 items are dropped:
+        # the output kept is that of the shrunk run, not of every case tried.
+        path = self.sink('if print(f"write_batch of {len(items)} items", file=sys.stderr, flush=True) or len(items) > 3: '
+                         'return')
+        with tempfile.TemporaryDirectory() as reports:
+            r = sinkkit("run", "--seed", "3", "--budget", "30", "--rules", "SK-2.3", "--report", reports,
+                        "--report-formats", "json", "--", PY, path)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            with open(os.path.join(reports, os.listdir(reports)[0]), encoding="utf-8") as f:
+                rule = json.load(f)["rules"][0]
+        writes = [e for e in rule["counterexample"]["trace"]["events"] if e["kind"] == "write_batch"]
+        said = re.findall(r"write_batch of (\d+) items", rule["output"])
+        # (per process, so in another order than the trace when several workers wrote)
+        self.assertEqual(sorted(said), sorted(str(e.get("size", 0)) for e in writes), rule["output"])
+        self.assertNotIn("sinkkit case run", rule["output"])
+
     def test_a_sink_that_garbles_stdout_is_malformed(self):
         r = self.run_rules(self.sink("print('debug: writing', len(items), flush=True)"))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
@@ -399,6 +416,33 @@ class PythonAdapter(unittest.TestCase):
         self.assertEqual(rules["SK-6.1"]["status"], "failed", rules["SK-6.1"])
         self.assertRegex(rules["SK-6.1"]["message"], r"^\d+ bridge tasks still queued or running when close of ")
         self.assertEqual(rules["SK-2.3"]["status"], "failed", rules["SK-2.3"])  # the writes close cut off
+
+    def test_a_sink_that_disposes_the_session_manager_is_caught(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "disposing_sink.py"), "w", encoding="utf-8") as f:
+                f.write(textwrap.dedent("""
+                    import loom_readings_sink as base
+                    class Partition(base.ReadingsPartition):
+                        def __init__(self, sessions, *args):
+                            super().__init__(*args)
+                            self.sessions = sessions
+                        def close(self):
+                            super().close()
+                            self.sessions.dispose()  # the pool is the adapter's, not the sink's
+                    class Sink(base.ReadingsSink):
+                        def build_partition(self, config, worker_index, worker_count, bridge, session_manager):
+                            p = super().build_partition(config, worker_index, worker_count, bridge, session_manager)
+                            return Partition(session_manager, p._path, bridge, True)
+                    node = Sink(name="disposing")
+                """))
+            env = self.env()
+            env["PYTHONPATH"] += os.pathsep + tmp
+            r = subprocess.run([SINKKIT, "run", "--seed", "5", "--budget", "3", "--rules", "SK-6.2", "--", PY, "-m",
+                                "sinkkit_adapter", "disposing_sink:node", "--read-back", "jsonl"],
+                               capture_output=True, text=True, timeout=120, env=env)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("SK-6.2 session manager not disposed: failed", r.stdout)
+            self.assertIn("the sink disposed the session manager", r.stdout)
 
     def test_an_import_error_shows_its_traceback_in_the_console_and_the_report(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -471,7 +515,7 @@ class QuickStart(unittest.TestCase):
             work = os.path.join(tmp, "work")
             os.mkdir(work)
             env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""),
-                       PYTHONPATH=os.path.join(ROOT, "adapters", "python"))
+                       PYTHONPATH=os.path.join(ROOT, "adapters", "python"), SINKKIT_BUDGET="3", SINKKIT_MAX_WORKERS="2")
             for lang, block in steps:
                 if lang == "python" and block.startswith("# "):
                     with open(os.path.join(work, block.splitlines()[0][2:].strip()), "w", encoding="utf-8") as f:

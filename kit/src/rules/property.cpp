@@ -1,6 +1,9 @@
 #include "property.hpp"
 
+#include <unistd.h>
+
 #include <exception>
+#include <string>
 #include <utility>
 
 #include <rapidcheck.h>
@@ -9,10 +12,31 @@
 
 namespace sinkkit::detail {
 
+namespace {
+// One rule per marking process: plain globals of that process.
+int mark_fd = -1;
+int case_runs = 0;
+int failing_run = 0;
+}  // namespace
+
+void mark_case_runs(int fd) {
+  mark_fd = fd;
+  case_runs = failing_run = 0;
+}
+
+std::string case_run_mark(int n) { return "\x1e[sinkkit case run " + std::to_string(n) + "]\n"; }
+
+int last_failing_case_run() { return failing_run; }
+
 PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body) {
   PropertyResult result;
   std::optional<CaseFailure> last;
   auto property = [&] {
+    const int run = ++case_runs;
+    if (mark_fd >= 0) {
+      const auto mark = case_run_mark(run);
+      [[maybe_unused]] auto n = ::write(mark_fd, mark.data(), mark.size());
+    }
     std::optional<CaseFailure> failure;
     try {
       failure = body();
@@ -25,6 +49,7 @@ PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int bu
     }
     if (failure) {
       last = std::move(failure);
+      failing_run = run;
       RC_FAIL(last->message);
     }
   };

@@ -33,4 +33,15 @@ struct PropertyResult {
 
 PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body);
 
+/// Output marks, for a process that checks one rule with its output captured
+/// (the runner's rule child): with `fd` >= 0, each run of a case body, shrink
+/// steps included, first writes `case_run_mark(n)` to `fd` (n from 1), so
+/// that the runner can keep the output of the run that matters alone.
+void mark_case_runs(int fd);
+/// "\x1e[sinkkit case run N]\n".
+std::string case_run_mark(int n);
+/// The run whose failure is the reported counterexample (the last failing
+/// one: the shrunk case), or 0.
+int last_failing_case_run();
+
 }  // namespace sinkkit::detail

@@ -252,6 +252,14 @@ bool SinkProcess::shutdown() noexcept {
   return WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
 }
 
+std::string SinkProcess::take_stderr() {
+  drain_stderr();
+  auto text = stderr_text();
+  stderr_.clear();
+  stderr_dropped_ = 0;
+  return text;
+}
+
 std::string SinkProcess::stderr_text() const {
   if (stderr_dropped_ == 0) return stderr_;
   return stderr_ + "\n[... " + std::to_string(stderr_dropped_) + " more bytes of stderr dropped by sinkkit]\n";

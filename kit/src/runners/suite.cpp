@@ -1,6 +1,7 @@
 #include <sinkkit/runners/suite.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <ostream>
 #include <stdexcept>
@@ -11,6 +12,8 @@
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/child_process.hpp>
 #include <unistd.h>
+
+#include "../rules/property.hpp"
 
 #ifndef SINKKIT_VERSION
 #define SINKKIT_VERSION "unknown"
@@ -40,6 +43,33 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
+const std::string kFailingRunMark = "#failing-run ";
+
+// The output of case run `run` alone (the shrunk counterexample's, or the
+// run that was going on when the child died: run 0 means the last one), its
+// marks removed; all of it when the marks are missing.
+std::string output_of_run(const std::string& output, int run) {
+  const std::string prefix = "\x1e[sinkkit case run ";
+  std::size_t from = std::string::npos;
+  if (run > 0) {
+    from = output.find(detail::case_run_mark(run));
+    if (from != std::string::npos) from += detail::case_run_mark(run).size();
+  } else if (const auto last = output.rfind(prefix); last != std::string::npos) {
+    from = output.find('\n', last);
+    if (from != std::string::npos) ++from;
+  }
+  std::string kept = from == std::string::npos ? output : output.substr(from);
+  if (from != std::string::npos) {
+    if (const auto next = kept.find(prefix); next != std::string::npos) kept.resize(next);
+  }
+  // Whatever marks are left (all output kept): removed.
+  for (std::size_t at; (at = kept.find(prefix)) != std::string::npos;) {
+    const auto nl = kept.find('\n', at);
+    kept.erase(at, nl == std::string::npos ? std::string::npos : nl - at + 1);
+  }
+  return kept;
+}
+
 // RapidCheck announces its own (unused) seed on first use; only the kit's
 // seed reproduces a check, so that line would mislead.
 std::string without_kit_noise(const std::string& output) {
@@ -64,17 +94,23 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
       [&](int fd) {
         auto check = options.check;
         check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
-        write_all(fd, check_rule(rule, sut, check).to_json().dump(-1, ' ', false, kReplaceBadUtf8) + "\n");
+        detail::mark_case_runs(STDERR_FILENO);  // the report keeps the counterexample's output only
+        const auto result = check_rule(rule, sut, check);
+        write_all(fd, kFailingRunMark + std::to_string(detail::last_failing_case_run()) + "\n");
+        write_all(fd, result.to_json().dump(-1, ' ', false, kReplaceBadUtf8) + "\n");
       },
       child_options);
   // The report: a line per case begun, then the result as one JSON line.
   std::string last_case, result_line;
+  int failing_run = 0;
   for (std::size_t pos = 0; pos < child.report.size();) {
     auto nl = child.report.find('\n', pos);
     if (nl == std::string::npos) nl = child.report.size();
     auto line = child.report.substr(pos, nl - pos);
     if (line.starts_with(kCaseMark)) {
       last_case = line.substr(kCaseMark.size());
+    } else if (line.starts_with(kFailingRunMark)) {
+      failing_run = std::atoi(line.c_str() + kFailingRunMark.size());
     } else if (!line.empty()) {
       result_line = line;
     }
@@ -100,7 +136,7 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   r.statement = std::string(rule.statement);
   r.level = rule.level;
   r.seed = options.check.seed;
-  if (r.broken()) r.output = without_kit_noise(child.output);
+  if (r.broken()) r.output = without_kit_noise(output_of_run(child.output, child.exited_ok() ? failing_run : 0));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

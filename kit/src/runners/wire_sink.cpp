@@ -256,6 +256,18 @@ class WireSink::Impl {
     if (auto err = p.stderr_text(); !err.empty()) std::cerr << "[sink stderr, pid " << p.pid() << "]\n" << err << std::flush;
   }
 
+  // After each run, what the live processes wrote during it, so that a
+  // run's output (the counterexample's, in a report) stays with that run.
+  void report_stderr_of_run() {
+    for (auto& entry : worker_processes_) {
+      std::lock_guard lock(entry.mutex);
+      if (!entry.process) continue;
+      if (auto err = entry.process->take_stderr(); !err.empty()) {
+        std::cerr << "[sink stderr, pid " << entry.process->pid() << "]\n" << err << std::flush;
+      }
+    }
+  }
+
   void remember_failure(const std::string& message) {
     std::lock_guard lock(failure_mutex_);
     if (!failure_) failure_ = message;
@@ -491,6 +503,7 @@ Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
   }
   auto make_item = [](const ItemKey& k) { return WireItem{k}; };
   Trace trace = Simulator(node, config, make_item, std::move(opts)).run(request.workload, request.plan);
+  impl_->report_stderr_of_run();
   if (auto failure = impl_->take_failure()) throw SinkBroke("the sink process broke the protocol: " + *failure, trace);
   return trace;
 }

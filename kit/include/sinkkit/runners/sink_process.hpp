@@ -76,6 +76,9 @@ class SinkProcess {
   /// What the process wrote to stderr (the first `max_stderr_bytes`, then a
   /// count of what was dropped).
   [[nodiscard]] std::string stderr_text() const;
+  /// Reads what is waiting on stderr, then returns `stderr_text()` and
+  /// forgets it: each call gives what came since the last one.
+  std::string take_stderr();
   /// "exited with 3", "killed by signal 9", or "running".
   [[nodiscard]] std::string status_text() const;
   [[nodiscard]] std::string command_text() const;
