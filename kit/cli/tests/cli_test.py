@@ -515,7 +515,7 @@ class QuickStart(unittest.TestCase):
             work = os.path.join(tmp, "work")
             os.mkdir(work)
             env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""),
-                       PYTHONPATH=os.path.join(ROOT, "adapters", "python"), SINKKIT_BUDGET="3", SINKKIT_MAX_WORKERS="2")
+                       PYTHONPATH=os.path.join(ROOT, "adapters", "python"), SINKKIT_BUDGET="3", SINKKIT_MAX_WORKERS="1")
             for lang, block in steps:
                 if lang == "python" and block.startswith("# "):
                     with open(os.path.join(work, block.splitlines()[0][2:].strip()), "w", encoding="utf-8") as f:
