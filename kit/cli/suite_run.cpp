@@ -11,6 +11,26 @@
 
 namespace sinkkit::cli {
 
+namespace {
+
+// Writes every report format asked for; false (with the error on stderr) if it could not.
+bool write_reports_of(const SuiteResult& result, const Reporting& reporting,
+                      const std::vector<reports::ReportFormat>& formats, std::ostream& out) {
+  try {
+    out << "reports:";
+    for (const auto& path : reports::write_reports({result}, reporting.dir, formats, result.sink)) {
+      out << " " << path.string();
+    }
+    out << "\n";
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << "sinkkit: " << e.what() << "\n";
+    return false;
+  }
+}
+
+}  // namespace
+
 int run_and_report(Common& c, const std::vector<std::string>& rules, const Reporting& reporting) {
   choose_seed(c);
   AllowList allow;
@@ -38,15 +58,7 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
       failed.seed = c.seed;
       failed.infrastructure_error = std::string("cannot use the sink: ") + e.what();
       failed.gate_errors.push_back(failed.infrastructure_error);
-      try {
-        std::cerr << "reports:";
-        for (const auto& path : reports::write_reports({failed}, reporting.dir, formats, failed.sink)) {
-          std::cerr << " " << path.string();
-        }
-        std::cerr << "\n";
-      } catch (const std::exception& w) {
-        std::cerr << "sinkkit: " << w.what() << "\n";
-      }
+      (void)write_reports_of(failed, reporting, formats, std::cerr);  // exit 2 either way
     }
     return kExitUsage;
   }
@@ -75,16 +87,8 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
   for (const auto& n : result.gate_notes) std::cout << "\nnote: " << n << "\n";
   for (const auto& e : result.gate_errors) std::cout << "\nerror: " << e << "\n";
   if (!reporting.dir.empty()) {
-    try {
-      std::cout << "\nreports:";
-      for (const auto& path : reports::write_reports({result}, reporting.dir, formats, result.sink)) {
-        std::cout << " " << path.string();
-      }
-      std::cout << "\n";
-    } catch (const std::exception& e) {
-      std::cerr << "sinkkit: " << e.what() << "\n";
-      return kExitUsage;
-    }
+    std::cout << "\n";
+    if (!write_reports_of(result, reporting, formats, std::cout)) return kExitUsage;
   }
   std::cout << "\n" << result.summary_line() << std::endl;
   return result.exit_code();

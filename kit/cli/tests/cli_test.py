@@ -25,8 +25,20 @@ def write_json(path, data):
     return path
 
 
-def sinkkit(*args, timeout=600):
-    return subprocess.run([SINKKIT, *args], capture_output=True, text=True, timeout=timeout)
+def sinkkit(*args, timeout=600, env=None):
+    return subprocess.run([SINKKIT, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def run_with_report(*args, env=None):
+    """`sinkkit run ARGS` with --report into a scratch folder: the result and the JSON report (or None)."""
+    with tempfile.TemporaryDirectory() as reports:
+        r = sinkkit("run", "--report", reports, *args, env=env)
+        files = [f for f in os.listdir(reports) if f.endswith(".json")]
+        report = None
+        if files:
+            with open(os.path.join(reports, files[0]), encoding="utf-8") as f:
+                report = json.load(f)
+    return r, report
 
 
 class Usage(unittest.TestCase):
@@ -73,15 +85,7 @@ class Conformance(unittest.TestCase):
     # A small budget: these check the command end to end on whole catalogues;
     # the main job (scripts/run.sh) runs the same sinks at the full budget.
     def run_suite(self, sink, *extra):
-        with tempfile.TemporaryDirectory() as reports:
-            r = sinkkit("run", "--seed", "11", "--budget", "10", "--report", reports, *extra, "--", PY,
-                        os.path.join(EXAMPLES, sink))
-            files = [f for f in os.listdir(reports) if f.endswith(".json")]
-            report = None
-            if files:
-                with open(os.path.join(reports, files[0]), encoding="utf-8") as f:
-                    report = json.load(f)
-        return r, report
+        return run_with_report("--seed", "11", "--budget", "10", *extra, "--", PY, os.path.join(EXAMPLES, sink))
 
     def test_the_jsonl_example_passes_the_catalogue(self):
         r, report = self.run_suite("jsonl_sink.py")
@@ -152,15 +156,8 @@ class Postgres(unittest.TestCase):
         cls.SINK = os.path.join(EXAMPLES, "postgres_sink.py")
 
     def run_suite(self, rules, *extra, budget="10"):
-        with tempfile.TemporaryDirectory() as reports:
-            r = sinkkit("run", "--seed", "11", "--budget", budget, "--rules", rules, "--report", reports,
-                        "--report-formats", "json", "--", PY, self.SINK, *extra)
-            files = [f for f in os.listdir(reports) if f.endswith(".json")]
-            report = None
-            if files:
-                with open(os.path.join(reports, files[0]), encoding="utf-8") as f:
-                    report = json.load(f)
-        return r, report
+        return run_with_report("--seed", "11", "--budget", budget, "--rules", rules, "--report-formats", "json", "--",
+                               PY, self.SINK, *extra)
 
     def test_the_sink_keeps_every_acknowledged_row_through_network_faults(self):
         r, report = self.run_suite("SK-2.3,SK-3.1,SK-4.1,SK-4.2,SK-4.4,SK-4.5")
@@ -385,16 +382,8 @@ class PythonAdapter(unittest.TestCase):
         return env
 
     def run_node(self, node, *extra, adapter=("--read-back", "jsonl"), budget="8"):
-        with tempfile.TemporaryDirectory() as reports:
-            r = subprocess.run([SINKKIT, "run", "--seed", "5", "--budget", budget, "--report", reports,
-                                "--report-formats", "json", *extra, "--", PY, "-m", "sinkkit_adapter", node,
-                                *adapter], capture_output=True, text=True, timeout=600, env=self.env())
-            files = [f for f in os.listdir(reports) if f.endswith(".json")]
-            report = None
-            if files:
-                with open(os.path.join(reports, files[0]), encoding="utf-8") as f:
-                    report = json.load(f)
-        return r, report
+        return run_with_report("--seed", "5", "--budget", budget, "--report-formats", "json", *extra, "--", PY, "-m",
+                               "sinkkit_adapter", node, *adapter, env=self.env())
 
     def test_a_loom_node_is_checked_as_it_is(self):
         # The rules this path changes (the whole catalogue on a loom-shaped
