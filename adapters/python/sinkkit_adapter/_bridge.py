@@ -65,9 +65,17 @@ class AsyncBridge:
             self._pending.discard(future)
 
     def in_flight(self):
-        """Work submitted and not finished."""
+        """Tasks on the loop not finished: what was submitted, and what it
+        started on its own (asyncio.create_task)."""
         with self._lock:
-            return sum(1 for f in self._pending if not f.done())
+            loop = None if self._closed else self._loop
+            submitted = sum(1 for f in self._pending if not f.done())
+        if loop is None:
+            return submitted
+        try:
+            return asyncio.run_coroutine_threadsafe(_count_others(), loop).result(5)
+        except Exception:  # a loop too busy to answer: what is known
+            return submitted
 
     def shutdown(self, timeout=5.0):
         """Waits up to `timeout` s for queued work, then stops the loop."""
@@ -86,6 +94,10 @@ class AsyncBridge:
                 pass
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout)
+
+
+async def _count_others():
+    return sum(1 for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done())
 
 
 async def _cancel_the_rest():
@@ -112,12 +124,11 @@ class SessionManager:
         self._leased = set()
         self._next = 0
         self.disposed_by_sink = False
-        self._disposed = False
 
     def lease(self):
+        # Still served after a sink disposed it: the process lives on for the
+        # rule's later cases, which must not fail for an earlier one's fault.
         with self._lock:
-            if self._disposed:
-                raise RuntimeError("the session manager was disposed")
             self._next += 1
             session = Session(self, self._next)
             self._leased.add(session.number)
@@ -134,9 +145,10 @@ class SessionManager:
     def dispose(self):
         """A sink calling this breaks SK-6.2: the adapter owns the manager."""
         with self._lock:
-            self._disposed = True
             self.disposed_by_sink = True
 
-    @property
-    def disposed(self):
-        return self._disposed
+    def take_disposed(self):
+        """Whether a sink disposed it since the last call (reported once)."""
+        with self._lock:
+            was, self.disposed_by_sink = self.disposed_by_sink, False
+            return was

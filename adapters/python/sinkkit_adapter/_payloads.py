@@ -8,6 +8,7 @@ are made by keyword arguments, falling back to setting attributes.
 """
 
 import dataclasses
+import types
 import typing
 
 # The kit's wire types, by Python type.
@@ -50,7 +51,7 @@ def _hints(cls):
 
 def _wire_type(t):
     """The kit's type for a field's annotation (Optional[X] counts as X)."""
-    if typing.get_origin(t) is typing.Union:
+    if typing.get_origin(t) in (typing.Union, getattr(types, "UnionType", typing.Union)):  # Optional[X], X | None
         args = [a for a in typing.get_args(t) if a is not type(None)]
         if len(args) == 1:
             t = args[0]

@@ -87,10 +87,7 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             return {"ok": True}
         if op == "close":
             _partition(partitions, req).close()
-            # What the kit cannot see from outside: bridge work still running
-            # (SK-6.1) and the session manager's state (SK-6.2), right now.
-            return {"ok": True, "bridge_in_flight": bridge.in_flight(),
-                    "session_manager": {"disposed": sessions.disposed_by_sink, "leased": sessions.leased()}}
+            return {"ok": True}
         if op == "read_back":
             stored = read_back(req.get("config"))
             return {"ok": True, "items": [payload.to_item(s) if payload is not None else s for s in stored]}
@@ -122,6 +119,12 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             except Exception as e:  # the sink's storage failed
                 traceback.print_exc(file=sys.stderr)
                 resp = _error("write", f"{type(e).__name__}: {e}")
+            if isinstance(req, dict) and req.get("op") == "close":
+                # What the kit cannot see from outside, after every close, failed
+                # ones too: bridge work still running (SK-6.1) and the session
+                # manager's state (SK-6.2).
+                resp["bridge_in_flight"] = bridge.in_flight()
+                resp["session_manager"] = {"disposed": sessions.take_disposed(), "leased": sessions.leased()}
             stdout.write(json.dumps(resp, separators=(",", ":"), default=str) + "\n")
             stdout.flush()
             if isinstance(req, dict) and req.get("op") == "shutdown" and resp.get("ok"):

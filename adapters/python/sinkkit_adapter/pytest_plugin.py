@@ -129,9 +129,14 @@ class SinkkitSuite(pytest.Collector):
     def run(self):
         if self._run is None:
             cfg = self.config
-            self._run = SuiteRun(sinkkit_binary(cfg), self.spec, cfg.getoption("--sinkkit-read-back"),
-                                 shlex.split(cfg.getoption("--sinkkit-args")),
-                                 shlex.split(cfg.getoption("--sinkkit-adapter-args")))
+            try:
+                self._run = SuiteRun(sinkkit_binary(cfg), self.spec, cfg.getoption("--sinkkit-read-back"),
+                                     shlex.split(cfg.getoption("--sinkkit-args")),
+                                     shlex.split(cfg.getoption("--sinkkit-adapter-args")))
+            except SinkkitError as e:
+                self._run = e  # every rule's item reports it; the suite is not run again per item
+        if isinstance(self._run, SinkkitError):
+            raise self._run
         return self._run
 
     def collect(self):

@@ -156,7 +156,7 @@ struct Window {
   StorageFault fault;
   int skip_left = 0;
   std::optional<FiredStorageFault> fired;
-  int fired_serial = -1;
+  int first_after_fire = -1;  // the serial of the worker's first connection accepted after the fault
 };
 
 }  // namespace proxy
@@ -182,13 +182,34 @@ struct FaultProxy::State {
   }
 
   void loop();
-  void accept_from(const Listener& l);
+  void accept_from(const Listener& listener, std::unique_lock<std::mutex>& lock);
   void on_request(Connection& c, std::string bytes);
   void pump(Connection& c, short client_events, short server_events);
   void fire(Connection& c, Window& w);
 };
 
-void FaultProxy::State::accept_from(const Listener& l) {
+// Connects to `to`, waiting at most 5 s (a loopback connect completes or is
+// refused at once, unless the server's accept queue is full).
+static int connect_to(const sockaddr_in& to) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) return fd;
+  int error = errno;
+  if (error == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    socklen_t len = sizeof error;
+    if (::poll(&p, 1, 5000) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error == 0) {
+      return fd;
+    }
+  }
+  ::close(fd);
+  return -1;
+}
+
+// Called with `lock` held; connects to the server without it, so that a slow
+// connect never holds up arm, disarm or address.
+void FaultProxy::State::accept_from(const Listener& listener, std::unique_lock<std::mutex>& lock) {
+  const Listener l = listener;  // `listeners` may grow while the lock is released
   for (;;) {
     const int client = ::accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) return;  // EAGAIN: all taken
@@ -197,9 +218,10 @@ void FaultProxy::State::accept_from(const Listener& l) {
     c.worker = l.worker;
     c.serial = accepted[l.worker]++;
     c.server_text = l.server.text();
-    // A loopback connect completes at once (or is refused at once).
-    c.server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c.server < 0 || ::connect(c.server, reinterpret_cast<const sockaddr*>(&l.to), sizeof l.to) != 0) {
+    lock.unlock();
+    c.server = connect_to(l.to);
+    lock.lock();
+    if (c.server < 0) {
       c.drop();  // the client sees what a refused connection through a middlebox looks like
       continue;
     }
@@ -207,7 +229,6 @@ void FaultProxy::State::accept_from(const Listener& l) {
     ::setsockopt(c.server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ::setsockopt(c.client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     nonblocking(c.client);
-    nonblocking(c.server);
     connections.push_back(std::move(c));
   }
 }
@@ -219,7 +240,7 @@ void FaultProxy::State::fire(Connection& c, Window& w) {
   f.error = ECONNRESET;
   f.network = true;
   w.fired = f;
-  w.fired_serial = c.serial;
+  w.first_after_fire = accepted[c.worker];
   switch (w.fault.kind) {
     case StorageFaultKind::stall: c.mode = Mode::stalled; break;
     case StorageFaultKind::drop_requests: c.mode = Mode::drop_requests; break;
@@ -233,7 +254,8 @@ void FaultProxy::State::fire(Connection& c, Window& w) {
 void FaultProxy::State::on_request(Connection& c, std::string bytes) {
   if (auto it = windows.find(c.worker); it != windows.end() && it->second.open) {
     Window& w = it->second;
-    if (w.fired && c.serial > w.fired_serial) w.fired->retried = true;
+    // A retry is a connection opened after the fault (not one from before it, a pool's, say).
+    if (w.fired && c.serial >= w.first_after_fire) w.fired->retried = true;
     if (!w.fired && c.mode == Mode::pass) {
       if (w.skip_left > 0) {
         --w.skip_left;
@@ -315,7 +337,13 @@ void FaultProxy::State::loop() {
     const int ready = ::poll(fds.data(), fds.size(), timeout);
     lock.lock();
     if (stop) break;
-    if (ready < 0 && errno != EINTR) break;
+    if (ready < 0 && errno != EINTR) {
+      // Not expected (EINVAL, ENOMEM): every proxied connection is reset, so
+      // sinks see the failure at once rather than a silent hang.
+      for (auto& c : connections) c.drop();
+      connections.clear();
+      continue;
+    }
     if ((fds[0].revents & POLLIN) != 0) {
       std::array<char, 64> drain{};
       while (::read(wake[0], drain.data(), drain.size()) > 0) {
@@ -328,8 +356,8 @@ void FaultProxy::State::loop() {
       const auto& sf = fds[2 + listener_count + 2 * i];
       pump(connections[i], cf.revents, sf.revents);
     }
-    for (std::size_t i = 0; i < listener_count; ++i) {
-      if ((fds[1 + i].revents & POLLIN) != 0) accept_from(listeners[i]);
+    for (std::size_t i = 0; i < listener_count && !stop; ++i) {
+      if ((fds[1 + i].revents & POLLIN) != 0) accept_from(listeners[i], lock);
     }
     const auto later = std::chrono::steady_clock::now();
     for (auto& c : connections) {

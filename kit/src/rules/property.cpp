@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <exception>
+#include <iostream>
 #include <string>
 #include <utility>
 
@@ -34,6 +36,10 @@ PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int bu
   auto property = [&] {
     const int run = ++case_runs;
     if (mark_fd >= 0) {
+      // What an in-process sink printed through stdio belongs to the run before.
+      std::fflush(nullptr);
+      std::cout.flush();
+      std::cerr.flush();
       const auto mark = case_run_mark(run);
       [[maybe_unused]] auto n = ::write(mark_fd, mark.data(), mark.size());
     }

@@ -44,6 +44,7 @@ void write_all(int fd, const std::string& text) {
 }
 
 const std::string kFailingRunMark = "#failing-run ";
+constexpr std::size_t kRunOutputBytes = 64 * 1024;
 
 // The output of case run `run` alone (the shrunk counterexample's, or the
 // run that was going on when the child died: run 0 means the last one), its
@@ -66,6 +67,11 @@ std::string output_of_run(const std::string& output, int run) {
   for (std::size_t at; (at = kept.find(prefix)) != std::string::npos;) {
     const auto nl = kept.find('\n', at);
     kept.erase(at, nl == std::string::npos ? std::string::npos : nl - at + 1);
+  }
+  if (kept.size() > kRunOutputBytes) {
+    const auto dropped = kept.size() - kRunOutputBytes;
+    kept.resize(kRunOutputBytes);
+    kept += "\n[... " + std::to_string(dropped) + " more bytes of this run's output dropped by sinkkit]\n";
   }
   return kept;
 }
@@ -90,6 +96,9 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   const auto start = std::chrono::steady_clock::now();
   ChildOptions child_options;
   child_options.timeout = options.rule_timeout;
+  // Every case's output is read (the run that matters is often a late shrink
+  // step); only that run's is kept, capped at kRunOutputBytes.
+  child_options.max_output = 64ULL << 20;
   auto child = run_in_child(
       [&](int fd) {
         auto check = options.check;

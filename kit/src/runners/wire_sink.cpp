@@ -376,8 +376,8 @@ class RemotePartition {
       throw RemoteError("killed", "the sink process was killed by the kit");
     }
     const auto r = impl_->request(worker_, wire::encode(wire::Close{name_}));
+    impl_->record_close(worker_, "close of " + name_, r);  // a failed close reports them too
     respond(r);
-    impl_->record_close(worker_, "close of " + name_, r);
   }
 
   // An error response becomes the error the sink meant, by its kind (an
@@ -502,7 +502,13 @@ Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
     opts.arm_storage_fault = [](PartitionId, std::int64_t) {};
   }
   auto make_item = [](const ItemKey& k) { return WireItem{k}; };
-  Trace trace = Simulator(node, config, make_item, std::move(opts)).run(request.workload, request.plan);
+  Trace trace;
+  try {
+    trace = Simulator(node, config, make_item, std::move(opts)).run(request.workload, request.plan);
+  } catch (...) {
+    impl_->report_stderr_of_run();
+    throw;
+  }
   impl_->report_stderr_of_run();
   if (auto failure = impl_->take_failure()) throw SinkBroke("the sink process broke the protocol: " + *failure, trace);
   return trace;
@@ -518,6 +524,7 @@ ReadBack WireSink::read_back(const nlohmann::json& config) {
   } catch (const RemoteError&) {
     throw std::runtime_error("the sink process failed during read_back: " + impl_->take_failure().value_or("?"));
   }
+  impl_->report_stderr_of_run();  // what the read-back printed belongs to this run
   wire::ReadBackOk stored;
   try {
     stored = wire::decode_read_back_ok(r);
