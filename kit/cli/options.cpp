@@ -27,27 +27,17 @@ void add_sink_process_options(CLI::App& app, SinkProcessArgs& p) {
       ->capture_default_str();
 }
 
-namespace {
-void default_from_environment(const char* name, long low, long high, int& value) {
-  const char* env = std::getenv(name);
-  if (env == nullptr || *env == '\0') return;
-  char* end = nullptr;
-  const long v = std::strtol(env, &end, 10);
-  if (*end == '\0' && v >= low && v <= high) value = static_cast<int>(v);
-}
-}  // namespace
-
 void add_common(CLI::App& app, Common& c, const std::string& seed_help, const std::string& command_help) {
   app.add_option("--seed", c.seed, seed_help);
   // SINKKIT_BUDGET and SINKKIT_MAX_WORKERS set the defaults, as they do for the
   // conformance programs (a CI job or a test that wants quicker runs sets
-  // them once); a value out of range is ignored.
-  default_from_environment("SINKKIT_BUDGET", 1, 1'000'000, c.budget);
-  default_from_environment("SINKKIT_MAX_WORKERS", 1, 64, c.max_workers);
-  app.add_option("--budget", c.budget, "Generated cases per rule (default: $SINKKIT_BUDGET, else 100)")
+  // them once); CLI11 checks them as it checks the flags.
+  app.add_option("--budget", c.budget, "Generated cases per rule")
+      ->envname("SINKKIT_BUDGET")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
-  app.add_option("--workers", c.max_workers, "Largest worker count generated (default: $SINKKIT_MAX_WORKERS, else 8)")
+  app.add_option("--workers", c.max_workers, "Largest worker count generated")
+      ->envname("SINKKIT_MAX_WORKERS")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--rule-timeout-s", c.rule_timeout_s, "Time one rule's check may take before it fails as hung")

@@ -68,6 +68,13 @@ class Usage(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
             self.assertIn(words, r.stderr, args)
 
+    def test_the_environment_sets_defaults_checked_as_the_flags_are(self):
+        r = sinkkit("run", "--help", env=dict(os.environ, SINKKIT_BUDGET="7"))
+        self.assertIn("SINKKIT_BUDGET", r.stdout)
+        r = sinkkit("run", "--", "x", env=dict(os.environ, SINKKIT_BUDGET="zero"))
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("--budget", r.stderr)
+
     def test_a_sink_that_cannot_start_is_exit_2(self):
         r = sinkkit("run", "--", "/nonexistent/sink")
         self.assertEqual(r.returncode, 2)
