@@ -5,9 +5,23 @@ kit can check that no bridge work outlives close (SK-6.1) and that the sink
 neither disposes the manager nor keeps its sessions (SK-6.2).
 """
 
-import asyncio
-import concurrent.futures
 import threading
+
+# asyncio is imported on first use, not with the adapter: it is half of a sink
+# process's start-up (60 ms of 120), and the kit starts a process per worker
+# for every case, while most sinks never touch the bridge.
+
+
+def _asyncio():
+    import asyncio  # noqa: PLC0415 - deliberately lazy, see above
+
+    return asyncio
+
+
+def _futures():
+    import concurrent.futures  # noqa: PLC0415 - deliberately lazy, see above
+
+    return concurrent.futures
 
 
 class BridgeShutDown(RuntimeError):
@@ -32,7 +46,7 @@ class AsyncBridge:
             if self._closed:
                 raise BridgeShutDown("the async bridge is shut down: run() after shutdown()")
             if self._loop is None:
-                self._loop = asyncio.new_event_loop()
+                self._loop = _asyncio().new_event_loop()
                 self._thread = threading.Thread(target=self._loop.run_forever, name="sinkkit-bridge", daemon=True)
                 self._thread.start()
             return self._loop
@@ -44,7 +58,7 @@ class AsyncBridge:
         except BridgeShutDown:
             coro.close()
             raise
-        future = asyncio.run_coroutine_threadsafe(coro, loop)
+        future = _asyncio().run_coroutine_threadsafe(coro, loop)
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._done)
@@ -56,7 +70,7 @@ class AsyncBridge:
         future = self.submit(coro)
         try:
             return future.result(timeout)
-        except concurrent.futures.TimeoutError:
+        except _futures().TimeoutError:
             future.cancel()
             raise TimeoutError(f"bridge work did not finish within {timeout} s") from None
 
@@ -73,7 +87,7 @@ class AsyncBridge:
         if loop is None:
             return submitted
         try:
-            return asyncio.run_coroutine_threadsafe(_count_others(), loop).result(5)
+            return _asyncio().run_coroutine_threadsafe(_count_others(), loop).result(5)
         except Exception:  # a loop too busy to answer: what is known
             return submitted
 
@@ -85,11 +99,12 @@ class AsyncBridge:
             self._closed = True
             pending = list(self._pending)
             loop, thread = self._loop, self._thread
-        concurrent.futures.wait(pending, timeout=timeout)
+        if pending:
+            _futures().wait(pending, timeout=timeout)
         if loop is not None:
             # What is left is cancelled and given the loop's turn to unwind.
             try:
-                asyncio.run_coroutine_threadsafe(_cancel_the_rest(), loop).result(timeout)
+                _asyncio().run_coroutine_threadsafe(_cancel_the_rest(), loop).result(timeout)
             except Exception:  # noqa: S110 - shutting down: nothing more to do with it
                 pass
             loop.call_soon_threadsafe(loop.stop)
@@ -97,10 +112,12 @@ class AsyncBridge:
 
 
 async def _count_others():
+    asyncio = _asyncio()
     return sum(1 for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done())
 
 
 async def _cancel_the_rest():
+    asyncio = _asyncio()
     tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     for t in tasks:
         t.cancel()

@@ -7,13 +7,24 @@ classes (`__struct_fields__`) and plain classes with annotations. Instances
 are made by keyword arguments, falling back to setting attributes.
 """
 
-import dataclasses
+import sys
 import types
 import typing
 
 # The kit's wire types, by Python type.
 _WIRE_TYPES = {str: "string", int: "int", float: "float", bool: "bool"}
 SUBTYPE_FIELD = "sinkkit_subtype"  # what the kit's extra field is called on the wire
+
+
+def _dataclasses():
+    """The dataclasses module if any dataclass exists (its import is a tenth
+    of a sink process's start-up, which the kit pays per worker per case)."""
+    return sys.modules.get("dataclasses")
+
+
+def _is_dataclass(cls):
+    d = _dataclasses()
+    return d is not None and d.is_dataclass(cls)
 
 
 class PayloadError(Exception):
@@ -25,9 +36,9 @@ def _annotations(cls):
     if getattr(cls, "__struct_fields__", None) is not None:  # msgspec.Struct and look-alikes
         hints = _hints(cls)
         return {name: hints.get(name, object) for name in cls.__struct_fields__}
-    if dataclasses.is_dataclass(cls):
+    if _is_dataclass(cls):
         hints = _hints(cls)
-        return {f.name: hints.get(f.name, f.type) for f in dataclasses.fields(cls)}
+        return {f.name: hints.get(f.name, f.type) for f in _dataclasses().fields(cls)}
     if hasattr(cls, "__attrs_attrs__"):
         hints = _hints(cls)
         return {a.name: hints.get(a.name, a.type) for a in cls.__attrs_attrs__}
@@ -96,7 +107,8 @@ class PayloadType:
         """A subclass of the payload class with one more field."""
         if self._subtype is None:
             name = self.cls.__name__ + "Subtype"
-            if dataclasses.is_dataclass(self.cls):
+            if _is_dataclass(self.cls):
+                dataclasses = _dataclasses()
                 params = getattr(self.cls, "__dataclass_params__", None)
                 self._subtype = dataclasses.make_dataclass(
                     name, [(SUBTYPE_FIELD, typing.Any, dataclasses.field(default=None))], bases=(self.cls,),
@@ -112,7 +124,7 @@ class PayloadType:
         if not extra:
             return _construct(self.cls, values)
         cls = self.subtype()
-        if dataclasses.is_dataclass(cls):
+        if _is_dataclass(cls):
             return cls(**values, **{SUBTYPE_FIELD: extra.get(SUBTYPE_FIELD, extra)})
         obj = _construct(cls, values)
         try:

@@ -3,7 +3,6 @@
 
 import json
 import sys
-import traceback
 
 from ._bridge import AsyncBridge, SessionManager
 
@@ -117,6 +116,8 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             except ClosedError as e:
                 resp = _error("closed", e)
             except Exception as e:  # the sink's storage failed
+                import traceback  # noqa: PLC0415 - only on failure: a start-up cost every sink process paid
+
                 traceback.print_exc(file=sys.stderr)
                 resp = _error("write", f"{type(e).__name__}: {e}")
             if isinstance(req, dict) and req.get("op") == "close":
