@@ -40,7 +40,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto* run = app.add_subcommand("run", "Run the rule catalogue against a sink process: sinkkit run [options] -- COMMAND...");
   add_common(*run, args->common, "Seed of every rule's generated cases (default: random, printed)",
              "The sink command, after --: sinkkit run -- python3 my_sink.py");
-  run->add_option("--rules", args->rules_csv, "Comma-separated rule ids to run (default: all; see `sinkkit rules`)");
+  // SINKKIT_RULES narrows every run of a job or a test at once, as
+  // SINKKIT_BUDGET does (the pytest plugin passes the environment through).
+  run->add_option("--rules", args->rules_csv, "Comma-separated rule ids to run (default: all; see `sinkkit rules`)")
+      ->envname("SINKKIT_RULES");
   run->add_option("--report", args->reporting.dir, "Write the reports (NAME.json, .md, .html, .junit.xml, .txt) to this directory");
   run->add_option("--report-formats", args->reporting.formats, "Which reports --report writes: json,md,html,junit,text or all")
       ->capture_default_str();

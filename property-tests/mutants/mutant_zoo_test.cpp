@@ -50,9 +50,10 @@ TEST(MutantZoo, EveryRuleHasAMutant) {
 // The other half of the proof: the reference sinks pass every rule that
 // applies to them, and between them every rule of the catalogue is passed.
 TEST(ReferenceSinks, PassEveryRuleBetweenThem) {
-  // The conformance tests run each sink at its full budget; this proves the
-  // union (every rule passed by some reference sink), so a few cases do
-  // (4: a third of this test's time at 10, 25 s under ASan).
+  // The conformance tests run each sink on each rule at its full budget;
+  // this proves the union (every rule passed by some reference sink), so
+  // each rule runs on the sinks in turn until one passes it, at a few cases
+  // (every sink on every rule here was 23 s of the test command under ASan).
   auto options = zoo_options();
   options.check.budget = 4;
   HarnessSink<sinkkit_harnesses::MemorySinkHarness> memory;
@@ -60,17 +61,20 @@ TEST(ReferenceSinks, PassEveryRuleBetweenThem) {
   HarnessSink<sinkkit_harnesses::JsonlFileSinkHarness<sinkkit_harnesses::kFsyncNever>> jsonl;
   HarnessSink<sinkkit_harnesses::SqliteBufferedHarness> sqlite_buffered;
   HarnessSink<sinkkit_harnesses::SqliteEveryBatchHarness> sqlite_every_batch;
-  std::set<std::string> passed;
-  for (SinkUnderTest* sut : std::initializer_list<SinkUnderTest*>{&memory, &buffered, &jsonl, &sqlite_buffered,
-                                                                   &sqlite_every_batch}) {
-    const auto result = run_suite(*sut, options);
-    for (const auto& r : result.rules) {
-      EXPECT_TRUE(r.status != RuleStatus::failed && r.status != RuleStatus::warning)
-          << sut->name() << ":\n" << r.to_text();
-      if (r.status == RuleStatus::passed) passed.insert(r.id);
+  const std::initializer_list<SinkUnderTest*> sinks{&memory, &buffered, &jsonl, &sqlite_buffered, &sqlite_every_batch};
+  for (const auto& rule : catalogue()) {
+    bool passed = false;
+    for (SinkUnderTest* sut : sinks) {
+      const auto result = run_rule(rule, *sut, options);
+      EXPECT_TRUE(result.status != RuleStatus::failed && result.status != RuleStatus::warning)
+          << sut->name() << ":\n" << result.to_text();
+      if (result.status == RuleStatus::passed) {
+        passed = true;
+        break;
+      }
     }
+    EXPECT_TRUE(passed) << rule.id << " is passed by no reference sink";
   }
-  for (const auto& r : catalogue()) EXPECT_TRUE(passed.contains(std::string(r.id))) << r.id << " is passed by no reference sink";
 }
 
 }  // namespace

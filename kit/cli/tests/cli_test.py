@@ -74,6 +74,9 @@ class Usage(unittest.TestCase):
         r = sinkkit("run", "--", "x", env=dict(os.environ, SINKKIT_BUDGET="zero"))
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("--budget", r.stderr)
+        r = sinkkit("run", "--", "x", env=dict(os.environ, SINKKIT_RULES="SK-9.9"))
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("SK-9.9", r.stderr)
 
     def test_a_sink_that_cannot_start_is_exit_2(self):
         r = sinkkit("run", "--", "/nonexistent/sink")
@@ -511,7 +514,8 @@ class QuickStart(unittest.TestCase):
             work = os.path.join(tmp, "work")
             os.mkdir(work)
             env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""),
-                       PYTHONPATH=os.path.join(ROOT, "adapters", "python"), SINKKIT_BUDGET="3", SINKKIT_MAX_WORKERS="1")
+                       PYTHONPATH=os.path.join(ROOT, "adapters", "python"), SINKKIT_BUDGET="3", SINKKIT_MAX_WORKERS="1",
+                       SINKKIT_RULES="SK-1.1,SK-2.3,SK-3.1,SK-6.1")
             for lang, block in steps:
                 if lang == "python" and block.startswith("# "):
                     with open(os.path.join(work, block.splitlines()[0][2:].strip()), "w", encoding="utf-8") as f:
