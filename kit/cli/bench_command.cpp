@@ -17,6 +17,7 @@
 #include <sinkkit/reports/bench_writers.hpp>
 #include <sinkkit/reports/report.hpp>
 #include <sinkkit/runners/bench.hpp>
+#include <sinkkit/runners/interruption.hpp>
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -70,6 +71,11 @@ std::vector<T> numbers(const std::string& csv, const char* option) {
   return out;
 }
 
+int interrupted_exit(int sig) {
+  std::cerr << "sinkkit bench: interrupted by " << signal_name(sig) << "; its sink processes were stopped, no results written\n";
+  return 128 + sig;
+}
+
 int run_bench_command(const BenchArgs& b) {
   const double limit = [&] {
     try {
@@ -93,10 +99,12 @@ int run_bench_command(const BenchArgs& b) {
       options.repetitions = b.repetitions;
       options.items_per_run = b.items;
       options.progress = &std::cout;
+      install_interruption_handling();  // a signal kills the sink processes; nothing half-measured is written
       WireSink sut(wire_options(b));
       std::cout << "sinkkit bench: sink '" << sut.name() << "', " << b.repetitions << " repetitions per configuration"
                 << std::endl;
       results = run_bench(sut, options);
+      if (const int sig = interruption_signal(); sig != 0) return interrupted_exit(sig);
       results["context"]["command"] = b.command;
     }
     const auto now = reports::bench_results_from_json(results, b.input.empty() ? "sinkkit bench" : b.input);
@@ -125,6 +133,7 @@ int run_bench_command(const BenchArgs& b) {
   } catch (const CLI::ValidationError&) {
     throw;
   } catch (const std::exception& e) {
+    if (const int sig = interruption_signal(); sig != 0) return interrupted_exit(sig);
     std::cerr << "sinkkit bench: " << e.what() << "\n";
     return kExitUsage;
   }

@@ -1,6 +1,6 @@
 // sinkkit: the conformance suite for sinks in any language, over the wire
 // protocol. Exit codes: 0 conformant, 1 a MUST rule (or declared capability)
-// failed, 2 usage or infrastructure error.
+// failed, 2 usage or infrastructure error, 128 + N stopped by signal N.
 
 #include <iostream>
 
@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   using namespace sinkkit::cli;
   CLI::App app{"sinkkit: run the sink conformance suite against a sink process that speaks the wire protocol "
                "(docs/wire-protocol.md). Exit codes: 0 conformant, 1 a MUST rule failed, 2 usage or "
-               "infrastructure error."};
+               "infrastructure error, 128 + N stopped by signal N (130 SIGINT, 143 SIGTERM)."};
   app.require_subcommand(1);
   app.set_version_flag("--version", sinkkit::kit_version());
 

@@ -6,6 +6,7 @@
 
 #include <sinkkit/reports/report.hpp>
 #include <sinkkit/runners/allow_list.hpp>
+#include <sinkkit/runners/interruption.hpp>
 #include <sinkkit/runners/sink_process.hpp>
 #include <unistd.h>
 
@@ -44,6 +45,9 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
   }
   std::string command_line;
   for (const auto& a : c.command) command_line += (command_line.empty() ? "" : " ") + quote(a);
+  // SIGINT, SIGTERM, SIGHUP: the rule in progress and its sink processes are
+  // killed, the rules judged are reported, and the exit status says which signal.
+  install_interruption_handling();
   std::unique_ptr<WireSink> sut;
   try {
     sut = std::make_unique<WireSink>(wire_options(c));
@@ -91,6 +95,7 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
     if (!write_reports_of(result, reporting, formats, std::cout)) return kExitUsage;
   }
   std::cout << "\n" << result.summary_line() << std::endl;
+  if (const int sig = interruption_signal(); sig != 0) return 128 + sig;  // 130 SIGINT, 143 SIGTERM, 129 SIGHUP
   return result.exit_code();
 }
 

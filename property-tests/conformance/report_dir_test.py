@@ -1,15 +1,18 @@
 """SINKKIT_REPORT_DIR under CTest: each rule runs in a process of its own, in
 parallel, and their results must add up to one report per suite (none
-overwriting another), with the allow-list (SINKKIT_ALLOW_LIST) applied.
+overwriting another), with the allow-list (SINKKIT_ALLOW_LIST) applied. And
+a conformance program stopped by a signal keeps what it judged.
 
 Usage: report_dir_test.py CONFORMANCE_BINARY [unittest args]
 """
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 BINARY = None
@@ -38,6 +41,43 @@ class ReportDir(unittest.TestCase):
             self.assertEqual(sorted(ids), sorted(r.replace("_", "-", 1).replace("_", ".") for r in RULES))
             self.assertEqual(ids, sorted(ids, key=lambda i: [int(x) for x in i[3:].split(".")]), "catalogue order")
             self.assertEqual(report["exit_code"], 0)
+
+
+class Interrupted(unittest.TestCase):
+    def test_sigterm_mid_rule_writes_the_rules_judged_and_exits_143(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, SINKKIT_REPORT_DIR=tmp, SINKKIT_SEED="5")
+            # An earlier process of the run (CTest runs a rule per process): judged, kept.
+            first = subprocess.run([BINARY, "--gtest_filter=Conformance/MemorySink.SK_1_1_*"],
+                                   env=dict(env, SINKKIT_BUDGET="3"), capture_output=True, text=True, timeout=300)
+            self.assertEqual(first.returncode, 0, first.stdout)
+            # This one: SK-1.3 judged at once (not applicable), SK-2.1 at a budget
+            # that keeps it running until the signal, SK-2.2 onwards not reached.
+            p = subprocess.Popen([BINARY, "--gtest_filter=Conformance/MemorySink.SK_1_3_*:Conformance/MemorySink.SK_2_*"],
+                                 env=dict(env, SINKKIT_BUDGET="1000000"), stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+            out = ""
+            for line in p.stdout:
+                out += line
+                if "[ RUN      ] Conformance/MemorySink.SK_2_1" in line:
+                    break
+            time.sleep(0.5)
+            signalled = time.monotonic()
+            p.send_signal(signal.SIGTERM)
+            out += p.communicate(timeout=60)[0]
+            self.assertLess(time.monotonic() - signalled, 10, out)
+            self.assertEqual(p.returncode, 143, out)
+            self.assertIn("interrupted by SIGTERM", out)
+            with open(os.path.join(tmp, "MemorySink.json"), encoding="utf-8") as f:
+                report = json.load(f)
+            rules = {r["id"]: r for r in report["rules"]}
+            self.assertEqual(report["interrupted"], "SIGTERM")
+            self.assertNotEqual(report["exit_code"], 0)
+            self.assertEqual(rules["SK-1.1"]["status"], "passed")
+            self.assertEqual(rules["SK-1.3"]["status"], "not_applicable")
+            for rid in ("SK-2.1", "SK-2.2", "SK-2.11"):  # in progress, then not reached
+                self.assertEqual(rules[rid]["status"], "untested", rules[rid])
+                self.assertIn("not run: the run was interrupted by SIGTERM", rules[rid]["message"])
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 
 SINKKIT = None
@@ -381,6 +383,167 @@ class Misbehaving(unittest.TestCase):
         r = self.run_rules(self.sink("print('debug: writing', len(items), flush=True)"))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("not JSON: 'debug: writing", r.stdout)
+
+
+class Interrupted(unittest.TestCase):
+    """A run stopped by SIGINT, SIGTERM (a cancelled CI job) or SIGKILL in the
+    middle of a rule leaves no process behind, and for the first two keeps
+    what was judged: reports written, the run marked interrupted, 128 + N."""
+
+    # Every process of the run carries MARKER in its command line: the
+    # runner, its supervisor and rule processes (the sink command is in their
+    # arguments), the sink, and the helper it forks.
+    BEHAVIOURS = {
+        "hangs": "time.sleep(3600)",
+        "forks_a_helper": "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)', MARKER]); "
+                          "time.sleep(3600)",
+        "ignores_sigterm": "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)",
+    }
+
+    def setUp(self):
+        self.marker = f"sinkkit-interrupt-test-{os.getpid()}-{self.id().rsplit('.', 1)[-1]}"
+        self.addCleanup(self.kill_leftovers)
+
+    def processes_with_marker(self):
+        found = {}
+        for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read().decode(errors="replace")
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if self.marker in cmdline:
+                fields = stat[stat.rfind(")") + 2:].split()
+                if fields[0] != "Z":  # a zombie is dead; its parent reaps it
+                    found[int(pid)] = int(fields[2])  # pgrp
+        return found
+
+    def processes_in_groups(self, groups):
+        left = []
+        for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            if int(fields[2]) in groups and fields[0] != "Z":
+                left.append(int(pid))
+        return left
+
+    def kill_leftovers(self):
+        for pid in self.processes_with_marker():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def sink(self, behaviour):
+        f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
+        f.write(textwrap.dedent(f"""
+            import os, signal, subprocess, sys, time
+            sys.path.insert(0, {os.path.join(ROOT, "adapters", "python")!r})
+            sys.path.insert(0, {EXAMPLES!r})
+            import jsonl_sink
+            from sinkkit_adapter import serve
+            MARKER = sys.argv[1]
+            class Part(jsonl_sink.Partition):
+                def write_batch(self, items):
+                    {self.BEHAVIOURS[behaviour]}
+            class Node(jsonl_sink.JsonlNode):
+                def build_partition(self, config, w, n, bridge=None, session_manager=None):
+                    jsonl_sink._dir(config)
+                    return Part(os.path.join(config["dir"], f"part-w{{w}}-{{os.getpid()}}.jsonl"))
+            serve(Node(), jsonl_sink.read_back, fields={{"value": "int", "label": "string"}},
+                  config_template={{"dir": "{{target}}"}})
+        """))
+        f.close()
+        self.addCleanup(os.unlink, f.name)
+        return f.name
+
+    def interrupt(self, behaviour, sig):
+        """Runs SK-1.1 (no writes: judged) then SK-2.3 (its writes hang), sends
+        `sig` to the runner once SK-2.3 has a sink process, and returns the
+        exit status, the seconds from the signal to the exit, the output, the
+        report (None if none) and the process groups the run's processes had."""
+        reports = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, reports, True)
+        runner = subprocess.Popen([SINKKIT, "run", "--seed", "3", "--budget", "3", "--rules", "SK-1.1,SK-2.3,SK-2.4",
+                                   "--call-timeout-ms", "60000", "--report", reports, "--report-formats", "json,md",
+                                   "--", PY, self.sink(behaviour), self.marker],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(lambda: runner.poll() is None and runner.kill())
+        output = ""
+        for line in runner.stdout:  # SK-1.1's verdict line: SK-2.3 starts next
+            output += line
+            if line.startswith("[1/3] SK-1.1"):
+                break
+        self.assertIn("SK-1.1", output)
+        groups = set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # SK-2.3's sink processes (and helpers) are up
+            found = self.processes_with_marker()
+            groups |= set(found.values())
+            if len(found) >= (2 if behaviour == "forks_a_helper" else 1):
+                break
+            time.sleep(0.05)
+        self.assertTrue(groups, "no sink process of SK-2.3 was seen")
+        time.sleep(0.3)  # into the hanging write
+        groups |= set(self.processes_with_marker().values())
+        signalled = time.monotonic()
+        runner.send_signal(sig)
+        rest, _ = runner.communicate(timeout=60)
+        took = time.monotonic() - signalled
+        # The runner (whose command line has the marker too) is in this test's
+        # group; the groups checked are those the kit made for rules and sinks.
+        groups.discard(os.getpgid(0))
+        output += rest
+        report = None
+        for name in os.listdir(reports):
+            if name.endswith(".json"):
+                with open(os.path.join(reports, name), encoding="utf-8") as f:
+                    report = json.load(f)
+        return runner.returncode, took, output, report, groups
+
+    def assert_nothing_left(self, groups):
+        deadline = time.monotonic() + 5  # the supervisor acts when it sees the runner gone
+        while time.monotonic() < deadline and (self.processes_with_marker() or self.processes_in_groups(groups)):
+            time.sleep(0.05)
+        self.assertEqual(self.processes_with_marker(), {}, "processes of the run left behind (by marker)")
+        self.assertEqual(self.processes_in_groups(groups), [], "processes of the run left behind (by process group)")
+
+    def check_graceful(self, behaviour, sig, status):
+        code, took, output, report, groups = self.interrupt(behaviour, sig)
+        self.assertEqual(code, status, output)
+        self.assertLess(took, 10, "the runner took too long to stop")
+        self.assert_nothing_left(groups)
+        self.assertIsNotNone(report, output)
+        rules = {r["id"]: r for r in report["rules"]}
+        self.assertEqual(report["interrupted"], signal.Signals(sig).name)
+        self.assertNotEqual(report["exit_code"], 0)
+        self.assertEqual(rules["SK-1.1"]["status"], "passed")  # judged before the signal: kept
+        for rid in ("SK-2.3", "SK-2.4"):  # in progress, and not reached
+            self.assertEqual(rules[rid]["status"], "untested", rules[rid])
+            self.assertIn("not run: the run was interrupted by " + signal.Signals(sig).name, rules[rid]["message"])
+        self.assertIn("interrupted by " + signal.Signals(sig).name, output)
+
+    def test_sigterm_on_a_hanging_sink(self):
+        self.check_graceful("hangs", signal.SIGTERM, 143)
+
+    def test_sigint_on_a_sink_that_forks_a_helper(self):
+        self.check_graceful("forks_a_helper", signal.SIGINT, 130)
+
+    def test_sigterm_on_a_sink_that_ignores_it(self):
+        self.check_graceful("ignores_sigterm", signal.SIGTERM, 143)
+
+    def test_sigkill_leaves_nothing_behind(self):
+        for behaviour in ("hangs", "forks_a_helper", "ignores_sigterm"):
+            with self.subTest(behaviour=behaviour):
+                code, _, output, _, groups = self.interrupt(behaviour, signal.SIGKILL)
+                self.assertEqual(code, -signal.SIGKILL, output)
+                self.assert_nothing_left(groups)
 
 
 class PythonAdapter(unittest.TestCase):

@@ -36,11 +36,12 @@ std::string SuiteResult::summary_line() const {
                   std::to_string(count(RuleStatus::untested) + count(RuleStatus::not_applicable)) + " skipped";
   if (warnings > 0) s += ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings");
   if (const int a = allowed(); a > 0) s += ", " + std::to_string(a) + " allowed";
+  if (!interrupted.empty()) s += ", interrupted by " + interrupted;
   return s;
 }
 
 int SuiteResult::exit_code() const {
-  if (!infrastructure_error.empty()) return 2;
+  if (!infrastructure_error.empty() || !interrupted.empty()) return 2;
   if (!gate_errors.empty()) return 1;
   for (const auto& r : rules)
     if (r.fails(strict)) return 1;
@@ -68,6 +69,7 @@ nlohmann::json SuiteResult::to_json() const {
           {"gate_notes", gate_notes},
           {"rules", std::move(rules_json)}};
   if (!infrastructure_error.empty()) j["infrastructure_error"] = infrastructure_error;  // a run that never started
+  if (!interrupted.empty()) j["interrupted"] = interrupted;  // a run that did not finish
   return j;
 }
 
@@ -93,6 +95,7 @@ SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
   r.gate_errors = j.value("gate_errors", std::vector<std::string>{});
   r.gate_notes = j.value("gate_notes", std::vector<std::string>{});
   r.infrastructure_error = j.value("infrastructure_error", "");
+  r.interrupted = j.value("interrupted", "");
   for (const auto& rj : j.at("rules")) r.rules.push_back(RuleResult::from_json(rj));
   return r;
 }
@@ -133,6 +136,7 @@ SuiteResult merge_results(SuiteResult fresh, const SuiteResult& saved) {
     if (std::find(fresh.gate_errors.begin(), fresh.gate_errors.end(), e) == fresh.gate_errors.end()) {
       fresh.gate_errors.push_back(e);
     }
+  if (fresh.interrupted.empty()) fresh.interrupted = saved.interrupted;  // one interrupted part: the whole was
   fresh.seconds += saved.seconds;
   std::stable_sort(fresh.rules.begin(), fresh.rules.end(),
                    [](const RuleResult& a, const RuleResult& b) { return rule_id_less(a.id, b.id); });

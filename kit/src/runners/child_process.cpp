@@ -9,13 +9,21 @@
 #include <string>
 #include <system_error>
 
+#include <optional>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sinkkit/runners/interruption.hpp>
+
 namespace sinkkit {
+namespace detail {
+void forget_interruption_handling_in_child() noexcept;  // interruption.cpp
+}  // namespace detail
+
 inline namespace runners {
 
 namespace {
@@ -55,6 +63,7 @@ std::string describe_signal(int signal) {
 }
 
 std::string ChildResult::describe() const {
+  if (interrupted) return "was killed: the run was interrupted by " + signal_name(interruption_signal());
   if (timed_out) return "timed out (hung) and was killed";
   if (killed_by_parent) return "killed by the kit (SIGKILL) at the planned point";
   if (signal != 0) return describe_signal(signal);
@@ -71,6 +80,7 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
     // be killed with it; and it dies with the kit.
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    detail::forget_interruption_handling_in_child();
     report.close_read();
     output.close_read();
     ::dup2(output.write, STDOUT_FILENO);
@@ -89,9 +99,14 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
     ::_exit(code);  // no atexit handlers, no test framework teardown
   }
 
+  // Its group set here too (whichever runs first), so that it is the group
+  // an interruption kills, child and all it started.
+  ::setpgid(pid, pid);
+  const TrackedChild tracked(pid, TrackedChild::Kind::group);
   report.close_write();
   output.close_write();
   ChildResult result;
+  std::optional<std::chrono::steady_clock::time_point> interrupted_at;
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   bool report_open = true, output_open = true, killed = false;
   std::array<char, 65536> buf{};
@@ -100,6 +115,17 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
     killed = true;
   };
   while (report_open || output_open) {
+    // Interrupted: the handler killed the group; what holds the pipes open
+    // beyond it (a grandchild that left the group) gets a second, not minutes.
+    if (interruption_signal() != 0) {
+      if (!interrupted_at) {
+        interrupted_at = std::chrono::steady_clock::now();
+        result.interrupted = true;
+        kill_child();
+      } else if (std::chrono::steady_clock::now() > *interrupted_at + std::chrono::seconds(1)) {
+        break;
+      }
+    }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 && !killed) {
       result.timed_out = true;

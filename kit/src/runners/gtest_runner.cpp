@@ -13,6 +13,7 @@
 #include <sinkkit/results/result_file.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/allow_list.hpp>
+#include <sinkkit/runners/interruption.hpp>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -105,6 +106,53 @@ class ReportBook : public ::testing::Environment {
     s.rules.push_back(std::move(r));
   }
 
+  // Interrupted (SIGINT, SIGTERM, SIGHUP): the rules this program was still to
+  // run are listed as not run, the reports written as at the end, and the
+  // program ends with 128 + the signal (GoogleTest's own teardown and XML
+  // output are skipped: the run did not finish).
+  [[noreturn]] void finish_interrupted(int sig) {
+    const std::string name = signal_name(sig);
+    {
+      std::lock_guard lock(mutex_);
+      const auto* unit = ::testing::UnitTest::GetInstance();
+      const auto* current = unit->current_test_info();
+      bool after_current = false;
+      for (int i = 0; i < unit->total_test_suite_count(); ++i) {
+        const auto* suite = unit->GetTestSuite(i);
+        const std::string suite_name = suite->name();
+        if (!suite_name.starts_with("Conformance/")) continue;
+        for (int k = 0; k < suite->total_test_count(); ++k) {
+          const auto* test = suite->GetTestInfo(k);
+          if (test == current) {
+            after_current = true;
+            continue;
+          }
+          if (!after_current || !test->should_run() || test->value_param() == nullptr) continue;
+          const Rule* rule = find_rule(test->value_param());
+          if (rule == nullptr) continue;
+          auto& result = suites_[suite_name.substr(std::string("Conformance/").size())];
+          if (result.sink.empty()) result.sink = suite_name.substr(std::string("Conformance/").size());
+          RuleResult r;
+          r.id = std::string(rule->id);
+          r.title = std::string(rule->title);
+          r.statement = std::string(rule->statement);
+          r.level = rule->level;
+          r.status = RuleStatus::untested;
+          r.message = "not run: the run was interrupted by " + name;
+          result.rules.push_back(std::move(r));
+        }
+      }
+      for (auto& [suite, result] : suites_) {
+        result.interrupted = name;
+        result.gate_errors.push_back("the run was interrupted by " + name);
+      }
+    }
+    TearDown();
+    std::cout << "[ sinkkit  ] interrupted by " << name << ": stopped, the rules judged are kept" << std::endl;
+    std::cerr.flush();
+    std::_Exit(128 + sig);
+  }
+
   void TearDown() override {
     const char* dir = std::getenv("SINKKIT_REPORT_DIR");
     std::lock_guard lock(mutex_);
@@ -164,6 +212,7 @@ std::string test_name(const Rule& rule) {
 
 SuiteOptions suite_options_from_env() {
   (void)sinkkit_faults_control_block();  // loaded: rules SK-4.1/4.2/4.5 reach sinks with files and no hook
+  install_interruption_handling();      // a signal stops the program cleanly, its reports written
   SuiteOptions o;
   o.check.seed = process_seed();
   if (auto v = env_number("SINKKIT_BUDGET", 1, 1'000'000)) o.check.budget = static_cast<int>(*v);
@@ -197,6 +246,7 @@ void report_to_gtest(const std::string& suite, const std::string& sink, const Ca
   apply_allow_list(one, mine, utc_today());
   const RuleResult& result = one.rules.front();
   ReportBook::instance().add(suite, sink, caps, options, result, one);
+  if (const int sig = interruption_signal(); sig != 0) ReportBook::instance().finish_interrupted(sig);
   for (const auto& note : one.gate_notes) std::cout << "[ sinkkit  ] " << note << std::endl;
   for (const auto& error : one.gate_errors) ADD_FAILURE_AT(file, line) << error;
   const auto text = result.to_text();

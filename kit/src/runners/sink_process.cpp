@@ -87,6 +87,7 @@ SinkProcess::SinkProcess(ProcessOptions options) : options_(std::move(options)) 
     throw WireError(WireError::Kind::spawn, "cannot start '" + command_text() + "': " + std::strerror(rc));
   }
   spawned_pid_ = pid_;
+  tracked_ = std::make_unique<TrackedChild>(pid_, TrackedChild::Kind::process);
   set_nonblocking(in_);
   set_nonblocking(out_);
   set_nonblocking(err_);
@@ -221,6 +222,7 @@ void SinkProcess::reap(bool block) noexcept {
   if (r == pid_) {
     exit_status_ = status;
     pid_ = -1;
+    tracked_.reset();
   }
 }
 

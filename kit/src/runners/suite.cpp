@@ -1,8 +1,10 @@
 #include <sinkkit/runners/suite.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -11,6 +13,7 @@
 #include <sinkkit/detail/utc.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/child_process.hpp>
+#include <sinkkit/runners/interruption.hpp>
 #include <unistd.h>
 
 #include "../rules/property.hpp"
@@ -99,9 +102,23 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   // Every case's output is read (the run that matters is often a late shrink
   // step); only that run's is kept, capped at kRunOutputBytes.
   child_options.max_output = 64ULL << 20;
+  // The rule's test targets live under a folder the parent removes: the
+  // child cannot, when a crash, a timeout or an interruption kills it.
+  namespace fs = std::filesystem;
+  static std::atomic<int> next_scratch{0};
+  const fs::path scratch = (options.check.scratch.empty() ? fs::temp_directory_path() : options.check.scratch) /
+                           ("sinkkit-rule-" + std::to_string(::getpid()) + "-" + std::to_string(next_scratch++));
+  struct RemoveScratch {
+    const fs::path& path;
+    ~RemoveScratch() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } remove_scratch{scratch};
   auto child = run_in_child(
       [&](int fd) {
         auto check = options.check;
+        check.scratch = scratch;
         check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
         detail::mark_case_runs(STDERR_FILENO);  // the report keeps the counterexample's output only
         const auto result = check_rule(rule, sut, check);
@@ -126,7 +143,12 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
     pos = nl + 1;
   }
   RuleResult r;
-  if (child.exited_ok()) {
+  if (child.interrupted) {
+    r.status = RuleStatus::untested;
+    r.message = "not run: the run was interrupted by " + signal_name(interruption_signal()) +
+                " while this rule was checked" +
+                (last_case.empty() ? std::string() : " (the case running was: " + last_case + ")");
+  } else if (child.exited_ok()) {
     try {
       r = RuleResult::from_json(nlohmann::json::parse(result_line));
     } catch (const std::exception& e) {
@@ -150,13 +172,32 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   return r;
 }
 
+// A rule the run did not reach, or left when it was interrupted.
+RuleResult not_run(const Rule& rule, const SuiteOptions& options, const std::string& why) {
+  RuleResult r;
+  r.id = std::string(rule.id);
+  r.title = std::string(rule.title);
+  r.statement = std::string(rule.statement);
+  r.level = rule.level;
+  r.seed = options.check.seed;
+  r.status = RuleStatus::untested;
+  r.message = why;
+  return r;
+}
+
 }  // namespace
 
 std::string kit_version() { return SINKKIT_VERSION; }
 
 RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
   RuleResult r = options.isolate ? run_isolated(rule, sut, options) : check_rule(rule, sut, options.check);
-  if (options.reproduce) r.reproduce = options.reproduce(r);
+  // In process, an interruption killed the sink's processes under the check:
+  // whatever it concluded after that is not a verdict.
+  if (!options.isolate && interruption_signal() != 0) {
+    r = not_run(rule, options, "not run: the run was interrupted by " + signal_name(interruption_signal()) +
+                                   " while this rule was checked");
+  }
+  if (options.reproduce && interruption_signal() == 0) r.reproduce = options.reproduce(r);
   return r;
 }
 
@@ -180,6 +221,12 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   int done = 0;
   for (const Rule* rule : selected) {
+    if (const int sig = interruption_signal(); sig != 0) {
+      // What was judged is kept; the rest is listed, not run.
+      result.interrupted = signal_name(sig);
+      result.rules.push_back(not_run(*rule, options, "not run: the run was interrupted by " + result.interrupted));
+      continue;
+    }
     if (options.on_start) options.on_start(*rule, static_cast<std::size_t>(done) + 1, selected.size());
     result.rules.push_back(run_rule(*rule, sut, options));
     ++done;
@@ -192,6 +239,13 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
       if (r.status != RuleStatus::passed && !r.message.empty()) *options.progress << " - " << r.message;
       *options.progress << std::endl;
     }
+  }
+  if (const int sig = interruption_signal(); sig != 0) {
+    result.interrupted = signal_name(sig);
+    int not_judged = 0;
+    for (const auto& r : result.rules) not_judged += r.message.starts_with("not run: ") ? 1 : 0;
+    result.gate_errors.push_back("the run was interrupted by " + result.interrupted + ": " + std::to_string(not_judged) +
+                                 " of " + std::to_string(result.rules.size()) + " rules not run");
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -53,6 +53,9 @@ struct SuiteResult {
   /// Why the run could not be made at all (a sink that would not start,
   /// with what it wrote on stderr); the run then has no rules.
   std::string infrastructure_error;
+  /// The signal that interrupted the run ("SIGTERM"), or empty: the rules
+  /// judged before it are kept, the others are `untested` ("not run").
+  std::string interrupted;
 
   /// `subject`, or `sink` when there is none: how reports name the run.
   [[nodiscard]] const std::string& label() const noexcept { return subject.empty() ? sink : subject; }
@@ -60,13 +63,15 @@ struct SuiteResult {
   [[nodiscard]] int count(RuleStatus s) const;
   /// Failures and warnings an allow-list entry accepts.
   [[nodiscard]] int allowed() const;
-  /// "N passed, N failed, N skipped" (+ ", N warnings", ", N allowed");
+  /// "N passed, N failed, N skipped" (+ ", N warnings", ", N allowed",
+  /// ", interrupted by SIGTERM");
   /// skipped counts untested and not applicable rules; failed and warnings
   /// leave out the allowed ones, which are counted apart.
   [[nodiscard]] std::string summary_line() const;
   /// 0 when every MUST rule (and declared capability) passed or is allowed
   /// and the gate has no errors, 1 otherwise; in strict mode a SHOULD
-  /// warning that is not allowed also gives 1; 2 with an infrastructure error.
+  /// warning that is not allowed also gives 1; 2 with an infrastructure error
+  /// or when the run was interrupted (it never passes).
   [[nodiscard]] int exit_code() const;
   [[nodiscard]] nlohmann::json to_json() const;
   /// Throws `std::invalid_argument` naming an unknown schema version or what

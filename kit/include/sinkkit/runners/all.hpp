@@ -13,6 +13,7 @@
 #include <sinkkit/runners/bench.hpp>
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/runners/harness.hpp>
+#include <sinkkit/runners/interruption.hpp>
 #include <sinkkit/runners/sink_process.hpp>
 #include <sinkkit/runners/suite.hpp>
 #include <sinkkit/runners/wire_messages.hpp>

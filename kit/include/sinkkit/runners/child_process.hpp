@@ -34,11 +34,12 @@ struct ChildResult {
   std::string output;  ///< the child's stdout and stderr, bounded
   bool timed_out = false;
   bool killed_by_parent = false;  ///< on_report asked for the kill
+  bool interrupted = false;       ///< the run was interrupted (runners/interruption.hpp): killed with it
   int exit_code = -1;             ///< when it exited
   int signal = 0;                 ///< when a signal ended it
   /// "exited with 0", "killed by signal 11 (SIGSEGV)", "timed out after 30 s", ...
   [[nodiscard]] std::string describe() const;
-  [[nodiscard]] bool exited_ok() const noexcept { return !timed_out && signal == 0 && exit_code == 0; }
+  [[nodiscard]] bool exited_ok() const noexcept { return !interrupted && !timed_out && signal == 0 && exit_code == 0; }
 };
 
 /// "killed by signal 11 (SIGSEGV)": how the kit names a signal that ended a process.

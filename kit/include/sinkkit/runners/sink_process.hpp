@@ -15,11 +15,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/runners/interruption.hpp>
 #include <sys/types.h>
 
 namespace sinkkit {
@@ -92,6 +94,7 @@ class SinkProcess {
 
   ProcessOptions options_;
   pid_t pid_ = -1;  // -1 once reaped
+  std::unique_ptr<TrackedChild> tracked_;  // killed if the run is interrupted, until reaped
   pid_t spawned_pid_ = -1;
   int in_ = -1, out_ = -1, err_ = -1;
   std::string pending_;  // stdout bytes after the last complete line
