@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from sinkkit_adapter import ClosedError, ConfigError, serve  # noqa: E402
@@ -36,11 +37,26 @@ def parse(config):
     return path, table, limit
 
 
-def connect(path, table):
-    db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(f'CREATE TABLE IF NOT EXISTS "{table}" (key TEXT UNIQUE, value INTEGER, label TEXT)')
-    return db
+def connect(path, table, timeout=5.0):
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    # Turning a new file to WAL takes a lock SQLite does not wait for (its
+    # busy handler is not called for it): the partitions of several workers
+    # opening one new file at once got "database is locked" at once. Retried
+    # here until the timeout, as the busy handler would.
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal":
+                db.execute(f'CREATE TABLE IF NOT EXISTS "{table}" (key TEXT UNIQUE, value INTEGER, label TEXT)')
+                return db
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                db.close()
+                raise
+        if time.monotonic() > deadline:
+            db.close()
+            raise sqlite3.OperationalError(f"{path}: could not switch to WAL within {timeout} s")
+        time.sleep(0.005)
 
 
 class Partition:
