@@ -5,8 +5,7 @@
 # warning set as errors. The check runs as part of the default build: a header
 # that does not compile alone breaks the build, not a later user.
 # Headers named *-inl.hpp are template bodies included by another header and
-# are left out, as are those under detail/ (not for users; each is compiled
-# within the public headers that include it). So are the umbrellas (all.hpp, and sinkkit/sinkkit.hpp, which
+# are left out. So are the umbrellas (all.hpp, and sinkkit/sinkkit.hpp, which
 # includes the all.hpp of each layer): they only include headers that are
 # checked here one by one; the doc examples compile every umbrella, and
 # scripts/check_umbrellas.py checks what each one lists. (Checked alone, the
@@ -21,7 +20,7 @@ function(sinkkit_add_header_check name)
   set(json_sources)
   foreach(header IN LISTS headers)
     if(header MATCHES "-inl\\.hpp$" OR header MATCHES "(^|/)all\\.hpp$" OR header STREQUAL "sinkkit/sinkkit.hpp"
-       OR header MATCHES "(^|/)detail/" OR (arg_EXCLUDE AND header MATCHES "${arg_EXCLUDE}"))
+       OR (arg_EXCLUDE AND header MATCHES "${arg_EXCLUDE}"))
       continue()
     endif()
     string(MAKE_C_IDENTIFIER "${header}" tu_name)
@@ -87,6 +86,7 @@ function(_sinkkit_reaches_json path out)
     return()
   endif()
   set_property(GLOBAL PROPERTY "SINKKIT_REACHES_JSON:${path}" FALSE)  # cycles end here
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${path}")  # an edited include list re-scans
   set(value FALSE)
   file(STRINGS "${path}" includes REGEX "^#include <[^>]+>")
   file(GLOB roots "${PROJECT_SOURCE_DIR}/kit/include" "${PROJECT_SOURCE_DIR}/reports/include"
