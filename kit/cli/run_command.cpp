@@ -40,8 +40,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto* run = app.add_subcommand("run", "Run the rule catalogue against a sink process: sinkkit run [options] -- COMMAND...");
   add_common(*run, args->common, "Seed of every rule's generated cases (default: random, printed)",
              "The sink command, after --: sinkkit run -- python3 my_sink.py");
-  // SINKKIT_RULES narrows every run of a job or a test at once, as
-  // SINKKIT_BUDGET does (the pytest plugin passes the environment through).
+  // SINKKIT_RULES narrows every `sinkkit run` of a job or a test at once
+  // (the pytest plugin passes the environment through); the run's header
+  // line names the rules, so a leftover value does not narrow a gate unseen.
   run->add_option("--rules", args->rules_csv, "Comma-separated rule ids to run (default: all; see `sinkkit rules`)")
       ->envname("SINKKIT_RULES");
   run->add_option("--report", args->reporting.dir, "Write the reports (NAME.json, .md, .html, .junit.xml, .txt) to this directory");

@@ -52,6 +52,7 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
   try {
     sut = std::make_unique<WireSink>(wire_options(c));
   } catch (const WireError& e) {
+    if (const int sig = interruption_signal(); sig != 0) return 128 + sig;  // stopped while it started: nothing judged
     std::cerr << "sinkkit: cannot use the sink: " << e.what() << "\n";
     // The reports say so too, with the sink's stderr: a CI job shows them, not the console.
     if (!reporting.dir.empty()) {
@@ -75,7 +76,12 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
     };
   }
   std::cout << "sinkkit " << kit_version() << ": sink '" << sut->name() << "' (" << command_line << "), seed " << c.seed << ", budget " << c.budget << ", workers up to "
-            << c.max_workers << ", layout " << c.layout << std::endl;
+            << c.max_workers << ", layout " << c.layout;
+  if (!rules.empty()) {  // --rules or SINKKIT_RULES: said, so that a narrowed gate is seen
+    std::cout << ", rules";
+    for (const auto& id : rules) std::cout << (&id == &rules.front() ? " " : ",") << id;
+  }
+  std::cout << std::endl;
   SuiteResult result;
   try {
     result = run_suite(*sut, options);
@@ -95,7 +101,8 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
     if (!write_reports_of(result, reporting, formats, std::cout)) return kExitUsage;
   }
   std::cout << "\n" << result.summary_line() << std::endl;
-  if (const int sig = interruption_signal(); sig != 0) return 128 + sig;  // 130 SIGINT, 143 SIGTERM, 129 SIGHUP
+  // The status the reports say: a signal after the last rule changed nothing.
+  if (!result.interrupted.empty()) return 128 + interruption_signal();  // 130 SIGINT, 143 SIGTERM, 129 SIGHUP
   return result.exit_code();
 }
 

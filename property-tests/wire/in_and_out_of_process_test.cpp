@@ -22,7 +22,7 @@ using namespace sinkkit;
 // served JSON Lines sink), and their own behaviour is checked in process.
 // Every rule runs on both paths; what is compared is the verdict, for which a
 // few cases per rule do (each out-of-process case starts a sink process per
-// worker: at 8 cases these three tests were a quarter of the test command's
+// worker: at 8 cases the three tests this file had were a quarter of the test command's
 // test time; the conformance tests search each sink in process at 25, the
 // main job runs the served sinks at the full budget).
 SuiteOptions options() {

@@ -395,11 +395,12 @@ class Interrupted(unittest.TestCase):
     # Every process of the run carries MARKER in its command line: the
     # runner, its supervisor and rule processes (the sink command is in their
     # arguments), the sink, and the helper it forks.
+    # Each says it is in its write (a file in READY) just before it hangs.
     BEHAVIOURS = {
-        "hangs": "time.sleep(3600)",
+        "hangs": "ready(); time.sleep(3600)",
         "forks_a_helper": "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)', MARKER]); "
-                          "time.sleep(3600)",
-        "ignores_sigterm": "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)",
+                          "ready(); time.sleep(3600)",
+        "ignores_sigterm": "signal.signal(signal.SIGTERM, signal.SIG_IGN); ready(); time.sleep(3600)",
     }
 
     def setUp(self):
@@ -450,7 +451,9 @@ class Interrupted(unittest.TestCase):
             sys.path.insert(0, {EXAMPLES!r})
             import jsonl_sink
             from sinkkit_adapter import serve
-            MARKER = sys.argv[1]
+            MARKER, READY = sys.argv[1], sys.argv[2]
+            def ready():
+                open(os.path.join(READY, str(os.getpid())), "w").close()
             class Part(jsonl_sink.Partition):
                 def write_batch(self, items):
                     {self.BEHAVIOURS[behaviour]}
@@ -474,11 +477,18 @@ class Interrupted(unittest.TestCase):
         self.addCleanup(shutil.rmtree, reports, True)
         self.scratch = tempfile.mkdtemp()  # the run's temporary folder: its test targets go here
         self.addCleanup(shutil.rmtree, self.scratch, True)
+        ready = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, ready, True)
+
+        def default_signals():  # whatever this test was started with, the runner gets the defaults
+            for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(s, signal.SIG_DFL)
+
         runner = subprocess.Popen([SINKKIT, "run", "--seed", "3", "--budget", "3", "--rules", "SK-1.1,SK-2.3,SK-2.4",
                                    "--call-timeout-ms", "60000", "--report", reports, "--report-formats", "json,md",
-                                   "--", PY, self.sink(behaviour), self.marker],
+                                   "--", PY, self.sink(behaviour), self.marker, ready],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  env=dict(os.environ, TMPDIR=self.scratch))
+                                  env=dict(os.environ, TMPDIR=self.scratch), preexec_fn=default_signals)
         self.addCleanup(lambda: runner.poll() is None and runner.kill())
         output = ""
         for line in runner.stdout:  # SK-1.1's verdict line: SK-2.3 starts next
@@ -486,24 +496,17 @@ class Interrupted(unittest.TestCase):
             if line.startswith("[1/3] SK-1.1"):
                 break
         self.assertIn("SK-1.1", output)
-        groups = set()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # SK-2.3's sink processes (and helpers) are up
-            found = self.processes_with_marker()
-            groups |= set(found.values())
-            if len(found) >= (2 if behaviour == "forks_a_helper" else 1):
-                break
-            time.sleep(0.05)
-        self.assertTrue(groups, "no sink process of SK-2.3 was seen")
-        time.sleep(0.3)  # into the hanging write
-        groups |= set(self.processes_with_marker().values())
+        while not os.listdir(ready) and time.monotonic() < deadline:  # a sink of SK-2.3 is in its hanging write
+            time.sleep(0.02)
+        self.assertTrue(os.listdir(ready), "no sink process of SK-2.3 reached its write")
+        # The groups of the sink processes and helpers (not the runner's: it is this test's).
+        groups = {g for pid, g in self.processes_with_marker().items() if pid != runner.pid} - {os.getpgid(0)}
+        self.assertTrue(groups)
         signalled = time.monotonic()
         runner.send_signal(sig)
         rest, _ = runner.communicate(timeout=60)
         took = time.monotonic() - signalled
-        # The runner (whose command line has the marker too) is in this test's
-        # group; the groups checked are those the kit made for rules and sinks.
-        groups.discard(os.getpgid(0))
         output += rest
         report = None
         for name in os.listdir(reports):

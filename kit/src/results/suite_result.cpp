@@ -127,16 +127,29 @@ bool rule_id_less(std::string_view a, std::string_view b) noexcept {
 }
 
 SuiteResult merge_results(SuiteResult fresh, const SuiteResult& saved) {
+  // A rule an interrupted process did not run never replaces a verdict.
+  const auto not_run = [](const RuleResult& r) {
+    return r.status == RuleStatus::untested && r.message.starts_with(kNotRunPrefix);
+  };
   for (const auto& r : saved.rules) {
-    const bool rerun =
-        std::any_of(fresh.rules.begin(), fresh.rules.end(), [&r](const RuleResult& x) { return x.id == r.id; });
-    if (!rerun) fresh.rules.push_back(r);
+    auto same = std::find_if(fresh.rules.begin(), fresh.rules.end(), [&r](const RuleResult& x) { return x.id == r.id; });
+    if (same == fresh.rules.end()) {
+      fresh.rules.push_back(r);
+    } else if (not_run(*same) && !not_run(r)) {
+      *same = r;
+    }
   }
   for (const auto& e : saved.gate_errors)
     if (std::find(fresh.gate_errors.begin(), fresh.gate_errors.end(), e) == fresh.gate_errors.end()) {
       fresh.gate_errors.push_back(e);
     }
-  if (fresh.interrupted.empty()) fresh.interrupted = saved.interrupted;  // one interrupted part: the whole was
+  // Interrupted while some rule is still not run: a later run of those
+  // rules into the same report clears it, and its gate errors.
+  if (fresh.interrupted.empty()) fresh.interrupted = saved.interrupted;
+  if (std::none_of(fresh.rules.begin(), fresh.rules.end(), not_run)) {
+    fresh.interrupted.clear();
+    std::erase_if(fresh.gate_errors, [](const std::string& e) { return e.starts_with(kInterruptedPrefix); });
+  }
   fresh.seconds += saved.seconds;
   std::stable_sort(fresh.rules.begin(), fresh.rules.end(),
                    [](const RuleResult& a, const RuleResult& b) { return rule_id_less(a.id, b.id); });

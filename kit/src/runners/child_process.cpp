@@ -73,6 +73,7 @@ std::string ChildResult::describe() const {
 ChildResult run_in_child(const std::function<void(int)>& body, const ChildOptions& options) {
   Pipe report, output;
   std::fflush(nullptr);  // what the parent buffered must not be printed twice
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
@@ -80,6 +81,7 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
     // be killed with it; and it dies with the kit.
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);  // the kit died before the line above: so does this
     detail::forget_interruption_handling_in_child();
     report.close_read();
     output.close_read();
@@ -102,7 +104,7 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
   // Its group set here too (whichever runs first), so that it is the group
   // an interruption kills, child and all it started.
   ::setpgid(pid, pid);
-  const TrackedChild tracked(pid, TrackedChild::Kind::group);
+  std::optional<TrackedChild> tracked(std::in_place, pid, TrackedChild::Kind::group);
   report.close_write();
   output.close_write();
   ChildResult result;
@@ -171,6 +173,7 @@ ChildResult run_in_child(const std::function<void(int)>& body, const ChildOption
   // Anything the child started and left behind goes with it. Before the
   // reap: until then the group id cannot be reused.
   ::kill(-pid, SIGKILL);
+  tracked.reset();  // before the reap, after which the id may be reused
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

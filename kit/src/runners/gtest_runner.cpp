@@ -1,5 +1,6 @@
 #include <sinkkit/runners/gtest.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -83,6 +84,7 @@ class ReportBook : public ::testing::Environment {
     static ReportBook* book = [] {
       auto* b = new ReportBook;  // owned by GoogleTest once added
       ::testing::AddGlobalTestEnvironment(b);
+      ::testing::UnitTest::GetInstance()->listeners().Append(new StopWhenInterrupted);  // owned by GoogleTest
       return b;
     }();
     return *book;
@@ -111,47 +113,49 @@ class ReportBook : public ::testing::Environment {
   // program ends with 128 + the signal (GoogleTest's own teardown and XML
   // output are skipped: the run did not finish).
   [[noreturn]] void finish_interrupted(int sig) {
-    const std::string name = signal_name(sig);
     {
       std::lock_guard lock(mutex_);
       const auto* unit = ::testing::UnitTest::GetInstance();
       const auto* current = unit->current_test_info();
-      bool after_current = false;
+      bool after_current = current == nullptr;  // between tests: every test not yet run
+      const std::string prefix = "Conformance/";
       for (int i = 0; i < unit->total_test_suite_count(); ++i) {
         const auto* suite = unit->GetTestSuite(i);
         const std::string suite_name = suite->name();
-        if (!suite_name.starts_with("Conformance/")) continue;
         for (int k = 0; k < suite->total_test_count(); ++k) {
           const auto* test = suite->GetTestInfo(k);
           if (test == current) {
             after_current = true;
             continue;
           }
-          if (!after_current || !test->should_run() || test->value_param() == nullptr) continue;
+          if (!after_current || !suite_name.starts_with(prefix) || !test->should_run() || test->value_param() == nullptr) {
+            continue;
+          }
           const Rule* rule = find_rule(test->value_param());
           if (rule == nullptr) continue;
-          auto& result = suites_[suite_name.substr(std::string("Conformance/").size())];
-          if (result.sink.empty()) result.sink = suite_name.substr(std::string("Conformance/").size());
-          RuleResult r;
-          r.id = std::string(rule->id);
-          r.title = std::string(rule->title);
-          r.statement = std::string(rule->statement);
-          r.level = rule->level;
-          r.status = RuleStatus::untested;
-          r.message = "not run: the run was interrupted by " + name;
-          result.rules.push_back(std::move(r));
+          auto& result = suites_[suite_name.substr(prefix.size())];
+          if (result.sink.empty()) result.sink = suite_name.substr(prefix.size());
+          const bool judged = std::any_of(result.rules.begin(), result.rules.end(),
+                                          [&](const RuleResult& r) { return r.id == rule->id; });
+          if (!judged) result.rules.push_back(not_run_result(*rule, process_seed(), not_run_message(sig)));
         }
       }
-      for (auto& [suite, result] : suites_) {
-        result.interrupted = name;
-        result.gate_errors.push_back("the run was interrupted by " + name);
-      }
+      for (auto& [suite, result] : suites_) mark_interrupted(result, sig);
     }
     TearDown();
-    std::cout << "[ sinkkit  ] interrupted by " << name << ": stopped, the rules judged are kept" << std::endl;
+    std::cout << "[ sinkkit  ] interrupted by " << signal_name(sig) << ": stopped, the rules judged are kept" << std::endl;
     std::cerr.flush();
     std::_Exit(128 + sig);
   }
+
+  // A signal that came between tests (or during a test that is not a rule)
+  // ends the program at the end of that test.
+  class StopWhenInterrupted : public ::testing::EmptyTestEventListener {
+   public:
+    void OnTestEnd(const ::testing::TestInfo&) override {
+      if (const int sig = interruption_signal(); sig != 0) instance().finish_interrupted(sig);
+    }
+  };
 
   void TearDown() override {
     const char* dir = std::getenv("SINKKIT_REPORT_DIR");

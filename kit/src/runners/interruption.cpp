@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include <fcntl.h>
-#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace sinkkit {
@@ -28,7 +28,7 @@ struct SupervisorMessage {
   std::int32_t track;
   std::int32_t target;
 };
-static_assert(sizeof(SupervisorMessage) <= PIPE_BUF, "written atomically");
+static_assert(sizeof(SupervisorMessage) <= 64, "sent whole");
 
 void tell_supervisor(bool track, pid_t target) noexcept {
   const int fd = g_supervisor.load();
@@ -36,7 +36,7 @@ void tell_supervisor(bool track, pid_t target) noexcept {
   const SupervisorMessage m{track ? 1 : 0, static_cast<std::int32_t>(target)};
   ssize_t n;
   do {
-    n = ::write(fd, &m, sizeof m);
+    n = ::send(fd, &m, sizeof m, MSG_NOSIGNAL);  // a dead supervisor is no reason to die of SIGPIPE
   } while (n < 0 && errno == EINTR);
 }
 
@@ -66,6 +66,8 @@ void on_signal(int sig) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(sig, SIG_IGN);
   // Holding none of the runner's descriptors: a reader waiting for the
   // runner's output to end must not wait for the supervisor too.
+  // Above 2 first: a runner started with stdin closed gave it descriptor 0.
+  if (from_runner < 3) from_runner = ::fcntl(from_runner, F_DUPFD, 3);
   const int null = ::open("/dev/null", O_RDWR);
   for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
   ::dup2(from_runner, 3);
@@ -99,8 +101,8 @@ void on_signal(int sig) {
 }
 
 void start_supervisor() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return;  // no supervisor: signals are still handled
+  int fds[2];  // a socket pair, for send(MSG_NOSIGNAL); used one way, as a pipe
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return;  // no supervisor: signals still handled
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
@@ -124,7 +126,12 @@ void install_interruption_handling() {
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR and its loop looks at the signal
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      // A signal ignored at start stays ignored (nohup, `cmd &` in a script).
+      struct sigaction old {};
+      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+      ::sigaction(sig, &sa, nullptr);
+    }
   });
 }
 
@@ -174,6 +181,10 @@ namespace detail {
 void forget_interruption_handling_in_child() noexcept {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
   for (auto& slot : g_tracked) slot.store(0);
+  // Its sink processes are in its group, which the runner tracks; pids it
+  // sent the supervisor would be left there if it were killed before
+  // forgetting them, and killed later under whatever process reuses them.
+  if (const int fd = g_supervisor.exchange(-1); fd >= 0) ::close(fd);
 }
 
 }  // namespace detail

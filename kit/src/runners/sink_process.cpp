@@ -214,15 +214,23 @@ void SinkProcess::send(const nlohmann::json& request) {
 
 void SinkProcess::reap(bool block) noexcept {
   if (pid_ <= 0) return;
+  // Waited for without reaping first, and untracked before the reap: once
+  // reaped, its pid may be reused, and an interruption must not kill that.
+  siginfo_t info{};
+  int w;
+  do {
+    w = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+  } while (w < 0 && errno == EINTR);
+  if (w != 0 || info.si_pid != pid_) return;  // still running (or not ours to wait for)
+  tracked_.reset();
   int status = 0;
   pid_t r;
   do {
-    r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
+    r = ::waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
   if (r == pid_) {
     exit_status_ = status;
     pid_ = -1;
-    tracked_.reset();
   }
 }
 

@@ -145,9 +145,9 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   RuleResult r;
   if (child.interrupted) {
     r.status = RuleStatus::untested;
-    r.message = "not run: the run was interrupted by " + signal_name(interruption_signal()) +
-                " while this rule was checked" +
-                (last_case.empty() ? std::string() : " (the case running was: " + last_case + ")");
+    r.message = detail::not_run_message(interruption_signal(), " while this rule was checked" +
+                                                                   (last_case.empty() ? std::string()
+                                                                                      : " (the case running was: " + last_case + ")"));
   } else if (child.exited_ok()) {
     try {
       r = RuleResult::from_json(nlohmann::json::parse(result_line));
@@ -172,19 +172,6 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   return r;
 }
 
-// A rule the run did not reach, or left when it was interrupted.
-RuleResult not_run(const Rule& rule, const SuiteOptions& options, const std::string& why) {
-  RuleResult r;
-  r.id = std::string(rule.id);
-  r.title = std::string(rule.title);
-  r.statement = std::string(rule.statement);
-  r.level = rule.level;
-  r.seed = options.check.seed;
-  r.status = RuleStatus::untested;
-  r.message = why;
-  return r;
-}
-
 }  // namespace
 
 std::string kit_version() { return SINKKIT_VERSION; }
@@ -194,8 +181,8 @@ RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& op
   // In process, an interruption killed the sink's processes under the check:
   // whatever it concluded after that is not a verdict.
   if (!options.isolate && interruption_signal() != 0) {
-    r = not_run(rule, options, "not run: the run was interrupted by " + signal_name(interruption_signal()) +
-                                   " while this rule was checked");
+    r = detail::not_run_result(rule, options.check.seed,
+                               detail::not_run_message(interruption_signal(), " while this rule was checked"));
   }
   if (options.reproduce && interruption_signal() == 0) r.reproduce = options.reproduce(r);
   return r;
@@ -223,8 +210,7 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
   for (const Rule* rule : selected) {
     if (const int sig = interruption_signal(); sig != 0) {
       // What was judged is kept; the rest is listed, not run.
-      result.interrupted = signal_name(sig);
-      result.rules.push_back(not_run(*rule, options, "not run: the run was interrupted by " + result.interrupted));
+      result.rules.push_back(detail::not_run_result(*rule, options.check.seed, detail::not_run_message(sig)));
       continue;
     }
     if (options.on_start) options.on_start(*rule, static_cast<std::size_t>(done) + 1, selected.size());
@@ -240,16 +226,38 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
       *options.progress << std::endl;
     }
   }
-  if (const int sig = interruption_signal(); sig != 0) {
-    result.interrupted = signal_name(sig);
-    int not_judged = 0;
-    for (const auto& r : result.rules) not_judged += r.message.starts_with("not run: ") ? 1 : 0;
-    result.gate_errors.push_back("the run was interrupted by " + result.interrupted + ": " + std::to_string(not_judged) +
-                                 " of " + std::to_string(result.rules.size()) + " rules not run");
-  }
+  if (const int sig = interruption_signal(); sig != 0) detail::mark_interrupted(result, sig);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
 }  // namespace runners
+
+namespace detail {
+
+std::string not_run_message(int signal, const std::string& detail) {
+  return std::string(kNotRunPrefix) + signal_name(signal) + detail;
+}
+
+RuleResult not_run_result(const Rule& rule, std::uint64_t seed, const std::string& message) {
+  RuleResult r;
+  r.id = std::string(rule.id);
+  r.title = std::string(rule.title);
+  r.statement = std::string(rule.statement);
+  r.level = rule.level;
+  r.seed = seed;
+  r.status = RuleStatus::untested;
+  r.message = message;
+  return r;
+}
+
+void mark_interrupted(SuiteResult& result, int signal) {
+  result.interrupted = signal_name(signal);
+  int not_run = 0;
+  for (const auto& r : result.rules) not_run += r.message.starts_with(kNotRunPrefix) ? 1 : 0;
+  result.gate_errors.push_back(std::string(kInterruptedPrefix) + result.interrupted + ": " + std::to_string(not_run) +
+                               " of " + std::to_string(result.rules.size()) + " rules not run");
+}
+
+}  // namespace detail
 }  // namespace sinkkit

@@ -130,6 +130,41 @@ TEST(SuiteResult, MergeKeepsTheFreshRuleAddsTheOthersInOrderAndUnitesGateErrors)
   EXPECT_DOUBLE_EQ(merged.seconds, 3);
 }
 
+TEST(SuiteResult, AnInterruptedRunRoundTripsNeverPassesAndSaysSo) {
+  SuiteResult run{.sink = "s"};
+  run.rules = {{.id = "SK-1.1", .status = RuleStatus::passed},
+               {.id = "SK-2.3", .status = RuleStatus::untested, .message = std::string(kNotRunPrefix) + "SIGTERM"}};
+  EXPECT_EQ(run.exit_code(), 0);
+  run.interrupted = "SIGTERM";
+  EXPECT_EQ(run.exit_code(), 2) << "an interrupted run never passes";
+  EXPECT_NE(run.summary_line().find("interrupted by SIGTERM"), std::string::npos) << run.summary_line();
+  const auto back = SuiteResult::from_json(run.to_json());
+  EXPECT_EQ(back.interrupted, "SIGTERM");
+  EXPECT_FALSE(SuiteResult{.sink = "s"}.to_json().contains("interrupted")) << "absent when not interrupted";
+}
+
+TEST(SuiteResult, MergeNeverLetsANotRunRuleReplaceAVerdictAndClearsAnInterruptionOnceAllRan) {
+  const std::string not_run = std::string(kNotRunPrefix) + "SIGTERM";
+  const std::string gate = std::string(kInterruptedPrefix) + "SIGTERM: 1 of 2 rules not run";
+  SuiteResult interrupted{.sink = "s", .interrupted = "SIGTERM"};
+  interrupted.rules = {{.id = "SK-1.1", .status = RuleStatus::untested, .message = not_run},
+                       {.id = "SK-2.3", .status = RuleStatus::untested, .message = not_run}};
+  interrupted.gate_errors = {gate};
+  SuiteResult judged{.sink = "s"};
+  judged.rules = {{.id = "SK-1.1", .status = RuleStatus::failed}};
+  // The interrupted process wrote last: its "not run" does not hide SK-1.1's failure.
+  auto merged = merge_results(interrupted, judged);
+  EXPECT_EQ(merged.rules[0].status, RuleStatus::failed);
+  EXPECT_EQ(merged.interrupted, "SIGTERM") << "SK-2.3 is still not run";
+  // A later run of SK-2.3 completes the report: no longer interrupted.
+  SuiteResult rerun{.sink = "s"};
+  rerun.rules = {{.id = "SK-2.3", .status = RuleStatus::passed}};
+  merged = merge_results(rerun, merged);
+  EXPECT_EQ(merged.interrupted, "");
+  EXPECT_TRUE(merged.gate_errors.empty());
+  EXPECT_EQ(merged.rules[1].status, RuleStatus::passed);
+}
+
 TEST(ResultFile, WritesAtomicallyReadsBackAndNamesTheFileOnError) {
   const fs::path dir = fs::temp_directory_path() / ("sinkkit-results-" + std::to_string(::getpid()));
   SuiteResult run{.sink = "ledger", .seed = 7};

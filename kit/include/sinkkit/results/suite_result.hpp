@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -23,6 +24,11 @@
 
 namespace sinkkit {
 inline namespace results {
+
+/// How a run stopped by a signal says so: the message of each rule it did
+/// not judge starts with the first, its gate error with the second.
+inline constexpr std::string_view kNotRunPrefix = "not run: the run was interrupted by ";
+inline constexpr std::string_view kInterruptedPrefix = "the run was interrupted by ";
 
 /// The JSON schema version of `SuiteResult::to_json`. 2: a rule's
 /// counterexample is an object (trace and verdict) and a rule carries its

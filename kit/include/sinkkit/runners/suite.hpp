@@ -55,4 +55,16 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options);
 std::string kit_version();
 
 }  // namespace runners
+
+namespace detail {
+/// "not run: the run was interrupted by SIGTERM" (+ `detail`), the message
+/// of every rule an interrupted run did not judge.
+std::string not_run_message(int signal, const std::string& detail = "");
+/// A rule an interrupted run did not judge: untested, with `not_run_message`.
+RuleResult not_run_result(const Rule& rule, std::uint64_t seed, const std::string& message);
+/// Marks `result` interrupted by `signal`: the field and the gate error
+/// that counts the rules not run.
+void mark_interrupted(SuiteResult& result, int signal);
+}  // namespace detail
+
 }  // namespace sinkkit
