@@ -43,6 +43,35 @@ def run_with_report(*args, env=None):
     return r, report
 
 
+def jsonl_sink_variant(test, write_first, preamble=()):
+    """A copy of the JSON Lines example sink whose write_batch runs the line
+    `write_first` before writing, after the module-level lines `preamble`;
+    its file, removed when `test` ends."""
+    lines = "\n".join(preamble)
+    f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
+    f.write(textwrap.dedent(f"""\
+        import os, signal, subprocess, sys, time
+        sys.path.insert(0, {os.path.join(ROOT, "adapters", "python")!r})
+        sys.path.insert(0, {EXAMPLES!r})
+        import jsonl_sink
+        from sinkkit_adapter import serve
+    """) + lines + "\n" + textwrap.dedent(f"""\
+        class Part(jsonl_sink.Partition):
+            def write_batch(self, items):
+                {write_first}
+                super().write_batch(items)
+        class Node(jsonl_sink.JsonlNode):
+            def build_partition(self, config, w, n, bridge=None, session_manager=None):
+                jsonl_sink._dir(config)
+                return Part(os.path.join(config["dir"], f"part-w{{w}}-{{os.getpid()}}.jsonl"))
+        serve(Node(), jsonl_sink.read_back, fields={{"value": "int", "label": "string"}},
+              config_template={{"dir": "{{target}}"}})
+    """))
+    f.close()
+    test.addCleanup(os.unlink, f.name)
+    return f.name
+
+
 class Usage(unittest.TestCase):
     def test_help_lists_the_subcommands(self):
         r = sinkkit("--help")
@@ -327,27 +356,7 @@ class Misbehaving(unittest.TestCase):
     """Sinks that crash, hang or garble: the rule fails, the run goes on."""
 
     def sink(self, body):
-        f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
-        f.write(textwrap.dedent(f"""
-            import os, sys
-            sys.path.insert(0, {os.path.join(ROOT, "adapters", "python")!r})
-            sys.path.insert(0, {EXAMPLES!r})
-            import jsonl_sink
-            from sinkkit_adapter import serve
-            class Part(jsonl_sink.Partition):
-                def write_batch(self, items):
-            {textwrap.indent(textwrap.dedent(body), " " * 8)}
-                    super().write_batch(items)
-            class Node(jsonl_sink.JsonlNode):
-                def build_partition(self, config, w, n, bridge=None, session_manager=None):
-                    jsonl_sink._dir(config)
-                    return Part(os.path.join(config["dir"], f"part-w{{w}}-{{os.getpid()}}.jsonl"))
-            serve(Node(), jsonl_sink.read_back, fields={{"value": "int", "label": "string"}},
-                  config_template={{"dir": "{{target}}"}})
-        """))
-        f.close()
-        self.addCleanup(os.unlink, f.name)
-        return f.name
+        return jsonl_sink_variant(self, body)
 
     def run_rules(self, path, *extra):
         return sinkkit("run", "--seed", "3", "--budget", "5", "--rules", "SK-2.3,SK-1.1", *extra, "--", PY, path)
@@ -444,29 +453,11 @@ class Interrupted(unittest.TestCase):
                 pass
 
     def sink(self, behaviour):
-        f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
-        f.write(textwrap.dedent(f"""
-            import os, signal, subprocess, sys, time
-            sys.path.insert(0, {os.path.join(ROOT, "adapters", "python")!r})
-            sys.path.insert(0, {EXAMPLES!r})
-            import jsonl_sink
-            from sinkkit_adapter import serve
-            MARKER, READY = sys.argv[1], sys.argv[2]
-            def ready():
-                open(os.path.join(READY, str(os.getpid())), "w").close()
-            class Part(jsonl_sink.Partition):
-                def write_batch(self, items):
-                    {self.BEHAVIOURS[behaviour]}
-            class Node(jsonl_sink.JsonlNode):
-                def build_partition(self, config, w, n, bridge=None, session_manager=None):
-                    jsonl_sink._dir(config)
-                    return Part(os.path.join(config["dir"], f"part-w{{w}}-{{os.getpid()}}.jsonl"))
-            serve(Node(), jsonl_sink.read_back, fields={{"value": "int", "label": "string"}},
-                  config_template={{"dir": "{{target}}"}})
-        """))
-        f.close()
-        self.addCleanup(os.unlink, f.name)
-        return f.name
+        return jsonl_sink_variant(self, self.BEHAVIOURS[behaviour], preamble=(
+            "MARKER, READY = sys.argv[1], sys.argv[2]",
+            "def ready():",
+            "    open(os.path.join(READY, str(os.getpid())), 'w').close()",
+        ))
 
     def interrupt(self, behaviour, sig):
         """Runs SK-1.1 (no writes: judged) then SK-2.3 (its writes hang), sends
