@@ -128,14 +128,11 @@ bool rule_id_less(std::string_view a, std::string_view b) noexcept {
 
 SuiteResult merge_results(SuiteResult fresh, const SuiteResult& saved) {
   // A rule an interrupted process did not run never replaces a verdict.
-  const auto not_run = [](const RuleResult& r) {
-    return r.status == RuleStatus::untested && r.message.starts_with(kNotRunPrefix);
-  };
   for (const auto& r : saved.rules) {
     auto same = std::find_if(fresh.rules.begin(), fresh.rules.end(), [&r](const RuleResult& x) { return x.id == r.id; });
     if (same == fresh.rules.end()) {
       fresh.rules.push_back(r);
-    } else if (not_run(*same) && !not_run(r)) {
+    } else if (is_not_run(*same) && !is_not_run(r)) {
       *same = r;
     }
   }
@@ -146,7 +143,7 @@ SuiteResult merge_results(SuiteResult fresh, const SuiteResult& saved) {
   // Interrupted while some rule is still not run: a later run of those
   // rules into the same report clears it, and its gate errors.
   if (fresh.interrupted.empty()) fresh.interrupted = saved.interrupted;
-  if (std::none_of(fresh.rules.begin(), fresh.rules.end(), not_run)) {
+  if (std::none_of(fresh.rules.begin(), fresh.rules.end(), is_not_run)) {
     fresh.interrupted.clear();
     std::erase_if(fresh.gate_errors, [](const std::string& e) { return e.starts_with(kInterruptedPrefix); });
   }

@@ -20,7 +20,7 @@ namespace {
 constexpr int kSlots = 512;
 std::array<std::atomic<pid_t>, kSlots> g_tracked{};  // 0 free; pid, or -pgid
 std::atomic<int> g_signal{0};
-std::atomic<int> g_supervisor{-1};  // write end of the supervisor's pipe
+std::atomic<int> g_supervisor{-1};  // the runner's end of the socket pair to the supervisor
 std::once_flag g_installed;
 
 // A message to the supervisor: track (1) or forget (0) a kill target.
@@ -58,7 +58,7 @@ void on_signal(int sig) {
 
 // The supervisor: a process of its own (and of its own process group, so a
 // kill of the runner's group spares it) that keeps the runner's list of
-// kill targets and, when the runner's end of the pipe closes (the runner
+// kill targets and, when the runner's end of their socket closes (the runner
 // exited or was killed, SIGKILL included), kills whatever is still on it.
 // Forked from a process that may have threads: only async-signal-safe calls.
 [[noreturn]] void supervise(int from_runner) noexcept {

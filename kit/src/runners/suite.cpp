@@ -1,5 +1,6 @@
 #include <sinkkit/runners/suite.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -253,8 +254,7 @@ RuleResult not_run_result(const Rule& rule, std::uint64_t seed, const std::strin
 
 void mark_interrupted(SuiteResult& result, int signal) {
   result.interrupted = signal_name(signal);
-  int not_run = 0;
-  for (const auto& r : result.rules) not_run += r.message.starts_with(kNotRunPrefix) ? 1 : 0;
+  const auto not_run = std::count_if(result.rules.begin(), result.rules.end(), is_not_run);
   result.gate_errors.push_back(std::string(kInterruptedPrefix) + result.interrupted + ": " + std::to_string(not_run) +
                                " of " + std::to_string(result.rules.size()) + " rules not run");
 }

@@ -30,6 +30,11 @@ inline namespace results {
 inline constexpr std::string_view kNotRunPrefix = "not run: the run was interrupted by ";
 inline constexpr std::string_view kInterruptedPrefix = "the run was interrupted by ";
 
+/// Whether `r` is a rule an interrupted run did not judge.
+[[nodiscard]] inline bool is_not_run(const RuleResult& r) noexcept {
+  return r.status == RuleStatus::untested && r.message.starts_with(kNotRunPrefix);
+}
+
 /// The JSON schema version of `SuiteResult::to_json`. 2: a rule's
 /// counterexample is an object (trace and verdict) and a rule carries its
 /// title and statement, and the run's `harness` is its `subject`. `from_json`
