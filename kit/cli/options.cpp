@@ -99,6 +99,7 @@ SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rule
   o.rules = rules;
   o.strict = c.strict;
   o.isolate = !c.no_fork;
+  o.jobs = c.jobs;
   o.rule_timeout = std::chrono::seconds(c.rule_timeout_s);
   o.reproduce = [c](const RuleResult& r) {
     std::string cmd = self_command() + " replay --rule " + r.id + " --seed " + std::to_string(r.seed) + " --budget " +

@@ -37,6 +37,7 @@ struct Common : SinkProcessArgs {
   int rule_timeout_s = 300;
   bool strict = false;
   bool no_fork = false;
+  int jobs = 1;  // rules checked at once (`run --jobs`; replay runs one)
 };
 
 // The help of --seed and of the command differ: `run` picks a seed, `replay`

@@ -1,10 +1,13 @@
 // `sinkkit run`: the rule catalogue (or some rules) against a sink process.
 
+#include <algorithm>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <sched.h>
 #include <sinkkit/rules/catalogue.hpp>
 
 #include "commands.hpp"
@@ -33,6 +36,13 @@ std::vector<std::string> rule_ids(const std::string& rules_csv) {
   return ids;
 }
 
+// The cores this process may run on.
+int default_jobs() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, int& exit_code) {
@@ -45,6 +55,14 @@ void add_run_command(CLI::App& app, int& exit_code) {
   // line names the rules, so a leftover value does not narrow a gate unseen.
   run->add_option("--rules", args->rules_csv, "Comma-separated rule ids to run (default: all; see `sinkkit rules`)")
       ->envname("SINKKIT_RULES");
+  // Each rule runs in a child of its own and starts its own sink processes,
+  // so rules can be checked side by side; seeds are per rule, so a replay
+  // is the same whatever the count.
+  args->common.jobs = default_jobs();
+  run->add_option("--jobs,-j", args->common.jobs, "Rules checked at once, each in its own process (default: the cores)")
+      ->envname("SINKKIT_JOBS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   run->add_option("--report", args->reporting.dir, "Write the reports (NAME.json, .md, .html, .junit.xml, .txt) to this directory");
   run->add_option("--report-formats", args->reporting.formats, "Which reports --report writes: json,md,html,junit,text or all")
       ->capture_default_str();

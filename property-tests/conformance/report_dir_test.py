@@ -46,7 +46,8 @@ class ReportDir(unittest.TestCase):
 class Interrupted(unittest.TestCase):
     def test_sigterm_mid_rule_writes_the_rules_judged_and_exits_143(self):
         with tempfile.TemporaryDirectory() as tmp:
-            env = dict(os.environ, SINKKIT_REPORT_DIR=tmp, SINKKIT_SEED="5")
+            # One rule at a time: the test steers by GoogleTest's RUN lines.
+            env = dict(os.environ, SINKKIT_REPORT_DIR=tmp, SINKKIT_SEED="5", SINKKIT_JOBS="1")
             # An earlier process of the run (CTest runs a rule per process): judged, kept.
             first = subprocess.run([BINARY, "--gtest_filter=Conformance/MemorySink.SK_1_1_*"],
                                    env=dict(env, SINKKIT_BUDGET="3"), capture_output=True, text=True, timeout=300)
@@ -76,6 +77,34 @@ class Interrupted(unittest.TestCase):
             self.assertEqual(rules["SK-1.1"]["status"], "passed")
             self.assertEqual(rules["SK-1.3"]["status"], "not_applicable")
             for rid in ("SK-2.1", "SK-2.2", "SK-2.11"):  # in progress, then not reached
+                self.assertEqual(rules[rid]["status"], "untested", rules[rid])
+                self.assertIn("not run: the run was interrupted by SIGTERM", rules[rid]["message"])
+
+    def test_sigterm_while_rules_run_side_by_side_keeps_the_verdicts_reached(self):
+        # SINKKIT_JOBS=2: the first test of the suite checks its selected
+        # rules two at a time. SK-1.3 is judged at once (not applicable);
+        # SK-2.1 and SK-2.2, at a budget that never ends, are killed by the
+        # signal; the rest never start.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, SINKKIT_REPORT_DIR=tmp, SINKKIT_SEED="5", SINKKIT_JOBS="2",
+                       SINKKIT_BUDGET="1000000")
+            p = subprocess.Popen([BINARY, "--gtest_filter=Conformance/MemorySink.SK_1_3_*:Conformance/MemorySink.SK_2_*"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            out = ""
+            for line in p.stdout:
+                out += line
+                if "[ RUN      ] Conformance/MemorySink.SK_1_3" in line:
+                    break
+            time.sleep(1.5)
+            p.send_signal(signal.SIGTERM)
+            out += p.communicate(timeout=60)[0]
+            self.assertEqual(p.returncode, 143, out)
+            with open(os.path.join(tmp, "MemorySink.json"), encoding="utf-8") as f:
+                report = json.load(f)
+            rules = {r["id"]: r for r in report["rules"]}
+            self.assertEqual(report["interrupted"], "SIGTERM")
+            self.assertEqual(rules["SK-1.3"]["status"], "not_applicable", rules["SK-1.3"])
+            for rid in ("SK-2.1", "SK-2.2", "SK-2.11"):
                 self.assertEqual(rules[rid]["status"], "untested", rules[rid])
                 self.assertIn("not run: the run was interrupted by SIGTERM", rules[rid]["message"])
 

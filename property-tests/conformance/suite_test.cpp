@@ -36,6 +36,35 @@ TEST(Suite, AConformantSinkExitsZeroAndSaysSo) {
   EXPECT_EQ(r.sink, "memory");
 }
 
+// --jobs: rules side by side, each in its own child; the results, their
+// order and the progress lines are those of a run one rule at a time.
+TEST(Suite, RulesCheckedSideBySideGiveTheSameResultsInTheSameOrder) {
+  HarnessSink<zoo::StoreHarness<zoo::DropsLastBufferAtClose>> sut;
+  auto o = quick({"SK-3.4", "SK-2.3", "SK-3.1", "SK-4.3", "SK-2.2"});
+  std::ostringstream one_progress, side_progress;
+  o.progress = &one_progress;
+  const auto one = run_suite(sut, o);
+  o.jobs = 3;
+  o.progress = &side_progress;
+  const auto side = run_suite(sut, o);
+  ASSERT_EQ(one.rules.size(), side.rules.size());
+  for (std::size_t i = 0; i < one.rules.size(); ++i) {
+    EXPECT_EQ(side.rules[i].id, one.rules[i].id);
+    EXPECT_EQ(side.rules[i].status, one.rules[i].status) << side.rules[i].id;
+    EXPECT_EQ(side.rules[i].cases, one.rules[i].cases) << side.rules[i].id;
+    EXPECT_EQ(side.rules[i].message, one.rules[i].message) << side.rules[i].id;
+  }
+  EXPECT_EQ(side.summary_line(), one.summary_line());
+  EXPECT_EQ(side.exit_code(), 1);
+  // Progress in the list's order: "[1/5] SK-3.4 ...", then "[2/5] SK-2.3 ...".
+  std::istringstream lines(side_progress.str());
+  std::string line;
+  for (std::size_t i = 0; i < side.rules.size(); ++i) {
+    ASSERT_TRUE(std::getline(lines, line)) << side_progress.str();
+    EXPECT_TRUE(line.starts_with("[" + std::to_string(i + 1) + "/5] " + side.rules[i].id + " ")) << line;
+  }
+}
+
 TEST(Suite, AMustFailureExitsOne) {
   HarnessSink<zoo::StoreHarness<zoo::DropsLastBufferAtClose>> sut;
   auto r = run_suite(sut, quick({"SK-3.4"}));

@@ -16,6 +16,7 @@
 #include <sinkkit/runners/allow_list.hpp>
 #include <sinkkit/runners/interruption.hpp>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -75,6 +76,24 @@ std::uint64_t process_seed() {
     return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
   }();
   return seed;
+}
+
+// Results checked ahead (SINKKIT_JOBS), by suite and rule id, until their
+// tests report them.
+struct CheckedAhead {
+  std::mutex mutex;
+  std::map<std::string, std::map<std::string, RuleResult>> results;
+};
+CheckedAhead& checked_ahead() {
+  static CheckedAhead store;
+  return store;
+}
+
+// The cores this process may run on.
+int core_count() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return 1;
 }
 
 // The suites' results, written as JSON reports when the test program ends.
@@ -137,7 +156,13 @@ class ReportBook : public ::testing::Environment {
           if (result.sink.empty()) result.sink = suite_name.substr(prefix.size());
           const bool judged = std::any_of(result.rules.begin(), result.rules.end(),
                                           [&](const RuleResult& r) { return r.id == rule->id; });
-          if (!judged) result.rules.push_back(not_run_result(*rule, process_seed(), not_run_message(sig)));
+          if (judged) continue;
+          // Checked ahead before the signal: a verdict, kept.
+          if (auto ahead = take_checked_ahead(suite_name.substr(prefix.size()), *rule); ahead && !is_not_run(*ahead)) {
+            result.rules.push_back(std::move(*ahead));
+          } else {
+            result.rules.push_back(not_run_result(*rule, process_seed(), not_run_message(sig)));
+          }
         }
       }
       for (auto& [suite, result] : suites_) mark_interrupted(result, sig);
@@ -214,6 +239,42 @@ std::string test_name(const Rule& rule) {
   return out;
 }
 
+std::vector<const Rule*> selected_rules_from(const std::string& suite, const Rule& rule) {
+  std::vector<const Rule*> rules;
+  const auto* unit = ::testing::UnitTest::GetInstance();
+  for (int i = 0; i < unit->total_test_suite_count(); ++i) {
+    const auto* s = unit->GetTestSuite(i);
+    if (s->name() != "Conformance/" + suite) continue;
+    bool from_here = false;
+    for (int k = 0; k < s->total_test_count(); ++k) {
+      const auto* test = s->GetTestInfo(k);
+      const Rule* r = test->value_param() ? find_rule(test->value_param()) : nullptr;
+      if (r == &rule) from_here = true;
+      if (from_here && r != nullptr && test->should_run()) rules.push_back(r);
+    }
+  }
+  if (rules.empty()) rules.push_back(&rule);
+  return rules;
+}
+
+void keep_checked_ahead(const std::string& suite, std::vector<RuleResult> results) {
+  auto& store = checked_ahead();
+  std::lock_guard lock(store.mutex);
+  for (auto& r : results) store.results[suite][r.id] = std::move(r);
+}
+
+std::optional<RuleResult> take_checked_ahead(const std::string& suite, const Rule& rule) {
+  auto& store = checked_ahead();
+  std::lock_guard lock(store.mutex);
+  auto s = store.results.find(suite);
+  if (s == store.results.end()) return std::nullopt;
+  auto r = s->second.find(std::string(rule.id));
+  if (r == s->second.end()) return std::nullopt;
+  auto out = std::move(r->second);
+  s->second.erase(r);
+  return out;
+}
+
 SuiteOptions suite_options_from_env() {
   (void)sinkkit_faults_control_block();  // loaded: rules SK-4.1/4.2/4.5 reach sinks with files and no hook
   install_interruption_handling();      // a signal stops the program cleanly, its reports written
@@ -224,6 +285,7 @@ SuiteOptions suite_options_from_env() {
   if (auto v = env_number("SINKKIT_RULE_TIMEOUT_S", 1, 86'400)) o.rule_timeout = std::chrono::seconds(*v);
   o.strict = env_flag("SINKKIT_STRICT");
   o.isolate = !env_flag("SINKKIT_NO_FORK");
+  o.jobs = static_cast<int>(env_number("SINKKIT_JOBS", 1, 256).value_or(core_count()));
   return o;
 }
 

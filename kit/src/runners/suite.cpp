@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <ostream>
 #include <stdexcept>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <sinkkit/detail/utc.hpp>
@@ -48,6 +51,7 @@ void write_all(int fd, const std::string& text) {
 }
 
 const std::string kFailingRunMark = "#failing-run ";
+const std::string kHungMark = "#hung";
 constexpr std::size_t kRunOutputBytes = 64 * 1024;
 
 // The output of case run `run` alone (the shrunk counterexample's, or the
@@ -94,39 +98,59 @@ std::string without_kit_noise(const std::string& output) {
   return out;
 }
 
-// Runs the check in a child; whatever ends the child early fails the rule
-// with the reason named.
-RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+// A rule's check running in a child of its own. The rule's test targets live
+// under a scratch folder the parent removes once the child is gone: the child
+// cannot, when a crash, a timeout or an interruption kills it.
+struct IsolatedCheck {
+  const Rule* rule = nullptr;
+  std::size_t index = 0;  // in the run's rule list
+  std::chrono::steady_clock::time_point start;
+  std::filesystem::path scratch;
+  std::unique_ptr<RunningChild> child;
+
+  IsolatedCheck() = default;
+  IsolatedCheck(const IsolatedCheck&) = delete;
+  IsolatedCheck& operator=(const IsolatedCheck&) = delete;
+  ~IsolatedCheck() {
+    child.reset();  // killed and reaped first: nothing writes there any more
+    std::error_code ec;
+    std::filesystem::remove_all(scratch, ec);
+  }
+};
+
+std::unique_ptr<IsolatedCheck> start_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
+  namespace fs = std::filesystem;
+  static std::atomic<int> next_scratch{0};
+  auto isolated = std::make_unique<IsolatedCheck>();
+  isolated->rule = &rule;
+  isolated->start = std::chrono::steady_clock::now();
+  isolated->scratch = (options.check.scratch.empty() ? fs::temp_directory_path() : options.check.scratch) /
+                      ("sinkkit-rule-" + std::to_string(::getpid()) + "-" + std::to_string(next_scratch++));
   ChildOptions child_options;
   child_options.timeout = options.rule_timeout;
   // Every case's output is read (the run that matters is often a late shrink
   // step); only that run's is kept, capped at kRunOutputBytes.
   child_options.max_output = 64ULL << 20;
-  // The rule's test targets live under a folder the parent removes: the
-  // child cannot, when a crash, a timeout or an interruption kills it.
-  namespace fs = std::filesystem;
-  static std::atomic<int> next_scratch{0};
-  const fs::path scratch = (options.check.scratch.empty() ? fs::temp_directory_path() : options.check.scratch) /
-                           ("sinkkit-rule-" + std::to_string(::getpid()) + "-" + std::to_string(next_scratch++));
-  struct RemoveScratch {
-    const fs::path& path;
-    ~RemoveScratch() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } remove_scratch{scratch};
-  auto child = run_in_child(
-      [&](int fd) {
+  isolated->child = std::make_unique<RunningChild>(
+      [&rule, &sut, &options, scratch = isolated->scratch](int fd) {
         auto check = options.check;
         check.scratch = scratch;
         check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
         detail::mark_case_runs(STDERR_FILENO);  // the report keeps the counterexample's output only
         const auto result = check_rule(rule, sut, check);
+        if (sut.hung()) write_all(fd, kHungMark + "\n");
         write_all(fd, kFailingRunMark + std::to_string(detail::last_failing_case_run()) + "\n");
         write_all(fd, result.to_json().dump(-1, ' ', false, kReplaceBadUtf8) + "\n");
       },
       child_options);
+  return isolated;
+}
+
+// The rule's result from what its child reported; whatever ended the child
+// early fails the rule with the reason named.
+RuleResult finish_isolated(IsolatedCheck& isolated, SinkUnderTest& sut, const SuiteOptions& options) {
+  const Rule& rule = *isolated.rule;
+  const ChildResult child = isolated.child->wait();
   // The report: a line per case begun, then the result as one JSON line.
   std::string last_case, result_line;
   int failing_run = 0;
@@ -138,6 +162,8 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
       last_case = line.substr(kCaseMark.size());
     } else if (line.starts_with(kFailingRunMark)) {
       failing_run = std::atoi(line.c_str() + kFailingRunMark.size());
+    } else if (line == kHungMark) {
+      sut.expect_hangs();  // the rules forked from here on know it
     } else if (!line.empty()) {
       result_line = line;
     }
@@ -169,16 +195,12 @@ RuleResult run_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions
   r.level = rule.level;
   r.seed = options.check.seed;
   if (r.broken()) r.output = without_kit_noise(output_of_run(child.output, child.exited_ok() ? failing_run : 0));
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - isolated.start).count();
   return r;
 }
 
-}  // namespace
-
-std::string kit_version() { return SINKKIT_VERSION; }
-
-RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
-  RuleResult r = options.isolate ? run_isolated(rule, sut, options) : check_rule(rule, sut, options.check);
+// What the runner adds to a check's result, however it ran.
+RuleResult finish_rule(RuleResult r, const Rule& rule, const SuiteOptions& options) {
   // In process, an interruption killed the sink's processes under the check:
   // whatever it concluded after that is not a verdict.
   if (!options.isolate && interruption_signal() != 0) {
@@ -187,6 +209,76 @@ RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& op
   }
   if (options.reproduce && interruption_signal() == 0) r.reproduce = options.reproduce(r);
   return r;
+}
+
+void print_progress(const RuleResult& r, const Rule& rule, std::size_t position, std::size_t total, std::ostream& out) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
+  out << "[" << position << "/" << total << "] " << r.id << " " << rule.title << ": " << to_string(r.status) << " ("
+      << r.cases << " cases, " << secs << " s)";
+  // A passed rule's message is a note (how it was tested, a call that was slow).
+  if (!r.message.empty()) out << " - " << r.message;
+  out << std::endl;
+}
+
+}  // namespace
+
+std::string kit_version() { return SINKKIT_VERSION; }
+
+RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
+  if (!options.isolate) return finish_rule(check_rule(rule, sut, options.check), rule, options);
+  auto isolated = start_isolated(rule, sut, options);
+  return finish_rule(finish_isolated(*isolated, sut, options), rule, options);
+}
+
+std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnderTest& sut, const SuiteOptions& options) {
+  const std::size_t total = rules.size();
+  const std::size_t jobs = options.isolate ? static_cast<std::size_t>(std::max(1, options.jobs)) : 1;
+  std::vector<std::optional<RuleResult>> results(total);
+  std::vector<std::unique_ptr<IsolatedCheck>> running;
+  std::size_t next_start = 0, next_shown = 0;
+  // Results are shown in the list's order, whatever order they finish in.
+  auto show_ready = [&] {
+    for (; next_shown < total && results[next_shown]; ++next_shown) {
+      if (options.progress != nullptr) print_progress(*results[next_shown], *rules[next_shown], next_shown + 1, total, *options.progress);
+    }
+  };
+  while (next_shown < total) {
+    while (next_start < total && running.size() < jobs) {
+      const Rule& rule = *rules[next_start];
+      const std::size_t index = next_start++;
+      if (const int sig = interruption_signal(); sig != 0) {
+        // What was judged is kept; the rest is listed, not run.
+        results[index] = detail::not_run_result(rule, options.check.seed, detail::not_run_message(sig));
+        continue;
+      }
+      if (options.on_start) options.on_start(rule, index + 1, total);
+      if (!options.isolate) {
+        results[index] = run_rule(rule, sut, options);
+        continue;
+      }
+      running.push_back(start_isolated(rule, sut, options));
+      running.back()->index = index;
+    }
+    if (!running.empty()) {
+      std::vector<RunningChild*> children;
+      for (const auto& r : running) children.push_back(r->child.get());
+      RunningChild::pump(children, std::chrono::milliseconds(1000));
+      for (auto it = running.begin(); it != running.end();) {
+        if (!(*it)->child->finished()) {
+          ++it;
+          continue;
+        }
+        results[(*it)->index] = finish_rule(finish_isolated(**it, sut, options), *(*it)->rule, options);
+        it = running.erase(it);
+      }
+    }
+    show_ready();
+  }
+  std::vector<RuleResult> out;
+  out.reserve(total);
+  for (auto& r : results) out.push_back(std::move(*r));
+  return out;
 }
 
 SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
@@ -207,26 +299,7 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
   result.host = host_name();
   result.started_at = detail::utc_now();
   const auto start = std::chrono::steady_clock::now();
-  int done = 0;
-  for (const Rule* rule : selected) {
-    if (const int sig = interruption_signal(); sig != 0) {
-      // What was judged is kept; the rest is listed, not run.
-      result.rules.push_back(detail::not_run_result(*rule, options.check.seed, detail::not_run_message(sig)));
-      continue;
-    }
-    if (options.on_start) options.on_start(*rule, static_cast<std::size_t>(done) + 1, selected.size());
-    result.rules.push_back(run_rule(*rule, sut, options));
-    ++done;
-    if (options.progress != nullptr) {
-      const auto& r = result.rules.back();
-      char secs[32];
-      std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
-      *options.progress << "[" << done << "/" << selected.size() << "] " << r.id << " " << rule->title << ": "
-                        << to_string(r.status) << " (" << r.cases << " cases, " << secs << " s)";
-      if (r.status != RuleStatus::passed && !r.message.empty()) *options.progress << " - " << r.message;
-      *options.progress << std::endl;
-    }
-  }
+  result.rules = run_rules(selected, sut, options);
   if (const int sig = interruption_signal(); sig != 0) detail::mark_interrupted(result, sig);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <sinkkit/runners/child_process.hpp>
@@ -82,6 +83,42 @@ TEST(ChildProcess, OnReportCanKillAtAPlannedPoint) {
   EXPECT_TRUE(r.killed_by_parent);
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.signal, SIGKILL);
+  expect_no_child_left();
+}
+
+// Several children pumped together (run_suite --jobs): each gets its own
+// account, a hung one times out without holding up the others, and one the
+// kit stops waiting for is killed and reaped.
+TEST(RunningChild, PumpsSeveralChildrenEachWithItsOwnAccount) {
+  RunningChild quick([](int fd) { (void)!::write(fd, "quick", 5); });
+  RunningChild slow([](int fd) {
+    std::this_thread::sleep_for(200ms);
+    (void)!::write(fd, "slow", 4);
+  });
+  RunningChild hung([](int) { std::this_thread::sleep_for(1h); }, {.timeout = 500ms});
+  const std::vector<RunningChild*> all{&quick, &slow, &hung};
+  const auto start = std::chrono::steady_clock::now();
+  while (!(quick.finished() && slow.finished() && hung.finished())) {
+    ASSERT_LT(std::chrono::steady_clock::now() - start, 30s);
+    RunningChild::pump(all, 1s);
+  }
+  const auto q = quick.wait(), s = slow.wait(), h = hung.wait();
+  EXPECT_TRUE(q.exited_ok()) << q.describe();
+  EXPECT_EQ(q.report, "quick");
+  EXPECT_TRUE(s.exited_ok()) << s.describe();
+  EXPECT_EQ(s.report, "slow");
+  EXPECT_TRUE(h.timed_out);
+  EXPECT_EQ(h.signal, SIGKILL);
+  expect_no_child_left();
+}
+
+TEST(RunningChild, OneNotWaitedForIsKilledAndReaped) {
+  const auto start = std::chrono::steady_clock::now();
+  {
+    RunningChild forgotten([](int) { std::this_thread::sleep_for(1h); });
+    EXPECT_FALSE(forgotten.finished());
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
   expect_no_child_left();
 }
 

@@ -173,6 +173,16 @@ class SinkUnderTest {
 
   /// Called when a check ends: stop what the check started (sink processes).
   virtual void release() {}
+  /// What the kit noticed during the check that is not a failure (a sink
+  /// process that was slow on a large batch, not hung), taken once the check
+  /// ends; the rule's result carries them.
+  virtual std::vector<std::string> take_notes() { return {}; }
+  /// A call of the sink hung during the check (the kit killed it at its time
+  /// limit). The runner passes it on (`expect_hangs`) to the checks after.
+  [[nodiscard]] virtual bool hung() const { return false; }
+  /// A call hung in an earlier check of this run: limit calls from the start
+  /// as after a hang, so that a sink that hangs costs seconds per rule.
+  virtual void expect_hangs() {}
 };
 
 }  // namespace rules

@@ -10,7 +10,9 @@
 /// Environment: SINKKIT_SEED (default: random, printed), SINKKIT_BUDGET
 /// (cases per rule, default 100), SINKKIT_MAX_WORKERS (default 8),
 /// SINKKIT_STRICT=1, SINKKIT_NO_FORK=1 (debugging), SINKKIT_RULE_TIMEOUT_S
-/// (default 300), SINKKIT_REPORT_DIR (writes <dir>/<Harness>.json at exit).
+/// (default 300), SINKKIT_REPORT_DIR (writes <dir>/<Harness>.json at exit),
+/// SINKKIT_JOBS (rules checked at once, default: the cores; the first test of
+/// a suite checks every selected rule of it, the others report their result).
 ///
 /// Not in runners/all.hpp (umbrella: excluded), since it needs GoogleTest.
 ///
@@ -21,8 +23,10 @@
 ///     SINKKIT_CONFORMANCE_SUITE(MyHarness);
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <sinkkit/rules/catalogue.hpp>
@@ -44,6 +48,13 @@ void report_to_gtest(const std::string& suite, const std::string& sink, const Ca
 /// "SK_2_3_no_acknowledged_item_lost"
 std::string test_name(const Rule& rule);
 
+/// The rules of `Conformance/<suite>` this program runs, from `rule` on.
+std::vector<const Rule*> selected_rules_from(const std::string& suite, const Rule& rule);
+/// Keeps results checked ahead (SINKKIT_JOBS) until their tests report them.
+void keep_checked_ahead(const std::string& suite, std::vector<RuleResult> results);
+/// The result of `rule` checked ahead, taken out of the store; none if not.
+std::optional<RuleResult> take_checked_ahead(const std::string& suite, const Rule& rule);
+
 template <Harness H>
 class ConformanceTest : public ::testing::Test {
  public:
@@ -57,12 +68,22 @@ class ConformanceTest : public ::testing::Test {
       FAIL() << e.what();
     }
     HarnessSink<H> sut;
-    const std::string filter = "Conformance/" + suite_ + "." + test_name(rule_);
-    options.reproduce = [filter](const RuleResult& r) {
+    options.reproduce = [suite = suite_](const RuleResult& r) {
+      const Rule* rule = find_rule(r.id);
       return "SINKKIT_SEED=" + std::to_string(r.seed) + " " + ::testing::internal::GetArgvs().front() +
-             " --gtest_filter='" + filter + "'";
+             " --gtest_filter='Conformance/" + suite + "." + (rule ? test_name(*rule) : r.id) + "'";
     };
-    report_to_gtest(suite_, sut.name(), sut.capabilities(), options, run_rule(rule_, sut, options), file_, line_);
+    auto result = take_checked_ahead(suite_, rule_);
+    if (!result) {
+      if (options.jobs > 1 && options.isolate) {
+        // This suite's selected rules, side by side; each test reports its own.
+        keep_checked_ahead(suite_, run_rules(selected_rules_from(suite_, rule_), sut, options));
+        result = take_checked_ahead(suite_, rule_);
+      } else {
+        result = run_rule(rule_, sut, options);
+      }
+    }
+    report_to_gtest(suite_, sut.name(), sut.capabilities(), options, *result, file_, line_);
   }
 
  private:

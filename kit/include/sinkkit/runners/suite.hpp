@@ -8,7 +8,7 @@
 /// **Example**:
 ///
 ///     sinkkit::HarnessSink<MyHarness> sut;
-///     sinkkit::SuiteResult r = sinkkit::run_suite(sut, {.check = {.seed = 42}, .progress = &std::cerr});
+///     sinkkit::SuiteResult r = sinkkit::run_suite(sut, {.check = {.seed = 42}, .jobs = 2, .progress = &std::cerr});
 ///     std::cout << r.summary_line() << "\n";  // "24 passed, 1 failed, 3 skipped"
 ///     return r.exit_code();
 
@@ -34,6 +34,9 @@ struct SuiteOptions {
   /// Run each rule in a child process, so a crash or hang fails only that
   /// rule. Turn off only to debug a check in a debugger.
   bool isolate = true;
+  /// Rules checked at once, each in its own child (isolated runs only).
+  /// Results, progress lines and seeds are the same as one at a time.
+  int jobs = 1;
   std::chrono::milliseconds rule_timeout{std::chrono::minutes(5)};
   /// SHOULD failures fail the suite too.
   bool strict = false;
@@ -47,6 +50,10 @@ struct SuiteOptions {
 
 /// Runs one rule as the suite would (isolated if asked).
 RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options);
+
+/// Runs `rules` as the suite would, `options.jobs` at a time, and returns
+/// their results in the list's order (progress lines too).
+std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnderTest& sut, const SuiteOptions& options);
 
 /// Runs the suite. Throws `std::invalid_argument` naming an unknown rule id.
 SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options);
