@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -136,6 +137,30 @@ struct BaseStrideIteration : StoreNode {
       std::vector<Event> copy;
       for (std::size_t i = 0; i < batch.size(); ++i) copy.push_back(raw[i]);  // the bug
       out.write_batch(Batch<Event>(copy));
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index)};
+  }
+};
+
+// SK-2.6: handles only batches of exactly its payload type (it wants one
+// contiguous array) and refuses a subtype's with a storage error. A refused
+// batch loses nothing acknowledged: only "a call that fails with no fault
+// injected is the sink's failure" catches it.
+struct RefusesSubtypeBatches : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "refuses-subtype-batches";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    void write_batch(Batch<Event> batch) {
+      if (batch.stride_bytes() != static_cast<std::ptrdiff_t>(sizeof(Event))) {
+        throw std::runtime_error("storage error: unsupported record layout");
+      }
+      out.write_batch(batch);
     }
     void close() { out.close(); }
   };

@@ -109,8 +109,11 @@ JudgedRun CheckContext::run_judged_on(const nlohmann::json& config, const RunReq
   j.trace = run(config, request);
   j.stored = sut_.read_back(config);
   j.verdict = Oracle(caps_).judge(j.trace, j.stored.keys);
+  if (!unprovoked_failure_) unprovoked_failure_ = unprovoked_failure(j, request, caps_);
   return j;
 }
+
+std::optional<CaseFailure> CheckContext::take_unprovoked_failure() { return std::exchange(unprovoked_failure_, std::nullopt); }
 
 // --- helpers ---------------------------------------------------------------
 
@@ -118,6 +121,19 @@ CaseFailure failure(std::string message, const JudgedRun& j) {
   return CaseFailure{std::move(message), j.trace, j.verdict};
 }
 CaseFailure failure(std::string message, const Trace& t) { return CaseFailure{std::move(message), t, {}}; }
+
+std::optional<CaseFailure> unprovoked_failure(const JudgedRun& j, const RunRequest& request, const Capabilities& caps) {
+  if (!request.plan.clean()) return std::nullopt;
+  const auto* e = first_event(j.trace, [&](const TraceEvent& ev) {
+    if (!ev.forwarded || ev.sink_outcome == Outcome::ok || ev.injected || ev.storage_fault) return false;
+    if (ev.after_close) return false;
+    return !(ev.kind == CallKind::write_batch && ev.size == 0 && !caps.accepts_empty_batches);
+  });
+  if (e == nullptr) return std::nullopt;
+  return failure(std::string(to_string(e->kind)) + " failed in a case with no fault injected (the sink's own failure): " +
+                     e->to_text(),
+                 j);
+}
 
 std::optional<CaseFailure> corrupted(const JudgedRun& j) {
   if (j.stored.corrupted == 0) return std::nullopt;
@@ -175,7 +191,14 @@ GeneratedCase draw(WorkloadShape shape, std::optional<FaultMix> mix) {
 FaultMix no_storage_faults() { return FaultMix{}; }
 
 CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body) {
-  return from_property(run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), budget, body));
+  return from_property(run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), budget,
+                                    [&]() -> std::optional<CaseFailure> {
+                                      (void)ctx.take_unprovoked_failure();  // a case's own runs only
+                                      auto f = body();
+                                      // The rule's own finding first; else a call that failed unprovoked.
+                                      if (!f) f = ctx.take_unprovoked_failure();
+                                      return f;
+                                    }));
 }
 
 }  // namespace sinkkit::detail::checks

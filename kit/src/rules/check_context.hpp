@@ -99,6 +99,11 @@ class CheckContext {
 
   JudgedRun run_judged_on(const nlohmann::json& config, const RunRequest& request);
 
+  // The first call of the current case that failed with no fault injected,
+  // taken (and cleared): `property` fails the case with it when the rule's
+  // own judge found nothing. Recorded by the judged runs.
+  std::optional<CaseFailure> take_unprovoked_failure();
+
  private:
   const Rule& rule_;
   SinkUnderTest& sut_;
@@ -108,6 +113,7 @@ class CheckContext {
   int next_ = 0;
   AsyncBridge bridge_{1};
   SessionManager session_manager_;
+  std::optional<CaseFailure> unprovoked_failure_;
 };
 
 // --- helpers shared by the checks ---------------------------------------
@@ -122,6 +128,11 @@ const TraceEvent* first_event(const Trace& t, Pred pred) {
     if (pred(e)) return &e;
   return nullptr;
 }
+
+// A call the sink failed in a run with no fault injected, which no rule
+// allows (a write after close, an empty batch refused by a sink that declares
+// accepts_empty_batches = false): the sink's own failure. Nothing if none.
+std::optional<CaseFailure> unprovoked_failure(const JudgedRun& j, const RunRequest& request, const Capabilities& caps);
 
 // Stored items that differ from the item written under their key.
 std::optional<CaseFailure> corrupted(const JudgedRun& j);
