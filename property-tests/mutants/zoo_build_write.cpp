@@ -9,6 +9,8 @@ namespace zoo {
 std::vector<Specimen> build_and_write_specimens() {
   return {
       specimen<StoreHarness<FailsForHighWorkerIndex>>("FailsForHighWorkerIndex", "SK-1.1"),
+      specimen<StoreHarness<RacesAtOpen>>("RacesAtOpen", "SK-1.1"),
+      specimen<StoreHarness<RacesAtOpen>>("RacesAtOpenWhileWriting", "SK-2.10"),
       specimen<StoreHarness<CrashesOnBadConfig>>("CrashesOnBadConfig", "SK-1.2"),
       specimen<StoreHarness<IgnoresNullBridge>>("IgnoresNullBridge", "SK-1.3"),
       specimen<StoreHarness<WritesMarkerAtBuild>>("WritesMarkerAtBuild", "SK-1.4"),
@@ -18,6 +20,7 @@ std::vector<Specimen> build_and_write_specimens() {
       specimen<StoreHarness<MakesUpItems>>("MakesUpItems", "SK-2.4"),
       specimen<StoreHarness<RetriesDuplicate>>("RetriesDuplicate", "SK-2.5"),
       specimen<StoreHarness<BaseStrideIteration>>("BaseStrideIteration", "SK-2.6"),
+      specimen<StoreHarness<RefusesSubtypeBatches>>("RefusesSubtypeBatches", "SK-2.6"),
       specimen<StoreHarness<RetainsBatch>>("RetainsBatch", "SK-2.7"),
       specimen<StoreHarness<RejectsEmptyBatches>>("RejectsEmptyBatches", "SK-2.8"),
       specimen<StoreHarness<TruncatesLargeBatches>>("TruncatesLargeBatches", "SK-2.9"),

@@ -16,11 +16,13 @@ using L = RuleLevel;
 constexpr std::array kRules = {
     Rule{"SK-1.1", L::must, "build once per worker",
          "build_partition succeeds once per worker, for every worker_index in [0, worker_count), with a valid "
-         "config, for worker_count 1 to 8.",
+         "config, for worker_count 1 to 8, with the workers' builds made at the same moment.",
          "The runtime builds every partition eagerly before any data; a sink that fails for some index or count "
          "never starts.",
          "every sink",
-         "Generated worker counts 1..8, no data; every build and close must return normally."},
+         "Generated worker counts 1..8, no data, on a fresh target; one thread per worker, released together "
+         "to build (a sink process per worker over the wire, already started); every build and close must return "
+         "normally."},
     Rule{"SK-1.2", L::must, "invalid config rejected with its key named",
          "An invalid config is rejected at build with a ConfigError whose message names the offending key; the "
          "sink does not crash and leaves nothing in the target.",
@@ -95,14 +97,16 @@ constexpr std::array kRules = {
          "Batches of any size from 1 to the declared max_batch_size (default 65,536) are written completely.",
          "Batch sizes follow the upstream; a sink with a hidden limit truncates or fails under load.",
          "every sink",
-         "One batch of exactly max_batch_size first, then workloads whose batch sizes are drawn from 1 to "
-         "max_batch_size on a log scale."},
+         "Batches of max_batch_size/64, max_batch_size/8 and exactly max_batch_size first (a sink process is "
+         "given time for the large one at the pace it kept on the smaller ones: slow is reported, not failed), "
+         "then workloads whose batch sizes are drawn from 1 to max_batch_size on a log scale."},
     Rule{"SK-2.10", L::must, "concurrent workers do not interfere",
          "Partitions of different workers, running concurrently on their own threads, do not interfere: each "
          "keeps all its items.",
          "Workers run in parallel; unguarded shared state loses or mixes items.",
          "every sink",
-         "Threaded runs (one thread per worker, 2..8 workers, epoch barrier); the verdict must be clean."},
+         "Threaded runs (one thread per worker, released together to build, 2..8 workers, epoch barrier); the "
+         "verdict must be clean."},
     Rule{"SK-2.11", L::should, "split batches equal their concatenation",
          "Several write_batch calls in one epoch leave the same read-back as one call with their concatenation.",
          "The loom contract says one batch per epoch, Bytewax delivers several; the result must not depend on "

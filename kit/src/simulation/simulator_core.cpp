@@ -149,6 +149,9 @@ class Run {
     for (int w = 0; w < workers; ++w) {
       threads.emplace_back([this, w, alone, &sync, &events_of] {
         auto& events = events_of[static_cast<std::size_t>(w)];
+        // Released together, as a runtime starts its workers: builds overlap,
+        // so partitions that race to open their storage meet.
+        if (!alone) sync.arrive_and_wait();
         for (int b = 0; b < workload_.branches; ++b) {
           if (!aborted()) build(partition(w, b), events);
         }
