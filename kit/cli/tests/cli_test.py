@@ -43,10 +43,11 @@ def run_with_report(*args, env=None):
     return r, report
 
 
-def jsonl_sink_variant(test, write_first, preamble=()):
+def jsonl_sink_variant(test, write_first, preamble=(), close_first="pass", capabilities=None):
     """A copy of the JSON Lines example sink whose write_batch runs the line
-    `write_first` before writing, after the module-level lines `preamble`;
-    its file, removed when `test` ends."""
+    `write_first` before writing (and close the line `close_first`, with
+    self.closes the closes before this one), after the module-level lines
+    `preamble`, declaring `capabilities`; its file, removed when `test` ends."""
     lines = "\n".join(preamble)
     f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
     f.write(textwrap.dedent(f"""\
@@ -57,15 +58,20 @@ def jsonl_sink_variant(test, write_first, preamble=()):
         from sinkkit_adapter import serve
     """) + lines + "\n" + textwrap.dedent(f"""\
         class Part(jsonl_sink.Partition):
+            closes = 0
             def write_batch(self, items):
                 {write_first}
                 super().write_batch(items)
+            def close(self):
+                {close_first}
+                self.closes += 1
+                super().close()
         class Node(jsonl_sink.JsonlNode):
             def build_partition(self, config, w, n, bridge=None, session_manager=None):
                 jsonl_sink._dir(config)
                 return Part(os.path.join(config["dir"], f"part-w{{w}}-{{os.getpid()}}.jsonl"))
         serve(Node(), jsonl_sink.read_back, fields={{"value": "int", "label": "string"}},
-              config_template={{"dir": "{{target}}"}})
+              config_template={{"dir": "{{target}}"}}, capabilities={capabilities!r})
     """))
     f.close()
     test.addCleanup(os.unlink, f.name)
@@ -84,7 +90,7 @@ class Usage(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         for option in ("--seed", "--budget", "--workers", "--layout", "--call-timeout-ms", "--rule-timeout-s",
                        "--max-line-mb", "--config", "--strict", "--rules", "--report", "--report-formats",
-                       "--allow-list"):
+                       "--allow-list", "--jobs"):
             self.assertIn(option, r.stdout)
 
     def test_bad_flags_and_values_exit_2_with_a_message(self):
@@ -92,6 +98,7 @@ class Usage(unittest.TestCase):
                             (["run", "--budget", "zero", "--", "x"], "--budget"),
                             (["run", "--layout", "sideways", "--", "x"], "sideways"),
                             (["run", "--rules", "SK-9.9", "--", "x"], "SK-9.9"),
+                            (["run", "--jobs", "0", "--", "x"], "--jobs"),
                             (["run", "--config", "{not json", "--", "x"], "--config"),
                             (["run"], "command"),
                             (["replay", "--rule", "SK-2.3", "--", "x"], "--seed")):
@@ -394,6 +401,43 @@ class Misbehaving(unittest.TestCase):
         r = self.run_rules(self.sink("print('debug: writing', len(items), flush=True)"))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("not JSON: 'debug: writing", r.stdout)
+
+
+class SlowOrHung(unittest.TestCase):
+    """Slow is not hung: a sink that keeps its own pace passes (reported
+    slow); one that stops answering is hung, and costs seconds per shrink
+    step, not the call timeout each time."""
+
+    def test_a_sink_at_its_own_pace_is_slow_not_hung(self):
+        # 0.5 ms an item: max_batch_size takes 2 s, ten times the 200 ms call timeout.
+        path = jsonl_sink_variant(self, "time.sleep(len(items) * 0.0005)", capabilities={"max_batch_size": 4096})
+        r, report = run_with_report("--seed", "5", "--budget", "3", "--rules", "SK-2.9", "--call-timeout-ms", "200",
+                                    "--", PY, path)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rule = report["rules"][0]
+        self.assertEqual(rule["status"], "passed", rule)
+        self.assertRegex(rule["message"], r"slow, not hung: a write_batch of 4096 items took \d+\.\d s, beyond "
+                                          r"the call timeout \(200 ms\).*--call-timeout-ms raises the limit")
+
+    def test_a_sink_that_stops_answering_is_hung(self):
+        # Its own pace on small batches, then no answer: hung, not slow.
+        path = jsonl_sink_variant(self, "time.sleep(3600) if len(items) > 1000 else None",
+                                  capabilities={"max_batch_size": 4096})
+        r = sinkkit("run", "--seed", "5", "--budget", "3", "--rules", "SK-2.9", "--call-timeout-ms", "300",
+                    "--", PY, path)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("SK-2.9 batch sizes 1 to max_batch_size: failed", r.stdout)
+        self.assertIn("did not answer within", r.stdout)
+
+    def test_a_hang_in_a_repeated_close_shortens_the_later_calls(self):
+        path = jsonl_sink_variant(self, "pass", close_first="if self.closes: time.sleep(3600)")
+        r, report = run_with_report("--seed", "5", "--budget", "5", "--rules", "SK-3.1", "--call-timeout-ms", "2000",
+                                    "--", PY, path)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        rule = report["rules"][0]
+        self.assertEqual(rule["status"], "failed", rule)
+        # The shrunk case's hang was judged on the shortened limit.
+        self.assertIn("a call hung earlier", rule["message"])
 
 
 class Interrupted(unittest.TestCase):

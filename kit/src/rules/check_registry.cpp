@@ -87,6 +87,8 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
   r.status = status_of(outcome, rule.level);
   r.cases = outcome.cases;
   r.message = outcome.message;
+  // What the kit noticed on the way (a slow call), after the verdict's own words.
+  for (const auto& note : sut.take_notes()) r.message += (r.message.empty() ? "" : "; ") + note;
   if (outcome.failure && outcome.failure->trace) {  // every case failure has its trace
     r.counterexample = Counterexample{.trace = *outcome.failure->trace, .verdict = outcome.failure->verdict};
   }

@@ -152,7 +152,7 @@ void SinkProcess::write_line(const std::string& line, Clock::time_point deadline
   }
 }
 
-std::string SinkProcess::read_line(Clock::time_point deadline) {
+std::string SinkProcess::read_line(Clock::time_point deadline, std::chrono::milliseconds timeout) {
   std::array<char, 65536> buf{};
   for (;;) {
     if (auto nl = pending_.find('\n'); nl != std::string::npos) {
@@ -167,7 +167,7 @@ std::string SinkProcess::read_line(Clock::time_point deadline) {
     if (out_ < 0) fail(WireError::Kind::exited, "closed its stdout before answering");
     if (Clock::now() >= deadline) {
       fail(WireError::Kind::timeout,
-           "did not answer within " + std::to_string(options_.call_timeout.count()) + " ms (hung?)");
+           "did not answer within " + std::to_string(timeout.count()) + " ms (hung?)");
     }
     pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
     const int ready = ::poll(fds, err_ >= 0 ? 2 : 1, ms_until(deadline));
@@ -191,10 +191,12 @@ std::string SinkProcess::read_line(Clock::time_point deadline) {
   }
 }
 
-nlohmann::json SinkProcess::call(const nlohmann::json& request) {
-  const auto deadline = Clock::now() + options_.call_timeout;
+nlohmann::json SinkProcess::call(const nlohmann::json& request) { return call(request, options_.call_timeout); }
+
+nlohmann::json SinkProcess::call(const nlohmann::json& request, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
   write_line(wire::to_line(request), deadline);
-  const std::string line = read_line(deadline);
+  const std::string line = read_line(deadline, timeout);
   nlohmann::json response;
   try {
     response = nlohmann::json::parse(line);

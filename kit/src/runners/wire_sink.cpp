@@ -1,11 +1,14 @@
 #include <sinkkit/runners/wire_sink.hpp>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -13,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <sinkkit/protocol/errors.hpp>
 #include <sinkkit/runners/sink_process.hpp>
@@ -63,6 +67,103 @@ WireSinkInfo parse_hello(const nlohmann::json& r) {
     throw WireError(WireError::Kind::protocol, e.what());
   }
 }
+
+}  // namespace runners
+
+namespace detail {
+
+// Slow is not hung (wire_sink.hpp): how long a sink process may take for a
+// call, from the time it took for the calls it answered.
+class CallPace {
+ public:
+  struct Limit {
+    std::chrono::milliseconds timeout;
+    std::string basis;  // why not the call timeout; empty when it is
+  };
+
+  Limit limit(std::size_t batch_items, std::chrono::milliseconds call_timeout) const {
+    std::lock_guard lock(mutex_);
+    Limit l{call_timeout, ""};
+    if (hung_) {
+      const auto derived = std::max(kShortestAfterHang, ceil_ms(slowest_call_ * kAfterHangFactor));
+      if (derived < l.timeout) {
+        l = Limit{derived, "a call hung earlier: " + std::to_string(kAfterHangFactor) + "x its slowest answered call (" +
+                          std::to_string(ceil_ms(slowest_call_).count()) + " ms), at least " +
+                          std::to_string(kShortestAfterHang.count()) + " ms"};
+      }
+    }
+    if (batch_items > 0 && largest_batch_ > 0) {
+      const auto paced = ceil_ms(largest_batch_took_ * (kPaceFactor * static_cast<double>(batch_items) /
+                                                        static_cast<double>(largest_batch_)));
+      if (paced > l.timeout) {
+        l = Limit{paced, std::to_string(static_cast<int>(kPaceFactor)) + "x what its pace on a batch of " +
+                        std::to_string(largest_batch_) + " items (" +
+                        std::to_string(ceil_ms(largest_batch_took_).count()) + " ms) predicts for " +
+                        std::to_string(batch_items)};
+      }
+    }
+    return l;
+  }
+
+  void answered(std::size_t batch_items, std::chrono::nanoseconds took, std::chrono::milliseconds call_timeout,
+                const Limit& limit) {
+    std::lock_guard lock(mutex_);
+    slowest_call_ = std::max(slowest_call_, took);
+    if (batch_items > 0 && batch_items >= largest_batch_) {
+      largest_batch_ = batch_items;
+      largest_batch_took_ = took;
+    }
+    if (took <= call_timeout) return;
+    if (notes_.size() >= kMaxNotes) {
+      ++notes_dropped_;
+      return;
+    }
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", std::chrono::duration<double>(took).count());
+    notes_.push_back("slow, not hung: a write_batch of " + std::to_string(batch_items) + " items took " + secs +
+                     " s, beyond the call timeout (" + std::to_string(call_timeout.count()) +
+                     " ms), within " + limit.basis + "; --call-timeout-ms raises the limit");
+  }
+
+  void timed_out() {
+    std::lock_guard lock(mutex_);
+    hung_ = true;
+  }
+  bool hung() const {
+    std::lock_guard lock(mutex_);
+    return hung_;
+  }
+
+  std::vector<std::string> take_notes() {
+    std::lock_guard lock(mutex_);
+    auto out = std::exchange(notes_, {});
+    if (notes_dropped_ > 0) out.push_back("and " + std::to_string(notes_dropped_) + " more slow calls");
+    notes_dropped_ = 0;
+    return out;
+  }
+
+ private:
+  static constexpr double kPaceFactor = 4;
+  static constexpr int kAfterHangFactor = 20;
+  static constexpr std::chrono::milliseconds kShortestAfterHang{1000};
+  static constexpr std::size_t kMaxNotes = 3;
+  template <class Duration>
+  static std::chrono::milliseconds ceil_ms(Duration d) {
+    return std::chrono::ceil<std::chrono::milliseconds>(d);
+  }
+
+  mutable std::mutex mutex_;
+  std::size_t largest_batch_ = 0;  // items of the largest write_batch answered
+  std::chrono::nanoseconds largest_batch_took_{0};
+  std::chrono::nanoseconds slowest_call_{0};
+  bool hung_ = false;
+  std::vector<std::string> notes_;
+  int notes_dropped_ = 0;
+};
+
+}  // namespace detail
+
+inline namespace runners {
 
 class WireSink::Impl {
  public:
@@ -179,9 +280,11 @@ class WireSink::Impl {
   // One request to the process of `worker`. Wire failures kill and drop the
   // process, are remembered for the current run, and surface to the
   // simulator as an error of kind `other`.
-  nlohmann::json request(int worker, const nlohmann::json& req, bool send_only = false) {
+  // `batch_items`: a write_batch's item count (0 for the other ops), for its pace.
+  nlohmann::json request(int worker, const nlohmann::json& req, bool send_only = false, std::size_t batch_items = 0) {
     WorkerProcess& entry = worker_process(worker);
     std::lock_guard lock(entry.mutex);
+    const auto limit = pace.limit(batch_items, options_.call_timeout);
     if (!entry.process && entry.died) {
       throw RemoteError(std::string(wire::to_string(wire::ErrorKind::other)),
                         "the sink process that held this partition died earlier in this run");
@@ -195,9 +298,16 @@ class WireSink::Impl {
         entry.process->send(req);
         return nlohmann::json::object();
       }
-      return entry.process->call(req);
+      const auto start = std::chrono::steady_clock::now();
+      auto response = entry.process->call(req, limit.timeout);
+      pace.answered(batch_items, std::chrono::steady_clock::now() - start, options_.call_timeout, limit);
+      return response;
     } catch (const WireError& e) {
       std::string message = e.what();
+      if (e.kind() == WireError::Kind::timeout) {
+        pace.timed_out();
+        if (!limit.basis.empty()) message += " (the limit: " + limit.basis + ")";
+      }
       if (entry.process) {
         report_stderr(*entry.process);
         message += stderr_suffix(*entry.process);
@@ -218,6 +328,23 @@ class WireSink::Impl {
       entry.process.reset();
     }
     entry.died = true;
+  }
+
+  // Threaded runs release every worker's build at once: the processes start
+  // first, so that the builds overlap, not the process starts.
+  void start_processes(int workers) {
+    const int n = options_.layout == ProcessLayout::single ? 1 : std::min(workers, kMaxWorkers);
+    for (int w = 0; w < n; ++w) {
+      WorkerProcess& entry = worker_process(w);
+      std::lock_guard lock(entry.mutex);
+      if (entry.process || entry.died) continue;
+      try {
+        entry.process = start_worker_process(entry);
+        (void)parse_hello(entry.process->call(wire::encode(wire::Hello{})));
+      } catch (const WireError&) {
+        entry.process.reset();  // the build starts it again, and reports why it cannot
+      }
+    }
   }
 
   // A new run: dead processes are replaced from here on.
@@ -290,6 +417,7 @@ class WireSink::Impl {
     int killed_worker = -1;
   };
   CrashPlan* crash = nullptr;
+  detail::CallPace pace;
   bool subtype_items = false;
   bool hand_bridge = true;  // this run's builds get the process's bridge
 
@@ -367,7 +495,7 @@ class RemotePartition {
       impl_->kill(worker_);  // while it works on the write: its effect is unknown
       throw RemoteError("killed", "the kit killed the sink process during this write (crash rule)");
     }
-    respond(impl_->request(worker_, req));
+    respond(impl_->request(worker_, req, /*send_only=*/false, batch.size()));
     if (auto* crash = impl_->crash) crash->acks.fetch_add(1);
   }
 
@@ -473,6 +601,7 @@ std::optional<std::vector<InvalidConfig>> WireSink::invalid_configs(const TestTa
 Trace WireSink::run(const nlohmann::json& config, const RunRequest& request) {
   impl_->begin_run();
   impl_->reset_resources();
+  if (request.simulation.mode == ExecutionMode::threaded) impl_->start_processes(request.workload.workers);
   impl_->subtype_items = request.simulation.view == PayloadView::subtype;
   // A run without the kit's bridge (SK-1.3) asks the sink's process to build without its own.
   impl_->hand_bridge = request.simulation.bridge != nullptr;
@@ -573,6 +702,12 @@ std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, con
 }
 
 void WireSink::release() { impl_->release_all(); }
+
+std::vector<std::string> WireSink::take_notes() { return impl_->pace.take_notes(); }
+
+bool WireSink::hung() const { return impl_->pace.hung(); }
+
+void WireSink::expect_hangs() { impl_->pace.timed_out(); }
 
 std::optional<BorrowedResources> WireSink::borrowed_resources() { return impl_->resources(); }
 

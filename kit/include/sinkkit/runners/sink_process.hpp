@@ -61,6 +61,8 @@ class SinkProcess {
   /// answers with something that is not one JSON object on one bounded line;
   /// the process is then killed (its stream can no longer be trusted).
   nlohmann::json call(const nlohmann::json& request);
+  /// The same, with `timeout` for this call instead of the call timeout.
+  nlohmann::json call(const nlohmann::json& request, std::chrono::milliseconds timeout);
 
   /// Sends a request without waiting for the answer (the crash rule kills
   /// the process while it works on it).
@@ -87,7 +89,7 @@ class SinkProcess {
 
  private:
   void write_line(const std::string& line, std::chrono::steady_clock::time_point deadline);
-  std::string read_line(std::chrono::steady_clock::time_point deadline);
+  std::string read_line(std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout);
   void drain_stderr();
   void reap(bool block) noexcept;
   [[noreturn]] void fail(WireError::Kind kind, const std::string& what);

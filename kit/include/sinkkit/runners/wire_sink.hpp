@@ -8,6 +8,16 @@
 /// something that is not a protocol response fails the case it was running
 /// (the message names what it did and carries its stderr) and is replaced.
 ///
+/// Slow is not hung. A write_batch gets 4x the time the process's pace on the
+/// largest batch it answered predicts for it, when that is above the call
+/// timeout (a batch far larger than any answered, at a pace of its own); a
+/// call answered after the call timeout that way is reported (`take_notes`),
+/// not failed. (SK-2.9 leads up to max_batch_size in steps for this.) Once a call
+/// has hung, the later ones (the check's shrink steps, and the later rules'
+/// calls) get 20x the slowest answered call, at least 1 s and at most the
+/// call timeout: a hung sink costs seconds per step, not the call timeout
+/// each time.
+///
 /// **Example**:
 ///
 ///     sinkkit::WireSink sut({.command = {"python3", "adapters/python/examples/jsonl_sink.py"}});
@@ -89,6 +99,10 @@ class WireSink final : public SinkUnderTest {
                                        std::int64_t kill_after_acks) override;
   /// Shuts the sink processes down (their stderr goes to this process's).
   void release() override;
+  /// The calls that were slow, not hung (see above).
+  std::vector<std::string> take_notes() override;
+  [[nodiscard]] bool hung() const override;
+  void expect_hangs() override;
 
   class Impl;
 
