@@ -81,6 +81,13 @@ RuleStatus rule_status_from(std::string_view text) {
 }
 
 std::string Counterexample::to_text(std::size_t max_events) const {
+  // Beside a failure, "verdict: clean" would read as a pass: the oracle's
+  // clean finding says where the failure is not.
+  if (verdict && verdict->clean()) {
+    return trace.to_text(max_events) +
+           "read-back: the oracle found no lost, duplicated, unexpected or reordered item (the failure is in the "
+           "calls above)\n";
+  }
   return trace.to_text(max_events) + (verdict ? verdict->to_text() : std::string());
 }
 

@@ -53,6 +53,20 @@ TEST(RuleResult, RoundTripsThroughJson) {
   EXPECT_EQ(back.counterexample->to_text(), r.counterexample->to_text()) << "trace and verdict both come back";
 }
 
+// A failure whose read-back held (a call threw) never says "verdict: clean".
+TEST(Counterexample, ACleanReadBackBesideAFailureDoesNotReadAsAPass) {
+  Trace t;
+  t.workload = Workload::empty(1, 1, 1);
+  const Counterexample clean{.trace = t, .verdict = Verdict{}};
+  ASSERT_TRUE(clean.verdict->clean());
+  EXPECT_EQ(clean.to_text().find("verdict: clean"), std::string::npos) << clean.to_text();
+  EXPECT_NE(clean.to_text().find("the failure is in the calls above"), std::string::npos) << clean.to_text();
+  Verdict lost;
+  lost.violations.push_back({ViolationKind::lost, "lost 1 of 2"});
+  const Counterexample dirty{.trace = t, .verdict = lost};
+  EXPECT_NE(dirty.to_text().find("verdict: 1 violation"), std::string::npos) << dirty.to_text();
+}
+
 TEST(RuleResult, BadStatusAndLevelAreNamed) {
   auto j = RuleResult{}.to_json();
   j["status"] = "sort_of";

@@ -115,8 +115,10 @@ TEST(HarnessSink, StorageFaultsReachTheHarnessOnlyWhenItCanArmThem) {
   plain.plan.storage_faults.push_back(StorageFault{.worker = 1, .branch = 0, .after_items = 2});
   const auto trace = outside.run(outside.make_config(TestTarget{.id = "o"}), plain);
   EXPECT_TRUE(std::none_of(trace.events.begin(), trace.events.end(), [](const auto& e) { return e.storage_fault.has_value(); }));
+  EXPECT_FALSE(outside.capabilities().fault_injection);
   HarnessSink<FaultableHarness> sut;
   ASSERT_EQ(sut.storage_fault_mechanism(), StorageFaultMechanism::hook);
+  EXPECT_TRUE(sut.capabilities().fault_injection) << "reports say the harness's hook made storage fail";
   auto request = one_epoch(2, 4);
   request.plan.storage_faults.push_back(StorageFault{.worker = 1, .branch = 0, .after_items = 2});
   (void)sut.run(sut.make_config(TestTarget{.id = "f"}), request);

@@ -108,7 +108,13 @@ class HarnessSink final : public SinkUnderTest {
     auto node = harness_.make_node();
     return std::string(std::string_view(node.name));
   }
-  [[nodiscard]] Capabilities capabilities() const override { return harness_.capabilities(); }
+  /// The harness's declaration; with `arm_storage_fault`, `fault_injection`
+  /// too (the reports say how storage faults reached the sink).
+  [[nodiscard]] Capabilities capabilities() const override {
+    Capabilities c = harness_.capabilities();
+    if constexpr (HarnessWithStorageFaults<H>) c.fault_injection = true;
+    return c;
+  }
   [[nodiscard]] bool router_branch_safe() const override { return node_type::router_branch_safe; }
   [[nodiscard]] bool accepts_subtype_batches() const override {
     return std::is_class_v<payload_type> && !std::is_final_v<payload_type>;
