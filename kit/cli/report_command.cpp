@@ -16,6 +16,8 @@
 #include <sinkkit/reports/report.hpp>
 #include <sinkkit/runners/allow_list.hpp>
 
+#include <sinkkit/rules/causes.hpp>
+
 #include "commands.hpp"
 #include "options.hpp"
 
@@ -84,6 +86,8 @@ int render_saved(const ReportArgs& args) {
       runs.push_back(reports::read_json_report(in));
       auto& run = runs.back();
       run.strict = run.strict || args.strict;
+      // A report saved by a kit without causes, or merged by hand: found again.
+      if (run.causes.empty()) run.causes = find_causes(run.rules);
       if (!args.allow_list.empty()) {
         // Re-gate from scratch: the saved marks may come from another list.
         run.gate_errors.clear();

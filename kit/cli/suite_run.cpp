@@ -91,6 +91,13 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
   }
   result.subject = command_line;
   apply_allow_list(result, allow, utc_today());
+  // The causes first: one bug that broke many rules reads as one.
+  if (!result.causes.empty()) {
+    std::cout << "\n" << causes_heading(result.causes.size()) << ":\n";
+    for (std::size_t i = 0; i < result.causes.size(); ++i) {
+      std::cout << "  " << i + 1 << ". " << result.causes[i].to_text() << "\n";
+    }
+  }
   for (const auto& r : result.rules) {
     if (r.broken()) std::cout << "\n" << r.to_text();
   }

@@ -38,6 +38,31 @@ TEST_P(MutantZoo, IsCaughtByItsRule) {
   EXPECT_FALSE(result.message.empty()) << "a failure must say what went wrong";
 }
 
+// One planted bug is one root cause, named after the rule it breaks: the
+// whole catalogue runs on the mutant, and the causes say which rule to read.
+// The specimens that are one cause so far. The others (issue 16, see its
+// note) carry a second bug (a write after close accepted: SK-3.6), or their
+// one finding (items lost) is named after a broader rule than theirs.
+const std::set<std::string> kOneCauseSoFar = {
+    "FailsForHighWorkerIndex", "CrashesOnBadConfig", "IgnoresNullBridge", "WritesMarkerAtBuild",
+    "BaseStrideIteration", "RefusesSubtypeBatches", "RejectsEmptyBatches", "TruncatesLargeBatches",
+    "ResendsPreviousBatch", "LeaksDescriptor", "AcceptsWritesAfterClose", "DisposesSessionManager"};
+
+TEST_P(MutantZoo, IsOneCauseNamedAfterItsRule) {
+  const auto& spec = GetParam();
+  if (!kOneCauseSoFar.contains(spec.name)) GTEST_SKIP() << "not one cause yet: see issue 16";
+  auto sut = spec.make();
+  auto options = zoo_options();
+  options.check.budget = 10;
+  options.jobs = 2;
+  const auto run = run_suite(*sut, options);
+  std::string causes;
+  for (const auto& c : run.causes) causes += "  " + c.to_text() + "\n";
+  ASSERT_FALSE(run.causes.empty()) << run.summary_line();
+  EXPECT_EQ(run.causes.front().rule, spec.rule) << causes;
+  EXPECT_EQ(run.causes.size(), 1U) << causes;
+}
+
 INSTANTIATE_TEST_SUITE_P(Specimens, MutantZoo, ::testing::ValuesIn(zoo::specimens()),
                          [](const auto& p) { return p.param.name; });
 

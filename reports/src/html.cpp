@@ -140,6 +140,22 @@ std::string run_section(std::size_t index, const SuiteResult& run) {
     if (!value.empty()) out += "<dt>" + std::string(name) + "</dt><dd>" + xml_escape(value) + "</dd>";
   }
   out += "</dl>\n";
+  if (!run.causes.empty()) {  // first: one bug that broke many rules reads as one
+    out += "<div class=\"causes\"><h3>" + causes_heading(run.causes.size()) + "</h3><ol>";
+    for (const auto& c : run.causes) {
+      out += "<li>" + xml_escape(c.summary) + " (<a href=\"#" + anchor(index, c.rule) + "\">" + xml_escape(c.rule) +
+             "</a>)";
+      if (!c.also.empty()) {
+        out += "; also fails ";
+        for (std::size_t i = 0; i < c.also.size(); ++i) {
+          out += (i == 0 ? "" : ", ") + std::string("<a href=\"#") + anchor(index, c.also[i]) + "\">" +
+                 xml_escape(c.also[i]) + "</a>";
+        }
+      }
+      out += "</li>";
+    }
+    out += "</ol></div>\n";
+  }
   for (const auto& e : run.gate_errors) out += "<p class=\"gate\">" + xml_escape(e) + "</p>\n";
   for (const auto& n : run.gate_notes) out += "<p class=\"note\">" + xml_escape(n) + "</p>\n";
   out += "<table class=\"rules\"><thead><tr><th>Rule</th><th>Level</th><th>Title</th><th>Verdict</th><th>Cases</th>"

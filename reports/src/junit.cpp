@@ -84,6 +84,8 @@ std::string render_junit(const std::vector<SuiteResult>& runs) {
     prop("strict", run.strict ? "true" : "false");
     prop("capabilities", nlohmann::json(run.capabilities).dump());
     prop("verdict", detail::verdict_label(run));
+    // The causes first: one bug that broke many rules reads as one.
+    for (const auto& c : run.causes) prop("cause", c.to_text());
     for (const auto& n : run.gate_notes) prop("note", n);
     suites += "  <testsuite" + attr("name", run.label()) + attr("tests", std::to_string(t)) +
               attr("failures", std::to_string(f)) + attr("errors", "0") + attr("skipped", std::to_string(s)) +

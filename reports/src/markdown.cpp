@@ -66,6 +66,13 @@ void run_section(std::string& out, const SuiteResult& run) {
          std::to_string(run.max_workers) + " · " + detail::format_seconds(run.seconds) +
          (run.host.empty() ? "" : " · host " + markdown_cell(run.host)) +
          (run.started_at.empty() ? "" : " · " + markdown_cell(run.started_at)) + "\n\n";
+  if (!run.causes.empty()) {  // first: one bug that broke many rules reads as one
+    out += "**" + causes_heading(run.causes.size()) + "**\n\n";
+    for (std::size_t i = 0; i < run.causes.size(); ++i) {
+      out += std::to_string(i + 1) + ". " + markdown_cell(run.causes[i].to_text()) + "\n";
+    }
+    out += "\n";
+  }
   out += "Capabilities: " + markdown_cell(detail::capabilities_line(run.capabilities)) + "\n\n";
   for (const auto& e : run.gate_errors) out += "- ❌ " + markdown_cell(e) + "\n";
   for (const auto& n : run.gate_notes) out += "- ℹ️ " + markdown_cell(n) + "\n";

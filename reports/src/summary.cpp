@@ -20,7 +20,17 @@ std::string render_summary(const std::vector<SuiteResult>& runs) {
   const auto ids = detail::rule_ids(runs);
   std::vector<std::size_t> widths;
   for (const auto& run : runs) widths.push_back(std::max<std::size_t>(run.label().size(), 14) + 2);
-  std::string out = pad("rule", 9) + pad("level", 12);
+  // The causes lead: one bug that broke many rules reads as one.
+  std::string out;
+  for (const auto& run : runs) {
+    if (run.causes.empty()) continue;
+    out += run.label() + ": " + causes_heading(run.causes.size()) + "\n";
+    for (std::size_t i = 0; i < run.causes.size(); ++i) {
+      out += "  " + std::to_string(i + 1) + ". " + run.causes[i].to_text() + "\n";
+    }
+    out += "\n";
+  }
+  out += pad("rule", 9) + pad("level", 12);
   for (std::size_t i = 0; i < runs.size(); ++i) out += pad(runs[i].label(), widths[i]);
   out += "\n";
   for (const auto& id : ids) {

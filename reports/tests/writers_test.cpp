@@ -106,6 +106,9 @@ SuiteResult sample(const std::string& evil = kEvil) {
   allowed.message = "close flushed twice | duplicated 3";
   rule("SK-3.5", RuleLevel::should, RuleStatus::untested, 0).message = "the harness cannot count OS resources";
   rule("SK-6.1", RuleLevel::capability, RuleStatus::not_applicable, 0).message = "the sink needs no bridge";
+  // The causes every report leads with (what rules/causes.hpp finds).
+  s.causes.push_back(Cause{.rule = "SK-2.3", .summary = "lost 4 of 9 acknowledged items " + evil, .also = {"SK-4.2"}});
+  s.causes.push_back(Cause{.rule = "SK-3.1", .summary = "close repeated (close #2 of w0.b0) threw other", .also = {}});
   AllowList allow;
   allow.entries.push_back({.rule = "SK-3.1", .reason = "fix in 2.4 <JIRA-7>", .expires = "2027-01-31"});
   allow.entries.push_back({.rule = "SK-4.1", .reason = "old entry", .expires = "2026-01-01"});

@@ -135,6 +135,7 @@ nlohmann::json RuleResult::to_json() const {
                       {"message", message},        {"seed", seed},                {"seconds", seconds}};
   if (const Counts* c = counts()) j["counts"] = *c;  // also inside the verdict; here for readers of the summary
   if (counterexample) j["counterexample"] = counterexample->to_json();
+  if (incidental) j["incidental"] = true;
   if (!reproduce.empty()) j["reproduce"] = reproduce;
   if (!output.empty()) j["output"] = output;
   if (allowed) {
@@ -161,6 +162,7 @@ RuleResult RuleResult::from_json(const nlohmann::json& j) {
     // Schema 1: the trace beside a text rendering; the verdict was text only.
     r.counterexample = Counterexample{.trace = Trace::from_json(j.at("counterexample_trace")), .verdict = std::nullopt};
   }
+  r.incidental = j.value("incidental", false);
   r.reproduce = j.value("reproduce", "");
   r.output = j.value("output", "");
   if (j.contains("allowed")) r.allowed = j.at("allowed").get<std::string>();

@@ -70,6 +70,10 @@ nlohmann::json SuiteResult::to_json() const {
           {"rules", std::move(rules_json)}};
   if (!infrastructure_error.empty()) j["infrastructure_error"] = infrastructure_error;  // a run that never started
   if (!interrupted.empty()) j["interrupted"] = interrupted;  // a run that did not finish
+  if (!causes.empty()) {
+    auto& arr = j["causes"] = nlohmann::json::array();
+    for (const auto& c : causes) arr.push_back(c.to_json());
+  }
   return j;
 }
 
@@ -97,6 +101,10 @@ SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
   r.infrastructure_error = j.value("infrastructure_error", "");
   r.interrupted = j.value("interrupted", "");
   for (const auto& rj : j.at("rules")) r.rules.push_back(RuleResult::from_json(rj));
+  if (j.contains("causes")) {
+    if (!j.at("causes").is_array()) throw std::invalid_argument("result: \"causes\" must be an array");
+    for (const auto& cj : j.at("causes")) r.causes.push_back(Cause::from_json(cj));
+  }
   return r;
 }
 

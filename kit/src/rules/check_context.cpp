@@ -130,9 +130,11 @@ std::optional<CaseFailure> unprovoked_failure(const JudgedRun& j, const RunReque
     return !(ev.kind == CallKind::write_batch && ev.size == 0 && !caps.accepts_empty_batches);
   });
   if (e == nullptr) return std::nullopt;
-  return failure(std::string(to_string(e->kind)) + " failed in a case with no fault injected (the sink's own failure): " +
-                     e->to_text(),
-                 j);
+  auto f = failure(std::string(to_string(e->kind)) + " failed in a case with no fault injected (the sink's own failure): " +
+                       e->to_text(),
+                   j);
+  f.unprovoked = true;
+  return f;
 }
 
 std::optional<CaseFailure> corrupted(const JudgedRun& j) {

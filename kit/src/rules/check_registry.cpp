@@ -92,6 +92,7 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
   if (outcome.failure && outcome.failure->trace) {  // every case failure has its trace
     r.counterexample = Counterexample{.trace = *outcome.failure->trace, .verdict = outcome.failure->verdict};
   }
+  r.incidental = outcome.failure && outcome.failure->unprovoked;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

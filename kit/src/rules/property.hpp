@@ -17,6 +17,8 @@ struct CaseFailure {
   std::string message;
   std::optional<Trace> trace;
   std::optional<Verdict> verdict;
+  /// A call the sink failed on its own, not what the rule checks.
+  bool unprovoked = false;
 };
 
 /// A case: draws its inputs with `*gen`, runs them, and returns a failure or

@@ -13,6 +13,7 @@
 
 #include <sinkkit/results/result_file.hpp>
 #include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit/rules/causes.hpp>
 #include <sinkkit/runners/allow_list.hpp>
 #include <sinkkit/runners/interruption.hpp>
 #include <fcntl.h>
@@ -185,9 +186,14 @@ class ReportBook : public ::testing::Environment {
   void TearDown() override {
     const char* dir = std::getenv("SINKKIT_REPORT_DIR");
     std::lock_guard lock(mutex_);
-    for (const auto& [suite, result] : suites_) {
+    for (auto& [suite, result] : suites_) {
+      result.causes = find_causes(result.rules);
       std::cout << "[ sinkkit  ] " << suite << " (sink " << result.sink << "): " << result.summary_line()
                 << (result.exit_code() == 0 ? ": conformant" : ": NOT conformant") << std::endl;
+      if (!result.causes.empty()) std::cout << "[ sinkkit  ] " << causes_heading(result.causes.size()) << ":" << std::endl;
+      for (std::size_t i = 0; i < result.causes.size(); ++i) {
+        std::cout << "[ sinkkit  ]   " << i + 1 << ". " << result.causes[i].to_text() << std::endl;
+      }
       if (dir == nullptr || *dir == '\0') continue;
       write_merged(std::filesystem::path(dir), suite, result);
     }
@@ -209,6 +215,7 @@ class ReportBook : public ::testing::Environment {
         std::cerr << "sinkkit: replacing unreadable report " << path << ": " << e.what() << std::endl;
       }
     }
+    result.causes = find_causes(result.rules);  // over every rule merged so far
     try {
       write_result_file(path, result);
     } catch (const std::exception& e) {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sinkkit/detail/utc.hpp>
 #include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit/rules/causes.hpp>
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/runners/interruption.hpp>
 #include <unistd.h>
@@ -184,6 +185,7 @@ RuleResult finish_isolated(IsolatedCheck& isolated, SinkUnderTest& sut, const Su
     }
   } else {
     r.status = RuleStatus::failed;
+    r.incidental = true;  // the check died: it judged nothing of its own
     r.message = "the check's process " + child.describe() +
                 (child.timed_out ? " after " + std::to_string(options.rule_timeout.count() / 1000) + " s" : "") +
                 ": the sink crashed or hung while this rule was checked" +
@@ -300,6 +302,7 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
   result.started_at = detail::utc_now();
   const auto start = std::chrono::steady_clock::now();
   result.rules = run_rules(selected, sut, options);
+  result.causes = find_causes(result.rules);
   if (const int sig = interruption_signal(); sig != 0) detail::mark_interrupted(result, sig);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

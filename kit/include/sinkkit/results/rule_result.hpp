@@ -83,6 +83,10 @@ struct RuleResult {
   int cases = 0;          ///< generated cases run (shrinking steps not counted)
   std::string message;    ///< why it failed, or why it was not tested
   std::optional<Counterexample> counterexample;
+  /// The rule broke on something that is not what it checks: a call the
+  /// sink failed on its own in one of its cases, or a crash of its check.
+  /// Root causes (rules/causes.hpp) name another rule first when one checks it.
+  bool incidental = false;
   std::uint64_t seed = 0;
   double seconds = 0;
 

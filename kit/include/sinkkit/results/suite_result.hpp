@@ -20,6 +20,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <sinkkit/protocol/capabilities.hpp>
+#include <sinkkit/results/cause.hpp>
 #include <sinkkit/results/rule_result.hpp>
 
 namespace sinkkit {
@@ -57,6 +58,9 @@ struct SuiteResult {
   std::string host;
   std::string started_at;  ///< UTC, ISO 8601
   std::vector<RuleResult> rules;
+  /// The bugs behind the broken rules, one each, most telling first
+  /// (rules/causes.hpp finds them); empty when nothing broke.
+  std::vector<Cause> causes;
   /// Problems of the gate itself that fail the run (an expired allow-list entry).
   std::vector<std::string> gate_errors;
   /// Remarks on the gate that do not fail it (an allow-list entry that matched nothing).

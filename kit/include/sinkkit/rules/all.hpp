@@ -9,6 +9,7 @@
 ///     for (const sinkkit::Rule& r : sinkkit::catalogue()) std::cout << r.id << "\n";
 
 #include <sinkkit/rules/catalogue.hpp>
+#include <sinkkit/rules/causes.hpp>
 #include <sinkkit/rules/check.hpp>
 #include <sinkkit/rules/rule.hpp>
 #include <sinkkit/rules/sink_under_test.hpp>

@@ -1,0 +1,163 @@
+#include <sinkkit/rules/causes.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <tuple>
+
+#include <sinkkit/rules/catalogue.hpp>
+
+namespace sinkkit {
+
+namespace detail {
+
+std::string mask_numbers(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (text.compare(i, 2, "0x") == 0 && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += "0x#";
+      for (i += 2; i < text.size() && std::isxdigit(static_cast<unsigned char>(text[i])); ++i) {
+      }
+    } else if (std::isdigit(c)) {
+      out += '#';
+      while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
+
+inline namespace rules {
+
+namespace {
+
+// The rules about loss, order and duplicates in general: a bug they find is
+// usually also found by a rule about what caused it.
+const std::set<std::string_view> kGeneralRules = {"SK-2.2", "SK-2.3", "SK-2.4", "SK-2.5"};
+
+// What a broken rule's result says went wrong, for grouping and ranking.
+struct Evidence {
+  const RuleResult* result = nullptr;
+  std::size_t position = 0;  // in the catalogue (unknown ids last)
+  std::string key;           // equal keys: one cause
+  std::string summary;
+  std::optional<TraceEvent> fatal;  // the call the sink failed on its own
+  std::size_t size = 0;             // calls in the counterexample (none: very many)
+};
+
+// The first call the sink itself failed: not a fault the kit injected (before
+// or after the call, or in its storage), not a write after close (which must
+// fail), not the crash rule's planned kill.
+std::optional<TraceEvent> fatal_call(const Trace& t) {
+  for (const auto& e : t.events) {
+    if (!e.forwarded || e.sink_outcome == Outcome::ok || e.injected || e.storage_fault || e.after_close) continue;
+    if (e.error_kind == "killed") continue;
+    return e;
+  }
+  return std::nullopt;
+}
+
+std::string describe_call(const TraceEvent& e) {
+  std::string what = std::string(to_string(e.kind));
+  if (e.kind == CallKind::write_batch) {
+    what += e.size == 0 ? " of an empty batch" : " of " + std::to_string(e.size) + (e.size == 1 ? " item" : " items");
+  } else if (e.kind == CallKind::close && e.call > 0) {
+    what += " repeated (close #" + std::to_string(e.call + 1) + " of " + to_string(e.partition) + ")";
+  } else {
+    what += " of " + to_string(e.partition);
+  }
+  return what + " threw " + e.error_kind + (e.message.empty() ? "" : ": " + e.message);
+}
+
+Evidence evidence_of(const RuleResult& r) {
+  Evidence ev;
+  ev.result = &r;
+  const auto& all = catalogue();
+  const auto at = std::find_if(all.begin(), all.end(), [&](const Rule& x) { return x.id == r.id; });
+  ev.position = static_cast<std::size_t>(at - all.begin());
+  ev.size = r.counterexample ? r.counterexample->trace.events.size() : std::size_t(-1);
+  if (r.message.starts_with("the check's process ")) {
+    // A crash or hang of the whole check: one cause per way it ended.
+    const auto colon = r.message.find(':');
+    ev.key = "crash|" + detail::mask_numbers(r.message.substr(0, colon));
+    ev.summary = "the sink " + r.message.substr(std::string_view("the check's process ").size(),
+                                                colon == std::string::npos ? std::string::npos : colon - 20);
+    return ev;
+  }
+  if (r.counterexample) {
+    if (auto e = fatal_call(r.counterexample->trace)) {
+      ev.fatal = e;
+      ev.key = "call|" + std::string(to_string(e->kind)) + "|" +
+               (e->kind == CallKind::write_batch && e->size == 0 ? "empty" : "") + "|" +
+               (e->kind == CallKind::close && e->call > 0 ? "repeated" : "") + "|" + e->error_kind + "|" +
+               detail::mask_numbers(e->message);
+      ev.summary = describe_call(*e);
+      return ev;
+    }
+    if (const auto& v = r.counterexample->verdict; v && !v->clean()) {
+      std::set<std::string> kinds;
+      for (const auto& x : v->violations) kinds.insert(std::string(to_string(x.kind)));
+      ev.key = "oracle|";
+      for (const auto& k : kinds) ev.key += k + ",";
+      ev.summary = r.message;
+      return ev;
+    }
+  }
+  ev.key = "message|" + r.id + "|" + detail::mask_numbers(r.message);  // a finding only its rule makes
+  ev.summary = r.message;
+  return ev;
+}
+
+// The rule whose subject is the failing call.
+bool claims(const Evidence& ev) {
+  if (!ev.fatal) return false;
+  const auto& e = *ev.fatal;
+  const std::string& id = ev.result->id;
+  if (id == "SK-1.1") return e.kind == CallKind::build;
+  if (id == "SK-2.8") return e.kind == CallKind::write_batch && e.size == 0;
+  if (id == "SK-3.1") return e.kind == CallKind::close && e.call > 0;
+  return false;
+}
+
+// Higher ranks first: the rule a cause is named after.
+auto rank(const Evidence& ev) {
+  return std::make_tuple(claims(ev), !ev.result->incidental, !kGeneralRules.contains(ev.result->id),
+                         std::size_t(-1) - ev.size, std::size_t(-1) - ev.position);
+}
+
+}  // namespace
+
+std::vector<Cause> find_causes(const std::vector<RuleResult>& rules) {
+  std::map<std::string, std::vector<Evidence>> groups;
+  for (const auto& r : rules) {
+    if (!r.broken()) continue;
+    auto ev = evidence_of(r);
+    groups[ev.key].push_back(std::move(ev));
+  }
+  std::vector<std::pair<std::size_t, Cause>> found;
+  for (auto& [key, members] : groups) {
+    const auto primary = std::max_element(members.begin(), members.end(),
+                                          [](const Evidence& a, const Evidence& b) { return rank(a) < rank(b); });
+    Cause c{.rule = primary->result->id, .summary = primary->summary, .also = {}};
+    std::sort(members.begin(), members.end(),
+              [](const Evidence& a, const Evidence& b) { return a.position < b.position; });
+    for (const auto& m : members)
+      if (m.result->id != c.rule) c.also.push_back(m.result->id);
+    found.emplace_back(primary->position, std::move(c));
+  }
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Cause> out;
+  for (auto& [pos, c] : found) out.push_back(std::move(c));
+  return out;
+}
+
+}  // namespace rules
+}  // namespace sinkkit

@@ -1,0 +1,139 @@
+// Root causes: failures grouped by the sink failure or finding behind them,
+// each named after the rule that checks it most specifically.
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sinkkit/results/suite_result.hpp>
+#include <sinkkit/rules/causes.hpp>
+
+namespace {
+
+using namespace sinkkit;
+
+// A trace whose last call is `fatal` (build, a write, then it).
+Trace trace_ending_in(TraceEvent fatal, std::uint32_t earlier_write = 2) {
+  Trace t;
+  t.workload = Workload::empty(1, 1, 1);
+  TraceEvent build;
+  build.kind = CallKind::build;
+  t.events.push_back(build);
+  if (earlier_write > 0) {
+    TraceEvent write;
+    write.kind = CallKind::write_batch;
+    write.size = earlier_write;
+    write.index = 1;
+    t.events.push_back(write);
+  }
+  fatal.index = t.events.size();
+  t.events.push_back(fatal);
+  return t;
+}
+
+TraceEvent threw(CallKind kind, std::uint32_t size, std::int32_t call, std::string message) {
+  TraceEvent e;
+  e.kind = kind;
+  e.size = size;
+  e.call = call;
+  e.outcome = e.sink_outcome = Outcome::threw;
+  e.error_kind = "other";
+  e.message = std::move(message);
+  return e;
+}
+
+RuleResult failed(std::string id, std::optional<Trace> trace, bool incidental, std::string message = "broke") {
+  RuleResult r;
+  r.id = std::move(id);
+  r.status = RuleStatus::failed;
+  r.message = std::move(message);
+  r.incidental = incidental;
+  if (trace) r.counterexample = Counterexample{.trace = *trace, .verdict = Verdict{}};
+  return r;
+}
+
+TEST(Causes, OneSinkFailureThroughManyRulesIsOneCauseNamedAfterTheRuleAboutIt) {
+  // Throws on an empty batch: SK-2.8 finds it, the rest trip over it on the way.
+  const auto empty = threw(CallKind::write_batch, 0, 1, "boom at 0x7ffe12 in batch 3");
+  const auto other_run = threw(CallKind::write_batch, 0, 4, "boom at 0x5501aa in batch 17");
+  const std::vector<RuleResult> rules{failed("SK-2.2", trace_ending_in(empty), true),
+                                      failed("SK-2.3", trace_ending_in(other_run, 7), true),
+                                      failed("SK-2.8", trace_ending_in(empty), false), RuleResult{.id = "SK-3.1"}};
+  const auto causes = find_causes(rules);
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-2.8");
+  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.2", "SK-2.3"}));
+  EXPECT_EQ(causes[0].summary, "write_batch of an empty batch threw other: boom at 0x7ffe12 in batch 3");
+  EXPECT_EQ(causes[0].to_text(),
+            "write_batch of an empty batch threw other: boom at 0x7ffe12 in batch 3 (SK-2.8); also fails SK-2.2, SK-2.3");
+}
+
+TEST(Causes, TwoBugsAreTwoCausesInTheCatalogueOrderOfTheirRules) {
+  const std::vector<RuleResult> rules{
+      failed("SK-2.3", trace_ending_in(threw(CallKind::close, 0, 1, "closed twice")), true),
+      failed("SK-2.8", trace_ending_in(threw(CallKind::write_batch, 0, 0, "empty")), false),
+      failed("SK-3.1", trace_ending_in(threw(CallKind::close, 0, 1, "closed twice")), false)};
+  const auto causes = find_causes(rules);
+  ASSERT_EQ(causes.size(), 2U);
+  EXPECT_EQ(causes[0].rule, "SK-2.8");
+  EXPECT_TRUE(causes[0].also.empty());
+  EXPECT_EQ(causes[1].rule, "SK-3.1") << "a repeated close is SK-3.1's subject";
+  EXPECT_EQ(causes[1].also, (std::vector<std::string>{"SK-2.3"}));
+}
+
+TEST(Causes, AFindingOfItsOwnOutranksOneOnTheWayAndNarrowOutranksGeneral) {
+  // The same oracle finding (lost) from a general rule and a narrower one.
+  Verdict lost;
+  lost.violations.push_back({ViolationKind::lost, "lost 2 of 5"});
+  auto with_lost = [&](std::string id, std::uint32_t size) {
+    auto r = failed(std::move(id), std::nullopt, false, "lost");
+    Trace t = trace_ending_in(TraceEvent{.kind = CallKind::close}, size);
+    r.counterexample = Counterexample{.trace = t, .verdict = lost};
+    return r;
+  };
+  const auto causes = find_causes({with_lost("SK-2.3", 2), with_lost("SK-3.4", 9)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-3.4") << "SK-2.3 is about loss in general";
+  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.3"}));
+}
+
+TEST(Causes, CrashesGroupByHowTheCheckEnded) {
+  auto crash = [](std::string id, std::string sig) {
+    return failed(std::move(id), std::nullopt, true,
+                  "the check's process killed by signal " + sig +
+                      ": the sink crashed or hung while this rule was checked; the case running was: x");
+  };
+  const auto causes = find_causes({crash("SK-2.2", "11 (SIGSEGV)"), crash("SK-2.8", "11 (SIGSEGV)"),
+                                   crash("SK-3.1", "6 (SIGABRT)")});
+  ASSERT_EQ(causes.size(), 2U);
+  // No trace says which call died: the narrower rule names it.
+  EXPECT_EQ(causes[0].rule, "SK-2.8");
+  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.2"}));
+  EXPECT_EQ(causes[0].summary, "the sink killed by signal 11 (SIGSEGV)");
+  EXPECT_EQ(causes[1].rule, "SK-3.1");
+}
+
+TEST(Causes, PassedAndSkippedRulesHaveNone) {
+  EXPECT_TRUE(find_causes({RuleResult{.id = "SK-2.3"}, RuleResult{.id = "SK-4.3", .status = RuleStatus::untested}})
+                  .empty());
+}
+
+TEST(Causes, NumbersAreMaskedForComparison) {
+  EXPECT_EQ(detail::mask_numbers("lost 4 of 9; first: w1.b0.e12.s0 at 0xdeadBEEF"),
+            "lost # of #; first: w#.b#.e#.s# at 0x#");
+}
+
+TEST(Causes, RoundTripThroughTheSuiteResult) {
+  SuiteResult run;
+  run.sink = "s";
+  run.causes.push_back(Cause{.rule = "SK-2.8", .summary = "boom", .also = {"SK-2.2"}});
+  const auto back = SuiteResult::from_json(run.to_json());
+  ASSERT_EQ(back.causes.size(), 1U);
+  EXPECT_EQ(back.causes[0].to_text(), "boom (SK-2.8); also fails SK-2.2");
+  auto j = run.to_json();
+  j["causes"] = 3;
+  EXPECT_THROW((void)SuiteResult::from_json(j), std::invalid_argument);
+}
+
+}  // namespace
