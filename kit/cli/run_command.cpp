@@ -1,13 +1,10 @@
 // `sinkkit run`: the rule catalogue (or some rules) against a sink process.
 
-#include <algorithm>
 #include <memory>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <sched.h>
 #include <sinkkit/rules/catalogue.hpp>
 
 #include "commands.hpp"
@@ -36,13 +33,6 @@ std::vector<std::string> rule_ids(const std::string& rules_csv) {
   return ids;
 }
 
-// The cores this process may run on.
-int default_jobs() {
-  cpu_set_t set;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-}
-
 }  // namespace
 
 void add_run_command(CLI::App& app, int& exit_code) {
@@ -58,7 +48,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   // Each rule runs in a child of its own and starts its own sink processes,
   // so rules can be checked side by side; seeds are per rule, so a replay
   // is the same whatever the count.
-  args->common.jobs = default_jobs();
+  args->common.jobs = usable_cores();
   run->add_option("--jobs,-j", args->common.jobs, "Rules checked at once, each in its own process (default: the cores)")
       ->envname("SINKKIT_JOBS")
       ->check(CLI::Range(1, 256))

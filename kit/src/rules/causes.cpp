@@ -53,15 +53,10 @@ struct Evidence {
   std::size_t size = 0;             // calls in the counterexample (none: very many)
 };
 
-// The first call the sink itself failed: not a fault the kit injected (before
-// or after the call, or in its storage), not a write after close (which must
-// fail), not the crash rule's planned kill.
+// The first call the sink itself failed.
 std::optional<TraceEvent> fatal_call(const Trace& t) {
-  for (const auto& e : t.events) {
-    if (!e.forwarded || e.sink_outcome == Outcome::ok || e.injected || e.storage_fault || e.after_close) continue;
-    if (e.error_kind == "killed") continue;
-    return e;
-  }
+  for (const auto& e : t.events)
+    if (e.sink_failed_on_its_own()) return e;
   return std::nullopt;
 }
 
@@ -84,12 +79,14 @@ Evidence evidence_of(const RuleResult& r) {
   const auto at = std::find_if(all.begin(), all.end(), [&](const Rule& x) { return x.id == r.id; });
   ev.position = static_cast<std::size_t>(at - all.begin());
   ev.size = r.counterexample ? r.counterexample->trace.events.size() : std::size_t(-1);
-  if (r.message.starts_with("the check's process ")) {
+  constexpr std::string_view kCheckDied = "the check's process ";  // runners/suite.cpp's words
+  if (r.message.starts_with(kCheckDied)) {
     // A crash or hang of the whole check: one cause per way it ended.
     const auto colon = r.message.find(':');
     ev.key = "crash|" + detail::mask_numbers(r.message.substr(0, colon));
-    ev.summary = "the sink " + r.message.substr(std::string_view("the check's process ").size(),
-                                                colon == std::string::npos ? std::string::npos : colon - 20);
+    ev.summary = "the sink " + r.message.substr(kCheckDied.size(), colon == std::string::npos
+                                                                      ? std::string::npos
+                                                                      : colon - kCheckDied.size());
     return ev;
   }
   if (r.counterexample) {
@@ -146,12 +143,13 @@ std::vector<Cause> find_causes(const std::vector<RuleResult>& rules) {
   for (auto& [key, members] : groups) {
     const auto primary = std::max_element(members.begin(), members.end(),
                                           [](const Evidence& a, const Evidence& b) { return rank(a) < rank(b); });
+    const std::size_t position = primary->position;  // before the sort below moves the members
     Cause c{.rule = primary->result->id, .summary = primary->summary, .also = {}};
     std::sort(members.begin(), members.end(),
               [](const Evidence& a, const Evidence& b) { return a.position < b.position; });
     for (const auto& m : members)
       if (m.result->id != c.rule) c.also.push_back(m.result->id);
-    found.emplace_back(primary->position, std::move(c));
+    found.emplace_back(position, std::move(c));
   }
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<Cause> out;

@@ -125,9 +125,7 @@ CaseFailure failure(std::string message, const Trace& t) { return CaseFailure{st
 std::optional<CaseFailure> unprovoked_failure(const JudgedRun& j, const RunRequest& request, const Capabilities& caps) {
   if (!request.plan.clean()) return std::nullopt;
   const auto* e = first_event(j.trace, [&](const TraceEvent& ev) {
-    if (!ev.forwarded || ev.sink_outcome == Outcome::ok || ev.injected || ev.storage_fault) return false;
-    if (ev.after_close) return false;
-    return !(ev.kind == CallKind::write_batch && ev.size == 0 && !caps.accepts_empty_batches);
+    return ev.sink_failed_on_its_own() && !(ev.kind == CallKind::write_batch && ev.size == 0 && !caps.accepts_empty_batches);
   });
   if (e == nullptr) return std::nullopt;
   auto f = failure(std::string(to_string(e->kind)) + " failed in a case with no fault injected (the sink's own failure): " +

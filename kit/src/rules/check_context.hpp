@@ -129,9 +129,9 @@ const TraceEvent* first_event(const Trace& t, Pred pred) {
   return nullptr;
 }
 
-// A call the sink failed in a run with no fault injected, which no rule
-// allows (a write after close, an empty batch refused by a sink that declares
-// accepts_empty_batches = false): the sink's own failure. Nothing if none.
+// A call the sink failed in a run with no fault injected: the sink's own
+// failure. Rules allow two: a write after close, and an empty batch refused by
+// a sink that declares accepts_empty_batches = false. Nothing if none.
 std::optional<CaseFailure> unprovoked_failure(const JudgedRun& j, const RunRequest& request, const Capabilities& caps);
 
 // Stored items that differ from the item written under their key.

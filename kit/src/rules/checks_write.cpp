@@ -127,8 +127,9 @@ CheckOutcome sk_2_8(CheckContext& ctx) {
       });
 }
 
-// The boundary runs first, on its own: a batch of exactly max_batch_size,
-// which any hidden limit below it truncates or refuses, whatever the seed.
+// The boundary runs first, in a case of its own: a batch of exactly
+// max_batch_size (after the two smaller steps below), which any hidden limit
+// below it truncates or refuses, whatever the seed.
 // The generated cases then draw sizes from [1, max] on a log scale: every
 // magnitude is as likely (the chunk edges like 999/1000/1001 where off-by-ones
 // live), and a case costs a third of what uniform sizes cost at 65,536.

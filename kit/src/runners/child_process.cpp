@@ -206,9 +206,10 @@ void RunningChild::pump(std::span<RunningChild* const> children, std::chrono::mi
   auto wait = max_wait;
   for (RunningChild* child : children) {
     State& s = *child->state_;
-    if (!s.finished()) wait = std::min(wait, s.check_time());
+    if (s.finished()) continue;  // done before this call: nothing to read
+    wait = std::min(wait, s.check_time());
     if (s.finished()) {
-      wait = std::chrono::milliseconds(0);  // one is done: the caller has work, the others are only read
+      wait = std::chrono::milliseconds(0);  // done now: the caller has work, the others are only read
       continue;
     }
     if (s.report_open) fds.push_back({s.report.read, POLLIN, 0}), owners.push_back(&s);

@@ -17,7 +17,6 @@
 #include <sinkkit/runners/allow_list.hpp>
 #include <sinkkit/runners/interruption.hpp>
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -90,13 +89,6 @@ CheckedAhead& checked_ahead() {
   return store;
 }
 
-// The cores this process may run on.
-int core_count() {
-  cpu_set_t set;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return 1;
-}
-
 // The suites' results, written as JSON reports when the test program ends.
 class ReportBook : public ::testing::Environment {
  public:
@@ -126,6 +118,14 @@ class ReportBook : public ::testing::Environment {
     s.strict = options.strict;
     s.seconds += r.seconds;
     s.rules.push_back(std::move(r));
+  }
+
+  // Whether `suite` has a result for rule `id` already.
+  bool reported(const std::string& suite, std::string_view id) {
+    std::lock_guard lock(mutex_);
+    const auto s = suites_.find(suite);
+    return s != suites_.end() &&
+           std::any_of(s->second.rules.begin(), s->second.rules.end(), [&](const RuleResult& r) { return r.id == id; });
   }
 
   // Interrupted (SIGINT, SIGTERM, SIGHUP): the rules this program was still to
@@ -247,20 +247,21 @@ std::string test_name(const Rule& rule) {
 }
 
 std::vector<const Rule*> selected_rules_from(const std::string& suite, const Rule& rule) {
-  std::vector<const Rule*> rules;
+  // `rule`, and the suite's other selected rules not yet reported (in any
+  // order: --gtest_shuffle runs them in another one than they were registered).
+  std::vector<const Rule*> rules{&rule};
   const auto* unit = ::testing::UnitTest::GetInstance();
   for (int i = 0; i < unit->total_test_suite_count(); ++i) {
     const auto* s = unit->GetTestSuite(i);
     if (s->name() != "Conformance/" + suite) continue;
-    bool from_here = false;
     for (int k = 0; k < s->total_test_count(); ++k) {
       const auto* test = s->GetTestInfo(k);
       const Rule* r = test->value_param() ? find_rule(test->value_param()) : nullptr;
-      if (r == &rule) from_here = true;
-      if (from_here && r != nullptr && test->should_run()) rules.push_back(r);
+      if (r == nullptr || r == &rule || !test->should_run() || ReportBook::instance().reported(suite, r->id)) continue;
+      rules.push_back(r);
     }
   }
-  if (rules.empty()) rules.push_back(&rule);
+  std::sort(rules.begin(), rules.end(), [](const Rule* a, const Rule* b) { return rule_id_less(a->id, b->id); });
   return rules;
 }
 
@@ -292,7 +293,7 @@ SuiteOptions suite_options_from_env() {
   if (auto v = env_number("SINKKIT_RULE_TIMEOUT_S", 1, 86'400)) o.rule_timeout = std::chrono::seconds(*v);
   o.strict = env_flag("SINKKIT_STRICT");
   o.isolate = !env_flag("SINKKIT_NO_FORK");
-  o.jobs = static_cast<int>(env_number("SINKKIT_JOBS", 1, 256).value_or(core_count()));
+  o.jobs = static_cast<int>(env_number("SINKKIT_JOBS", 1, 256).value_or(usable_cores()));
   return o;
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include <sinkkit/rules/causes.hpp>
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/runners/interruption.hpp>
+#include <sched.h>
 #include <unistd.h>
 
 #include "../rules/property.hpp"
@@ -52,7 +54,7 @@ void write_all(int fd, const std::string& text) {
 }
 
 const std::string kFailingRunMark = "#failing-run ";
-const std::string kHungMark = "#hung";
+const std::string kHungMark = "#hung ";  // + the slowest answered call, in ns
 constexpr std::size_t kRunOutputBytes = 64 * 1024;
 
 // The output of case run `run` alone (the shrunk counterexample's, or the
@@ -139,7 +141,7 @@ std::unique_ptr<IsolatedCheck> start_isolated(const Rule& rule, SinkUnderTest& s
         check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
         detail::mark_case_runs(STDERR_FILENO);  // the report keeps the counterexample's output only
         const auto result = check_rule(rule, sut, check);
-        if (sut.hung()) write_all(fd, kHungMark + "\n");
+        if (const auto slowest = sut.hung()) write_all(fd, kHungMark + std::to_string(slowest->count()) + "\n");
         write_all(fd, kFailingRunMark + std::to_string(detail::last_failing_case_run()) + "\n");
         write_all(fd, result.to_json().dump(-1, ' ', false, kReplaceBadUtf8) + "\n");
       },
@@ -163,8 +165,9 @@ RuleResult finish_isolated(IsolatedCheck& isolated, SinkUnderTest& sut, const Su
       last_case = line.substr(kCaseMark.size());
     } else if (line.starts_with(kFailingRunMark)) {
       failing_run = std::atoi(line.c_str() + kFailingRunMark.size());
-    } else if (line == kHungMark) {
-      sut.expect_hangs();  // the rules forked from here on know it
+    } else if (line.starts_with(kHungMark)) {
+      // The rules forked from here on know it, and the sink's pace so far.
+      sut.expect_hangs(std::chrono::nanoseconds(std::atoll(line.c_str() + kHungMark.size())));
     } else if (!line.empty()) {
       result_line = line;
     }
@@ -227,6 +230,12 @@ void print_progress(const RuleResult& r, const Rule& rule, std::size_t position,
 
 std::string kit_version() { return SINKKIT_VERSION; }
 
+int usable_cores() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
 RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
   if (!options.isolate) return finish_rule(check_rule(rule, sut, options.check), rule, options);
   auto isolated = start_isolated(rule, sut, options);
@@ -257,6 +266,7 @@ std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnd
       if (options.on_start) options.on_start(rule, index + 1, total);
       if (!options.isolate) {
         results[index] = run_rule(rule, sut, options);
+        show_ready();  // in process: its line as soon as it is done
         continue;
       }
       running.push_back(start_isolated(rule, sut, options));

@@ -93,10 +93,15 @@ class CallPace {
       }
     }
     if (batch_items > 0 && largest_batch_ > 0) {
-      const auto paced = ceil_ms(largest_batch_took_ * (kPaceFactor * static_cast<double>(batch_items) /
-                                                        static_cast<double>(largest_batch_)));
-      if (paced > l.timeout) {
-        l = Limit{paced, std::to_string(static_cast<int>(kPaceFactor)) + "x what its pace on a batch of " +
+      const std::chrono::duration<double, std::milli> paced =
+          largest_batch_took_ * (kPaceFactor * static_cast<double>(batch_items) / static_cast<double>(largest_batch_));
+      // At most 30x the call timeout (compared as doubles: no overflow): a
+      // hang on a batch far beyond its pace still fails the call (and is
+      // shrunk), not the whole rule at its timeout.
+      const auto capped =
+          ceil_ms(std::min(paced, std::chrono::duration<double, std::milli>(call_timeout * kMostTimesCallTimeout)));
+      if (capped > l.timeout) {
+        l = Limit{capped, std::to_string(static_cast<int>(kPaceFactor)) + "x what its pace on a batch of " +
                         std::to_string(largest_batch_) + " items (" +
                         std::to_string(ceil_ms(largest_batch_took_).count()) + " ms) predicts for " +
                         std::to_string(batch_items)};
@@ -113,7 +118,7 @@ class CallPace {
       largest_batch_ = batch_items;
       largest_batch_took_ = took;
     }
-    if (took <= call_timeout) return;
+    if (took <= call_timeout || limit.basis.empty()) return;
     if (notes_.size() >= kMaxNotes) {
       ++notes_dropped_;
       return;
@@ -129,9 +134,17 @@ class CallPace {
     std::lock_guard lock(mutex_);
     hung_ = true;
   }
-  bool hung() const {
+  // A call hung in an earlier check whose slowest answered call took `slowest`.
+  void hung_before(std::chrono::nanoseconds slowest) {
     std::lock_guard lock(mutex_);
-    return hung_;
+    hung_ = true;
+    slowest_call_ = std::max(slowest_call_, slowest);
+  }
+  // The slowest answered call once a call hung; nothing if none hung.
+  std::optional<std::chrono::nanoseconds> hung() const {
+    std::lock_guard lock(mutex_);
+    if (!hung_) return std::nullopt;
+    return slowest_call_;
   }
 
   std::vector<std::string> take_notes() {
@@ -147,6 +160,7 @@ class CallPace {
   static constexpr int kAfterHangFactor = 20;
   static constexpr std::chrono::milliseconds kShortestAfterHang{1000};
   static constexpr std::size_t kMaxNotes = 3;
+  static constexpr int kMostTimesCallTimeout = 30;
   template <class Duration>
   static std::chrono::milliseconds ceil_ms(Duration d) {
     return std::chrono::ceil<std::chrono::milliseconds>(d);
@@ -290,10 +304,7 @@ class WireSink::Impl {
                         "the sink process that held this partition died earlier in this run");
     }
     try {
-      if (!entry.process) {
-        entry.process = start_worker_process(entry);
-        (void)parse_hello(entry.process->call(wire::encode(wire::Hello{})));
-      }
+      start_if_needed(entry);
       if (send_only) {
         entry.process->send(req);
         return nlohmann::json::object();
@@ -330,6 +341,14 @@ class WireSink::Impl {
     entry.died = true;
   }
 
+  // Starts the process of `entry` and says hello, unless it runs (its mutex
+  // held). Throws WireError.
+  void start_if_needed(WorkerProcess& entry) {
+    if (entry.process) return;
+    entry.process = start_worker_process(entry);
+    (void)parse_hello(entry.process->call(wire::encode(wire::Hello{})));
+  }
+
   // Threaded runs release every worker's build at once: the processes start
   // first, so that the builds overlap, not the process starts.
   void start_processes(int workers) {
@@ -339,10 +358,9 @@ class WireSink::Impl {
       std::lock_guard lock(entry.mutex);
       if (entry.process || entry.died) continue;
       try {
-        entry.process = start_worker_process(entry);
-        (void)parse_hello(entry.process->call(wire::encode(wire::Hello{})));
+        start_if_needed(entry);
       } catch (const WireError&) {
-        entry.process.reset();  // the build starts it again, and reports why it cannot
+        entry.process.reset();  // the build starts it again, and reports why it cannot (its stderr too)
       }
     }
   }
@@ -705,9 +723,9 @@ void WireSink::release() { impl_->release_all(); }
 
 std::vector<std::string> WireSink::take_notes() { return impl_->pace.take_notes(); }
 
-bool WireSink::hung() const { return impl_->pace.hung(); }
+std::optional<std::chrono::nanoseconds> WireSink::hung() const { return impl_->pace.hung(); }
 
-void WireSink::expect_hangs() { impl_->pace.timed_out(); }
+void WireSink::expect_hangs(std::chrono::nanoseconds slowest_answered) { impl_->pace.hung_before(slowest_answered); }
 
 std::optional<BorrowedResources> WireSink::borrowed_resources() { return impl_->resources(); }
 

@@ -18,6 +18,7 @@
 ///     sinkkit::ReadBack stored = sut.read_back(config);
 ///     sinkkit::Verdict v = sinkkit::Oracle(sut.capabilities()).judge(trace, stored.keys);
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -177,12 +178,14 @@ class SinkUnderTest {
   /// process that was slow on a large batch, not hung), taken once the check
   /// ends; the rule's result carries them.
   virtual std::vector<std::string> take_notes() { return {}; }
-  /// A call of the sink hung during the check (the kit killed it at its time
-  /// limit). The runner passes it on (`expect_hangs`) to the checks after.
-  [[nodiscard]] virtual bool hung() const { return false; }
-  /// A call hung in an earlier check of this run: limit calls from the start
-  /// as after a hang, so that a sink that hangs costs seconds per rule.
-  virtual void expect_hangs() {}
+  /// When a call of the sink hung during the check (the kit killed it at its
+  /// time limit): the slowest call it answered. The runner passes it on
+  /// (`expect_hangs`) to the checks after. Nothing when none hung.
+  [[nodiscard]] virtual std::optional<std::chrono::nanoseconds> hung() const { return std::nullopt; }
+  /// A call hung in an earlier check of this run, whose slowest answered call
+  /// took `slowest_answered`: limit calls from the start as after a hang, so
+  /// that a sink that hangs costs seconds per rule.
+  virtual void expect_hangs(std::chrono::nanoseconds slowest_answered) { (void)slowest_answered; }
 };
 
 }  // namespace rules

@@ -16,8 +16,8 @@
 ///
 ///     std::vector<std::unique_ptr<sinkkit::RunningChild>> kids;
 ///     for (int i = 0; i < 2; ++i) kids.push_back(std::make_unique<sinkkit::RunningChild>([](int) {}));
-///     std::vector<sinkkit::RunningChild*> live{kids[0].get(), kids[1].get()};
-///     while (!kids[0]->finished() || !kids[1]->finished()) sinkkit::RunningChild::pump(live, std::chrono::seconds(1));
+///     const std::vector<sinkkit::RunningChild*> both{kids[0].get(), kids[1].get()};
+///     while (!kids[0]->finished() || !kids[1]->finished()) sinkkit::RunningChild::pump(both, std::chrono::seconds(1));
 ///     std::cout << kids[0]->wait().describe();  // "exited with 0"
 
 #include <chrono>
@@ -74,7 +74,8 @@ class RunningChild {
   /// Call once.
   ChildResult wait();
   /// Reads what `children` write for up to `max_wait`, returning early once
-  /// one of them finishes; enforces each one's timeout.
+  /// one of them finishes; enforces each one's timeout. Children finished
+  /// before the call are skipped.
   static void pump(std::span<RunningChild* const> children, std::chrono::milliseconds max_wait);
 
  private:

@@ -48,7 +48,8 @@ void report_to_gtest(const std::string& suite, const std::string& sink, const Ca
 /// "SK_2_3_no_acknowledged_item_lost"
 std::string test_name(const Rule& rule);
 
-/// The rules of `Conformance/<suite>` this program runs, from `rule` on.
+/// `rule` and the rules of `Conformance/<suite>` this program runs and has
+/// not reported yet, in catalogue order.
 std::vector<const Rule*> selected_rules_from(const std::string& suite, const Rule& rule);
 /// Keeps results checked ahead (SINKKIT_JOBS) until their tests report them.
 void keep_checked_ahead(const std::string& suite, std::vector<RuleResult> results);

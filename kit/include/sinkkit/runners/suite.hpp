@@ -35,7 +35,9 @@ struct SuiteOptions {
   /// rule. Turn off only to debug a check in a debugger.
   bool isolate = true;
   /// Rules checked at once, each in its own child (isolated runs only).
-  /// Results, progress lines and seeds are the same as one at a time.
+  /// Results and progress lines come in the list's order, each rule with its
+  /// own seed, as one at a time. (One thing depends on timing: a sink call
+  /// that hangs shortens the call limits of the rules started after it.)
   int jobs = 1;
   std::chrono::milliseconds rule_timeout{std::chrono::minutes(5)};
   /// SHOULD failures fail the suite too.
@@ -57,6 +59,10 @@ std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnd
 
 /// Runs the suite. Throws `std::invalid_argument` naming an unknown rule id.
 SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options);
+
+/// The cores this process may run on (its CPU affinity): the default of
+/// `SuiteOptions::jobs` for `sinkkit run` and the GoogleTest runner.
+int usable_cores();
 
 /// The kit's version ("0.1.0").
 std::string kit_version();

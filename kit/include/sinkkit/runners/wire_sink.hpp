@@ -101,8 +101,8 @@ class WireSink final : public SinkUnderTest {
   void release() override;
   /// The calls that were slow, not hung (see above).
   std::vector<std::string> take_notes() override;
-  [[nodiscard]] bool hung() const override;
-  void expect_hangs() override;
+  [[nodiscard]] std::optional<std::chrono::nanoseconds> hung() const override;
+  void expect_hangs(std::chrono::nanoseconds slowest_answered) override;
 
   class Impl;
 

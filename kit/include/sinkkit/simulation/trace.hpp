@@ -91,6 +91,13 @@ struct TraceEvent {
   std::int64_t start = 0;        ///< ns since run start (threaded) or logical ticks (deterministic)
   std::int64_t end = 0;
 
+  /// The sink itself failed this call: not a fault the kit injected (before
+  /// or after it, or in its storage), not a write after close (which must
+  /// fail), not the crash rule's planned kill.
+  [[nodiscard]] bool sink_failed_on_its_own() const noexcept {
+    return forwarded && sink_outcome != Outcome::ok && !injected && !storage_fault && !after_close &&
+           error_kind != "killed";
+  }
   /// The sink returned normally from this write_batch: its items are acknowledged.
   [[nodiscard]] bool acknowledged() const noexcept {
     return kind == CallKind::write_batch && forwarded && sink_outcome == Outcome::ok;
