@@ -29,8 +29,15 @@ struct DoubleFlushOnClose : StoreNode {
   static constexpr bool router_branch_safe = true;
   static Capabilities capabilities() { return {.durability = sinkkit::Durability::on_close}; }
   struct Partition : BufferedBase {
-    void write_batch(Batch<Event> batch) { buffer.insert(buffer.end(), batch.begin(), batch.end()); }
-    void close() { out.write_batch(Batch<Event>(buffer)); }  // the bug: buffer kept
+    bool closed = false;
+    void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
+      buffer.insert(buffer.end(), batch.begin(), batch.end());
+    }
+    void close() {
+      closed = true;
+      out.write_batch(Batch<Event>(buffer));  // the bug: buffer kept
+    }
   };
   Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
     return Partition{{appender(config, worker_index), {}, 50}};
@@ -99,13 +106,17 @@ struct DropsLastBufferAtClose : StoreNode {
   static Capabilities capabilities() { return {.durability = sinkkit::Durability::on_close}; }
   struct Partition : BufferedBase {
     void write_batch(Batch<Event> batch) {
+      if (out.closed()) throw sinkkit::ClosedError("write_batch");
       buffer.insert(buffer.end(), batch.begin(), batch.end());
       if (buffer.size() >= flush_every) {
         out.write_batch(Batch<Event>(buffer));
         buffer.clear();
       }
     }
-    void close() { buffer.clear(); }  // the bug: no final flush
+    void close() {
+      buffer.clear();  // the bug: no final flush
+      out.close();
+    }
   };
   Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
     return Partition{{appender(config, worker_index), {}, 50}};

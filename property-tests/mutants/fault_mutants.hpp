@@ -38,6 +38,7 @@ struct DropsFailedFlush : StoreNode {
       if (!rows.empty()) store->append(target, log, Batch<Event>(rows));
     }
     void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
       buffer.insert(buffer.end(), batch.begin(), batch.end());
       if (buffer.size() >= 30) flush();
     }
@@ -97,6 +98,7 @@ struct PosixJsonlSink {
     int fd = -1;
     std::uint64_t size = 0;
     void write_batch(Batch<Event> batch) {
+      if (fd < 0) throw sinkkit::ClosedError("write_batch");
       std::string data;
       for (const auto& e : batch) data += nlohmann::json(e).dump() + '\n';
       std::size_t done = 0;
@@ -175,14 +177,18 @@ struct TruncatesOnRestart : FilesNode {
   struct Partition {
     std::shared_ptr<NamedFiles> files;
     std::string target, file;
-    void write_batch(Batch<Event> batch) { files->append(target, file, batch); }
-    void close() {}
+    bool closed = false;
+    void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
+      files->append(target, file, batch);
+    }
+    void close() { closed = true; }
   };
   Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
     const auto target = config.at("target").get<std::string>();
     const auto file = "part-" + std::to_string(worker_index);
     files->truncate(target, file);  // the bug: mode "w"
-    return Partition{files, target, file};
+    return Partition{files, target, file, false};
   }
 };
 
@@ -198,12 +204,14 @@ struct BranchesShareFile : FilesNode {
     std::shared_ptr<NamedFiles> files;
     std::string target, file;
     bool opened = false;
+    bool closed = false;
     void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
       if (!opened) files->truncate(target, file);
       opened = true;
       files->append(target, file, batch);
     }
-    void close() {}
+    void close() { closed = true; }
   };
   Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
     return Partition{files, config.at("target").get<std::string>(), "part-" + std::to_string(worker_index)};

@@ -29,7 +29,10 @@ struct ForgetsBridgeWork : StoreNode {
     AsyncBridge* bridge;
     std::vector<Event> buffer;
     bool closed = false;
-    void write_batch(Batch<Event> batch) { buffer.insert(buffer.end(), batch.begin(), batch.end()); }
+    void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
+      buffer.insert(buffer.end(), batch.begin(), batch.end());
+    }
     void close() {
       if (closed) return;
       closed = true;

@@ -24,9 +24,12 @@ struct BuffersDespiteOnReturn : StoreNode {
   struct Partition {
     Appender out;
     std::vector<Event> buffer;
-    void write_batch(Batch<Event> batch) { buffer.insert(buffer.end(), batch.begin(), batch.end()); }
+    void write_batch(Batch<Event> batch) {
+      if (out.closed()) throw sinkkit::ClosedError("write_batch");
+      buffer.insert(buffer.end(), batch.begin(), batch.end());
+    }
     void close() {
-      out.write_batch(Batch<Event>(buffer));
+      if (!buffer.empty()) out.write_batch(Batch<Event>(buffer));
       buffer.clear();
       out.close();
     }
@@ -67,12 +70,14 @@ struct IgnoresWorkerIndex : FilesNode {
     std::shared_ptr<NamedFiles> files;
     std::string target;
     bool opened = false;
+    bool closed = false;
     void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
       if (!opened) files->truncate(target, "part-0");
       opened = true;
       files->append(target, "part-0", batch);
     }
-    void close() {}
+    void close() { closed = true; }
   };
   Partition build_partition(const nlohmann::json& config, int, int, AsyncBridge*, void*) {
     return Partition{files, config.at("target").get<std::string>()};
@@ -253,7 +258,9 @@ struct UnguardedSharedState : FilesNode {
     std::shared_ptr<NamedFiles> files;
     std::shared_ptr<Shared> shared;
     std::string target;
+    bool closed = false;
     void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
       std::unique_lock lock(shared->mutex);
       std::vector<Event> next = shared->rows;
       const bool alone = shared->holding++ == 0;
@@ -265,13 +272,14 @@ struct UnguardedSharedState : FilesNode {
       --shared->holding;
     }
     void close() {
+      closed = true;
       std::lock_guard lock(shared->mutex);
       files->truncate(target, "shared");
       files->append(target, "shared", Batch<Event>(shared->rows));
     }
   };
   Partition build_partition(const nlohmann::json& config, int, int, AsyncBridge*, void*) {
-    return Partition{files, shared, config.at("target").get<std::string>()};
+    return Partition{files, shared, config.at("target").get<std::string>(), false};
   }
 };
 
