@@ -41,12 +41,20 @@ TEST_P(MutantZoo, IsCaughtByItsRule) {
 // One planted bug is one root cause, named after the rule it breaks: the
 // whole catalogue runs on the mutant, and the causes say which rule to read.
 // The specimens that are one cause so far. The others (issue 16, see its
-// note) carry a second bug (a write after close accepted: SK-3.6), or their
-// one finding (items lost) is named after a broader rule than theirs.
+// note): crashes are not shrunk (RetainsBatch under ASan, CrashOnIdleClose);
+// one bug with two findings (BuffersDespiteOnReturn, ForgetsBridgeWork,
+// ClosePropagatesWriteError's undeclared batch limit); loss named after
+// SK-2.3, SK-4.1 or SK-4.3 where the mutant's rule is SK-3.4, SK-4.5 or
+// SK-4.4; a storage fault from a harness hook not told from the sink's own
+// failure (the SK-4.1/4.2 twins); too slow for the test command with every rule
+// (UnguardedSharedState, RacesAtOpen: their 100 ms windows open on every call).
 const std::set<std::string> kOneCauseSoFar = {
     "FailsForHighWorkerIndex", "CrashesOnBadConfig", "IgnoresNullBridge", "WritesMarkerAtBuild",
-    "BaseStrideIteration", "RefusesSubtypeBatches", "RejectsEmptyBatches", "TruncatesLargeBatches",
-    "ResendsPreviousBatch", "LeaksDescriptor", "AcceptsWritesAfterClose", "DisposesSessionManager"};
+    "ReordersWithinBatch", "IgnoresWorkerIndex", "MakesUpItems", "RetriesDuplicate", "BaseStrideIteration",
+    "RefusesSubtypeBatches", "RejectsEmptyBatches", "TruncatesLargeBatches", "ResendsPreviousBatch",
+    "DoubleFlushOnClose", "LeaksDescriptor", "AcceptsWritesAfterClose", "DisposesSessionManager",
+    "DropsFailedFlushOnAbort", "SqliteDropsFailedFlushWhenWritingOn", "LosesUnflushedOnCrash",
+    "FileKeepsTornLineAfterShortWrite", "FileIgnoresFailedFsync", "BranchesShareFile"};
 
 TEST_P(MutantZoo, IsOneCauseNamedAfterItsRule) {
   const auto& spec = GetParam();

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <tuple>
 
+#include <sinkkit/results/suite_result.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 
 namespace sinkkit {
@@ -42,6 +43,7 @@ namespace {
 // The rules about loss, order and duplicates in general: a bug they find is
 // usually also found by a rule about what caused it.
 const std::set<std::string_view> kGeneralRules = {"SK-2.2", "SK-2.3", "SK-2.4", "SK-2.5"};
+constexpr std::string_view kComparingRule = "SK-2.11";
 
 // What a broken rule's result says went wrong, for grouping and ranking.
 struct Evidence {
@@ -50,6 +52,9 @@ struct Evidence {
   std::string key;           // equal keys: one cause
   std::string summary;
   std::optional<TraceEvent> fatal;  // the call the sink failed on its own
+  std::set<std::string> findings;   // the oracle's violation kinds, when it is the oracle's finding
+  bool repeated_close = false;      // the counterexample closes a partition more than once
+  bool writes = false;              // the counterexample has a write_batch
   std::size_t size = 0;             // calls in the counterexample (none: very many)
 };
 
@@ -90,6 +95,10 @@ Evidence evidence_of(const RuleResult& r) {
     return ev;
   }
   if (r.counterexample) {
+    for (const auto& e : r.counterexample->trace.events) {
+      ev.repeated_close |= e.kind == CallKind::close && e.call > 0;
+      ev.writes |= e.kind == CallKind::write_batch;
+    }
     if (auto e = fatal_call(r.counterexample->trace)) {
       ev.fatal = e;
       ev.key = "call|" + std::string(to_string(e->kind)) + "|" +
@@ -100,10 +109,9 @@ Evidence evidence_of(const RuleResult& r) {
       return ev;
     }
     if (const auto& v = r.counterexample->verdict; v && !v->clean()) {
-      std::set<std::string> kinds;
-      for (const auto& x : v->violations) kinds.insert(std::string(to_string(x.kind)));
+      for (const auto& x : v->violations) ev.findings.insert(std::string(to_string(x.kind)));
       ev.key = "oracle|";
-      for (const auto& k : kinds) ev.key += k + ",";
+      for (const auto& k : ev.findings) ev.key += k + ",";
       ev.summary = r.message;
       return ev;
     }
@@ -113,11 +121,21 @@ Evidence evidence_of(const RuleResult& r) {
   return ev;
 }
 
-// The rule whose subject is the failing call.
+// The rule whose subject is the failing call, or the oracle's finding (the
+// rule whose statement is about that kind of violation).
 bool claims(const Evidence& ev) {
-  if (!ev.fatal) return false;
-  const auto& e = *ev.fatal;
   const std::string& id = ev.result->id;
+  if (!ev.fatal) {
+    // Items stored by a run that wrote none: build wrote them (SK-1.4).
+    if (id == "SK-1.4") return ev.findings.contains("unexpected") && !ev.writes;
+    // Duplicates after a repeated close are the close's (SK-3.1), not delivery's.
+    if (ev.findings.contains("duplicated") && ev.repeated_close) return id == "SK-3.1";
+    static const std::map<std::string_view, std::string_view> kAbout = {
+        {"SK-2.2", "reordered"}, {"SK-2.3", "lost"}, {"SK-2.4", "unexpected"}, {"SK-2.5", "duplicated"}};
+    const auto about = kAbout.find(id);
+    return about != kAbout.end() && ev.findings.contains(std::string(about->second));
+  }
+  const auto& e = *ev.fatal;
   if (id == "SK-1.1") return e.kind == CallKind::build;
   if (id == "SK-2.8") return e.kind == CallKind::write_batch && e.size == 0;
   if (id == "SK-3.1") return e.kind == CallKind::close && e.call > 0;
@@ -134,10 +152,23 @@ auto rank(const Evidence& ev) {
 
 std::vector<Cause> find_causes(const std::vector<RuleResult>& rules) {
   std::map<std::string, std::vector<Evidence>> groups;
+  std::optional<Evidence> comparison;
   for (const auto& r : rules) {
     if (!r.broken()) continue;
     auto ev = evidence_of(r);
+    // SK-2.11 compares two runs of the sink: a difference shows a bug, not
+    // which. With other rules broken, it joins their first cause.
+    if (r.id == kComparingRule) {
+      comparison = std::move(ev);
+      continue;
+    }
     groups[ev.key].push_back(std::move(ev));
+  }
+  if (comparison) {
+    if (groups.empty()) {
+      groups[comparison->key].push_back(std::move(*comparison));
+      comparison.reset();
+    }
   }
   std::vector<std::pair<std::size_t, Cause>> found;
   for (auto& [key, members] : groups) {
@@ -152,6 +183,12 @@ std::vector<Cause> find_causes(const std::vector<RuleResult>& rules) {
     found.emplace_back(position, std::move(c));
   }
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (comparison) {  // into the first cause, in catalogue order
+    auto& also = found.front().second.also;
+    also.insert(std::upper_bound(also.begin(), also.end(), comparison->result->id,
+                                 [](const std::string& a, const std::string& b) { return rule_id_less(a, b); }),
+                comparison->result->id);
+  }
   std::vector<Cause> out;
   for (auto& [pos, c] : found) out.push_back(std::move(c));
   return out;

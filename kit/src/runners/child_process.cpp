@@ -146,6 +146,10 @@ struct RunningChild::State {
     }
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    // The interruption's handler kills the child's group itself: a child
+    // that did not end well once a signal came was stopped by it, even when
+    // its pipes closed before a check saw the signal.
+    if (interruption_signal() != 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) result.interrupted = true;
   }
 };
 

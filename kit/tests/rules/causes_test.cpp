@@ -82,20 +82,43 @@ TEST(Causes, TwoBugsAreTwoCausesInTheCatalogueOrderOfTheirRules) {
   EXPECT_EQ(causes[1].also, (std::vector<std::string>{"SK-2.3"}));
 }
 
-TEST(Causes, AFindingOfItsOwnOutranksOneOnTheWayAndNarrowOutranksGeneral) {
-  // The same oracle finding (lost) from a general rule and a narrower one.
-  Verdict lost;
-  lost.violations.push_back({ViolationKind::lost, "lost 2 of 5"});
-  auto with_lost = [&](std::string id, std::uint32_t size) {
-    auto r = failed(std::move(id), std::nullopt, false, "lost");
-    Trace t = trace_ending_in(TraceEvent{.kind = CallKind::close}, size);
-    r.counterexample = Counterexample{.trace = t, .verdict = lost};
-    return r;
-  };
-  const auto causes = find_causes({with_lost("SK-2.3", 2), with_lost("SK-3.4", 9)});
+// An oracle finding found by several rules (`closes`: the counterexample's
+// close calls on its one partition).
+RuleResult with_finding(std::string id, ViolationKind kind, int closes = 1) {
+  Verdict v;
+  v.violations.push_back({kind, "found it"});
+  auto r = failed(std::move(id), std::nullopt, false, "found it");
+  Trace t = trace_ending_in(TraceEvent{.kind = CallKind::close});
+  for (int c = 1; c < closes; ++c) t.events.push_back(TraceEvent{.index = t.events.size(), .kind = CallKind::close, .call = c});
+  r.counterexample = Counterexample{.trace = t, .verdict = v};
+  return r;
+}
+
+TEST(Causes, AnOracleFindingIsNamedAfterTheRuleAboutIt) {
+  auto causes = find_causes({with_finding("SK-2.2", ViolationKind::reordered), with_finding("SK-2.6", ViolationKind::reordered)});
   ASSERT_EQ(causes.size(), 1U);
-  EXPECT_EQ(causes[0].rule, "SK-3.4") << "SK-2.3 is about loss in general";
-  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.3"}));
+  EXPECT_EQ(causes[0].rule, "SK-2.2") << "order is SK-2.2's subject, though SK-2.6 is narrower";
+  // Duplicates after a repeated close are the close's.
+  causes = find_causes({with_finding("SK-2.5", ViolationKind::duplicated, 2), with_finding("SK-3.1", ViolationKind::duplicated, 2)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-3.1");
+  causes = find_causes({with_finding("SK-2.5", ViolationKind::duplicated), with_finding("SK-2.11", ViolationKind::duplicated)});
+  EXPECT_EQ(causes[0].rule, "SK-2.5");
+}
+
+TEST(Causes, AFindingOfItsOwnOutranksOneOnTheWayAndNarrowOutranksGeneral) {
+  const auto refused = threw(CallKind::write_batch, 3, 0, "refused");
+  // SK-2.6 found the refused batch itself; SK-2.3 and SK-2.9 tripped over it.
+  auto causes = find_causes({failed("SK-2.3", trace_ending_in(refused), true),
+                             failed("SK-2.6", trace_ending_in(refused, 9), false),
+                             failed("SK-2.9", trace_ending_in(refused), true)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-2.6");
+  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.3", "SK-2.9"}));
+  // All on the way: the narrower rule over the general one.
+  causes = find_causes({failed("SK-2.3", trace_ending_in(refused), true), failed("SK-2.9", trace_ending_in(refused, 9), true)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-2.9");
 }
 
 TEST(Causes, CrashesGroupByHowTheCheckEnded) {
@@ -112,6 +135,20 @@ TEST(Causes, CrashesGroupByHowTheCheckEnded) {
   EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.2"}));
   EXPECT_EQ(causes[0].summary, "the sink killed by signal 11 (SIGSEGV)");
   EXPECT_EQ(causes[1].rule, "SK-3.1");
+}
+
+TEST(Causes, TheComparingRuleJoinsTheFirstCauseOrStandsAlone) {
+  const auto differs = failed("SK-2.11", trace_ending_in(TraceEvent{.kind = CallKind::close}), false,
+                              "split batches and their concatenation read back differently: ...");
+  auto alone = differs;
+  alone.counterexample.reset();
+  auto causes = find_causes({with_finding("SK-2.2", ViolationKind::reordered), alone});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-2.2");
+  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.11"}));
+  causes = find_causes({alone});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-2.11");
 }
 
 TEST(Causes, PassedAndSkippedRulesHaveNone) {

@@ -6,10 +6,14 @@
 /// numbers and keys masked), or the same oracle finding, or the same crash.
 /// Each cause names the rule that checks what went wrong most specifically:
 /// the one whose subject is the failing call (an empty batch: SK-2.8; a
-/// repeated close: SK-3.1; a build: SK-1.1), else one that found the fault
-/// itself rather than on the way (`RuleResult::incidental`), else a rule
-/// about something narrower than loss, order or duplicates in general, else
-/// the smaller counterexample, else the catalogue's order.
+/// repeated close: SK-3.1; a build: SK-1.1) or the oracle's finding (lost:
+/// SK-2.3; reordered: SK-2.2; unexpected: SK-2.4; duplicated: SK-2.5, or
+/// SK-3.1 when the counterexample closes twice), else one that found the
+/// fault itself rather than on the way (`RuleResult::incidental`), else a
+/// rule about something narrower than loss, order or duplicates in general,
+/// else the smaller counterexample, else the catalogue's order. SK-2.11,
+/// which compares two runs of the sink, shows that a bug exists, not which:
+/// with other rules broken, it joins the first cause.
 ///
 /// **Example**:
 ///
