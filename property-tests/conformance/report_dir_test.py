@@ -44,6 +44,35 @@ class ReportDir(unittest.TestCase):
 
 
 class Interrupted(unittest.TestCase):
+    def sigterm_once_running(self, env, running, wait):
+        """Runs SK-1.3 and the SK-2 rules of MemorySink with `env`, sends
+        SIGTERM `wait` seconds after the RUN line of `running`, checks the exit
+        (143, within 10 s) and that SK-2.1, SK-2.2 and SK-2.11 were not run;
+        returns the output and the report's rules by id."""
+        p = subprocess.Popen([BINARY, "--gtest_filter=Conformance/MemorySink.SK_1_3_*:Conformance/MemorySink.SK_2_*"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = ""
+        for line in p.stdout:
+            out += line
+            if "[ RUN      ] Conformance/MemorySink." + running in line:
+                break
+        time.sleep(wait)
+        signalled = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        out += p.communicate(timeout=60)[0]
+        self.assertLess(time.monotonic() - signalled, 10, out)
+        self.assertEqual(p.returncode, 143, out)
+        with open(os.path.join(env["SINKKIT_REPORT_DIR"], "MemorySink.json"), encoding="utf-8") as f:
+            report = json.load(f)
+        self.assertEqual(report["interrupted"], "SIGTERM")
+        self.assertNotEqual(report["exit_code"], 0)
+        rules = {r["id"]: r for r in report["rules"]}
+        self.assertEqual(rules["SK-1.3"]["status"], "not_applicable", rules["SK-1.3"])  # judged at once
+        for rid in ("SK-2.1", "SK-2.2", "SK-2.11"):  # in progress, or not reached
+            self.assertEqual(rules[rid]["status"], "untested", rules[rid])
+            self.assertIn("not run: the run was interrupted by SIGTERM", rules[rid]["message"])
+        return out, rules
+
     def test_sigterm_mid_rule_writes_the_rules_judged_and_exits_143(self):
         with tempfile.TemporaryDirectory() as tmp:
             # One rule at a time: the test steers by GoogleTest's RUN lines.
@@ -52,62 +81,19 @@ class Interrupted(unittest.TestCase):
             first = subprocess.run([BINARY, "--gtest_filter=Conformance/MemorySink.SK_1_1_*"],
                                    env=dict(env, SINKKIT_BUDGET="3"), capture_output=True, text=True, timeout=300)
             self.assertEqual(first.returncode, 0, first.stdout)
-            # This one: SK-1.3 judged at once (not applicable), SK-2.1 at a budget
-            # that keeps it running until the signal, SK-2.2 onwards not reached.
-            p = subprocess.Popen([BINARY, "--gtest_filter=Conformance/MemorySink.SK_1_3_*:Conformance/MemorySink.SK_2_*"],
-                                 env=dict(env, SINKKIT_BUDGET="1000000"), stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True)
-            out = ""
-            for line in p.stdout:
-                out += line
-                if "[ RUN      ] Conformance/MemorySink.SK_2_1" in line:
-                    break
-            time.sleep(0.5)
-            signalled = time.monotonic()
-            p.send_signal(signal.SIGTERM)
-            out += p.communicate(timeout=60)[0]
-            self.assertLess(time.monotonic() - signalled, 10, out)
-            self.assertEqual(p.returncode, 143, out)
+            # This one: SK-2.1 at a budget that keeps it running until the
+            # signal, SK-2.2 onwards not reached.
+            out, rules = self.sigterm_once_running(dict(env, SINKKIT_BUDGET="1000000"), "SK_2_1", 0.5)
             self.assertIn("interrupted by SIGTERM", out)
-            with open(os.path.join(tmp, "MemorySink.json"), encoding="utf-8") as f:
-                report = json.load(f)
-            rules = {r["id"]: r for r in report["rules"]}
-            self.assertEqual(report["interrupted"], "SIGTERM")
-            self.assertNotEqual(report["exit_code"], 0)
             self.assertEqual(rules["SK-1.1"]["status"], "passed")
-            self.assertEqual(rules["SK-1.3"]["status"], "not_applicable")
-            for rid in ("SK-2.1", "SK-2.2", "SK-2.11"):  # in progress, then not reached
-                self.assertEqual(rules[rid]["status"], "untested", rules[rid])
-                self.assertIn("not run: the run was interrupted by SIGTERM", rules[rid]["message"])
 
     def test_sigterm_while_rules_run_side_by_side_keeps_the_verdicts_reached(self):
         # SINKKIT_JOBS=2: the first test of the suite checks its selected
-        # rules two at a time. SK-1.3 is judged at once (not applicable);
-        # SK-2.1 and SK-2.2, at a budget that never ends, are killed by the
-        # signal; the rest never start.
+        # rules two at a time: SK-1.3 at once, then SK-2.1 and SK-2.2, at a
+        # budget that never ends, until the signal kills them.
         with tempfile.TemporaryDirectory() as tmp:
-            env = dict(os.environ, SINKKIT_REPORT_DIR=tmp, SINKKIT_SEED="5", SINKKIT_JOBS="2",
-                       SINKKIT_BUDGET="1000000")
-            p = subprocess.Popen([BINARY, "--gtest_filter=Conformance/MemorySink.SK_1_3_*:Conformance/MemorySink.SK_2_*"],
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            out = ""
-            for line in p.stdout:
-                out += line
-                if "[ RUN      ] Conformance/MemorySink.SK_1_3" in line:
-                    break
-            time.sleep(1.5)
-            p.send_signal(signal.SIGTERM)
-            out += p.communicate(timeout=60)[0]
-            self.assertEqual(p.returncode, 143, out)
-            with open(os.path.join(tmp, "MemorySink.json"), encoding="utf-8") as f:
-                report = json.load(f)
-            rules = {r["id"]: r for r in report["rules"]}
-            self.assertEqual(report["interrupted"], "SIGTERM")
-            self.assertEqual(rules["SK-1.3"]["status"], "not_applicable", rules["SK-1.3"])
-            for rid in ("SK-2.1", "SK-2.2", "SK-2.11"):
-                self.assertEqual(rules[rid]["status"], "untested", rules[rid])
-                self.assertIn("not run: the run was interrupted by SIGTERM", rules[rid]["message"])
-
+            self.sigterm_once_running(dict(os.environ, SINKKIT_REPORT_DIR=tmp, SINKKIT_SEED="5", SINKKIT_JOBS="2",
+                                           SINKKIT_BUDGET="1000000"), "SK_1_3", 1.5)
 
 if __name__ == "__main__":
     BINARY = sys.argv[1]
