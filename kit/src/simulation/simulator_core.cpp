@@ -33,6 +33,10 @@ struct PartitionRun {
   const StorageFault* outside_fault = nullptr;
   std::int64_t items_handed = 0;
   bool outside_fault_fired = false;
+  // One armed through the sink's hook: the first call in its window that the
+  // sink fails with a storage error is taken as it firing.
+  const StorageFault* hook_fault = nullptr;
+  bool hook_fault_fired = false;
 };
 
 // Small: the point is whether the sink refuses it, not its size.
@@ -272,6 +276,7 @@ class Run {
           if (f.worker != p.id.worker || f.branch != p.id.branch) continue;
           if (options_.arm_storage_fault) {
             options_.arm_storage_fault(p.id, f.after_items);
+            p.hook_fault = &f;
           } else {
             p.outside_fault = &f;
           }
@@ -333,6 +338,14 @@ class Run {
   // takes the partition past the fault's `after_items` until it fires.
   template <class F>
   void with_storage_fault_window(PartitionRun& p, TraceEvent& ev, F&& call) {
+    if (p.hook_fault != nullptr && !p.hook_fault_fired && p.items_handed > p.hook_fault->after_items) {
+      call();
+      if (ev.forwarded && ev.sink_outcome != Outcome::ok && ev.error_kind == "write") {
+        ev.storage_fault = FiredStorageFault{.call = "hook", .hook = true};
+        p.hook_fault_fired = true;
+      }
+      return;
+    }
     const bool open =
         p.outside_fault != nullptr && !p.outside_fault_fired && p.items_handed > p.outside_fault->after_items;
     if (!open) {

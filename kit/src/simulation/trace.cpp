@@ -38,6 +38,7 @@ std::string_view to_string(Outcome o) { return o == Outcome::ok ? "ok" : "threw"
 }  // namespace
 
 std::string FiredStorageFault::to_text() const {
+  if (hook) return "the storage fault armed through the sink's hook fired (injected)";
   if (network) {
     const std::string what = call == "stall"           ? " stalled, then was reset"
                              : call == "drop requests" ? " lost its requests, then was reset"
@@ -132,6 +133,7 @@ nlohmann::json Trace::to_json() const {
                             {"error", f->error},       {"short_written", f->short_written},
                             {"short_asked", f->short_asked}, {"retried", f->retried}};
       if (f->network) j["storage_fault"]["network"] = true;
+      if (f->hook) j["storage_fault"]["hook"] = true;
     }
     events_json.push_back(std::move(j));
   }
@@ -186,7 +188,7 @@ Trace Trace::from_json(const nlohmann::json& j) {
         e.storage_fault = FiredStorageFault{f.at("call").get<std::string>(), f.at("path").get<std::string>(),
                                             f.at("error").get<int>(), f.value("short_written", std::uint64_t{0}),
                                             f.value("short_asked", std::uint64_t{0}), f.value("retried", false),
-                                            f.value("network", false)};
+                                            f.value("network", false), f.value("hook", false)};
       }
       t.events.push_back(std::move(e));
     }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -125,6 +126,45 @@ TEST(HarnessSink, StorageFaultsReachTheHarnessOnlyWhenItCanArmThem) {
   ASSERT_EQ(sut.harness().armed.size(), 1U);
   EXPECT_EQ(sut.harness().armed[0].first, (PartitionId{.worker = 1, .branch = 0}));
   EXPECT_EQ(sut.harness().armed[0].second, 2);
+}
+
+// A storage fault armed through the hook shows on the trace where the sink
+// failed with a storage error while it was armed: not the sink's own failure.
+struct FailingStoreHarness : MemoryHarness {
+  struct Node : MemoryNode {
+    std::shared_ptr<bool> armed = std::make_shared<bool>(false);
+    struct Partition : MemoryPartition {
+      std::shared_ptr<bool> armed;
+      void write_batch(Batch<Event> batch) {
+        if (std::exchange(*armed, false)) throw SinkError("disk full");
+        MemoryPartition::write_batch(batch);
+      }
+    };
+    Partition build_partition(const nlohmann::json& config, int w, int n, AsyncBridge* b, void* s) {
+      return Partition{MemoryNode::build_partition(config, w, n, b, s), armed};
+    }
+  };
+  using node_type = Node;
+  Node node{{.name = "failing", .store = store}};
+  node_type make_node() { return node; }
+  void arm_storage_fault(const nlohmann::json&, PartitionId, std::int64_t) { *node.armed = true; }
+};
+
+TEST(HarnessSink, AHookFaultThatFiresIsMarkedOnTheCallItFailed) {
+  HarnessSink<FailingStoreHarness> sut;
+  auto request = one_epoch(1, 4);
+  request.plan.storage_faults.push_back(StorageFault{.worker = 0, .branch = 0, .after_items = 0});
+  const auto trace = sut.run(sut.make_config(TestTarget{.id = "h"}), request);
+  const auto failed = std::find_if(trace.events.begin(), trace.events.end(),
+                                   [](const TraceEvent& e) { return e.sink_outcome != Outcome::ok; });
+  ASSERT_NE(failed, trace.events.end());
+  ASSERT_TRUE(failed->storage_fault.has_value()) << failed->to_text();
+  EXPECT_TRUE(failed->storage_fault->hook);
+  EXPECT_FALSE(failed->sink_failed_on_its_own());
+  const auto back = Trace::from_json(trace.to_json());
+  const auto& mark = back.events.at(static_cast<std::size_t>(failed - trace.events.begin())).storage_fault;
+  ASSERT_TRUE(mark.has_value()) << "the mark survives JSON";
+  EXPECT_EQ(*mark, *failed->storage_fault);
 }
 
 TEST(HarnessSink, ACrashRunKillsTheChildAfterTheAcknowledgedWritesAsked) {

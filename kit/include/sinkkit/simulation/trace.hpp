@@ -62,6 +62,10 @@ struct FiredStorageFault {
   /// The kit's TCP proxy failed a connection (`call` is the fault kind,
   /// `error` ECONNRESET), rather than its interposer a file.
   bool network = false;
+  /// Armed through the sink's own hook (a harness's arm_storage_fault, the
+  /// wire `fault` op): the kit saw the call fail with a storage error while
+  /// the fault was armed, not which operation failed (`call` is "hook").
+  bool hook = false;
   /// The failed call was an fsync or fdatasync (never made good by a retry).
   [[nodiscard]] bool sync() const noexcept { return call == "fsync" || call == "fdatasync"; }
   /// E.g. "fdatasync(part-w0-b0.jsonl) failed with EIO (injected)", or
