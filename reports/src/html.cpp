@@ -18,8 +18,7 @@ using detail::xml_escape;
 // The status as a CSS class and filter key: the allow-list gets its own.
 std::string status_key(const RuleResult& r) {
   if (r.allowed) return "allowed";
-  if (r.status == RuleStatus::not_applicable) return "untested";
-  return std::string(to_string(r.status));
+  return std::string(to_string(r.status));  // not applicable and untested apart
 }
 
 const char* kStyle = R"css(
@@ -36,7 +35,7 @@ table.rules{border-collapse:collapse;width:100%;margin:8px 0}
 table.rules th,table.rules td{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
 table.rules td.num{text-align:right;font-variant-numeric:tabular-nums}
 .st{font-weight:600}.st.passed{color:var(--ok)}.st.failed{color:var(--bad)}.st.warning{color:var(--warn)}
-.st.untested{color:var(--skip)}.st.allowed{color:#8d6e00}
+.st.untested{color:var(--skip)}.st.not_applicable{color:var(--skip)}.st.allowed{color:#8d6e00}
 article.failure{border-left:4px solid var(--bad);padding:4px 12px;margin:12px 0;background:#fafafa}
 article.failure.warning{border-color:var(--warn)}article.failure.allowed{border-color:var(--allow)}
 pre{background:#f4f4f4;padding:8px;overflow:auto;max-height:420px;font-size:12px}
@@ -274,8 +273,10 @@ std::string render_html(const std::vector<SuiteResult>& runs) {
       xml_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<header><h1>" + xml_escape(title) +
       "</h1><span class=\"verdict " + (all_ok ? "ok" : "bad") + "\" id=\"overall\">" +
       (all_ok ? "conformant" : "NOT conformant") + "</span></header>\n<nav id=\"filters\">Show: ";
-  for (const char* s : {"failed", "warning", "allowed", "passed", "untested"}) {
-    out += "<label><input type=\"checkbox\" data-status=\"" + std::string(s) + "\" checked> " + s + " (" +
+  for (const char* s : {"failed", "warning", "allowed", "passed", "not_applicable", "untested"}) {
+    std::string label = s;
+    std::replace(label.begin(), label.end(), '_', ' ');
+    out += "<label><input type=\"checkbox\" data-status=\"" + std::string(s) + "\" checked> " + label + " (" +
            std::to_string(counts[s]) + ")</label>";
   }
   out += "</nav>\n";

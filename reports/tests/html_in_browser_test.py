@@ -104,6 +104,7 @@ class HtmlInChromium(unittest.TestCase):
         self.assertEqual(dom.rows["SK-4.2"][0], "warning")
         self.assertEqual(dom.rows["SK-3.1"][0], "allowed")
         self.assertEqual(dom.rows["SK-3.5"][0], "untested")
+        self.assertEqual(dom.rows["SK-6.1"][0], "not_applicable", "labelled apart from untested")
         for rule, (_, style) in dom.rows.items():
             self.assertNotIn("none", style, rule + " hidden with no filter set")
 

@@ -32,8 +32,17 @@ std::string SuiteResult::summary_line() const {
     failed += r.status == RuleStatus::failed ? 1 : 0;
     warnings += r.status == RuleStatus::warning ? 1 : 0;
   }
+  const int not_applicable = count(RuleStatus::not_applicable), untested = count(RuleStatus::untested);
   std::string s = std::to_string(count(RuleStatus::passed)) + " passed, " + std::to_string(failed) + " failed, " +
-                  std::to_string(count(RuleStatus::untested) + count(RuleStatus::not_applicable)) + " skipped";
+                  std::to_string(not_applicable + untested) + " skipped";
+  // Labelled apart: not applicable is the sink's declaration, untested a gap in the test.
+  if (not_applicable + untested > 0) {
+    s += " (";
+    if (not_applicable > 0) s += std::to_string(not_applicable) + " not applicable";
+    if (not_applicable > 0 && untested > 0) s += ", ";
+    if (untested > 0) s += std::to_string(untested) + " untested";
+    s += ")";
+  }
   if (warnings > 0) s += ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings");
   if (const int a = allowed(); a > 0) s += ", " + std::to_string(a) + " allowed";
   if (!interrupted.empty()) s += ", interrupted by " + interrupted;

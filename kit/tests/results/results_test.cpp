@@ -67,6 +67,20 @@ TEST(Counterexample, ACleanReadBackBesideAFailureDoesNotReadAsAPass) {
   EXPECT_NE(dirty.to_text().find("verdict: 1 violation"), std::string::npos) << dirty.to_text();
 }
 
+TEST(SuiteResult, SummaryCountsNotApplicableAndUntestedApart) {
+  SuiteResult run;
+  run.rules = {{.id = "SK-1.3", .status = RuleStatus::not_applicable},
+               {.id = "SK-3.5", .status = RuleStatus::untested},
+               {.id = "SK-4.3", .status = RuleStatus::not_applicable},
+               {.id = "SK-2.3", .status = RuleStatus::passed}};
+  EXPECT_EQ(run.summary_line(), "1 passed, 0 failed, 3 skipped (2 not applicable, 1 untested)");
+  run.rules.erase(run.rules.begin(), run.rules.begin() + 1);
+  run.rules.erase(run.rules.begin() + 1);
+  EXPECT_EQ(run.summary_line(), "1 passed, 0 failed, 1 skipped (1 untested)");
+  run.rules.erase(run.rules.begin());
+  EXPECT_EQ(run.summary_line(), "1 passed, 0 failed, 0 skipped");
+}
+
 TEST(RuleResult, BadStatusAndLevelAreNamed) {
   auto j = RuleResult{}.to_json();
   j["status"] = "sort_of";

@@ -78,7 +78,8 @@ struct SuiteResult {
   [[nodiscard]] int count(RuleStatus s) const;
   /// Failures and warnings an allow-list entry accepts.
   [[nodiscard]] int allowed() const;
-  /// "N passed, N failed, N skipped" (+ ", N warnings", ", N allowed",
+  /// "N passed, N failed, N skipped (N not applicable, N untested)" (the
+  /// parenthesis only with some skipped; + ", N warnings", ", N allowed",
   /// ", interrupted by SIGTERM");
   /// skipped counts untested and not applicable rules; failed and warnings
   /// leave out the allowed ones, which are counted apart.

@@ -9,7 +9,7 @@
 ///
 ///     sinkkit::HarnessSink<MyHarness> sut;
 ///     sinkkit::SuiteResult r = sinkkit::run_suite(sut, {.check = {.seed = 42}, .jobs = 2, .progress = &std::cerr});
-///     std::cout << r.summary_line() << "\n";  // "24 passed, 1 failed, 3 skipped"
+///     std::cout << r.summary_line() << "\n";  // "24 passed, 1 failed, 3 skipped (2 not applicable, 1 untested)"
 ///     return r.exit_code();
 
 #include <chrono>
