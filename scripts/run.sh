@@ -60,7 +60,8 @@ for bench in "$BUILD"/bench/sinkkit_*_bench; do
   echo "$name: done"
 done
 echo "=== sinkkit bench: the Python JSON Lines sink over the wire protocol"
-"$SINKKIT" bench --repetitions 3 --batch-sizes 1,16,256,4096 --workers 1,2,4 \
+# 4096 items a run: at batch size 1 that is 4096 requests, each measured.
+"$SINKKIT" bench --repetitions 3 --batch-sizes 1,16,256,4096 --workers 1,2,4 --items 4096 \
   -o "$REPORT_DIR/bench/python_jsonl.json" -- "$PYTHON" adapters/python/examples/jsonl_sink.py || status=1
 echo "=== benchmark report: bench.{md,html} (targets: bench/targets.json)"
 for format in md html; do

@@ -119,6 +119,13 @@ int run_bench_command(const BenchArgs& b) {
       reports::write_file_atomically(dir / "bench.html", reports::render_bench_html({now}, {}, cmp));
       std::cout << "reports: " << (dir / "bench.{json,md,html}").string() << "\n";
     }
+    // A configuration the sink failed: reported, the others written; the run fails.
+    int failures = 0;
+    for (const auto& entry : results.value("benchmarks", nlohmann::json::array())) {
+      if (!entry.is_object() || !entry.value("error_occurred", false)) continue;
+      std::cout << "FAILED: " << entry.value("name", "?") << ": " << entry.value("error_message", "") << "\n";
+      ++failures;
+    }
     if (comparison) {
       for (const auto& m : comparison->missing) std::cout << "not in the new results: " << m << "\n";
       if (comparison->regressed()) {
@@ -129,7 +136,7 @@ int run_bench_command(const BenchArgs& b) {
       std::cout << "no regression against " << b.baseline << " (" << comparison->changes.size()
                 << " benchmarks compared, limit " << b.max_regression << ")\n";
     }
-    return 0;
+    return failures > 0 ? 1 : 0;
   } catch (const CLI::ValidationError&) {
     throw;
   } catch (const std::exception& e) {

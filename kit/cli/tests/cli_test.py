@@ -331,6 +331,25 @@ class Bench(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("# sinkkit benchmark report", r.stdout)
 
+    def test_items_are_honoured_and_a_failed_configuration_is_reported_the_others_written(self):
+        # Refuses batches over 100 items: batch 256 fails, batch 1 (300 writes,
+        # past the old cap of 256 epochs) is measured and written.
+        path = jsonl_sink_variant(self, "if len(items) > 100: raise RuntimeError('request too large')")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = sinkkit("bench", "--repetitions", "1", "--batch-sizes", "1,256", "--workers", "1", "--items", "300",
+                        "--out", os.path.join(tmp, "b.json"), "--", PY, path)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("FAILED: python-jsonl/batch:256/workers:1", r.stdout)
+            self.assertIn("request too large", r.stdout)
+            with open(os.path.join(tmp, "b.json"), encoding="utf-8") as f:
+                results = json.load(f)
+        by_name = {}
+        for b in results["benchmarks"]:
+            by_name.setdefault(b["name"], []).append(b)
+        measured = by_name["python-jsonl/batch:1/workers:1"][0]
+        self.assertEqual((measured["writes"], measured["items"]), (300, 300))
+        self.assertTrue(by_name["python-jsonl/batch:256/workers:1"][0]["error_occurred"])
+
     def test_the_regression_gate_fails_a_slowdown_and_passes_noise(self):
         with tempfile.TemporaryDirectory() as tmp:
             def write(name, data):

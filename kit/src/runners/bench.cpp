@@ -51,8 +51,9 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
       if (batch > caps.max_batch_size) continue;  // the sink declares it cannot take it
       const std::string name = sut.name() + "/batch:" + std::to_string(batch) + "/workers:" + std::to_string(workers);
       const std::int64_t per_epoch = static_cast<std::int64_t>(batch) * workers;
-      const int epochs = static_cast<int>(
-          std::clamp<std::int64_t>(options.items_per_run / std::max<std::int64_t>(1, per_epoch), 1, options.max_epochs));
+      const std::int64_t wanted = std::max<std::int64_t>(1, options.items_per_run / std::max<std::int64_t>(1, per_epoch));
+      const int epochs = static_cast<int>(options.max_epochs > 0 ? std::min<std::int64_t>(wanted, options.max_epochs)
+                                                                 : std::min<std::int64_t>(wanted, 1 << 30));
       auto workload = Workload::empty(workers, 1, epochs);
       for (auto& cell : workload.cells) cell = {batch};
       const double items = static_cast<double>(per_epoch) * epochs;
@@ -67,7 +68,8 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
         j["cpu_time"] = j["real_time"];  // the run's wall time: the sink may work on other threads
         return j;
       };
-      for (int rep = 0; rep < options.repetitions; ++rep) {
+      // One run on a fresh target; its trace.
+      auto run_once = [&] {
         const TestTarget target{root / ("t" + std::to_string(target_index)), "bench" + std::to_string(target_index)};
         ++target_index;
         fs::create_directories(target.dir);
@@ -78,10 +80,36 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
         request.simulation.items_made_ahead = true;
         request.simulation.bridge = &bridge;
         request.simulation.session_manager = &session_manager;
-        const Trace trace = sut.run(sut.make_config(target), request);
+        Trace trace = sut.run(sut.make_config(target), request);
         std::error_code ec;
         fs::remove_all(target.dir, ec);
-        if (trace.aborted) throw std::runtime_error("bench " + name + ": the run failed: " + trace.abort_reason);
+        return trace;
+      };
+      // A failed run: this configuration's one entry says why; the grid goes on.
+      auto failed = [&](const Trace& trace) {
+        benchmarks.push_back({{"name", name},
+                              {"run_name", name},
+                              {"run_type", "iteration"},
+                              {"batch", batch},
+                              {"workers", workers},
+                              {"error_occurred", true},
+                              {"error_message", "the run failed: " + trace.abort_reason}});
+        if (options.progress != nullptr) *options.progress << name << "  FAILED: " << trace.abort_reason << std::endl;
+      };
+      if (options.warm_up) {
+        if (const Trace warm = run_once(); warm.aborted) {
+          failed(warm);
+          continue;
+        }
+      }
+      bool ok = true;
+      for (int rep = 0; rep < options.repetitions && ok; ++rep) {
+        const Trace trace = run_once();
+        if (trace.aborted) {
+          failed(trace);
+          ok = false;
+          break;
+        }
         std::vector<std::int64_t> writes, closes;
         std::int64_t first = trace.events.empty() ? 0 : trace.events.front().start, last = first;
         for (const auto& e : trace.events) {
@@ -108,8 +136,10 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
         j["repetition_index"] = rep;
         j["iterations"] = 1;
         j["writes"] = static_cast<std::int64_t>(writes.size());
+        j["items"] = static_cast<std::int64_t>(items);
         benchmarks.push_back(std::move(j));
       }
+      if (!ok) continue;
       auto aggregate = entry(name + "_median", "aggregate", median);
       aggregate["aggregate_name"] = "median";
       aggregate["iterations"] = options.repetitions;

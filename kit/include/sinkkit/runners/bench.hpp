@@ -28,11 +28,15 @@ inline namespace runners {
 struct BenchOptions {
   std::vector<std::uint32_t> batch_sizes{1, 16, 256, 4096};
   std::vector<int> workers{1, 2, 4};
-  /// Items each run writes in all (at least one batch per worker).
+  /// Items each run writes in all, in whole epochs (at least one batch per
+  /// worker); each entry's `items` says how many it wrote.
   std::int64_t items_per_run = 1 << 16;
-  /// At most this many epochs per run (bounds the calls at batch size 1).
-  int max_epochs = 256;
+  /// At most this many epochs per run; 0: as many as `items_per_run` needs.
+  int max_epochs = 0;
   int repetitions = 5;
+  /// One run of each configuration first, not measured: the sink's caches,
+  /// connections and files warm, as in the runs that follow.
+  bool warm_up = true;
   /// Where fresh targets are made (default: the system's temp directory).
   std::filesystem::path scratch;
   /// A line per configuration as it finishes (nullptr: quiet).
@@ -42,8 +46,9 @@ struct BenchOptions {
 /// Runs the grid. Each entry's name is "<sink>/batch:<B>/workers:<W>"; its
 /// fields: real_time (ns of the run, build to last close), items_per_second,
 /// write_p50_ns, write_p90_ns, write_p99_ns, write_max_ns, close_p50_ns,
-/// close_max_ns, writes, batch, workers. Throws `std::runtime_error` naming
-/// the configuration when the sink fails a run.
+/// close_max_ns, writes, items, batch, workers. A configuration whose run
+/// fails is one entry with `error_occurred` and `error_message` (as Google
+/// Benchmark reports a failed benchmark), and the others still run.
 nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options);
 
 }  // namespace runners
