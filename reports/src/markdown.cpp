@@ -21,12 +21,6 @@ std::string icon(const RuleResult& r) {
   return "";
 }
 
-const RuleResult* find(const SuiteResult& run, const std::string& id) {
-  for (const auto& r : run.rules)
-    if (r.id == id) return &r;
-  return nullptr;
-}
-
 std::string counts_line(const Counts& c) {
   return "attempted " + std::to_string(c.attempted) + ", acknowledged " + std::to_string(c.acknowledged) + ", durable " +
          std::to_string(c.durable) + ", **lost " + std::to_string(c.lost) + "**, **duplicated " +
@@ -112,7 +106,7 @@ std::string render_markdown(const std::vector<SuiteResult>& runs) {
       const RuleResult* first = detail::first_result(runs, id);
       out += "| " + markdown_cell(id) + " | " + (first ? std::string(to_string(first->level)) : "?") + " |";
       for (const auto& run : runs) {
-        const RuleResult* r = find(run, id);
+        const RuleResult* r = run.find(id);
         out += " " + (r ? icon(*r) + " " + detail::status_label(*r) : std::string("-")) + " |";
       }
       out += "\n";

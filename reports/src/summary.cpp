@@ -37,9 +37,8 @@ std::string render_summary(const std::vector<SuiteResult>& runs) {
     const RuleResult* first = detail::first_result(runs, id);
     out += pad(id, 9) + pad(first ? std::string(to_string(first->level)) : "?", 12);
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      std::string cell = "-";
-      for (const auto& r : runs[i].rules)
-        if (r.id == id) cell = detail::status_label(r);
+      const RuleResult* r = runs[i].find(id);
+      const std::string cell = r != nullptr ? detail::status_label(*r) : "-";
       out += pad(cell, widths[i]);
     }
     out += "\n";

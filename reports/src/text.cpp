@@ -87,8 +87,7 @@ std::vector<std::string> rule_ids(const std::vector<SuiteResult>& runs) {
 
 const RuleResult* first_result(const std::vector<SuiteResult>& runs, std::string_view id) {
   for (const auto& run : runs)
-    for (const auto& r : run.rules)
-      if (r.id == id) return &r;
+    if (const RuleResult* r = run.find(id)) return r;
   return nullptr;
 }
 

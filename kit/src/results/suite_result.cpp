@@ -19,6 +19,16 @@ int SuiteResult::count(RuleStatus s) const {
   return n;
 }
 
+const RuleResult* SuiteResult::find(std::string_view id) const noexcept {
+  for (const auto& r : rules)
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+RuleResult* SuiteResult::find(std::string_view id) noexcept {
+  return const_cast<RuleResult*>(std::as_const(*this).find(id));
+}
+
 int SuiteResult::allowed() const {
   int n = 0;
   for (const auto& r : rules) n += r.allowed ? 1 : 0;
@@ -146,8 +156,8 @@ bool rule_id_less(std::string_view a, std::string_view b) noexcept {
 SuiteResult merge_results(SuiteResult fresh, const SuiteResult& saved) {
   // A rule an interrupted process did not run never replaces a verdict.
   for (const auto& r : saved.rules) {
-    auto same = std::find_if(fresh.rules.begin(), fresh.rules.end(), [&r](const RuleResult& x) { return x.id == r.id; });
-    if (same == fresh.rules.end()) {
+    RuleResult* same = fresh.find(r.id);
+    if (same == nullptr) {
       fresh.rules.push_back(r);
     } else if (is_not_run(*same) && !is_not_run(r)) {
       *same = r;

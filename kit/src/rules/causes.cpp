@@ -80,9 +80,8 @@ std::string describe_call(const TraceEvent& e) {
 Evidence evidence_of(const RuleResult& r) {
   Evidence ev;
   ev.result = &r;
-  const auto& all = catalogue();
-  const auto at = std::find_if(all.begin(), all.end(), [&](const Rule& x) { return x.id == r.id; });
-  ev.position = static_cast<std::size_t>(at - all.begin());
+  const Rule* rule = find_rule(r.id);
+  ev.position = rule != nullptr ? static_cast<std::size_t>(rule - catalogue().data()) : catalogue().size();
   ev.size = r.counterexample ? r.counterexample->trace.events.size() : std::size_t(-1);
   constexpr std::string_view kCheckDied = "the check's process ";  // runners/suite.cpp's words
   if (r.message.starts_with(kCheckDied)) {

@@ -52,8 +52,8 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
       const std::string name = sut.name() + "/batch:" + std::to_string(batch) + "/workers:" + std::to_string(workers);
       const std::int64_t per_epoch = static_cast<std::int64_t>(batch) * workers;
       const std::int64_t wanted = std::max<std::int64_t>(1, options.items_per_run / std::max<std::int64_t>(1, per_epoch));
-      const int epochs = static_cast<int>(options.max_epochs > 0 ? std::min<std::int64_t>(wanted, options.max_epochs)
-                                                                 : std::min<std::int64_t>(wanted, 1 << 30));
+      const std::int64_t most = options.max_epochs > 0 ? options.max_epochs : std::int64_t{1} << 30;
+      const int epochs = static_cast<int>(std::min(wanted, most));
       auto workload = Workload::empty(workers, 1, epochs);
       for (auto& cell : workload.cells) cell = {batch};
       const double items = static_cast<double>(per_epoch) * epochs;
@@ -103,7 +103,7 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
         }
       }
       bool ok = true;
-      for (int rep = 0; rep < options.repetitions && ok; ++rep) {
+      for (int rep = 0; rep < options.repetitions; ++rep) {
         const Trace trace = run_once();
         if (trace.aborted) {
           failed(trace);

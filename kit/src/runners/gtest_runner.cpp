@@ -124,8 +124,7 @@ class ReportBook : public ::testing::Environment {
   bool reported(const std::string& suite, std::string_view id) {
     std::lock_guard lock(mutex_);
     const auto s = suites_.find(suite);
-    return s != suites_.end() &&
-           std::any_of(s->second.rules.begin(), s->second.rules.end(), [&](const RuleResult& r) { return r.id == id; });
+    return s != suites_.end() && s->second.find(id) != nullptr;
   }
 
   // Interrupted (SIGINT, SIGTERM, SIGHUP): the rules this program was still to
@@ -155,9 +154,7 @@ class ReportBook : public ::testing::Environment {
           if (rule == nullptr) continue;
           auto& result = suites_[suite_name.substr(prefix.size())];
           if (result.sink.empty()) result.sink = suite_name.substr(prefix.size());
-          const bool judged = std::any_of(result.rules.begin(), result.rules.end(),
-                                          [&](const RuleResult& r) { return r.id == rule->id; });
-          if (judged) continue;
+          if (result.find(rule->id) != nullptr) continue;  // judged
           // Checked ahead before the signal: a verdict, kept.
           if (auto ahead = take_checked_ahead(suite_name.substr(prefix.size()), *rule); ahead && !is_not_run(*ahead)) {
             result.rules.push_back(std::move(*ahead));

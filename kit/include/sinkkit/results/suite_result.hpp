@@ -74,6 +74,9 @@ struct SuiteResult {
 
   /// `subject`, or `sink` when there is none: how reports name the run.
   [[nodiscard]] const std::string& label() const noexcept { return subject.empty() ? sink : subject; }
+  /// The result of rule `id`, or nullptr when the run has none.
+  [[nodiscard]] const RuleResult* find(std::string_view id) const noexcept;
+  [[nodiscard]] RuleResult* find(std::string_view id) noexcept;
   /// Rules with this status (allowed failures and warnings included).
   [[nodiscard]] int count(RuleStatus s) const;
   /// Failures and warnings an allow-list entry accepts.
