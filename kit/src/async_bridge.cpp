@@ -10,11 +10,10 @@ namespace {
 thread_local const AsyncBridge* tls_current_bridge = nullptr;
 }  // namespace
 
-AsyncBridge::AsyncBridge(std::size_t threads) {
-  threads = std::max<std::size_t>(threads, 1);
-  threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
-}
+// The threads start with the first task: a process that made a bridge and
+// never used it has no threads, so it may still fork (the kit forks a case
+// child per case when it isolates cases, and a child has no copy of them).
+AsyncBridge::AsyncBridge(std::size_t threads) : thread_count_(std::max<std::size_t>(threads, 1)) {}
 
 AsyncBridge::~AsyncBridge() {
   shutdown();
@@ -28,6 +27,10 @@ void AsyncBridge::enqueue(Task task) {
     std::lock_guard lock(mutex_);
     if (stopping_) throw BridgeError("AsyncBridge: the bridge is shut down and accepts no more work");
     queue_.push_back(std::move(task));
+    if (threads_.empty()) {
+      threads_.reserve(thread_count_);  // they wait for the lock held here
+      for (std::size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { worker_loop(); });
+    }
   }
   work_ready_.notify_one();
 }

@@ -164,7 +164,8 @@ class AsyncBridge {
   std::size_t running_ = 0;
   std::size_t completed_ = 0;
   bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::size_t thread_count_;
+  std::vector<std::thread> threads_;  // started by the first task
 };
 
 }  // namespace protocol
