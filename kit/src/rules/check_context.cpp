@@ -1,14 +1,24 @@
 #include "check_context.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <rapidcheck.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sinkkit/detail/signal_text.hpp>
 #include <sinkkit/judgement/oracle.hpp>
 #include <sinkkit/simulation/generators.hpp>
 #include <system_error>
 #include <utility>
+
+#include "../simulation/call_journal.hpp"
 
 namespace sinkkit::detail::checks {
 
@@ -92,8 +102,213 @@ JudgedRun CheckContext::run_judged(const RunRequest& request) {
 }
 
 Trace CheckContext::run(const nlohmann::json& config, const RunRequest& request) {
+  enter_case_child();
   announce(request);
   return sut_.run(config, request);
+}
+
+ReadBack CheckContext::read_back(const nlohmann::json& config) {
+  enter_case_child();
+  return sut_.read_back(config);
+}
+
+std::optional<CrashRun> CheckContext::run_and_kill(const nlohmann::json& config, const RunRequest& request,
+                                                   std::int64_t kill_after_acks) {
+  enter_case_child();
+  announce(request);
+  return sut_.run_and_kill(config, request, kill_after_acks);
+}
+
+ResourceUsage CheckContext::resource_usage() {
+  enter_case_child();
+  bridge_.run([] {});  // its threads start with its first task
+  auto usage = sut_.resource_usage();
+  if (!usage) throw std::runtime_error("the process hosting the sink can no longer be inspected");
+  return *usage;
+}
+
+// --- isolated cases ----------------------------------------------------------
+
+namespace {
+
+// A case child's last line: "F " + its outcome, or "G " + a generation failure.
+constexpr std::string_view kOutcomeTag = "F ";
+constexpr std::string_view kGaveUpTag = "G ";
+
+void write_fully(int fd, const std::string& text) {
+  for (std::size_t off = 0; off < text.size();) {
+    const auto n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+void flush_stdio() {
+  std::fflush(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+}
+
+nlohmann::json to_json(const std::optional<CaseFailure>& f) {
+  if (!f) return nullptr;
+  nlohmann::json j = {{"message", f->message}, {"unprovoked", f->unprovoked}};
+  if (f->trace) j["trace"] = f->trace->to_json();
+  if (f->verdict) j["verdict"] = f->verdict->to_json();
+  return j;
+}
+
+std::optional<CaseFailure> case_failure_from_json(const nlohmann::json& j) {
+  if (j.is_null()) return std::nullopt;
+  CaseFailure f;
+  f.message = j.at("message").get<std::string>();
+  f.unprovoked = j.value("unprovoked", false);
+  if (j.contains("trace")) f.trace = Trace::from_json(j.at("trace"));
+  if (j.contains("verdict")) f.verdict = Verdict::from_json(j.at("verdict"));
+  return f;
+}
+
+std::string seconds_text(std::chrono::nanoseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+}  // namespace
+
+void CheckContext::begin_case() { case_open_ = options_.isolate_cases && !in_case_child(); }
+
+void CheckContext::enter_case_child() {
+  if (!case_open_) return;
+  case_open_ = false;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe for a case child");
+  flush_stdio();  // or the child writes the parent's buffered output again
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::system_error(err, std::generic_category(), "fork of a case child");
+  }
+  if (pid == 0) {  // the child: the case goes on here, its calls journalled
+    // A fault signal kills the child itself: a sanitizer's report of it costs
+    // a symbolizer's start in every shrink step (the check that died first
+    // printed one, and the runner keeps that output).
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, SIG_DFL);
+    ::close(fds[0]);
+    case_child_fd_ = fds[1];
+    detail::journal_calls_to(case_child_fd_);
+    return;
+  }
+  ::close(fds[1]);
+  throw CaseDecided{wait_for_case_child(pid, fds[0])};
+}
+
+void CheckContext::end_case_in_child(const std::optional<CaseFailure>& failure, const std::string& generation_failure) {
+  std::string line;
+  try {
+    if (!generation_failure.empty()) {
+      std::string why = generation_failure;
+      std::replace(why.begin(), why.end(), '\n', ' ');
+      line = std::string(kGaveUpTag) + why;
+    } else
+    {
+      line = std::string(kOutcomeTag) + to_json(failure).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  } catch (const std::exception& e) {
+    line = std::string(kOutcomeTag) + to_json(CaseFailure{std::string("the kit could not report the case: ") + e.what(), {}, {}}).dump();
+  }
+  detail::journal_calls_to(-1);
+  flush_stdio();
+  write_fully(case_child_fd_, line + "\n");
+  ::_exit(0);  // no destructors: the parent owns the check's state
+}
+
+std::optional<CaseFailure> CheckContext::wait_for_case_child(int pid, int fd) {
+  using clock = std::chrono::steady_clock;
+  const auto limit = [this]() -> std::chrono::nanoseconds {
+    const std::chrono::nanoseconds call_timeout = options_.call_timeout;
+    if (!seen_hang_) return call_timeout;
+    // After a hang, the shrink steps hang too: a limit from the sink's pace.
+    return std::min<std::chrono::nanoseconds>(
+        call_timeout, std::max<std::chrono::nanoseconds>(20 * slowest_gap_, std::chrono::seconds(1)));
+  }();
+  CallJournal journal;
+  std::string pending, outcome_line, gave_up;
+  bool got_outcome = false, hung = false;
+  auto last = clock::now();
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    const auto left = limit - (clock::now() - last);
+    if (left <= std::chrono::nanoseconds::zero()) {
+      hung = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(
+                                        std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 1, 1000)));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    char buf[65536];
+    const auto n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the child is gone (or closed its end)
+    pending.append(buf, static_cast<std::size_t>(n));
+    for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+      const std::string_view line(pending.data(), nl);
+      const auto now = clock::now();
+      slowest_gap_ = std::max<std::chrono::nanoseconds>(slowest_gap_, now - last);
+      last = now;
+      if (line.starts_with(kOutcomeTag)) {
+        outcome_line = line.substr(kOutcomeTag.size());
+        got_outcome = true;
+      } else if (line.starts_with(kGaveUpTag)) {
+        gave_up = line.substr(kGaveUpTag.size());
+      } else {
+        journal.take(line);
+      }
+      pending.erase(0, nl + 1);
+    }
+  }
+  ::close(fd);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const bool exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (exited_ok && !hung && !gave_up.empty()) throw rc::GenerationFailure(gave_up);
+  if (exited_ok && !hung && got_outcome) {
+    try {
+      return case_failure_from_json(nlohmann::json::parse(outcome_line));
+    } catch (const std::exception& e) {
+      return CaseFailure{std::string("the kit could not read the case child's outcome: ") + e.what(), {}, {}};
+    }
+  }
+  // The sink ended the child: the case fails with the calls up to the fatal one.
+  if (hung) seen_hang_ = true;
+  const std::string how = hung ? "did not return within " + seconds_text(limit) + " s (hung; the kit killed it)"
+                          : WIFSIGNALED(status) ? detail::killed_by_signal(WTERMSIG(status))
+                                                : "exited with status " + std::to_string(WEXITSTATUS(status));
+  CaseFailure f;
+  f.unprovoked = true;  // the sink's own failure, whatever the rule checks
+  f.trace = journal.trace_so_far(hung ? "hung" : "crashed", how);
+  const TraceEvent* fatal = journal.call_in_flight() ? first_event(*f.trace, [&](const TraceEvent& e) {
+    return e.error_kind == (hung ? "hung" : "crashed") && e.message == how;
+  })
+                                                     : nullptr;
+  const std::string what = hung ? "the sink hung" : "the sink crashed (" + how + ")";
+  if (fatal != nullptr) {
+    f.message = what + " in " + std::string(to_string(fatal->kind)) +
+                (fatal->kind == CallKind::write_batch
+                     ? (fatal->size == 0 ? " of an empty batch" : " of " + std::to_string(fatal->size) + " items")
+                     : " #" + std::to_string(fatal->call)) +
+                " on " + to_string(fatal->partition) + (hung ? ": it " + how : "");
+  } else {
+    f.message = what + " outside the calls of the protocol (in the harness: make_config, read_back)" +
+                (hung ? ": " + how : "");
+  }
+  if (f.trace->events.empty()) f.trace.reset();
+  return f;
 }
 
 void CheckContext::announce(const RunRequest& request) const {
@@ -191,14 +406,32 @@ GeneratedCase draw(WorkloadShape shape, std::optional<FaultMix> mix) {
 FaultMix no_storage_faults() { return FaultMix{}; }
 
 CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body) {
-  return from_property(run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), budget,
-                                    [&]() -> std::optional<CaseFailure> {
-                                      (void)ctx.take_unprovoked_failure();  // a case's own runs only
-                                      auto f = body();
-                                      // The rule's own finding first; else a call that failed unprovoked.
-                                      if (!f) f = ctx.take_unprovoked_failure();
-                                      return f;
-                                    }));
+  auto one_case = [&]() -> std::optional<CaseFailure> {
+    ctx.begin_case();
+    std::optional<CaseFailure> f;
+    try {
+      (void)ctx.take_unprovoked_failure();  // a case's own runs only
+      f = body();
+      // The rule's own finding first; else a call that failed unprovoked.
+      if (!f) f = ctx.take_unprovoked_failure();
+    } catch (const CaseDecided& decided) {
+      return decided.failure;  // the parent of an isolated case
+    } catch (...) {
+      if (!ctx.in_case_child()) throw;
+      // A case child ends here, whatever ended its case: never back into RapidCheck.
+      try {
+        f = failure_of_current_exception();
+      } catch (const rc::GenerationFailure& e) {
+        ctx.end_case_in_child(std::nullopt, e.what());
+      } catch (...) {
+        ctx.end_case_in_child(CaseFailure{"the kit could not complete the case: an unknown exception", {}, {}});
+      }
+    }
+    if (ctx.in_case_child()) ctx.end_case_in_child(f);
+    return f;
+  };
+  return from_property(run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), budget, one_case,
+                                    ctx.options().deadline));
 }
 
 }  // namespace sinkkit::detail::checks

@@ -4,6 +4,7 @@
 // status, the helpers that draw, run and judge cases, and the registry the
 // group files add their checks to.
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -63,6 +64,13 @@ struct JudgedRun {
   Verdict verdict;
 };
 
+// Thrown in the parent of an isolated case once its child has decided the
+// case (CheckOptions::isolate_cases); `property` returns the failure. Not a
+// std::exception, so that nothing between the fork and `property` takes it.
+struct CaseDecided {
+  std::optional<CaseFailure> failure;
+};
+
 // Everything one check needs, shared by its cases.
 class CheckContext {
  public:
@@ -99,6 +107,25 @@ class CheckContext {
 
   JudgedRun run_judged_on(const nlohmann::json& config, const RunRequest& request);
 
+  // The sink's storage, and a run killed on purpose (SK-4.3): through here,
+  // as runs are, so that an isolated case forks before the sink runs.
+  ReadBack read_back(const nlohmann::json& config);
+  std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
+                                       std::int64_t kill_after_acks);
+  // The process's descriptors and threads (SK-3.5), the kit's own bridge
+  // threads started first: they are the kit's, there before and after.
+  ResourceUsage resource_usage();
+
+  // Isolated cases: `property` opens each case with begin_case; the case's
+  // first call of the sink forks. The child runs the rest of the case and
+  // ends it with end_case_in_child; the parent waits for it and throws
+  // CaseDecided with the child's outcome, or with the crash or hang that
+  // ended the child and the calls up to it.
+  void begin_case();
+  [[nodiscard]] bool in_case_child() const { return case_child_fd_ >= 0; }
+  // `generation_failure`: RapidCheck gave up drawing the case (its message).
+  [[noreturn]] void end_case_in_child(const std::optional<CaseFailure>& failure, const std::string& generation_failure = {});
+
   // The first call of the current case that failed with no fault injected,
   // taken (and cleared): `property` fails the case with it when the rule's
   // own judge found nothing. Recorded by the judged runs.
@@ -114,6 +141,12 @@ class CheckContext {
   AsyncBridge bridge_{1};
   SessionManager session_manager_;
   std::optional<CaseFailure> unprovoked_failure_;
+  void enter_case_child();
+  std::optional<CaseFailure> wait_for_case_child(int pid, int fd);
+  bool case_open_ = false;   // isolating, and the current case has not forked yet
+  int case_child_fd_ = -1;   // in a case child: where it reports
+  std::chrono::nanoseconds slowest_gap_{0};  // between two reports of a case child
+  bool seen_hang_ = false;
 };
 
 // --- helpers shared by the checks ---------------------------------------
@@ -159,6 +192,11 @@ struct GeneratedCase {
 GeneratedCase draw(WorkloadShape shape, std::optional<FaultMix> mix);
 
 FaultMix no_storage_faults();
+
+// One storage fault on one partition (a fault rule's, and a close rule's
+// failure): from outside the sink, its kind, errno and the calls let through
+// are drawn too; a hook decides those itself.
+StorageFault draw_storage_fault(const Workload& w, StorageFaultMechanism mechanism);
 
 // Runs `body` as the rule's property: `budget` cases from the rule's seed.
 CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body);

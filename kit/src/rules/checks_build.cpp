@@ -61,7 +61,7 @@ CheckOutcome sk_1_2(CheckContext& ctx) {
       problem = "the ConfigError's message does not name the key '" + bad.key + "': " + build->message;
     }
     if (problem.empty() && build != nullptr && build->outcome != Outcome::ok) {
-      auto stored = ctx.sut().read_back(ctx.sut().make_config(target->get()));
+      auto stored = ctx.read_back(ctx.sut().make_config(target->get()));
       if (!stored.keys.empty()) problem = "the rejected build left " + std::to_string(stored.keys.size()) + " items";
     }
     if (!problem.empty()) {

@@ -17,10 +17,6 @@
 
 namespace sinkkit::detail::checks {
 
-namespace {
-
-// --- SK-4: faults --------------------------------------------------------
-
 // One storage fault on one partition. From outside the sink (the file-system
 // interposer, the TCP proxy) its kind, errno and the calls let through are
 // drawn too; a hook decides those itself.
@@ -45,6 +41,10 @@ StorageFault draw_storage_fault(const Workload& w, StorageFaultMechanism mechani
   }
   return f;
 }
+
+namespace {
+
+// --- SK-4: faults --------------------------------------------------------
 
 // The plans of the storage fault rules: nothing else fails, and every
 // partition gets its writes, so that most cases reach the fault.
@@ -106,7 +106,7 @@ CheckOutcome storage_fault_property(CheckContext& ctx, bool keep_writing) {
     // its storage again (a sink that can: survives_crash).
     if (fault.kind == StorageFaultKind::short_write && fired && ctx.caps().survives_crash) {
       ctx.run(config, ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0));
-      j.stored = ctx.sut().read_back(config);
+      j.stored = ctx.read_back(config);
       if (auto f = corrupted(j)) {
         f->message = "after a short write and a fresh build: " + f->message;
         return f;
@@ -192,15 +192,14 @@ CheckOutcome sk_4_3(CheckContext& ctx) {
     auto req = ctx.request(d.workload, {}, d.seed);
     req.simulation.bridge = nullptr;  // the child makes its own
     req.simulation.session_manager = nullptr;
-    ctx.announce(req);
-    auto crash = ctx.sut().run_and_kill(config, req, kill_after);
+    auto crash = ctx.run_and_kill(config, req, kill_after);
     if (!crash) throw std::runtime_error("the sink under test cannot be run in a process of its own");
     // Recovery: a fresh build and close on every worker, then read back.
     auto recovery = ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0);
     ctx.run(config, recovery);
     JudgedRun j;
     j.trace = std::move(crash->writes);
-    j.stored = ctx.sut().read_back(config);
+    j.stored = ctx.read_back(config);
     JudgeOptions opts;
     j.verdict = Oracle(ctx.caps(), opts).judge(j.trace, j.stored.keys);
     if (auto f = violation(j, ViolationKind::lost)) {
@@ -250,7 +249,7 @@ CheckOutcome sk_4_4(CheckContext& ctx) {
     Trace t2 = ctx.run(config, req2);
     JudgedRun j;
     j.trace = join_runs(t1, t2);
-    j.stored = ctx.sut().read_back(config);
+    j.stored = ctx.read_back(config);
     j.verdict = Oracle(ctx.caps()).judge(j.trace, j.stored.keys);
     const std::string what = up ? "rescaled 2 -> 4 workers: " : "rescaled 4 -> 2 workers: ";
     for (auto kind : {ViolationKind::lost, ViolationKind::unexpected, ViolationKind::duplicated}) {

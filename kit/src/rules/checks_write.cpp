@@ -35,7 +35,7 @@ CheckOutcome sk_2_1(CheckContext& ctx) {
     req.simulation.after_write = [&](const TraceEvent& e) {
       for (std::uint32_t i = 0; i < e.size; ++i) acked.insert(e.key(i));
       if (problem) return;
-      auto stored = ctx.sut().read_back(config);
+      auto stored = ctx.read_back(config);
       std::unordered_set<ItemKey> have(stored.keys.begin(), stored.keys.end());
       for (const auto& k : acked) {
         if (!have.contains(k)) {

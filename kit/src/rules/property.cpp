@@ -30,10 +30,24 @@ std::string case_run_mark(int n) { return "\x1e[sinkkit case run " + std::to_str
 
 int last_failing_case_run() { return failing_run; }
 
-PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body) {
+CaseFailure failure_of_current_exception() {
+  try {
+    throw;
+  } catch (const rc::GenerationFailure&) {
+    throw;  // RapidCheck's own control flow
+  } catch (const SinkBroke& e) {
+    return CaseFailure{e.what(), e.trace(), {}};
+  } catch (const std::exception& e) {
+    return CaseFailure{std::string("the kit could not complete the case: ") + e.what(), {}, {}};
+  }
+}
+
+PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body,
+                            std::optional<std::chrono::steady_clock::time_point> shrink_deadline) {
   PropertyResult result;
   std::optional<CaseFailure> last;
   auto property = [&] {
+    if (last && shrink_deadline && std::chrono::steady_clock::now() > *shrink_deadline) return;
     const int run = ++case_runs;
     if (mark_fd >= 0) {
       // What an in-process sink printed through stdio belongs to the run before.
@@ -46,12 +60,8 @@ PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int bu
     std::optional<CaseFailure> failure;
     try {
       failure = body();
-    } catch (const rc::GenerationFailure&) {
-      throw;  // RapidCheck's own control flow
-    } catch (const SinkBroke& e) {
-      failure = CaseFailure{e.what(), e.trace(), {}};
-    } catch (const std::exception& e) {
-      failure = CaseFailure{std::string("the kit could not complete the case: ") + e.what(), {}, {}};
+    } catch (const std::exception&) {
+      failure = failure_of_current_exception();
     }
     if (failure) {
       last = std::move(failure);

@@ -2,6 +2,7 @@
 // Private to the rules layer: runs one rule's property with RapidCheck under
 // a budget and a seed, quietly, and keeps the shrunk counterexample.
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,7 +34,16 @@ struct PropertyResult {
   std::optional<CaseFailure> failure;
 };
 
-PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body);
+/// Runs `body` as a RapidCheck property: `budget` cases from `seed`, the first
+/// failing one shrunk. Past `shrink_deadline`, every further shrink candidate
+/// is taken to hold: the smallest failing case found so far stands.
+PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body,
+                            std::optional<std::chrono::steady_clock::time_point> shrink_deadline = {});
+
+/// What an exception out of a case body means for the case (the one being
+/// thrown: call it in a catch block). RapidCheck's own control flow
+/// (rc::GenerationFailure) is rethrown.
+CaseFailure failure_of_current_exception();
 
 /// Output marks, for a process that checks one rule with its output captured
 /// (the runner's rule child): with `fd` >= 0, each run of a case body, shrink

@@ -1,5 +1,7 @@
 #include <sinkkit/runners/child_process.hpp>
 
+#include <sinkkit/detail/signal_text.hpp>
+
 #include <algorithm>
 #include <array>
 #include <span>
@@ -57,10 +59,7 @@ struct ChildPipe {
 
 inline namespace runners {
 
-std::string describe_signal(int signal) {
-  const char* name = ::sigabbrev_np(signal);
-  return "killed by signal " + std::to_string(signal) + (name ? " (SIG" + std::string(name) + ")" : "");
-}
+std::string describe_signal(int signal) { return detail::killed_by_signal(signal); }
 
 std::string ChildResult::describe() const {
   if (interrupted) return "was killed: the run was interrupted by " + signal_name(interruption_signal());

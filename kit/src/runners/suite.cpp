@@ -110,6 +110,9 @@ struct IsolatedCheck {
   std::chrono::steady_clock::time_point start;
   std::filesystem::path scratch;
   std::unique_ptr<RunningChild> child;
+  bool died = false;  // the child ended early: a crash or hang (not an interruption)
+  // A re-check case by case (CheckOptions::isolate_cases): the first check's result.
+  std::optional<RuleResult> first;
 
   IsolatedCheck() = default;
   IsolatedCheck(const IsolatedCheck&) = delete;
@@ -121,12 +124,16 @@ struct IsolatedCheck {
   }
 };
 
-std::unique_ptr<IsolatedCheck> start_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
+std::unique_ptr<IsolatedCheck> start_isolated(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options,
+                                              bool case_by_case = false) {
   namespace fs = std::filesystem;
   static std::atomic<int> next_scratch{0};
   auto isolated = std::make_unique<IsolatedCheck>();
   isolated->rule = &rule;
   isolated->start = std::chrono::steady_clock::now();
+  // Case by case, each case's child dies alone; the shrink stops in time for
+  // the check to report before the rule timeout ends it.
+  const auto deadline = isolated->start + options.rule_timeout * 4 / 5;
   isolated->scratch = (options.check.scratch.empty() ? fs::temp_directory_path() : options.check.scratch) /
                       ("sinkkit-rule-" + std::to_string(::getpid()) + "-" + std::to_string(next_scratch++));
   ChildOptions child_options;
@@ -135,9 +142,13 @@ std::unique_ptr<IsolatedCheck> start_isolated(const Rule& rule, SinkUnderTest& s
   // step); only that run's is kept, capped at kRunOutputBytes.
   child_options.max_output = 64ULL << 20;
   isolated->child = std::make_unique<RunningChild>(
-      [&rule, &sut, &options, scratch = isolated->scratch](int fd) {
+      [&rule, &sut, &options, case_by_case, deadline, scratch = isolated->scratch](int fd) {
         auto check = options.check;
         check.scratch = scratch;
+        if (case_by_case) {
+          check.isolate_cases = true;
+          check.deadline = deadline;
+        }
         check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
         detail::mark_case_runs(STDERR_FILENO);  // the report keeps the counterexample's output only
         const auto result = check_rule(rule, sut, check);
@@ -187,6 +198,7 @@ RuleResult finish_isolated(IsolatedCheck& isolated, SinkUnderTest& sut, const Su
       r.status = RuleStatus::failed;
     }
   } else {
+    isolated.died = true;
     r.status = RuleStatus::failed;
     r.incidental = true;  // the check died: it judged nothing of its own
     r.message = "the check's process " + child.describe() +
@@ -202,6 +214,39 @@ RuleResult finish_isolated(IsolatedCheck& isolated, SinkUnderTest& sut, const Su
   if (r.broken()) r.output = without_kit_noise(output_of_run(child.output, child.exited_ok() ? failing_run : 0));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - isolated.start).count();
   return r;
+}
+
+// A check that died of an in-process sink is checked again case by case, so
+// that the crash or hang is a case's failure, shrunk, with its calls.
+std::unique_ptr<IsolatedCheck> recheck_case_by_case(IsolatedCheck& died, const RuleResult& first, SinkUnderTest& sut,
+                                                    const SuiteOptions& options) {
+  if (!died.died || died.first || !sut.in_process() || interruption_signal() != 0) return nullptr;
+  auto again = start_isolated(*died.rule, sut, options, true);
+  again->index = died.index;
+  again->start = died.start;  // the rule's time is both checks'
+  again->first = first;
+  return again;
+}
+
+// The result of a re-check case by case: its shrunk crash, or the first
+// check's result, saying what the re-check found.
+RuleResult settle(IsolatedCheck& recheck, RuleResult again) {
+  RuleResult first = std::move(*recheck.first);
+  if (again.broken() && !recheck.died && again.counterexample) {
+    again.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - recheck.start).count();
+    // The crash as first seen: a sanitizer's report with its stack, if any.
+    if (!first.output.empty()) {
+      again.output += std::string(again.output.empty() || again.output.ends_with('\n') ? "" : "\n") +
+                      "[sinkkit: the output of the case that killed the check first, before shrinking]\n" +
+                      first.output;
+    }
+    return again;
+  }
+  first.message += recheck.died ? "; checked again case by case, the check died again: " + again.message
+                   : again.broken() ? "; checked again case by case: " + again.message
+                                    : "; checked again case by case, no case failed (the crash did not recur)";
+  first.seconds = again.seconds;
+  return first;
 }
 
 // What the runner adds to a check's result, however it ran.
@@ -239,7 +284,12 @@ int usable_cores() {
 RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
   if (!options.isolate) return finish_rule(check_rule(rule, sut, options.check), rule, options);
   auto isolated = start_isolated(rule, sut, options);
-  return finish_rule(finish_isolated(*isolated, sut, options), rule, options);
+  auto r = finish_isolated(*isolated, sut, options);
+  if (auto again = recheck_case_by_case(*isolated, r, sut, options)) {
+    isolated = std::move(again);
+    r = settle(*isolated, finish_isolated(*isolated, sut, options));
+  }
+  return finish_rule(std::move(r), rule, options);
 }
 
 std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnderTest& sut, const SuiteOptions& options) {
@@ -281,7 +331,15 @@ std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnd
           ++it;
           continue;
         }
-        results[(*it)->index] = finish_rule(finish_isolated(**it, sut, options), *(*it)->rule, options);
+        auto r = finish_isolated(**it, sut, options);
+        if ((*it)->first) {
+          r = settle(**it, std::move(r));
+        } else if (auto again = recheck_case_by_case(**it, r, sut, options)) {
+          *it = std::move(again);  // still running: its result comes later
+          ++it;
+          continue;
+        }
+        results[(*it)->index] = finish_rule(std::move(r), *(*it)->rule, options);
         it = running.erase(it);
       }
     }

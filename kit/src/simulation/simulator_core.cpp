@@ -18,6 +18,8 @@
 #include <sinkkit/protocol/errors.hpp>
 #include <sinkkit/simulation/storage_fault_injector.hpp>
 
+#include "call_journal.hpp"
+
 namespace sinkkit::detail {
 namespace {
 
@@ -54,6 +56,7 @@ void call_sink(TraceEvent& ev, F&& fn) {
     ev.error_kind = kind;
     ev.message = std::move(message);
   };
+  journal_call_begun(ev);
   try {
     fn();
     ev.sink_outcome = Outcome::ok;
@@ -251,6 +254,7 @@ class Run {
 
   void end_event(TraceEvent& ev, std::vector<TraceEvent>& events) {
     ev.end = now(ev.index, true);
+    journal_call_ended(ev);
     events.push_back(std::move(ev));
   }
 
@@ -412,6 +416,7 @@ void validate(const NodePort& node, const SimulatorOptions& options, const Workl
 Trace run_simulation(NodePort& node, const SimulatorOptions& options, const Workload& workload, const FaultPlan& plan) {
   validate(node, options, workload, plan);
   Run run(node, options, workload, plan);
+  journal_run_begun(options.mode, options.seed, workload, plan);
   if (options.mode == ExecutionMode::deterministic) {
     run.run_deterministic();
   } else {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "call_journal.hpp"
+
 namespace sinkkit {
 inline namespace simulation {
 
@@ -108,35 +110,7 @@ std::string Trace::to_text(std::size_t max_events) const {
 
 nlohmann::json Trace::to_json() const {
   nlohmann::json events_json = nlohmann::json::array();
-  for (const auto& e : events) {
-    nlohmann::json j = {{"index", e.index},
-                        {"kind", to_string(e.kind)},
-                        {"worker", e.partition.worker},
-                        {"branch", e.partition.branch},
-                        {"call", e.call},
-                        {"outcome", to_string(e.outcome)},
-                        {"start", e.start},
-                        {"end", e.end}};
-    if (e.kind == CallKind::write_batch) {
-      j["epoch"] = e.epoch;
-      j["first_seq"] = e.first_seq;
-      j["size"] = e.size;
-    }
-    if (!e.forwarded) j["forwarded"] = false;
-    if (e.injected) j["injected"] = true;
-    if (e.after_close) j["after_close"] = true;
-    if (e.sink_outcome != Outcome::ok) j["sink_outcome"] = to_string(e.sink_outcome);
-    if (!e.error_kind.empty()) j["error_kind"] = e.error_kind;
-    if (!e.message.empty()) j["message"] = e.message;
-    if (const auto& f = e.storage_fault) {
-      j["storage_fault"] = {{"call", f->call},         {"path", f->path},
-                            {"error", f->error},       {"short_written", f->short_written},
-                            {"short_asked", f->short_asked}, {"retried", f->retried}};
-      if (f->network) j["storage_fault"]["network"] = true;
-      if (f->hook) j["storage_fault"]["hook"] = true;
-    }
-    events_json.push_back(std::move(j));
-  }
+  for (const auto& e : events) events_json.push_back(detail::trace_event_to_json(e));
   nlohmann::json j = {{"schema_version", kTraceSchemaVersion},
                       {"mode", to_string(mode)},
                       {"seed", seed},
@@ -163,35 +137,7 @@ Trace Trace::from_json(const nlohmann::json& j) {
     t.plan = j.at("faults").get<FaultPlan>();
     t.aborted = j.at("aborted").get<bool>();
     t.abort_reason = j.value("abort_reason", "");
-    for (const auto& ej : j.at("events")) {
-      TraceEvent e;
-      e.index = ej.at("index").get<std::uint64_t>();
-      e.kind = call_kind_from(ej.at("kind").get<std::string>());
-      e.partition = {ej.at("worker").get<int>(), ej.at("branch").get<int>()};
-      e.call = ej.at("call").get<std::int32_t>();
-      e.outcome = outcome_from(ej.at("outcome").get<std::string>());
-      e.start = ej.at("start").get<std::int64_t>();
-      e.end = ej.at("end").get<std::int64_t>();
-      if (e.kind == CallKind::write_batch) {
-        e.epoch = ej.at("epoch").get<std::int64_t>();
-        e.first_seq = ej.at("first_seq").get<std::int64_t>();
-        e.size = ej.at("size").get<std::uint32_t>();
-      }
-      e.forwarded = ej.value("forwarded", true);
-      e.injected = ej.value("injected", false);
-      e.after_close = ej.value("after_close", false);
-      e.sink_outcome = outcome_from(ej.value("sink_outcome", "ok"));
-      e.error_kind = ej.value("error_kind", "");
-      e.message = ej.value("message", "");
-      if (ej.contains("storage_fault")) {
-        const auto& f = ej.at("storage_fault");
-        e.storage_fault = FiredStorageFault{f.at("call").get<std::string>(), f.at("path").get<std::string>(),
-                                            f.at("error").get<int>(), f.value("short_written", std::uint64_t{0}),
-                                            f.value("short_asked", std::uint64_t{0}), f.value("retried", false),
-                                            f.value("network", false), f.value("hook", false)};
-      }
-      t.events.push_back(std::move(e));
-    }
+    for (const auto& ej : j.at("events")) t.events.push_back(detail::trace_event_from_json(ej));
     return t;
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("trace: malformed JSON: ") + e.what());
@@ -222,3 +168,67 @@ std::int64_t Trace::acknowledged_items() const {
 
 }  // namespace simulation
 }  // namespace sinkkit
+
+namespace sinkkit::detail {
+
+nlohmann::json trace_event_to_json(const TraceEvent& e) {
+  nlohmann::json j = {{"index", e.index},
+                      {"kind", to_string(e.kind)},
+                      {"worker", e.partition.worker},
+                      {"branch", e.partition.branch},
+                      {"call", e.call},
+                      {"outcome", to_string(e.outcome)},
+                      {"start", e.start},
+                      {"end", e.end}};
+  if (e.kind == CallKind::write_batch) {
+    j["epoch"] = e.epoch;
+    j["first_seq"] = e.first_seq;
+    j["size"] = e.size;
+  }
+  if (!e.forwarded) j["forwarded"] = false;
+  if (e.injected) j["injected"] = true;
+  if (e.after_close) j["after_close"] = true;
+  if (e.sink_outcome != Outcome::ok) j["sink_outcome"] = to_string(e.sink_outcome);
+  if (!e.error_kind.empty()) j["error_kind"] = e.error_kind;
+  if (!e.message.empty()) j["message"] = e.message;
+  if (const auto& f = e.storage_fault) {
+    j["storage_fault"] = {{"call", f->call},         {"path", f->path},
+                          {"error", f->error},       {"short_written", f->short_written},
+                          {"short_asked", f->short_asked}, {"retried", f->retried}};
+    if (f->network) j["storage_fault"]["network"] = true;
+    if (f->hook) j["storage_fault"]["hook"] = true;
+  }
+  return j;
+}
+
+TraceEvent trace_event_from_json(const nlohmann::json& ej) {
+  TraceEvent e;
+  e.index = ej.at("index").get<std::uint64_t>();
+  e.kind = call_kind_from(ej.at("kind").get<std::string>());
+  e.partition = {ej.at("worker").get<int>(), ej.at("branch").get<int>()};
+  e.call = ej.at("call").get<std::int32_t>();
+  e.outcome = outcome_from(ej.at("outcome").get<std::string>());
+  e.start = ej.at("start").get<std::int64_t>();
+  e.end = ej.at("end").get<std::int64_t>();
+  if (e.kind == CallKind::write_batch) {
+    e.epoch = ej.at("epoch").get<std::int64_t>();
+    e.first_seq = ej.at("first_seq").get<std::int64_t>();
+    e.size = ej.at("size").get<std::uint32_t>();
+  }
+  e.forwarded = ej.value("forwarded", true);
+  e.injected = ej.value("injected", false);
+  e.after_close = ej.value("after_close", false);
+  e.sink_outcome = outcome_from(ej.value("sink_outcome", "ok"));
+  e.error_kind = ej.value("error_kind", "");
+  e.message = ej.value("message", "");
+  if (ej.contains("storage_fault")) {
+    const auto& f = ej.at("storage_fault");
+    e.storage_fault = FiredStorageFault{f.at("call").get<std::string>(), f.at("path").get<std::string>(),
+                                        f.at("error").get<int>(), f.value("short_written", std::uint64_t{0}),
+                                        f.value("short_asked", std::uint64_t{0}), f.value("retried", false),
+                                        f.value("network", false), f.value("hook", false)};
+  }
+  return e;
+}
+
+}  // namespace sinkkit::detail

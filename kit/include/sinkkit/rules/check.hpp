@@ -17,6 +17,7 @@
 ///     sinkkit::RuleResult r = sinkkit::check_rule(sinkkit::rule("SK-2.3"), sut, {.seed = 42, .budget = 100});
 ///     if (r.status == sinkkit::RuleStatus::failed) std::cerr << r.to_text();
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -44,6 +45,18 @@ struct CheckOptions {
   /// ...; faults: ..."), so that a sink that crashes the process can be
   /// reported with the case it crashed on.
   std::function<void(const std::string&)> on_case;
+  /// Each case in a forked child of its own, from its first call of the sink:
+  /// a sink that crashes or hangs ends that child, not the check, so the case
+  /// fails with the calls up to the fatal one and is shrunk like any other.
+  /// For in-process sinks; the runner turns it on to re-check a rule whose
+  /// check died (a sink process over the wire dies alone anyway).
+  bool isolate_cases = false;
+  /// Isolated cases: a call that has not returned after this long is hung.
+  /// Once one has, later calls get 20x the slowest call seen, at least 1 s.
+  std::chrono::milliseconds call_timeout{10000};
+  /// A shrink stops at this moment, the smallest failing case found so far
+  /// standing, so that the check returns before the runner's rule timeout.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 /// Runs `rule` against `sut`. Never throws for what the sink does; a kit

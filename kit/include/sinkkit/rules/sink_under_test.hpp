@@ -172,6 +172,12 @@ class SinkUnderTest {
   virtual std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                                std::int64_t kill_after_acks) = 0;
 
+  /// The sink runs in the kit's own process (a harness): a crash of the sink
+  /// ends the process checking the rule, and the runner checks that rule
+  /// again case by case (`CheckOptions::isolate_cases`). Over the wire, the
+  /// sink's process dies alone and its call fails: false.
+  [[nodiscard]] virtual bool in_process() const { return true; }
+
   /// Called when a check ends: stop what the check started (sink processes).
   virtual void release() {}
   /// What the kit noticed during the check that is not a failure (a sink

@@ -81,6 +81,7 @@ class WireSink final : public SinkUnderTest {
   [[nodiscard]] bool router_branch_safe() const override;
   /// Out of process, a subtype is an item with extra, undeclared fields.
   [[nodiscard]] bool accepts_subtype_batches() const override { return true; }
+  [[nodiscard]] bool in_process() const override { return false; }
   [[nodiscard]] StorageFaultMechanism storage_fault_mechanism() const override;
 
   nlohmann::json make_config(const TestTarget& target) override;
