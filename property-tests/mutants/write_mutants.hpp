@@ -2,6 +2,7 @@
 // Mutants that get write_batch wrong (rules SK-2.x).
 
 #include <algorithm>
+#include <csignal>
 #include <mutex>
 #include <chrono>
 #include <condition_variable>
@@ -207,6 +208,26 @@ struct RejectsEmptyBatches : StoreNode {
     Appender out;
     void write_batch(Batch<Event> batch) {
       if (batch.empty()) throw sinkkit::SinkError("empty batch");
+      out.write_batch(batch);
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    return Partition{appender(config, worker_index)};
+  }
+};
+
+// SK-2.8: reads the first item of every batch (a header taken from it), so an
+// empty batch is a null dereference: the process dies, made deterministic.
+struct CrashesOnEmptyBatch : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "crashes-on-empty-batch";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Partition {
+    Appender out;
+    void write_batch(Batch<Event> batch) {
+      if (batch.empty()) std::raise(SIGSEGV);
       out.write_batch(batch);
     }
     void close() { out.close(); }

@@ -23,6 +23,7 @@ std::vector<Specimen> build_and_write_specimens() {
       specimen<StoreHarness<RefusesSubtypeBatches>>("RefusesSubtypeBatches", "SK-2.6"),
       specimen<StoreHarness<RetainsBatch>>("RetainsBatch", "SK-2.7"),
       specimen<StoreHarness<RejectsEmptyBatches>>("RejectsEmptyBatches", "SK-2.8"),
+      specimen<StoreHarness<CrashesOnEmptyBatch>>("CrashesOnEmptyBatch", "SK-2.8"),
       specimen<StoreHarness<TruncatesLargeBatches>>("TruncatesLargeBatches", "SK-2.9"),
       specimen<FilesHarness<UnguardedSharedState>>("UnguardedSharedState", "SK-2.10"),
       specimen<StoreHarness<ResendsPreviousBatch>>("ResendsPreviousBatch", "SK-2.11"),

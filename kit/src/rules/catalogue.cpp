@@ -130,8 +130,10 @@ constexpr std::array kRules = {
          "another worker failed the run.",
          "close is the runtime's cleanup after every failure; a throwing close hides the first error and leaks.",
          "every sink",
-         "Fault plans with failed writes (before and after the sink saw them), failed builds and aborts; every "
-         "close of a built partition must return normally."},
+         "Fault plans with failed writes (before and after the sink saw them), failed builds and aborts, and, "
+         "for a sink whose storage the kit can make fail (a hook, the file system, the network), a third of the "
+         "cases with its storage failing too; every close of a built partition must return normally, but one in "
+         "which the storage fault itself fired (a buffered sink's flush at close must report it)."},
     Rule{"SK-3.4", L::must, "close makes everything durable",
          "When close returns, every acknowledged item of the partition is durable.",
          "Buffered sinks (durability on_close) rely on close to flush; a flush forgotten at close loses the "

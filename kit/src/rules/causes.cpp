@@ -55,6 +55,8 @@ struct Evidence {
   std::set<std::string> findings;   // the oracle's violation kinds, when it is the oracle's finding
   bool repeated_close = false;      // the counterexample closes a partition more than once
   bool writes = false;              // the counterexample has a write_batch
+  // One partition, no fault, every close returned: what it lost, its close did not keep.
+  bool lone_clean_partition = false;
   std::size_t size = 0;             // calls in the counterexample (none: very many)
 };
 
@@ -74,6 +76,8 @@ std::string describe_call(const TraceEvent& e) {
   } else {
     what += " of " + to_string(e.partition);
   }
+  // An isolated case's child that died in the call (CheckOptions::isolate_cases).
+  if (e.error_kind == "crashed" || e.error_kind == "hung") return what + " " + e.error_kind + " (" + e.message + ")";
   return what + " threw " + e.error_kind + (e.message.empty() ? "" : ": " + e.message);
 }
 
@@ -94,9 +98,12 @@ Evidence evidence_of(const RuleResult& r) {
     return ev;
   }
   if (r.counterexample) {
-    for (const auto& e : r.counterexample->trace.events) {
+    const auto& trace = r.counterexample->trace;
+    ev.lone_clean_partition = trace.workload.partitions() == 1 && trace.plan.clean();
+    for (const auto& e : trace.events) {
       ev.repeated_close |= e.kind == CallKind::close && e.call > 0;
       ev.writes |= e.kind == CallKind::write_batch;
+      if (e.kind == CallKind::close && e.outcome != Outcome::ok) ev.lone_clean_partition = false;
     }
     if (auto e = fatal_call(r.counterexample->trace)) {
       ev.fatal = e;
@@ -127,6 +134,10 @@ bool claims(const Evidence& ev) {
   if (!ev.fatal) {
     // Items stored by a run that wrote none: build wrote them (SK-1.4).
     if (id == "SK-1.4") return ev.findings.contains("unexpected") && !ev.writes;
+    // Acknowledged items gone though the lone partition closed cleanly: its
+    // close did not make them durable (SK-3.4); with more partitions, they
+    // may have met in storage (SK-2.3).
+    if (id == "SK-3.4") return ev.findings.contains("lost") && ev.lone_clean_partition;
     // Duplicates after a repeated close are the close's (SK-3.1), not delivery's.
     if (ev.findings.contains("duplicated") && ev.repeated_close) return id == "SK-3.1";
     static const std::map<std::string_view, std::string_view> kAbout = {
@@ -136,6 +147,10 @@ bool claims(const Evidence& ev) {
   }
   const auto& e = *ev.fatal;
   if (id == "SK-1.1") return e.kind == CallKind::build;
+  if (id == "SK-3.2") {
+    return e.kind == CallKind::close && e.call == 0 &&
+           ev.result->counterexample->trace.calls(CallKind::write_batch, e.partition).empty();
+  }
   if (id == "SK-2.8") return e.kind == CallKind::write_batch && e.size == 0;
   if (id == "SK-3.1") return e.kind == CallKind::close && e.call > 0;
   return false;

@@ -36,9 +36,12 @@ CheckOutcome sk_3_1(CheckContext& ctx) {
   });
 }
 
+// A close that threw, but for one in which the storage fault itself fired: a
+// buffered sink's flush at close fails then, and must say so.
 std::optional<CaseFailure> close_threw(const JudgedRun& j) {
-  if (auto* e = first_event(j.trace,
-                            [](const auto& ev) { return ev.kind == CallKind::close && ev.outcome != Outcome::ok; })) {
+  if (auto* e = first_event(j.trace, [](const auto& ev) {
+        return ev.kind == CallKind::close && ev.outcome != Outcome::ok && !ev.storage_fault;
+      })) {
     return failure("close threw: " + e->to_text(), j);
   }
   return std::nullopt;
@@ -59,10 +62,16 @@ CheckOutcome sk_3_2(CheckContext& ctx) {
 }
 
 CheckOutcome sk_3_3(CheckContext& ctx) {
+  const auto mechanism = ctx.sut().storage_fault_mechanism();
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
     auto d = draw(ctx.shape(), no_storage_faults());
+    // Every way a run can fail that the sink offers: its storage too.
+    if (mechanism != StorageFaultMechanism::none && *rc::gen::inRange(0, 3) == 0) {
+      d.plan.storage_faults.push_back(draw_storage_fault(d.workload, mechanism));
+    }
     // Make sure something fails: the plan's faults, or one more.
-    if (d.plan.write_faults.empty() && !d.plan.fail_build_on_worker && !d.plan.abort_after_epoch) {
+    if (d.plan.write_faults.empty() && !d.plan.fail_build_on_worker && !d.plan.abort_after_epoch &&
+        d.plan.storage_faults.empty()) {
       const int kind = *rc::gen::inRange(0, 3);
       const int w = *rc::gen::inRange(0, d.workload.workers);
       if (kind == 0) d.plan.write_faults.push_back({w, 0, 0, FaultTiming::after_forwarding});
@@ -95,9 +104,9 @@ CheckOutcome sk_3_5(CheckContext& ctx) {
     auto d = draw(ctx.shape(), std::nullopt);
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
-    const auto before = *ctx.sut().resource_usage();
+    const auto before = ctx.resource_usage();
     Trace t = ctx.run(config, ctx.request(d.workload, {}, d.seed));
-    const auto after = *ctx.sut().resource_usage();
+    const auto after = ctx.resource_usage();
     if (after.open_fds > before.open_fds || after.threads > before.threads) {
       return failure("after close the process has " + std::to_string(after.open_fds) + " open descriptors and " +
                          std::to_string(after.threads) + " threads, before build it had " +

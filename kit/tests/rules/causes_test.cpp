@@ -137,6 +137,35 @@ TEST(Causes, CrashesGroupByHowTheCheckEnded) {
   EXPECT_EQ(causes[1].rule, "SK-3.1");
 }
 
+TEST(Causes, AShrunkCrashIsNamedLikeAFailedCall) {
+  // An isolated case's child died in close of a partition that got no write.
+  auto crashed = threw(CallKind::close, 0, 0, "killed by signal 11 (SIGSEGV)");
+  crashed.error_kind = "crashed";
+  const auto idle = trace_ending_in(crashed, 0);
+  const auto causes = find_causes({failed("SK-2.2", idle, true), failed("SK-3.1", idle, true),
+                                   failed("SK-3.2", idle, true), failed("SK-2.3", trace_ending_in(crashed), true)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-3.2") << "a close that crashed on a partition with no write is SK-3.2's subject";
+  EXPECT_EQ(causes[0].summary, "close of w0.b0 crashed (killed by signal 11 (SIGSEGV))");
+  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.2", "SK-2.3", "SK-3.1"}));
+}
+
+TEST(Causes, ALossOfALonePartitionThatClosedCleanlyIsTheClosesOwn) {
+  // One partition, no fault, close returned, items gone: close did not keep them (SK-3.4).
+  auto causes = find_causes({with_finding("SK-2.3", ViolationKind::lost), with_finding("SK-3.4", ViolationKind::lost)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-3.4");
+  // Across partitions the loss may be their meeting in storage: SK-2.3's.
+  auto across = [](std::string id) {
+    auto r = with_finding(std::move(id), ViolationKind::lost);
+    r.counterexample->trace.workload = Workload::empty(2, 1, 1);
+    return r;
+  };
+  causes = find_causes({across("SK-2.3"), across("SK-3.4")});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-2.3");
+}
+
 TEST(Causes, TheComparingRuleJoinsTheFirstCauseOrStandsAlone) {
   const auto differs = failed("SK-2.11", trace_ending_in(TraceEvent{.kind = CallKind::close}), false,
                               "split batches and their concatenation read back differently: ...");
