@@ -18,9 +18,17 @@
 
 namespace zoo {
 
-// SK-4.1 / SK-4.2: a buffered table sink that takes the rows out of its
-// buffer before the insert; when the insert fails (and the transaction rolls
-// back) the rows are gone.
+// When a buffered sink whose flush failed gives up the failed rows (the
+// rows stay in its buffer until then, ready to be flushed again).
+enum class GivesUpFailedRows {
+  at_close,          // SK-4.1: a run that stops after the failure loses them
+  on_the_next_write, // SK-4.2: a run that writes on loses them
+};
+
+// SK-4.1 / SK-4.2: a buffered table sink that, after a failed insert, drops
+// the rows it could not store (acknowledged ones among them) at the moment
+// `kGivesUp` says, instead of inserting them again.
+template <GivesUpFailedRows kGivesUp>
 struct DropsFailedFlush : StoreNode {
   using StoreNode::StoreNode;
   std::string name = "drops-failed-flush";
@@ -32,25 +40,35 @@ struct DropsFailedFlush : StoreNode {
     std::size_t log;
     std::vector<Event> buffer;
     bool closed = false;
+    bool failed = false;  // the last flush failed: the buffer holds its rows
     void flush() {
-      auto rows = std::move(buffer);  // the bug: emptied before the insert
+      if (buffer.empty()) return;
+      try {
+        store->append(target, log, Batch<Event>(buffer));
+      } catch (...) {
+        failed = true;
+        throw;
+      }
       buffer.clear();
-      if (!rows.empty()) store->append(target, log, Batch<Event>(rows));
+      failed = false;
     }
     void write_batch(Batch<Event> batch) {
       if (closed) throw sinkkit::ClosedError("write_batch");
+      if (failed && kGivesUp == GivesUpFailedRows::on_the_next_write) buffer.clear();  // the bug
+      failed = false;
       buffer.insert(buffer.end(), batch.begin(), batch.end());
       if (buffer.size() >= 30) flush();
     }
     void close() {
       if (closed) return;
-      flush();
       closed = true;
+      if (failed && kGivesUp == GivesUpFailedRows::at_close) return;  // the bug
+      flush();
     }
   };
   Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
     auto target = target_of(config);
-    return Partition{store, target, store->open_log(target, worker_index), {}, false};
+    return Partition{store, target, store->open_log(target, worker_index), {}, false, false};
   }
 };
 
@@ -63,11 +81,18 @@ struct LosesUnflushedOnCrash {
   static Capabilities capabilities() { return {.survives_crash = true}; }
   struct Partition {
     std::unique_ptr<std::ofstream> out;
+    bool closed = false;
     void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
       for (const auto& e : batch) *out << nlohmann::json(e).dump() << '\n';  // the bug: no flush
+      if (!*out) throw sinkkit::SinkError("write failed");  // what the stream's buffer did flush failed
     }
     void close() {
-      if (out) out->close();
+      if (closed) return;
+      closed = true;
+      out->clear();  // a failed write was reported by its write_batch
+      out->close();
+      if (out->fail()) throw sinkkit::SinkError("close: the last write failed");
     }
   };
   Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {

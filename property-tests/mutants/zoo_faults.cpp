@@ -8,10 +8,12 @@ namespace zoo {
 
 std::vector<Specimen> fault_specimens() {
   return {
-      specimen<StoreHarness<DropsFailedFlush>>("DropsFailedFlushOnAbort", "SK-4.1"),
-      specimen<StoreHarness<DropsFailedFlush>>("DropsFailedFlushWhenWritingOn", "SK-4.2"),
-      specimen<SqliteMutantHarness>("SqliteDropsFailedFlushOnAbort", "SK-4.1"),
-      specimen<SqliteMutantHarness>("SqliteDropsFailedFlushWhenWritingOn", "SK-4.2"),
+      specimen<StoreHarness<DropsFailedFlush<GivesUpFailedRows::at_close>>>("DropsFailedFlushOnAbort", "SK-4.1"),
+      specimen<StoreHarness<DropsFailedFlush<GivesUpFailedRows::on_the_next_write>>>("DropsFailedFlushWhenWritingOn",
+                                                                                     "SK-4.2"),
+      specimen<SqliteMutantHarness<GivesUpFailedRows::at_close>>("SqliteDropsFailedFlushOnAbort", "SK-4.1"),
+      specimen<SqliteMutantHarness<GivesUpFailedRows::on_the_next_write>>("SqliteDropsFailedFlushWhenWritingOn",
+                                                                           "SK-4.2"),
       specimen<JsonlDirHarness>("LosesUnflushedOnCrash", "SK-4.3"),
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::keeps_torn_line>>>("FileKeepsTornLineAfterShortWrite", "SK-4.2"),
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::ignores_failed_fsync>>>("FileIgnoresFailedFsync", "SK-4.5"),

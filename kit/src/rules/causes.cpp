@@ -57,6 +57,12 @@ struct Evidence {
   bool writes = false;              // the counterexample has a write_batch
   // One partition, no fault, every close returned: what it lost, its close did not keep.
   bool lone_clean_partition = false;
+  // A write_batch returned normally though a storage call failed in it, not made good.
+  bool acknowledged_a_storage_failure = false;
+  std::size_t faults = 0;  // calls the kit failed, storage faults that fired, kills
+  bool storage_failed = false;       // a storage fault fired
+  bool wrote_on_after_storage_failed = false;  // and a write_batch reached the sink after it
+
   std::size_t size = 0;             // calls in the counterexample (none: very many)
 };
 
@@ -104,6 +110,10 @@ Evidence evidence_of(const RuleResult& r) {
       ev.repeated_close |= e.kind == CallKind::close && e.call > 0;
       ev.writes |= e.kind == CallKind::write_batch;
       if (e.kind == CallKind::close && e.outcome != Outcome::ok) ev.lone_clean_partition = false;
+      ev.acknowledged_a_storage_failure |= e.acknowledged() && e.storage_fault && !e.storage_fault->retried;
+      if (e.injected || e.storage_fault || e.error_kind == "killed") ++ev.faults;
+      ev.wrote_on_after_storage_failed |= ev.storage_failed && e.attempted();
+      ev.storage_failed |= e.storage_fault.has_value();
     }
     if (auto e = fatal_call(r.counterexample->trace)) {
       ev.fatal = e;
@@ -138,6 +148,10 @@ bool claims(const Evidence& ev) {
     // close did not make them durable (SK-3.4); with more partitions, they
     // may have met in storage (SK-2.3).
     if (id == "SK-3.4") return ev.findings.contains("lost") && ev.lone_clean_partition;
+    // Items lost after the storage failed and the run wrote on: SK-4.2's subject.
+    if (id == "SK-4.2") return ev.findings.contains("lost") && ev.wrote_on_after_storage_failed;
+    // Items lost after a write_batch acknowledged a failed storage call: SK-4.5's subject.
+    if (id == "SK-4.5") return ev.findings.contains("lost") && ev.acknowledged_a_storage_failure;
     // Duplicates after a repeated close are the close's (SK-3.1), not delivery's.
     if (ev.findings.contains("duplicated") && ev.repeated_close) return id == "SK-3.1";
     static const std::map<std::string_view, std::string_view> kAbout = {
@@ -156,10 +170,19 @@ bool claims(const Evidence& ev) {
   return false;
 }
 
-// Higher ranks first: the rule a cause is named after.
+// A rule whose counterexample lacks what its statement is about: SK-4.2's
+// (writing on after a storage failure) with no write after the failure is
+// SK-4.1's case.
+bool off_its_subject(const Evidence& ev) {
+  return ev.result->id == "SK-4.2" && ev.storage_failed && !ev.wrote_on_after_storage_failed;
+}
+
+// Higher ranks first: the rule a cause is named after. A counterexample with
+// fewer faults shows the bug more simply (a sink that loses data at every
+// restart loses it after a crash too: the restart's rule).
 auto rank(const Evidence& ev) {
-  return std::make_tuple(claims(ev), !ev.result->incidental, !kGeneralRules.contains(ev.result->id),
-                         std::size_t(-1) - ev.size, std::size_t(-1) - ev.position);
+  return std::make_tuple(claims(ev), !off_its_subject(ev), !ev.result->incidental, !kGeneralRules.contains(ev.result->id),
+                         std::size_t(-1) - ev.faults, std::size_t(-1) - ev.size, std::size_t(-1) - ev.position);
 }
 
 }  // namespace

@@ -166,6 +166,49 @@ TEST(Causes, ALossOfALonePartitionThatClosedCleanlyIsTheClosesOwn) {
   EXPECT_EQ(causes[0].rule, "SK-2.3");
 }
 
+// A loss after the storage failed in the first write (`then_writes`: more
+// writes after it); `acknowledged`: the failing write returned normally.
+RuleResult lost_after_storage_failure(std::string id, int then_writes, bool acknowledged = false) {
+  auto r = with_finding(std::move(id), ViolationKind::lost);
+  auto& events = r.counterexample->trace.events;
+  events.assign(1, TraceEvent{.kind = CallKind::build});
+  TraceEvent failed_write{.index = 1, .kind = CallKind::write_batch, .size = 2};
+  failed_write.storage_fault = FiredStorageFault{.call = "write", .path = "part", .error = 5};
+  if (!acknowledged) failed_write.outcome = failed_write.sink_outcome = Outcome::threw;
+  events.push_back(failed_write);
+  for (int i = 0; i < then_writes; ++i) {
+    events.push_back(TraceEvent{.index = events.size(), .kind = CallKind::write_batch, .size = 1});
+  }
+  events.push_back(TraceEvent{.index = events.size(), .kind = CallKind::close});
+  return r;
+}
+
+TEST(Causes, ALossAfterAStorageFailureIsNamedAfterWhatTheRunDidNext) {
+  // Wrote on after the failure: SK-4.2's subject, though SK-4.1 found it too.
+  auto causes = find_causes({lost_after_storage_failure("SK-4.1", 0), lost_after_storage_failure("SK-4.2", 1)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-4.2");
+  // SK-4.2's counterexample has no write after the failure: it is SK-4.1's case.
+  causes = find_causes({lost_after_storage_failure("SK-4.1", 0, false), lost_after_storage_failure("SK-4.2", 0)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-4.1");
+  // The failing write returned normally: storage errors acknowledged, SK-4.5's subject.
+  causes = find_causes({lost_after_storage_failure("SK-4.1", 0, true), lost_after_storage_failure("SK-4.5", 0, true)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-4.5");
+}
+
+TEST(Causes, FewerFaultsShowTheBugMoreSimply) {
+  // Lost after a kill (SK-4.3) and after a plain second run (SK-4.4): the restart's.
+  auto killed = with_finding("SK-4.3", ViolationKind::lost);
+  killed.counterexample->trace.events.back().error_kind = "killed";
+  auto rerun = with_finding("SK-4.4", ViolationKind::lost);
+  rerun.counterexample->trace.events.push_back(TraceEvent{.index = 9, .kind = CallKind::build});
+  const auto causes = find_causes({killed, rerun});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-4.4") << "the larger counterexample, but with no kill";
+}
+
 TEST(Causes, TheComparingRuleJoinsTheFirstCauseOrStandsAlone) {
   const auto differs = failed("SK-2.11", trace_ending_in(TraceEvent{.kind = CallKind::close}), false,
                               "split batches and their concatenation read back differently: ...");
