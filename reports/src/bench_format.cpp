@@ -22,8 +22,9 @@ std::string signed_percent(double fraction) { return printf_number(fraction * 10
 
 std::vector<std::string> measured_columns(const BenchResults& results) {
   std::vector<std::string> columns;
-  for (const char* field : {"items_per_second", "bytes_per_second", "real_time", "write_p50_ns", "write_p90_ns",
-                            "write_p99_ns", "write_max_ns", "close_p50_ns"}) {
+  for (const char* field : {"items_per_second", "sink_items_per_second", "bytes_per_second", "real_time",
+                            "write_p50_ns", "sink_write_p50_ns", "write_p90_ns", "write_p99_ns", "write_max_ns",
+                            "close_p50_ns"}) {
     for (const auto& entry : results.entries) {
       if (entry.samples.contains(field)) {
         columns.emplace_back(field);

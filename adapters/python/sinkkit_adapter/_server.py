@@ -3,6 +3,7 @@
 
 import json
 import sys
+import time
 
 from ._bridge import AsyncBridge, SessionManager
 
@@ -82,8 +83,11 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
         if op == "write_batch":
             part = _partition(partitions, req)
             items = _require(req, "items", list)
-            part.write_batch([payload.make(i) for i in items] if payload is not None else items)
-            return {"ok": True}
+            batch = [payload.make(i) for i in items] if payload is not None else items
+            start = time.perf_counter_ns()
+            part.write_batch(batch)
+            # The sink's own time, beside the runner's end-to-end one (`sinkkit bench`).
+            return {"ok": True, "sink_ns": time.perf_counter_ns() - start}
         if op == "close":
             _partition(partitions, req).close()
             return {"ok": True}

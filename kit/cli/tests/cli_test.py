@@ -309,6 +309,7 @@ class Bench(unittest.TestCase):
                         "--report", tmp, "--", PY, os.path.join(EXAMPLES, "jsonl_sink.py"))
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("python-jsonl/batch:256/workers:2", r.stdout)
+            self.assertIn("(the sink's own write_batch: ", r.stdout)
             with open(os.path.join(tmp, "bench.json"), encoding="utf-8") as f:
                 results = json.load(f)
             iterations = [b for b in results["benchmarks"] if b["run_type"] == "iteration"]
@@ -319,6 +320,10 @@ class Bench(unittest.TestCase):
                 self.assertLessEqual(b["write_p50_ns"], b["write_p99_ns"])
                 self.assertLessEqual(b["write_p99_ns"], b["write_max_ns"])
                 self.assertGreater(b["close_p50_ns"], 0)
+                # The adapter's own timing of the sink's write_batch: within each call's.
+                self.assertGreater(b["sink_write_p50_ns"], 0)
+                self.assertLessEqual(b["sink_write_p50_ns"], b["write_p50_ns"])
+                self.assertGreaterEqual(b["sink_items_per_second"], b["items_per_second"])
             with open(os.path.join(tmp, "bench.html"), encoding="utf-8") as f:
                 page = f.read()
             self.assertIn('class="chart throughput"', page)

@@ -110,12 +110,17 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
           ok = false;
           break;
         }
-        std::vector<std::int64_t> writes, closes;
+        std::vector<std::int64_t> writes, closes, own_writes;
+        double own_ns = 0;
         std::int64_t first = trace.events.empty() ? 0 : trace.events.front().start, last = first;
         for (const auto& e : trace.events) {
           first = std::min(first, e.start);
           last = std::max(last, e.end);
           if (e.kind == CallKind::write_batch) writes.push_back(e.end - e.start);
+          if (e.kind == CallKind::write_batch && e.sink_ns >= 0) {
+            own_writes.push_back(e.sink_ns);
+            own_ns += static_cast<double>(e.sink_ns);
+          }
           if (e.kind == CallKind::close) closes.push_back(e.end - e.start);
         }
         const double ns = static_cast<double>(std::max<std::int64_t>(1, last - first));
@@ -128,10 +133,18 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
             {"write_max_ns", writes.empty() ? 0 : static_cast<double>(writes.back())},
             {"close_p50_ns", percentile(closes, 0.50)},
             {"close_max_ns", closes.empty() ? 0 : static_cast<double>(closes.back())}};
-        if (measures.empty()) {
-          for (const auto& [field, value] : measured) measures.emplace_back(field, std::vector<double>{});
+        std::vector<std::pair<const char*, double>> fields(std::begin(measured), std::end(measured));
+        // The sink's own time in write_batch, where its process reports it
+        // (a wire sink): what it would do with no kit, pipe or encoding in
+        // between, its workers side by side.
+        if (own_writes.size() == writes.size() && !writes.empty()) {
+          fields.emplace_back("sink_items_per_second", items / (std::max(1.0, own_ns) * 1e-9 / workers));
+          fields.emplace_back("sink_write_p50_ns", percentile(own_writes, 0.50));
         }
-        for (std::size_t i = 0; i < std::size(measured); ++i) measures[i].second.push_back(measured[i].second);
+        if (measures.empty()) {
+          for (const auto& [field, value] : fields) measures.emplace_back(field, std::vector<double>{});
+        }
+        for (std::size_t i = 0; i < fields.size() && i < measures.size(); ++i) measures[i].second.push_back(fields[i].second);
         auto j = entry(name, "iteration", [](const std::vector<double>& v) { return v.back(); });
         j["repetition_index"] = rep;
         j["iterations"] = 1;
@@ -150,7 +163,13 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
                       name.c_str(), benchmarks.back()["items_per_second"].get<double>(),
                       benchmarks.back()["write_p50_ns"].get<double>(), benchmarks.back()["write_p99_ns"].get<double>(),
                       benchmarks.back()["close_p50_ns"].get<double>());
-        *options.progress << line << std::endl;
+        *options.progress << line;
+        if (const auto& last = benchmarks.back(); last.contains("sink_items_per_second")) {
+          std::snprintf(line, sizeof line, "  (the sink's own write_batch: %.0f items/s, p50 %.0f ns)",
+                        last["sink_items_per_second"].get<double>(), last["sink_write_p50_ns"].get<double>());
+          *options.progress << line;
+        }
+        *options.progress << std::endl;
       }
     }
   }

@@ -513,7 +513,12 @@ class RemotePartition {
       impl_->kill(worker_);  // while it works on the write: its effect is unknown
       throw RemoteError("killed", "the kit killed the sink process during this write (crash rule)");
     }
-    respond(impl_->request(worker_, req, /*send_only=*/false, batch.size()));
+    const auto r = impl_->request(worker_, req, /*send_only=*/false, batch.size());
+    respond(r);
+    // The sink's own time in the call, beside the kit's end-to-end one (bench).
+    if (const auto own = r.find("sink_ns"); own != r.end() && own->is_number_integer() && own->get<std::int64_t>() >= 0) {
+      detail::report_sink_time(own->get<std::int64_t>());
+    }
     if (auto* crash = impl_->crash) crash->acks.fetch_add(1);
   }
 

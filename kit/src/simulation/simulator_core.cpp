@@ -21,6 +21,14 @@
 #include "call_journal.hpp"
 
 namespace sinkkit::detail {
+
+namespace {
+// What the port of the call running on this thread reported (report_sink_time).
+thread_local std::int64_t reported_sink_ns = -1;
+}  // namespace
+
+void report_sink_time(std::int64_t ns) noexcept { reported_sink_ns = ns; }
+
 namespace {
 
 // What the run knows of one partition (worker x branch).
@@ -57,9 +65,11 @@ void call_sink(TraceEvent& ev, F&& fn) {
     ev.message = std::move(message);
   };
   journal_call_begun(ev);
+  reported_sink_ns = -1;
   try {
     fn();
     ev.sink_outcome = Outcome::ok;
+    ev.sink_ns = reported_sink_ns;
   } catch (const RemoteError& e) {
     fail(e.kind().c_str(), e.what());
   } catch (const ConfigError& e) {

@@ -31,8 +31,11 @@ TEST(Trace, TextNamesEveryCallAndJsonRoundTrips) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("close w0.b0 #0: ok"), std::string::npos) << text;
+  trace.events[1].sink_ns = 1234;  // a sink process's own time in the call
   auto again = Trace::from_json(trace.to_json());
   EXPECT_EQ(again.to_json().dump(), trace.to_json().dump());
+  EXPECT_EQ(again.events[1].sink_ns, 1234);
+  EXPECT_EQ(again.events[0].sink_ns, -1) << "unknown unless reported";
   auto bad = trace.to_json();
   bad["schema_version"] = 99;
   EXPECT_THROW(Trace::from_json(bad), std::invalid_argument);

@@ -46,7 +46,10 @@ struct BenchOptions {
 /// Runs the grid. Each entry's name is "<sink>/batch:<B>/workers:<W>"; its
 /// fields: real_time (ns of the run, build to last close), items_per_second,
 /// write_p50_ns, write_p90_ns, write_p99_ns, write_max_ns, close_p50_ns,
-/// close_max_ns, writes, items, batch, workers. A configuration whose run
+/// close_max_ns, writes, items, batch, workers; where the sink's process
+/// reports its own time in each write_batch (the wire adapters do), also
+/// sink_items_per_second (the items over the sink's own write time, its
+/// workers side by side) and sink_write_p50_ns. A configuration whose run
 /// fails is one entry with `error_occurred` and `error_message` (as Google
 /// Benchmark reports a failed benchmark), and the others still run.
 nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options);

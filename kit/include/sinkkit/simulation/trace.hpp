@@ -94,6 +94,9 @@ struct TraceEvent {
   std::optional<FiredStorageFault> storage_fault;
   std::int64_t start = 0;        ///< ns since run start (threaded) or logical ticks (deterministic)
   std::int64_t end = 0;
+  /// The sink's own time in the call, in ns, as its process measured it (a
+  /// wire sink's adapter reports it with each write_batch); -1 if unknown.
+  std::int64_t sink_ns = -1;
 
   /// The sink itself failed this call: not a fault the kit injected (before
   /// or after it, or in its storage), not a write after close (which must

@@ -27,6 +27,11 @@ struct PlannedWrite {
 };
 
 /// One built partition as the core drives it.
+/// A port whose sink measured its own time in the call that is running on
+/// this thread (a wire sink's adapter reports it) tells the simulator here;
+/// the call's trace event takes it (`TraceEvent::sink_ns`).
+void report_sink_time(std::int64_t ns) noexcept;
+
 class PartitionPort {
  public:
   virtual ~PartitionPort() = default;
