@@ -6,6 +6,10 @@
 #include <random>
 #include <sstream>
 
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
 namespace sinkkit::cli {
 
 void add_sink_process_options(CLI::App& app, SinkProcessArgs& p) {
@@ -44,6 +48,12 @@ void add_common(CLI::App& app, Common& c, const std::string& seed_help, const st
       ->check(CLI::Range(1, 86'400))
       ->capture_default_str();
   add_sink_process_options(app, c);
+  app.add_option("--scratch", c.scratch,
+                 "Where test targets are made (default: /dev/shm when it is a RAM file system with 1 GiB free and "
+                 "TMPDIR is unset, else TMPDIR or /tmp). The kit's crash is a killed process, whose writes the page "
+                 "cache keeps, so targets in memory change no verdict and spare the disk the sink's fsyncs; give a "
+                 "disk directory for a sink that needs one (O_DIRECT)")
+      ->check(CLI::ExistingDirectory);
   app.add_flag("--strict", c.strict, "SHOULD rules that fail make the run fail too");
   app.add_flag("--no-fork", c.no_fork, "Run checks in this process (to debug the kit; a crashing sink takes it down)");
   app.add_option("command", c.command, command_help)->required();
@@ -101,10 +111,12 @@ SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rule
   o.isolate = !c.no_fork;
   o.jobs = c.jobs;
   o.rule_timeout = std::chrono::seconds(c.rule_timeout_s);
+  o.check.scratch = c.scratch.empty() ? default_scratch() : std::filesystem::path(c.scratch);
   o.reproduce = [c](const RuleResult& r) {
     std::string cmd = self_command() + " replay --rule " + r.id + " --seed " + std::to_string(r.seed) + " --budget " +
                       std::to_string(c.budget) + " --workers " + std::to_string(c.max_workers) + " --layout " + c.layout;
     if (!c.config.empty()) cmd += " --config " + quote(c.config);
+    if (!c.scratch.empty()) cmd += " --scratch " + quote(c.scratch);
     if (c.network_stall_ms != SinkProcessArgs{}.network_stall_ms) {
       cmd += " --network-stall-ms " + std::to_string(c.network_stall_ms);
     }
@@ -113,6 +125,18 @@ SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rule
     return cmd;
   };
   return o;
+}
+
+std::filesystem::path default_scratch() {
+  constexpr unsigned long kMinFree = 1UL << 30;
+  const char* tmpdir = std::getenv("TMPDIR");
+  struct statfs fs {};
+  if ((tmpdir == nullptr || *tmpdir == '\0') && ::statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+      static_cast<unsigned long>(fs.f_bavail) * static_cast<unsigned long>(fs.f_bsize) >= kMinFree &&
+      ::access("/dev/shm", W_OK) == 0) {
+    return "/dev/shm";
+  }
+  return std::filesystem::temp_directory_path();
 }
 
 void choose_seed(Common& c) {

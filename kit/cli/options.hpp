@@ -4,6 +4,7 @@
 // (run, replay), with their conversions to the kit's option structs.
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,13 @@ struct Common : SinkProcessArgs {
   bool strict = false;
   bool no_fork = false;
   int jobs = 1;  // rules checked at once (`run --jobs`; replay runs one)
+  std::string scratch;  // --scratch; empty: default_scratch()
 };
+
+// Where a run makes its test targets unless --scratch says: /dev/shm when it
+// is a RAM file system with 1 GiB free and TMPDIR is unset, else the system's
+// temp directory (TMPDIR or /tmp).
+std::filesystem::path default_scratch();
 
 // The help of --seed and of the command differ: `run` picks a seed, `replay`
 // needs the one it replays.

@@ -76,7 +76,8 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
     };
   }
   std::cout << "sinkkit " << kit_version() << ": sink '" << sut->name() << "' (" << command_line << "), seed " << c.seed << ", budget " << c.budget << ", workers up to "
-            << c.max_workers << ", layout " << c.layout << ", jobs " << (options.isolate ? options.jobs : 1);
+            << c.max_workers << ", layout " << c.layout << ", jobs " << (options.isolate ? options.jobs : 1)
+            << ", targets in " << options.check.scratch.string();
   if (!rules.empty()) {  // --rules or SINKKIT_RULES: said, so that a narrowed gate is seen
     std::cout << ", rules";
     for (const auto& id : rules) std::cout << (&id == &rules.front() ? " " : ",") << id;

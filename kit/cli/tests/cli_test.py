@@ -90,7 +90,7 @@ class Usage(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         for option in ("--seed", "--budget", "--workers", "--layout", "--call-timeout-ms", "--rule-timeout-s",
                        "--max-line-mb", "--config", "--strict", "--rules", "--report", "--report-formats",
-                       "--allow-list", "--jobs"):
+                       "--allow-list", "--jobs", "--scratch"):
             self.assertIn(option, r.stdout)
 
     def test_bad_flags_and_values_exit_2_with_a_message(self):
@@ -100,6 +100,7 @@ class Usage(unittest.TestCase):
                             (["run", "--rules", "SK-9.9", "--", "x"], "SK-9.9"),
                             (["run", "--jobs", "0", "--", "x"], "--jobs"),
                             (["run", "--config", "{not json", "--", "x"], "--config"),
+                            (["run", "--scratch", "/nonexistent-sinkkit-dir", "--", "x"], "--scratch"),
                             (["run"], "command"),
                             (["replay", "--rule", "SK-2.3", "--", "x"], "--seed")):
             r = sinkkit(*args)
@@ -150,6 +151,22 @@ class Conformance(unittest.TestCase):
         for rule in ("SK-4.1", "SK-4.2", "SK-4.5"):
             self.assertEqual(rules[rule]["status"], "passed", rules[rule])
             self.assertRegex(rules[rule]["message"], r"^storage faults by file system; [1-9]\d* of \d+ cases reached one")
+
+    def test_targets_are_made_where_scratch_says(self):
+        with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryDirectory() as logs:
+            log = os.path.join(logs, "dirs")
+            # Each write notes the folder its partition's file is in.
+            sink = jsonl_sink_variant(self, f"open({log!r}, 'a').write(os.path.dirname(os.readlink('/proc/self/fd/' + str(self.fd))) + '\\n')")
+            r = sinkkit("run", "--seed", "3", "--budget", "3", "--rules", "SK-2.3", "--scratch", scratch,
+                        "--", PY, sink)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("targets in " + scratch, r.stdout.splitlines()[0])
+            with open(log, encoding="utf-8") as f:
+                dirs = f.read().split()
+            self.assertTrue(dirs, "no write was made")
+            for d in dirs:
+                self.assertTrue(d.startswith(scratch + os.sep), d)
+            self.assertEqual(os.listdir(scratch), [], "the targets are removed at the end")
 
     def test_an_allow_list_turns_a_known_failure_into_a_reported_pass(self):
         with tempfile.TemporaryDirectory() as tmp:
