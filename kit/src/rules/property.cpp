@@ -4,11 +4,13 @@
 
 #include <cstdio>
 #include <exception>
+#include <typeinfo>
 #include <iostream>
 #include <string>
 #include <utility>
 
 #include <rapidcheck.h>
+#include <sinkkit/detail/demangle.hpp>
 #include <rapidcheck/detail/TestListenerAdapter.h>
 #include <sinkkit/rules/sink_under_test.hpp>
 
@@ -38,7 +40,9 @@ CaseFailure failure_of_current_exception() {
   } catch (const SinkBroke& e) {
     return CaseFailure{e.what(), e.trace(), {}};
   } catch (const std::exception& e) {
-    return CaseFailure{std::string("the kit could not complete the case: ") + e.what(), {}, {}};
+    // The type too: a harness's read-back that throws std::invalid_argument
+    // says only "stod".
+    return CaseFailure{"the kit could not complete the case: " + type_name(typeid(e)) + ": " + e.what(), {}, {}};
   }
 }
 

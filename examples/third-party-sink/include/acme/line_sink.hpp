@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -35,7 +36,8 @@ class LineSink {
   class Partition {
    public:
     explicit Partition(int fd) : fd_(fd) {}
-    Partition(Partition&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    Partition(Partition&& o) noexcept
+        : fd_(std::exchange(o.fd_, -1)), size_(o.size_), torn_(o.torn_) {}
     Partition(const Partition&) = delete;
     Partition& operator=(const Partition&) = delete;
     Partition& operator=(Partition&&) = delete;
@@ -43,6 +45,7 @@ class LineSink {
 
     void write_batch(sinkkit::Batch<Reading> batch) {
       if (fd_ < 0) throw sinkkit::ClosedError("write_batch");
+      if (torn_) throw sinkkit::SinkError("a failed write left part of a line that could not be cut off");
       std::string out;
       for (const Reading& r : batch) {
         if (r.sensor.find_first_of("\t\n") != std::string::npos) {
@@ -53,9 +56,17 @@ class LineSink {
       for (std::size_t off = 0; off < out.size();) {
         const auto n = ::write(fd_, out.data() + off, out.size() - off);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw sinkkit::SinkError(std::string("write failed: ") + std::strerror(errno));
+        if (n <= 0) {
+          const std::string why = std::strerror(errno);
+          // What the failed write stored of its lines is cut off, or the next
+          // batch's first line would be glued to it; if even that fails, the
+          // partition takes no more writes.
+          if (off > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) torn_ = true;
+          throw sinkkit::SinkError("write failed: " + why);
+        }
         off += static_cast<std::size_t>(n);
       }
+      size_ += out.size();
     }
 
     void close() noexcept {
@@ -65,6 +76,8 @@ class LineSink {
 
    private:
     int fd_;
+    std::uint64_t size_ = 0;  // bytes of whole batches in the file
+    bool torn_ = false;
   };
 
   Partition build_partition(const nlohmann::json& config, int worker_index, int worker_count, sinkkit::AsyncBridge*,
