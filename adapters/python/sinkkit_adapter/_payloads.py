@@ -9,7 +9,6 @@ are made by keyword arguments, falling back to setting attributes.
 
 import sys
 import types
-import typing
 
 # The kit's wire types, by Python type.
 _WIRE_TYPES = {str: "string", int: "int", float: "float", bool: "bool"}
@@ -20,6 +19,13 @@ def _dataclasses():
     """The dataclasses module if any dataclass exists (its import is a tenth
     of a sink process's start-up, which the kit pays per worker per case)."""
     return sys.modules.get("dataclasses")
+
+
+def _typing():
+    """The typing module, imported on first use: only payload classes need it,
+    and its import is a tenth of a sink process's start-up too."""
+    import typing  # noqa: PLC0415 - deliberately lazy, see above
+    return typing
 
 
 def _is_dataclass(cls):
@@ -47,12 +53,12 @@ def _annotations(cls):
     if hasattr(cls, "__fields__") and isinstance(cls.__fields__, dict):  # pydantic 1
         return {name: getattr(f, "outer_type_", object) for name, f in cls.__fields__.items()}
     return {name: t for name, t in _hints(cls).items() if not name.startswith("_")
-            and typing.get_origin(t) is not typing.ClassVar}
+            and _typing().get_origin(t) is not _typing().ClassVar}
 
 
 def _hints(cls):
     try:
-        return typing.get_type_hints(cls)
+        return _typing().get_type_hints(cls)
     except Exception:  # unresolvable forward references: take them as written
         out = {}
         for klass in reversed(cls.__mro__):
@@ -62,6 +68,7 @@ def _hints(cls):
 
 def _wire_type(t):
     """The kit's type for a field's annotation (Optional[X] counts as X)."""
+    typing = _typing()
     if typing.get_origin(t) in (typing.Union, getattr(types, "UnionType", typing.Union)):  # Optional[X], X | None
         args = [a for a in typing.get_args(t) if a is not type(None)]
         if len(args) == 1:
@@ -111,7 +118,7 @@ class PayloadType:
                 dataclasses = _dataclasses()
                 params = getattr(self.cls, "__dataclass_params__", None)
                 self._subtype = dataclasses.make_dataclass(
-                    name, [(SUBTYPE_FIELD, typing.Any, dataclasses.field(default=None))], bases=(self.cls,),
+                    name, [(SUBTYPE_FIELD, _typing().Any, dataclasses.field(default=None))], bases=(self.cls,),
                     frozen=bool(params and params.frozen))
             else:
                 self._subtype = type(name, (self.cls,), {"__module__": self.cls.__module__})
