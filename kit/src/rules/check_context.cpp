@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 #include <sinkkit/detail/signal_text.hpp>
+#include <sinkkit/detail/write_all.hpp>
 #include <sinkkit/judgement/oracle.hpp>
 #include <sinkkit/simulation/generators.hpp>
 #include <system_error>
@@ -135,15 +136,6 @@ namespace {
 constexpr std::string_view kOutcomeTag = "F ";
 constexpr std::string_view kGaveUpTag = "G ";
 
-void write_fully(int fd, const std::string& text) {
-  for (std::size_t off = 0; off < text.size();) {
-    const auto n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    off += static_cast<std::size_t>(n);
-  }
-}
-
 void flush_stdio() {
   std::fflush(nullptr);
   std::cout.flush();
@@ -212,8 +204,7 @@ void CheckContext::end_case_in_child(const std::optional<CaseFailure>& failure, 
       std::string why = generation_failure;
       std::replace(why.begin(), why.end(), '\n', ' ');
       line = std::string(kGaveUpTag) + why;
-    } else
-    {
+    } else {
       line = std::string(kOutcomeTag) + to_json(failure).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   } catch (const std::exception& e) {
@@ -221,7 +212,7 @@ void CheckContext::end_case_in_child(const std::optional<CaseFailure>& failure, 
   }
   detail::journal_calls_to(-1);
   flush_stdio();
-  write_fully(case_child_fd_, line + "\n");
+  detail::write_all(case_child_fd_, line + "\n");
   ::_exit(0);  // no destructors: the parent owns the check's state
 }
 

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sinkkit/detail/utc.hpp>
+#include <sinkkit/detail/write_all.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/rules/causes.hpp>
 #include <sinkkit/runners/child_process.hpp>
@@ -45,13 +46,7 @@ const std::string kCaseMark = "#case ";
 // A sink's messages are arbitrary bytes; the result must still serialise.
 constexpr auto kReplaceBadUtf8 = nlohmann::json::error_handler_t::replace;
 
-void write_all(int fd, const std::string& text) {
-  for (std::size_t off = 0; off < text.size();) {
-    const auto n = ::write(fd, text.data() + off, text.size() - off);
-    if (n <= 0) return;
-    off += static_cast<std::size_t>(n);
-  }
-}
+using detail::write_all;
 
 const std::string kFailingRunMark = "#failing-run ";
 const std::string kHungMark = "#hung ";  // + the slowest answered call, in ns

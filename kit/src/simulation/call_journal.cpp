@@ -1,9 +1,8 @@
 #include "call_journal.hpp"
 
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
+
+#include <sinkkit/detail/write_all.hpp>
 
 namespace sinkkit::detail {
 
@@ -25,12 +24,7 @@ void write_line(char tag, nlohmann::json j) {
   line += ' ';
   line += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
-  for (std::size_t off = 0; off < line.size();) {
-    const auto n = ::write(fd, line.data() + off, line.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the reader is gone: nothing to tell
-    off += static_cast<std::size_t>(n);
-  }
+  write_all(fd, line);
 }
 
 }  // namespace
