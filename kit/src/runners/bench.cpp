@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <numeric>
 #include <utility>
 #include <chrono>
 #include <ctime>
@@ -111,16 +112,12 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
           break;
         }
         std::vector<std::int64_t> writes, closes, own_writes;
-        double own_ns = 0;
         std::int64_t first = trace.events.empty() ? 0 : trace.events.front().start, last = first;
         for (const auto& e : trace.events) {
           first = std::min(first, e.start);
           last = std::max(last, e.end);
           if (e.kind == CallKind::write_batch) writes.push_back(e.end - e.start);
-          if (e.kind == CallKind::write_batch && e.sink_ns >= 0) {
-            own_writes.push_back(e.sink_ns);
-            own_ns += static_cast<double>(e.sink_ns);
-          }
+          if (e.kind == CallKind::write_batch && e.sink_ns >= 0) own_writes.push_back(e.sink_ns);
           if (e.kind == CallKind::close) closes.push_back(e.end - e.start);
         }
         const double ns = static_cast<double>(std::max<std::int64_t>(1, last - first));
@@ -138,13 +135,16 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
         // (a wire sink): what it would do with no kit, pipe or encoding in
         // between, its workers side by side.
         if (own_writes.size() == writes.size() && !writes.empty()) {
+          const double own_ns = static_cast<double>(std::accumulate(own_writes.begin(), own_writes.end(), std::int64_t{0}));
           fields.emplace_back("sink_items_per_second", items / (std::max(1.0, own_ns) * 1e-9 / workers));
           fields.emplace_back("sink_write_p50_ns", percentile(own_writes, 0.50));
         }
-        if (measures.empty()) {
-          for (const auto& [field, value] : fields) measures.emplace_back(field, std::vector<double>{});
+        // By name: a repetition may measure a field another did not.
+        for (const auto& [field, value] : fields) {
+          auto m = std::find_if(measures.begin(), measures.end(), [&](const auto& x) { return x.first == field; });
+          if (m == measures.end()) m = measures.emplace(measures.end(), field, std::vector<double>{});
+          m->second.push_back(value);
         }
-        for (std::size_t i = 0; i < fields.size() && i < measures.size(); ++i) measures[i].second.push_back(fields[i].second);
         auto j = entry(name, "iteration", [](const std::vector<double>& v) { return v.back(); });
         j["repetition_index"] = rep;
         j["iterations"] = 1;
