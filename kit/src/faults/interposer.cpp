@@ -20,6 +20,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -287,6 +288,28 @@ int open_like(const char* name, int dirfd, const char* p, int flags, Call call) 
   return call();
 }
 
+// The control file the kit named in the environment, mapped (both sides
+// map it); the in-process block if none. Raw syscalls: it runs in a forked
+// child too.
+char g_attached[kPathBytes];  // the name of the mapped file, "" for none
+
+void attach_control() {
+  g_block = &g_local_block;
+  g_attached[0] = '\0';
+  const char* file = getenv(kControlFileEnv);
+  if (file == nullptr || file[0] == '\0' || strlen(file) >= sizeof g_attached) return;
+  const long fd = syscall(SYS_openat, AT_FDCWD, file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  void* p = mmap(nullptr, sizeof(ControlBlock), PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
+  syscall(SYS_close, fd);
+  if (p == MAP_FAILED) return;
+  auto* b = static_cast<ControlBlock*>(p);
+  if (b->magic != kMagic) return;
+  memcpy(g_attached, file, strlen(file) + 1);
+  g_block = b;
+  b->attached_pid.store(static_cast<std::int32_t>(getpid()), std::memory_order_release);
+}
+
 // At load: libc's functions, and out of process the control file the kit
 // named, which both sides map.
 __attribute__((constructor)) void attach() {
@@ -307,17 +330,13 @@ __attribute__((constructor)) void attach() {
   next(real_openat64, "openat64");
   next(real_creat, "creat");
   next(real_creat64, "creat64");
-  const char* file = getenv(kControlFileEnv);
-  if (file == nullptr || file[0] == '\0') return;
-  const long fd = syscall(SYS_openat, AT_FDCWD, file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return;
-  void* p = mmap(nullptr, sizeof(ControlBlock), PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
-  syscall(SYS_close, fd);
-  if (p == MAP_FAILED) return;
-  auto* b = static_cast<ControlBlock*>(p);
-  if (b->magic != kMagic) return;
-  g_block = b;
-  b->attached_pid.store(static_cast<std::int32_t>(getpid()), std::memory_order_release);
+  attach_control();
+  // A fork server's children (docs/wire-protocol.md) are forks, not new
+  // programs: each attaches to the control file its server named for it.
+  pthread_atfork(nullptr, nullptr, [] {
+    const char* file = getenv(kControlFileEnv);
+    if (file != nullptr && strncmp(file, g_attached, sizeof g_attached) != 0) attach_control();
+  });
 }
 
 // A function this libc lacks: the call fails as the kernel would say.
