@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from sinkkit_adapter import ClosedError, ConfigError, serve  # noqa: E402
 
 _counter = itertools.count()
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per item
 
 
 def _dir(config):
@@ -37,7 +38,7 @@ class Partition:
     def write_batch(self, items):
         if self.fd is None:
             raise ClosedError("write_batch on a closed partition")
-        data = "".join(json.dumps(item, separators=(",", ":")) + "\n" for item in items).encode()
+        data = "".join([_encode(item) + "\n" for item in items]).encode()
         view = memoryview(data)
         try:
             while view:
@@ -75,8 +76,9 @@ def read_back(config):
             continue
         with open(os.path.join(d, name), "rb") as f:
             data = f.read()
-        for line in data[: data.rfind(b"\n") + 1].splitlines():  # a torn last line is not data
-            items.append(json.loads(line))
+        lines = data[: data.rfind(b"\n") + 1].splitlines()  # a torn last line is not data
+        if lines:
+            items.extend(json.loads(b"[" + b",".join(lines) + b"]"))  # one parse per file
     return items
 
 
