@@ -29,6 +29,9 @@ void add_sink_process_options(CLI::App& app, SinkProcessArgs& p) {
                  "sink's own client timeout to exercise it)")
       ->check(CLI::Range(1, 600'000))
       ->capture_default_str();
+  app.add_flag("--no-fork-server", p.no_fork_server,
+               "Start every sink process afresh, even when the sink offers a fork server (the Python adapter does: "
+               "its processes are then forks of one that imported the sink once; see docs/wire-protocol.md)");
 }
 
 void add_common(CLI::App& app, Common& c, const std::string& seed_help, const std::string& command_help) {
@@ -66,6 +69,7 @@ WireOptions wire_options(const SinkProcessArgs& c) {
   o.max_line_bytes = c.max_line_mb << 20;
   o.layout = c.layout == "single" ? ProcessLayout::single : ProcessLayout::per_worker;
   o.network_stall = std::chrono::milliseconds(c.network_stall_ms);
+  o.fork_server = !c.no_fork_server;
   if (!c.config.empty()) {
     try {
       o.config = nlohmann::json::parse(c.config);
@@ -120,6 +124,7 @@ SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rule
     if (c.network_stall_ms != SinkProcessArgs{}.network_stall_ms) {
       cmd += " --network-stall-ms " + std::to_string(c.network_stall_ms);
     }
+    if (c.no_fork_server) cmd += " --no-fork-server";
     cmd += " --";
     for (const auto& a : c.command) cmd += " " + quote(a);
     return cmd;

@@ -24,6 +24,7 @@ struct SinkProcessArgs {
   std::size_t max_line_mb = 64;
   std::string config;
   int network_stall_ms = 250;
+  bool no_fork_server = false;
   std::vector<std::string> command;
 };
 

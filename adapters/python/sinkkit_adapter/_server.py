@@ -2,6 +2,7 @@
 (docs/wire-protocol.md). Standard library only."""
 
 import json
+import os
 import sys
 import time
 
@@ -42,6 +43,11 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
     build_partition is a config error (loom nodes raise ValueError, TypeError
     or KeyError for a bad config); otherwise only ConfigError is.
     """
+    standard_streams = stdin is None and stdout is None
+    if standard_streams and os.environ.get("SINKKIT_FORK_SERVER") == "1":
+        from ._fork_server import serve_forks  # noqa: PLC0415 - the fork server's own
+
+        serve_forks()  # returns in each forked sink process, which goes on below
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     partitions = {}
@@ -62,7 +68,8 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
                     "payload": {"fields": declared}, "capabilities": caps}
             if config_template is not None:
                 sink["config_template"] = config_template
-            return {"ok": True, "protocol": PROTOCOL, "sink": sink}
+            # This process can serve forks of itself (docs/wire-protocol.md).
+            return {"ok": True, "protocol": PROTOCOL, "sink": sink, "fork_server": standard_streams}
         if op == "build":
             name = _require(req, "partition", str)
             if name in partitions:

@@ -8,6 +8,8 @@ import dataclasses
 import io
 import json
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -265,6 +267,79 @@ class StartUp(unittest.TestCase):
                            env=dict(os.environ, PYTHONPATH=os.path.dirname(HERE)))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), "[]")
+
+
+class ForkServer(unittest.TestCase):
+    """The fork server's own protocol (docs/wire-protocol.md), as the kit
+    speaks it: one message with five descriptors per fork."""
+
+    def setUp(self):
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        example = os.path.join(os.path.dirname(HERE), "examples", "jsonl_sink.py")
+        self.server = subprocess.Popen([sys.executable, example], stdin=theirs, stdout=subprocess.DEVNULL,
+                                       env=dict(os.environ, SINKKIT_FORK_SERVER="1"))
+        theirs.close()
+        self.addCleanup(self.server.wait)  # after the kill (cleanups run last first)
+        self.addCleanup(self.server.kill)
+        self.addCleanup(self.control.close)
+
+    def fork(self, request):
+        """Asks for a fork: (the answer, its stdin, stdout, status)."""
+        reply, reply_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        (in_r, in_w), (out_r, out_w), (err_r, err_w), (st_r, st_w) = os.pipe(), os.pipe(), os.pipe(), os.pipe()
+        socket.send_fds(self.control, [json.dumps(request).encode()],
+                        [reply_theirs.fileno(), in_r, out_w, err_w, st_w])
+        for fd in (in_r, out_w, err_w, st_w, err_r):
+            os.close(fd)
+        reply_theirs.close()
+        reply.settimeout(10)
+        answer = json.loads(reply.recv(4096))
+        reply.close()
+        return answer, os.fdopen(in_w, "w"), os.fdopen(out_r), st_r
+
+    def test_a_fork_speaks_the_wire_protocol_and_its_status_comes_back(self):
+        answer, stdin, stdout, status = self.fork({"env": {"SINKKIT_TEST": "x"}, "pgid": 0})
+        self.assertTrue(answer["ok"], answer)
+        stdin.write(json.dumps({"op": "hello", "protocol": 1}) + "\n")
+        stdin.flush()
+        hello = json.loads(stdout.readline())
+        self.assertEqual(hello["sink"]["name"], "python-jsonl")
+        self.assertTrue(hello["fork_server"])
+        stdin.close()  # end of input: it exits 0
+        self.assertEqual(int(os.read(status, 32)), 0)
+        self.assertEqual(os.read(status, 32), b"")  # then closed
+        stdout.close()
+        os.close(status)
+        answer, stdin, stdout, status = self.fork({"env": {}})
+        os.kill(answer["pid"], signal.SIGKILL)
+        self.assertEqual(int(os.read(status, 32)), signal.SIGKILL)  # a wait status: the signal in the low bits
+        for f in (stdin, stdout):
+            f.close()
+        os.close(status)
+
+    def test_a_bad_request_is_refused_and_the_server_goes_on(self):
+        answer, stdin, stdout, status = self.fork({"env": {"A": 1}})
+        self.assertEqual(answer, {"ok": False, "message": "ValueError: env must map names to strings"})
+        self.assertEqual(os.read(status, 32), b"")
+        for f in (stdin, stdout):
+            f.close()
+        os.close(status)
+        answer, stdin, stdout, status = self.fork({"env": {}})
+        self.assertTrue(answer["ok"], answer)
+        stdin.close()
+        stdout.close()
+        os.close(status)
+
+    def test_end_of_input_kills_the_forks_and_ends_the_server(self):
+        answer, stdin, stdout, status = self.fork({"env": {}})
+        self.control.close()
+        self.assertEqual(self.server.wait(timeout=10), 0)
+        self.assertEqual(int(os.read(status, 32)), signal.SIGKILL)  # killed and reaped before it exited
+        with self.assertRaises(ProcessLookupError):
+            os.kill(answer["pid"], 0)
+        for f in (stdin, stdout):
+            f.close()
+        os.close(status)
 
 
 class ExampleSinks(unittest.TestCase):

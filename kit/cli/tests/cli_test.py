@@ -90,7 +90,7 @@ class Usage(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         for option in ("--seed", "--budget", "--workers", "--layout", "--call-timeout-ms", "--rule-timeout-s",
                        "--max-line-mb", "--config", "--strict", "--rules", "--report", "--report-formats",
-                       "--allow-list", "--jobs", "--scratch"):
+                       "--allow-list", "--jobs", "--scratch", "--no-fork-server"):
             self.assertIn(option, r.stdout)
 
     def test_bad_flags_and_values_exit_2_with_a_message(self):
@@ -151,6 +151,48 @@ class Conformance(unittest.TestCase):
         for rule in ("SK-4.1", "SK-4.2", "SK-4.5"):
             self.assertEqual(rules[rule]["status"], "passed", rules[rule])
             self.assertRegex(rules[rule]["message"], r"^storage faults by file system; [1-9]\d* of \d+ cases reached one")
+
+    def test_sink_processes_are_forks_of_one_that_started_once(self):
+        # The adapter offers a fork server: Python starts twice (the hello's
+        # process and the server), every other sink process is a fork of the
+        # server; --no-fork-server starts each afresh. The verdicts agree, a
+        # killed fork (SK-4.3) is judged as a killed process, and storage faults
+        # reach the forks through the file system (SK-4.1).
+        with tempfile.TemporaryDirectory() as logs:
+            log = os.path.join(logs, "starts")
+            sink = jsonl_sink_variant(self, "pass", preamble=[f"open({log!r}, 'a').write(str(os.getpid()) + '\\n')"],
+                                      capabilities={"survives_crash": True})
+            verdicts = {}
+            for extra in ((), ("--no-fork-server",)):
+                open(log, "w").close()
+                r, report = run_with_report("--seed", "5", "--budget", "5", "--rules", "SK-1.1,SK-2.3,SK-4.1,SK-4.3",
+                                            *extra, "--", PY, sink)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertNotIn("fork server", r.stderr)
+                with open(log, encoding="utf-8") as f:
+                    starts = len(f.read().split())
+                rules = {x["id"]: x for x in report["rules"]}
+                verdicts[extra] = {rule: x["status"] for rule, x in rules.items()}
+                self.assertRegex(rules["SK-4.1"]["message"], r"^storage faults by file system; [1-9]\d* of \d+ cases reached one")
+                if extra:
+                    self.assertGreater(starts, 4, "each rule's processes start afresh")
+                else:
+                    self.assertEqual(starts, 2, "the hello's process and the fork server")
+            self.assertEqual(verdicts[()], verdicts[("--no-fork-server",)])
+            self.assertEqual(set(verdicts[()].values()), {"passed"})
+
+    def test_a_fork_server_that_fails_leaves_fresh_starts(self):
+        # One that dies at start, and one whose module starts a thread at
+        # import (a fork would copy locks that thread holds): the kit says so
+        # once per process and starts the sink processes itself.
+        for preamble in ("if os.environ.get('SINKKIT_FORK_SERVER'): os._exit(3)",
+                         "import threading; threading.Thread(target=time.sleep, args=(60,), daemon=True).start()"):
+            with self.subTest(preamble=preamble):
+                sink = jsonl_sink_variant(self, "pass", preamble=[preamble], capabilities={"survives_crash": True})
+                r = sinkkit("run", "--seed", "5", "--budget", "3", "--rules", "SK-2.3,SK-4.3", "--", PY, sink)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn("2 passed", r.stdout)
+                self.assertRegex(r.stderr, r"the sink's fork server failed \((it closed the request unanswered|it refused: the sink module started 1 thread)")
 
     def test_targets_are_made_where_scratch_says(self):
         with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryDirectory() as logs:

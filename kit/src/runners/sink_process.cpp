@@ -5,9 +5,12 @@
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/runners/wire_messages.hpp>
 
+#include "fork_server.hpp"
+
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -15,11 +18,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace sinkkit {
 inline namespace runners {
@@ -45,46 +45,32 @@ SinkProcess::SinkProcess(ProcessOptions options) : options_(std::move(options)) 
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     throw WireError(WireError::Kind::spawn, std::string("pipe: ") + std::strerror(errno));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);  // the sink gets the usual SIGPIPE behaviour back
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> argv;
-  for (auto& a : options_.argv) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  // The inherited environment, with options_.environment set over it.
-  std::vector<char*> envp;
-  for (auto& e : options_.environment) envp.push_back(e.data());
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string_view entry(*e);
-    const auto name = entry.substr(0, entry.find('=') + 1);
-    const bool overridden = std::any_of(options_.environment.begin(), options_.environment.end(),
-                                        [&](const std::string& o) { return o.compare(0, name.size(), name) == 0; });
-    if (!overridden) envp.push_back(*e);
+  // From the sink's fork server when it has one (a fork, not a new program);
+  // else, or when that fails, a new process.
+  std::string spawn_error;
+  if (options_.fork_server) {
+    if (const auto child = options_.fork_server->fork(in[0], out[1], err[1], options_.environment)) {
+      pid_ = child->pid;
+      status_fd_ = child->status_fd;
+    }
   }
-  envp.push_back(nullptr);
-  const int rc = ::posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  if (pid_ < 0) {
+    try {
+      pid_ = detail::spawn_process(options_.argv, options_.environment, in[0], out[1], err[1]);
+    } catch (const std::exception& e) {
+      spawn_error = e.what();
+    }
+  }
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
   in_ = in[1];
   out_ = out[0];
   err_ = err[0];
-  if (rc != 0) {
-    pid_ = -1;
+  if (pid_ < 0) {
     ::close(in_), ::close(out_), ::close(err_);
     in_ = out_ = err_ = -1;
-    throw WireError(WireError::Kind::spawn, "cannot start '" + command_text() + "': " + std::strerror(rc));
+    throw WireError(WireError::Kind::spawn, spawn_error);
   }
   spawned_pid_ = pid_;
   tracked_ = std::make_unique<TrackedChild>(pid_, TrackedChild::Kind::process);
@@ -95,7 +81,7 @@ SinkProcess::SinkProcess(ProcessOptions options) : options_(std::move(options)) 
 
 SinkProcess::~SinkProcess() {
   kill();
-  for (int fd : {in_, out_, err_})
+  for (int fd : {in_, out_, err_, status_fd_})
     if (fd >= 0) ::close(fd);
 }
 
@@ -216,6 +202,28 @@ void SinkProcess::send(const nlohmann::json& request) {
 
 void SinkProcess::reap(bool block) noexcept {
   if (pid_ <= 0) return;
+  if (status_fd_ >= 0) {
+    // Not our child but the fork server's, which reaps it and sends its
+    // status (bounded: a server that stops answering loses it).
+    pollfd p{status_fd_, POLLIN, 0};
+    int ready;
+    do {
+      ready = ::poll(&p, 1, block ? 10'000 : 0);
+    } while (ready < 0 && errno == EINTR);
+    if (ready == 0 && !block) return;
+    std::array<char, 32> buf{};
+    const auto n = ready > 0 ? ::read(status_fd_, buf.data(), buf.size() - 1) : 0;
+    tracked_.reset();
+    if (n > 0) {
+      exit_status_ = std::atoi(buf.data());
+    } else {
+      status_lost_ = true;
+    }
+    ::close(status_fd_);
+    status_fd_ = -1;
+    pid_ = -1;
+    return;
+  }
   // Waited for without reaping first, and untracked before the reap: once
   // reaped, its pid may be reused, and an interruption must not kill that.
   siginfo_t info{};
@@ -279,6 +287,7 @@ std::string SinkProcess::stderr_text() const {
 
 std::string SinkProcess::status_text() const {
   if (pid_ > 0) return "running";
+  if (status_lost_) return "ended, its status lost with the fork server it came from";
   if (exit_status_ < 0) return "not started";
   if (WIFEXITED(exit_status_)) return "exited with " + std::to_string(WEXITSTATUS(exit_status_));
   if (WIFSIGNALED(exit_status_)) return describe_signal(WTERMSIG(exit_status_));

@@ -162,7 +162,9 @@ json encode(const HelloOk& r) {
                {"payload", {{"fields", r.sink.fields}}},
                {"capabilities", r.sink.capabilities}};
   if (r.sink.config_template) sink["config_template"] = *r.sink.config_template;
-  return {{"ok", true}, {"protocol", kProtocolVersion}, {"sink", std::move(sink)}};
+  json out = {{"ok", true}, {"protocol", kProtocolVersion}, {"sink", std::move(sink)}};
+  if (r.fork_server) out["fork_server"] = true;
+  return out;
 }
 
 json encode(const ReadBackOk& r) { return {{"ok", true}, {"items", r.items}}; }
@@ -246,6 +248,10 @@ HelloOk decode_hello_ok(const json& r) {
   if (s.contains("config_template")) {
     if (!s["config_template"].is_object()) throw bad("sink.config_template is not an object");
     info.config_template = s["config_template"];
+  }
+  if (r.contains("fork_server")) {
+    if (!r["fork_server"].is_boolean()) throw bad("fork_server is not a boolean");
+    out.fork_server = r["fork_server"];
   }
   return out;
 }

@@ -25,6 +25,7 @@
 
 #include "../faults/fault_control.hpp"
 #include "../faults/network_proxy.hpp"
+#include "fork_server.hpp"
 
 namespace sinkkit {
 inline namespace runners {
@@ -58,15 +59,17 @@ void substitute(nlohmann::json& j, const TestTarget& t) {
   }
 }
 
-}  // namespace
-
-WireSinkInfo parse_hello(const nlohmann::json& r) {
+wire::HelloOk decode_hello(const nlohmann::json& r) {
   try {
-    return wire::decode_hello_ok(r).sink;
+    return wire::decode_hello_ok(r);
   } catch (const wire::ProtocolError& e) {
     throw WireError(WireError::Kind::protocol, e.what());
   }
 }
+
+}  // namespace
+
+WireSinkInfo parse_hello(const nlohmann::json& r) { return decode_hello(r).sink; }
 
 }  // namespace runners
 
@@ -196,8 +199,10 @@ class WireSink::Impl {
     }
     WorkerProcess probe_entry;
     auto probe = start_worker_process(probe_entry);
+    wire::HelloOk hello;
     try {
-      info_ = parse_hello(probe->call(wire::encode(wire::Hello{})));
+      hello = decode_hello(probe->call(wire::encode(wire::Hello{})));
+      info_ = hello.sink;
     } catch (const WireError& e) {
       // A sink that dies before its hello (an ImportError, say) says why on stderr.
       throw WireError(e.kind(), e.what() + stderr_suffix(*probe));
@@ -229,6 +234,25 @@ class WireSink::Impl {
                    "drops LD_PRELOAD?): storage faults cannot reach its files, SK-4.1, SK-4.2 and SK-4.5 stay "
                    "untested\n";
     }
+    if (hello.fork_server && options_.fork_server) {
+      // Started here, before the rules' processes fork from this one: they
+      // all ask the same server.
+      try {
+        fork_server_ = std::make_shared<detail::ForkServer>(options_.command, interposer_environment(nullptr),
+                                                            options_.call_timeout);
+        // One fork, here, so that a server that does not work is said on
+        // the console (a rule's process says it only in its own output).
+        WorkerProcess check_entry;
+        auto check = start_worker_process(check_entry);
+        if (!fork_server_->failed()) (void)decode_hello(check->call(wire::encode(wire::Hello{})));
+        check->shutdown();
+        if (fork_server_->failed()) fork_server_.reset();
+      } catch (const std::exception& e) {
+        std::cerr << "sinkkit: the sink's fork server failed (" << e.what()
+                  << "); every sink process starts afresh\n";
+        fork_server_.reset();
+      }
+    }
   }
   ~Impl() {
     std::error_code ec;
@@ -250,7 +274,27 @@ class WireSink::Impl {
   };
 
   ProcessOptions process_options() const {
-    return {options_.command, options_.call_timeout, options_.max_line_bytes, options_.max_stderr_bytes, {}};
+    return {options_.command, options_.call_timeout, options_.max_line_bytes, options_.max_stderr_bytes, {},
+            fork_server_};
+  }
+
+  // With the interposer: preloaded (after what the caller preloads: a
+  // sanitizer runtime wants to be first), and the name of its control file.
+  std::vector<std::string> interposer_environment(const detail::faults::ControlFile* control) const {
+    if (!interposer_ || mechanism_ == StorageFaultMechanism::hook) return {};
+    const char* preload = std::getenv("LD_PRELOAD");
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    std::vector<std::string> environment = {
+        "LD_PRELOAD=" + (preload != nullptr && preload[0] != '\0' ? std::string(preload) + ":" : "") +
+            interposer_->string(),
+        // A sink built with ASan wants its runtime first in the library
+        // list; the interposer works behind it as well.
+        "ASAN_OPTIONS=" + (asan != nullptr && asan[0] != '\0' ? std::string(asan) + ":" : "") +
+            "verify_asan_link_order=0"};
+    if (control != nullptr) {
+      environment.push_back(std::string(detail::faults::kControlFileEnv) + "=" + control->path().string());
+    }
+    return environment;
   }
 
   // A sink process, with the interposer and a control file of its own when
@@ -264,17 +308,7 @@ class WireSink::Impl {
         entry.faults = std::make_unique<detail::faults::ControlFile>(
             control_dir_ / ("p" + std::to_string(::getpid()) + "-" + std::to_string(next_file++)));
       }
-      const char* preload = std::getenv("LD_PRELOAD");
-      const char* asan = std::getenv("ASAN_OPTIONS");
-      options.environment = {
-          // After what the caller preloads (a sanitizer runtime wants to be first).
-          "LD_PRELOAD=" + (preload != nullptr && preload[0] != '\0' ? std::string(preload) + ":" : "") +
-              interposer_->string(),
-          std::string(detail::faults::kControlFileEnv) + "=" + entry.faults->path().string(),
-          // A sink built with ASan wants its runtime first in the library
-          // list; the interposer works behind it as well.
-          "ASAN_OPTIONS=" + (asan != nullptr && asan[0] != '\0' ? std::string(asan) + ":" : "") +
-              "verify_asan_link_order=0"};
+      options.environment = interposer_environment(entry.faults.get());
     }
     return std::make_unique<SinkProcess>(std::move(options));
   }
@@ -486,6 +520,7 @@ class WireSink::Impl {
   std::optional<BorrowedResources> resources_;
   std::map<int, std::int64_t> leased_by_process_;
   std::optional<std::filesystem::path> interposer_;
+  std::shared_ptr<detail::ForkServer> fork_server_;  // when the sink offers one
   std::filesystem::path control_dir_;
 };
 

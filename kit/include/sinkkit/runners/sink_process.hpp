@@ -25,6 +25,9 @@
 #include <sys/types.h>
 
 namespace sinkkit {
+namespace detail {
+class ForkServer;
+}
 inline namespace runners {
 
 /// How a sink process failed the runner (not how its storage failed: that is
@@ -46,6 +49,9 @@ struct ProcessOptions {
   std::size_t max_stderr_bytes = 64ULL << 10;
   /// Set in the child's environment ("NAME=VALUE"), over what it inherits.
   std::vector<std::string> environment;
+  /// The sink's fork server (docs/wire-protocol.md), if it offered one: the
+  /// process is forked from it instead of started afresh.
+  std::shared_ptr<detail::ForkServer> fork_server;
 };
 
 class SinkProcess {
@@ -103,6 +109,8 @@ class SinkProcess {
   std::string stderr_;
   std::size_t stderr_dropped_ = 0;
   int exit_status_ = -1;  // from waitpid, once reaped
+  int status_fd_ = -1;     // forked by a fork server: it sends the wait status here
+  bool status_lost_ = false;  // that server died first
 };
 
 }  // namespace runners

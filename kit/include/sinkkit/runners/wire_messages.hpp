@@ -165,6 +165,9 @@ struct Ok {};
 /// The answer to hello.
 struct HelloOk {
   WireSinkInfo sink;
+  /// The process can serve forks of itself (optional, "Fork server" in
+  /// docs/wire-protocol.md): the kit then starts the rest that way.
+  bool fork_server = false;
 };
 /// The answer to read_back: stored items in stored order.
 struct ReadBackOk {

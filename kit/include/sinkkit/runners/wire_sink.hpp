@@ -65,6 +65,11 @@ struct WireOptions {
   /// How long a stalled or half-dropped connection lasts before the proxy
   /// resets it (set it above the sink's own client timeout to test that).
   std::chrono::milliseconds network_stall{250};
+  /// When the sink's hello offers a fork server (the Python adapter does,
+  /// docs/wire-protocol.md), its processes are forked from one that has
+  /// started once, instead of each starting afresh (a Python start and its
+  /// imports: most of a Python sink's time under the kit). Off: afresh.
+  bool fork_server = true;
 };
 
 class WireSink final : public SinkUnderTest {
