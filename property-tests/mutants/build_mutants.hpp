@@ -25,7 +25,7 @@ struct FailsForHighWorkerIndex : StoreNode {
   }
 };
 
-// SK-1.1 (and SK-2.10): creates its table at build when it is missing, as
+// SK-1.1: creates its table at build when it is missing, as
 // "check, then CREATE TABLE" without a lock or IF NOT EXISTS. Built one after
 // another, the first worker creates it and the others find it; built at
 // once, two find it missing and the second CREATE fails. (The window is held

@@ -2,11 +2,13 @@
 // Mutants that get write_batch wrong (rules SK-2.x).
 
 #include <algorithm>
-#include <csignal>
-#include <mutex>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -256,12 +258,32 @@ struct TruncatesLargeBatches : StoreNode {
   }
 };
 
+// The windows of the SK-2.10 mutants: a worker alone in its window holds it
+// open for a moment until another enters, so that calls that can overlap do,
+// however the threads are scheduled (a mutant must be caught on every run,
+// also on a loaded machine). Only when the target's partitions were built on
+// more than one thread, as a threaded run builds them: one after another,
+// nobody would come, and each call would wait out the moment for nothing.
+class BuildThreads {
+ public:
+  void built(const std::string& target) {
+    std::lock_guard lock(mutex_);
+    threads_[target].insert(std::this_thread::get_id());
+  }
+  bool concurrent(const std::string& target) {
+    std::lock_guard lock(mutex_);
+    const auto it = threads_.find(target);
+    return it != threads_.end() && it->second.size() > 1;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::set<std::thread::id>> threads_;
+};
+
 // SK-2.10: all partitions share one row buffer and extend it with a
 // read-modify-write in two separately locked steps (an atomicity bug, not a
-// data race): two workers writing at once lose one worker's rows. A worker
-// that reads alone holds its window open for a moment until another reads
-// too, so that the overlap does not depend on how the threads are scheduled
-// (the mutant must be caught on every run, also on a loaded machine).
+// data race): two workers writing at once lose one worker's rows.
 struct UnguardedSharedState : FilesNode {
   using FilesNode::FilesNode;
   std::string name = "unguarded-shared-state";
@@ -275,16 +297,19 @@ struct UnguardedSharedState : FilesNode {
     std::uint64_t reads = 0;  // reads so far
   };
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  std::shared_ptr<BuildThreads> builds = std::make_shared<BuildThreads>();
   struct Partition {
     std::shared_ptr<NamedFiles> files;
     std::shared_ptr<Shared> shared;
+    std::shared_ptr<BuildThreads> builds;
     std::string target;
     bool closed = false;
     void write_batch(Batch<Event> batch) {
       if (closed) throw sinkkit::ClosedError("write_batch");
+      const bool concurrent = builds->concurrent(target);  // the window (BuildThreads)
       std::unique_lock lock(shared->mutex);
       std::vector<Event> next = shared->rows;
-      const bool alone = shared->holding++ == 0;
+      const bool alone = shared->holding++ == 0 && concurrent;
       const auto mine = ++shared->reads;
       shared->joined.notify_all();
       if (alone) shared->joined.wait_for(lock, std::chrono::milliseconds(100), [&] { return shared->reads > mine; });
@@ -300,7 +325,59 @@ struct UnguardedSharedState : FilesNode {
     }
   };
   Partition build_partition(const nlohmann::json& config, int, int, AsyncBridge*, void*) {
-    return Partition{files, shared, config.at("target").get<std::string>(), false};
+    const auto target = config.at("target").get<std::string>();
+    builds->built(target);
+    return Partition{files, shared, builds, target, false};
+  }
+};
+
+// SK-2.10: creates its table at its first write, not at build, as "check,
+// then CREATE TABLE" without a lock or IF NOT EXISTS. Workers that write one
+// after another find it made by the first; two whose first writes overlap
+// both find it missing, and the second CREATE fails. (RacesAtOpen is the
+// same bug at build: SK-1.1's.)
+struct CreatesTableAtFirstWrite : StoreNode {
+  using StoreNode::StoreNode;
+  std::string name = "creates-table-at-first-write";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {}; }
+  struct Tables {
+    std::mutex mutex;
+    std::condition_variable looked;
+    std::map<std::string, int> lookups;
+    std::set<std::string> created;
+  };
+  std::shared_ptr<Tables> tables = std::make_shared<Tables>();
+  std::shared_ptr<BuildThreads> builds = std::make_shared<BuildThreads>();
+  struct Partition {
+    Appender out;
+    std::shared_ptr<Tables> tables;
+    std::shared_ptr<BuildThreads> builds;
+    std::string target;
+    bool table_checked = false;
+    void write_batch(Batch<Event> batch) {
+      if (!table_checked) {
+        std::unique_lock lock(tables->mutex);
+        const bool exists = tables->created.contains(target);
+        const int mine = ++tables->lookups[target];
+        tables->looked.notify_all();
+        if (!exists) {
+          if (builds->concurrent(target)) {  // the window (BuildThreads)
+            tables->looked.wait_for(lock, std::chrono::milliseconds(100), [&] { return tables->lookups[target] > mine; });
+          }
+          if (tables->created.contains(target)) throw sinkkit::SinkError("CREATE TABLE " + target + ": table already exists");
+          tables->created.insert(target);
+        }
+        table_checked = true;
+      }
+      out.write_batch(batch);
+    }
+    void close() { out.close(); }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    auto target = target_of(config);
+    builds->built(target);
+    return Partition{appender(config, worker_index), tables, builds, target};
   }
 };
 
