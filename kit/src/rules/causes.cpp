@@ -44,6 +44,8 @@ namespace {
 // usually also found by a rule about what caused it.
 const std::set<std::string_view> kGeneralRules = {"SK-2.2", "SK-2.3", "SK-2.4", "SK-2.5"};
 constexpr std::string_view kComparingRule = "SK-2.11";
+constexpr std::string_view kBridgeRule = "SK-6.1";
+const std::string kBridgeKey = "bridge|outlived close";
 
 // What a broken rule's result says went wrong, for grouping and ranking.
 struct Evidence {
@@ -62,6 +64,7 @@ struct Evidence {
   std::size_t faults = 0;  // calls the kit failed, storage faults that fired, kills
   bool storage_failed = false;       // a storage fault fired
   bool wrote_on_after_storage_failed = false;  // and a write_batch reached the sink after it
+  bool bridge_outlived_close = false;  // a close returned with bridge work still queued or running
 
   std::size_t size = 0;             // calls in the counterexample (none: very many)
 };
@@ -114,6 +117,7 @@ Evidence evidence_of(const RuleResult& r) {
       if (e.injected || e.storage_fault || e.error_kind == "killed") ++ev.faults;
       ev.wrote_on_after_storage_failed |= ev.storage_failed && e.attempted();
       ev.storage_failed |= e.storage_fault.has_value();
+      ev.bridge_outlived_close |= e.kind == CallKind::close && e.outcome == Outcome::ok && e.bridge_in_flight > 0;
     }
     if (auto e = fatal_call(r.counterexample->trace)) {
       ev.fatal = e;
@@ -124,8 +128,18 @@ Evidence evidence_of(const RuleResult& r) {
       ev.summary = describe_call(*e);
       return ev;
     }
-    if (const auto& v = r.counterexample->verdict; v && !v->clean()) {
+    const auto& v = r.counterexample->verdict;
+    if (v && !v->clean()) {
       for (const auto& x : v->violations) ev.findings.insert(std::string(to_string(x.kind)));
+    }
+    // Work a close left to the bridge is not stored when the run reads back:
+    // the loss and SK-6.1's finding are one cause.
+    if (ev.bridge_outlived_close && (r.id == kBridgeRule || ev.findings.contains("lost"))) {
+      ev.key = kBridgeKey;
+      ev.summary = r.id == kBridgeRule ? r.message : "a close returned with its work still on the bridge: " + r.message;
+      return ev;
+    }
+    if (v && !v->clean()) {
       ev.key = "oracle|";
       for (const auto& k : ev.findings) ev.key += k + ",";
       ev.summary = r.message;
@@ -142,6 +156,8 @@ Evidence evidence_of(const RuleResult& r) {
 bool claims(const Evidence& ev) {
   const std::string& id = ev.result->id;
   if (!ev.fatal) {
+    // A loss with a close's work still on the bridge: SK-6.1's subject.
+    if (ev.key == kBridgeKey) return id == kBridgeRule;
     // Items stored by a run that wrote none: build wrote them (SK-1.4).
     if (id == "SK-1.4") return ev.findings.contains("unexpected") && !ev.writes;
     // Acknowledged items gone though the lone partition closed cleanly: its

@@ -563,6 +563,9 @@ class RemotePartition {
     }
     const auto r = impl_->request(worker_, wire::encode(wire::Close{name_}));
     impl_->record_close(worker_, "close of " + name_, r);  // a failed close reports them too
+    if (const auto n = r.find("bridge_in_flight"); n != r.end() && n->is_number_integer() && n->get<std::int64_t>() > 0) {
+      detail::report_bridge_in_flight(n->get<std::int64_t>());
+    }
     respond(r);
   }
 

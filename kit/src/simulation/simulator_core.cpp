@@ -23,11 +23,14 @@
 namespace sinkkit::detail {
 
 namespace {
-// What the port of the call running on this thread reported (report_sink_time).
+// What the port of the call running on this thread reported
+// (report_sink_time, report_bridge_in_flight).
 thread_local std::int64_t reported_sink_ns = -1;
+thread_local std::int64_t reported_bridge_in_flight = -1;
 }  // namespace
 
 void report_sink_time(std::int64_t ns) noexcept { reported_sink_ns = ns; }
+void report_bridge_in_flight(std::int64_t tasks) noexcept { reported_bridge_in_flight = tasks; }
 
 namespace {
 
@@ -337,7 +340,11 @@ class Run {
     for (int i = 0; i < plan_.close_calls; ++i) {
       auto ev = begin_event(CallKind::close, p);
       ev.call = i;
+      reported_bridge_in_flight = -1;
       with_storage_fault_window(p, ev, [&] { call_sink(ev, [&] { p.port->close(); }); });
+      ev.bridge_in_flight = reported_bridge_in_flight >= 0 ? reported_bridge_in_flight
+                            : options_.bridge != nullptr   ? static_cast<std::int64_t>(options_.bridge->in_flight())
+                                                           : 0;
       end_event(ev, events);
       if (options_.after_close) options_.after_close(events.back());
     }

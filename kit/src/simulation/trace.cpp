@@ -192,6 +192,7 @@ nlohmann::json trace_event_to_json(const TraceEvent& e) {
   if (!e.error_kind.empty()) j["error_kind"] = e.error_kind;
   if (!e.message.empty()) j["message"] = e.message;
   if (e.sink_ns >= 0) j["sink_ns"] = e.sink_ns;
+  if (e.bridge_in_flight > 0) j["bridge_in_flight"] = e.bridge_in_flight;
   if (const auto& f = e.storage_fault) {
     j["storage_fault"] = {{"call", f->call},         {"path", f->path},
                           {"error", f->error},       {"short_written", f->short_written},
@@ -223,6 +224,7 @@ TraceEvent trace_event_from_json(const nlohmann::json& ej) {
   e.error_kind = ej.value("error_kind", "");
   e.message = ej.value("message", "");
   e.sink_ns = ej.value("sink_ns", std::int64_t{-1});
+  e.bridge_in_flight = ej.value("bridge_in_flight", std::int64_t{0});
   if (ej.contains("storage_fault")) {
     const auto& f = ej.at("storage_fault");
     e.storage_fault = FiredStorageFault{f.at("call").get<std::string>(), f.at("path").get<std::string>(),

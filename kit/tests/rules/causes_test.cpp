@@ -198,6 +198,30 @@ TEST(Causes, ALossAfterAStorageFailureIsNamedAfterWhatTheRunDidNext) {
   EXPECT_EQ(causes[0].rule, "SK-4.5");
 }
 
+TEST(Causes, ALossWithACloseWorkStillOnTheBridgeIsSk61s) {
+  // close hands its flush to the bridge and returns: the read-back misses the
+  // items (SK-2.3, SK-3.4, ...) and SK-6.1 sees the work left. One cause.
+  auto left_work = [](RuleResult r) {
+    r.counterexample->trace.events.back().bridge_in_flight = 1;
+    return r;
+  };
+  auto bridge = failed("SK-6.1", trace_ending_in(TraceEvent{.kind = CallKind::close}), false,
+                       "1 bridge tasks still queued or running when #2 close w0.b0 #0: ok returned");
+  bridge.counterexample->trace.events.back().bridge_in_flight = 1;
+  auto causes = find_causes({left_work(with_finding("SK-2.3", ViolationKind::lost)),
+                             left_work(with_finding("SK-3.4", ViolationKind::lost)), bridge});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-6.1");
+  EXPECT_EQ(causes[0].summary, "1 bridge tasks still queued or running when #2 close w0.b0 #0: ok returned");
+  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-2.3", "SK-3.4"}));
+  // Without work left at close, a loss is not the bridge's.
+  causes = find_causes({with_finding("SK-2.3", ViolationKind::lost), bridge});
+  EXPECT_EQ(causes.size(), 2U);
+  // A reorder with work left is still the reorder's.
+  causes = find_causes({left_work(with_finding("SK-2.2", ViolationKind::reordered)), bridge});
+  EXPECT_EQ(causes.size(), 2U);
+}
+
 TEST(Causes, FewerFaultsShowTheBugMoreSimply) {
   // Lost after a kill (SK-4.3) and after a plain second run (SK-4.4): the restart's.
   auto killed = with_finding("SK-4.3", ViolationKind::lost);

@@ -97,6 +97,11 @@ struct TraceEvent {
   /// The sink's own time in the call, in ns, as its process measured it (a
   /// wire sink's adapter reports it with each write_batch); -1 if unknown.
   std::int64_t sink_ns = -1;
+  /// close: the async bridge's tasks still queued or running when it
+  /// returned (the kit's bridge in process; the sink process's own bridge,
+  /// as it reports it, over the wire). A close that returns before the work
+  /// it handed the bridge is done breaks SK-6.1.
+  std::int64_t bridge_in_flight = 0;
 
   /// The sink itself failed this call: not a fault the kit injected (before
   /// or after it, or in its storage), not a write after close (which must

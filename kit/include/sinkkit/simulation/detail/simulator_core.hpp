@@ -31,6 +31,10 @@ struct PlannedWrite {
 /// this thread (a wire sink's adapter reports it) tells the simulator here;
 /// the call's trace event takes it (`TraceEvent::sink_ns`).
 void report_sink_time(std::int64_t ns) noexcept;
+/// The same for the bridge tasks a sink process still ran when a close
+/// returned (`TraceEvent::bridge_in_flight`; in process the simulator counts
+/// its own bridge's).
+void report_bridge_in_flight(std::int64_t tasks) noexcept;
 
 class PartitionPort {
  public:
