@@ -72,8 +72,10 @@ struct DropsFailedFlush : StoreNode {
   }
 };
 
-// SK-4.3: declares survives_crash (and durability on_return), but writes
-// through a user-space stream buffer that only close flushes.
+// SK-2.1: declares durability on_return (and survives_crash), but writes
+// through a user-space stream buffer that only close flushes. A crash loses
+// what the buffer held, but the bug is not the crash's: a read-back right
+// after write_batch returns misses it already.
 struct LosesUnflushedOnCrash {
   using payload_type = Event;
   std::string name = "loses-unflushed-on-crash";
@@ -104,13 +106,19 @@ struct LosesUnflushedOnCrash {
   }
 };
 
-// SK-4.2, SK-4.5: JSON Lines files written with POSIX calls, as a sink
-// author writes them, with one way of mishandling a storage error each. No
-// fault hook: the kit's file-system interposer makes their storage fail.
+// SK-4.2, SK-4.3, SK-4.5: JSON Lines files written with POSIX calls, as a
+// sink author writes them, with one bug each. No fault hook: the kit's
+// file-system interposer makes their storage fail.
 enum class FileBug {
   ignores_failed_fsync,  // SK-4.5: fdatasync fails, write_batch returns normally
   keeps_torn_line,       // SK-4.2: a failed append leaves its partial line; the next one is glued to it
   swallows_write_error,  // SK-4.5: write fails, write_batch returns normally
+  // SK-4.3: a partition appends to a ".pending" file that close renames to
+  // ".jsonl", and its reader reads both (its writes are durable and visible
+  // on return), but a build "recovers" by deleting the pending files of
+  // processes other than its own as aborted work: after a crash, the restart
+  // deletes what the killed process had acknowledged.
+  discards_pending_at_restart,
 };
 
 template <FileBug bug>
@@ -122,6 +130,7 @@ struct PosixJsonlSink {
   struct Partition {
     int fd = -1;
     std::uint64_t size = 0;
+    std::filesystem::path pending;  // discards_pending_at_restart: renamed to .jsonl by close
     void write_batch(Batch<Event> batch) {
       if (fd < 0) throw sinkkit::ClosedError("write_batch");
       std::string data;
@@ -146,18 +155,36 @@ struct PosixJsonlSink {
       }
     }
     void close() {
-      if (fd >= 0) ::close(fd);
+      if (fd < 0) return;
+      ::close(fd);
       fd = -1;
+      if (!pending.empty()) {
+        auto done = pending;
+        if (::rename(pending.c_str(), done.replace_extension(".jsonl").c_str()) != 0) {
+          throw sinkkit::SinkError(std::string("rename failed: ") + std::strerror(errno));
+        }
+      }
     }
   };
   Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
     static std::atomic<int> counter{0};
-    const auto file = std::filesystem::path(config.at("dir").get<std::string>()) /
-                      ("part-w" + std::to_string(worker_index) + "-x" + std::to_string(::getpid()) + "-" +
-                       std::to_string(counter++) + ".jsonl");
+    const std::filesystem::path dir = config.at("dir").get<std::string>();
+    const auto stem = "part-w" + std::to_string(worker_index) + "-x" + std::to_string(::getpid()) + "-" +
+                      std::to_string(counter++);
+    const bool pends = bug == FileBug::discards_pending_at_restart;
+    if (pends) {
+      const auto mine = "-x" + std::to_string(::getpid()) + "-";
+      for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        const auto file_name = entry.path().filename().string();
+        if (entry.path().extension() == ".pending" && file_name.find(mine) == std::string::npos) {
+          std::filesystem::remove(entry.path());  // the bug: acknowledged items, "aborted"
+        }
+      }
+    }
+    const auto file = dir / (stem + (pends ? ".pending" : ".jsonl"));
     const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) throw sinkkit::SinkError("cannot create " + file.string());
-    return Partition{fd, 0};
+    return Partition{fd, 0, pends ? file : std::filesystem::path()};
   }
 };
 

@@ -187,6 +187,7 @@ struct RetainsBatch : StoreNode {
     Appender out;
     std::vector<std::pair<const Event*, std::size_t>> kept;  // pointers into the runtime's memory
     void write_batch(Batch<Event> batch) {
+      if (out.closed()) throw sinkkit::ClosedError("write_batch");
       if (!batch.empty()) kept.emplace_back(&batch[0], batch.size());
     }
     void close() {
@@ -288,7 +289,11 @@ struct UnguardedSharedState : FilesNode {
   using FilesNode::FilesNode;
   std::string name = "unguarded-shared-state";
   static constexpr bool router_branch_safe = true;
-  static Capabilities capabilities() { return {.ordered_per_partition = false}; }
+  // Its rows reach the files at close (durability on_return would be a
+  // second bug, SK-2.1's).
+  static Capabilities capabilities() {
+    return {.durability = sinkkit::Durability::on_close, .ordered_per_partition = false};
+  }
   struct Shared {
     std::mutex mutex;
     std::condition_variable joined;
