@@ -40,25 +40,8 @@ TEST_P(MutantZoo, IsCaughtByItsRule) {
 
 // One planted bug is one root cause, named after the rule it breaks: the
 // whole catalogue runs on the mutant, and the causes say which rule to read.
-// The specimens that are one cause so far. The others (issue 16, see its
-// note): BuffersDespiteOnReturn (SK-2.1 checks durability on return in a
-// tenth of the budget and misses it at 10 cases; the loss is named SK-4.1);
-// RetainsBatch under ASan (the poisoned read-back, and
-// a use after free when close reads the kept batch).
-const std::set<std::string> kOneCauseSoFar = {
-    "FailsForHighWorkerIndex", "RacesAtOpen", "CrashesOnBadConfig", "IgnoresNullBridge", "WritesMarkerAtBuild",
-    "ReordersWithinBatch", "IgnoresWorkerIndex", "MakesUpItems", "RetriesDuplicate", "BaseStrideIteration",
-    "RefusesSubtypeBatches", "RejectsEmptyBatches", "CrashesOnEmptyBatch", "TruncatesLargeBatches",
-    "ResendsPreviousBatch", "DoubleFlushOnClose", "CrashOnIdleClose", "ClosePropagatesWriteError",
-    "DropsLastBufferAtClose", "LeaksDescriptor", "AcceptsWritesAfterClose", "DisposesSessionManager",
-    "DropsFailedFlushOnAbort", "DropsFailedFlushWhenWritingOn", "SqliteDropsFailedFlushOnAbort",
-    "SqliteDropsFailedFlushWhenWritingOn", "LosesUnflushedOnCrash", "FileKeepsTornLineAfterShortWrite",
-    "FileIgnoresFailedFsync", "FileSwallowsWriteError", "TruncatesOnRestart", "BranchesShareFile",
-    "CreatesTableAtFirstWrite", "UnguardedSharedState", "ForgetsBridgeWork"};
-
 TEST_P(MutantZoo, IsOneCauseNamedAfterItsRule) {
   const auto& spec = GetParam();
-  if (!kOneCauseSoFar.contains(spec.name)) GTEST_SKIP() << "not one cause yet: see issue 16";
   auto sut = spec.make();
   auto options = zoo_options();
   options.check.budget = 10;

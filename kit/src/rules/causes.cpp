@@ -46,6 +46,8 @@ const std::set<std::string_view> kGeneralRules = {"SK-2.2", "SK-2.3", "SK-2.4", 
 constexpr std::string_view kComparingRule = "SK-2.11";
 constexpr std::string_view kBridgeRule = "SK-6.1";
 const std::string kBridgeKey = "bridge|outlived close";
+constexpr std::string_view kRetentionRule = "SK-2.7";
+const std::string kPoisonKeyGroup = "poison|batch kept";
 
 // What a broken rule's result says went wrong, for grouping and ranking.
 struct Evidence {
@@ -65,6 +67,7 @@ struct Evidence {
   bool storage_failed = false;       // a storage fault fired
   bool wrote_on_after_storage_failed = false;  // and a write_batch reached the sink after it
   bool bridge_outlived_close = false;  // a close returned with bridge work still queued or running
+  bool stored_poison = false;  // the read-back holds the kit's poison: a batch kept past its call
 
   std::size_t size = 0;             // calls in the counterexample (none: very many)
 };
@@ -131,6 +134,17 @@ Evidence evidence_of(const RuleResult& r) {
     const auto& v = r.counterexample->verdict;
     if (v && !v->clean()) {
       for (const auto& x : v->violations) ev.findings.insert(std::string(to_string(x.kind)));
+      auto poison = [](const std::vector<ItemKey>& keys) { return std::ranges::find(keys, kPoisonKey) != keys.end(); };
+      ev.stored_poison = poison(v->first_unexpected);
+      for (const auto& p : v->partitions) ev.stored_poison |= poison(p.first_unexpected);
+    }
+    // Items read back as the poison the kit writes over a batch after its
+    // call: whatever else went missing or came out wrong, the sink kept
+    // pointers into the batch (SK-2.7).
+    if (ev.stored_poison) {
+      ev.key = kPoisonKeyGroup;
+      ev.summary = r.id == kRetentionRule ? r.message : "the read-back holds the kit's batch poison: " + r.message;
+      return ev;
     }
     // Work a close left to the bridge is not stored when the run reads back:
     // the loss and SK-6.1's finding are one cause.
@@ -158,6 +172,7 @@ bool claims(const Evidence& ev) {
   if (!ev.fatal) {
     // A loss with a close's work still on the bridge: SK-6.1's subject.
     if (ev.key == kBridgeKey) return id == kBridgeRule;
+    if (ev.key == kPoisonKeyGroup) return id == kRetentionRule;
     // Items stored by a run that wrote none: build wrote them (SK-1.4).
     if (id == "SK-1.4") return ev.findings.contains("unexpected") && !ev.writes;
     // Acknowledged items gone though the lone partition closed cleanly: its

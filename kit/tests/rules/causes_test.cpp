@@ -222,6 +222,26 @@ TEST(Causes, ALossWithACloseWorkStillOnTheBridgeIsSk61s) {
   EXPECT_EQ(causes.size(), 2U);
 }
 
+TEST(Causes, TheKitsBatchPoisonInTheReadBackIsSk27s) {
+  // A sink that keeps pointers into batches stores the poison the kit wrote
+  // over them: lost and unexpected items in every rule, one cause, SK-2.7's.
+  auto poisoned = [](std::string id, std::string message) {
+    auto r = with_finding(std::move(id), ViolationKind::unexpected);
+    r.message = std::move(message);
+    r.counterexample->verdict->violations.push_back({ViolationKind::lost, "lost"});
+    r.counterexample->verdict->first_unexpected.push_back(kPoisonKey);
+    return r;
+  };
+  const auto causes =
+      find_causes({poisoned("SK-2.3", "lost 1 of 1"), poisoned("SK-2.4", "1 unexpected"),
+                   poisoned("SK-2.7", "1 stored items are the kit's poison"), with_finding("SK-2.2", ViolationKind::reordered)});
+  ASSERT_EQ(causes.size(), 2U);
+  EXPECT_EQ(causes[0].rule, "SK-2.2");
+  EXPECT_EQ(causes[1].rule, "SK-2.7");
+  EXPECT_EQ(causes[1].summary, "1 stored items are the kit's poison");
+  EXPECT_EQ(causes[1].also, (std::vector<std::string>{"SK-2.3", "SK-2.4"}));
+}
+
 TEST(Causes, FewerFaultsShowTheBugMoreSimply) {
   // Lost after a kill (SK-4.3) and after a plain second run (SK-4.4): the restart's.
   auto killed = with_finding("SK-4.3", ViolationKind::lost);

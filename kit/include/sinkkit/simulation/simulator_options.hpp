@@ -40,6 +40,8 @@ struct SimulatorOptions {
   PayloadView view = PayloadView::exact;
   /// Overwrite each batch's memory with `kPoisonKey` items once write_batch
   /// returns, so a sink that kept pointers into it stores garbage visibly.
+  /// (Each batch's memory lives until the run ends, poisoned or not: such a
+  /// sink never reads freed memory.)
   bool poison_batches = true;
   /// The seq every partition's keys start from: a second run on the same
   /// target (rescaling, restart after a crash) starts past the first run's
