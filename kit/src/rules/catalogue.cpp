@@ -145,7 +145,9 @@ constexpr std::array kRules = {
          "After close, the open file descriptors and threads of the process return to their count before build.",
          "Long-running workers rebuild sinks on every restart; leaks exhaust the process.",
          "sinks whose process the kit can inspect (in-process, Linux)",
-         "Counts /proc/self/fd and /proc/self/task before build and after close."},
+         "Counts /proc/self/fd and /proc/self/task before build and after close, on runs that may fail as "
+         "SK-3.3's do (failed writes and builds, aborts, and a third with the sink's storage failing): a close "
+         "after a failure releases them too."},
     Rule{"SK-3.6", L::should, "write after close fails",
          "A write_batch after close fails with an error; it never returns normally while dropping the items.",
          "A write the sink silently ignores is data loss that nobody sees.",
@@ -215,15 +217,17 @@ constexpr std::array kRules = {
          "No async work the sink submitted to the bridge is still running or queued when close returns.",
          "The adapter shuts the bridge down after close; work still queued is cancelled, and its data lost.",
          "every sink (trivially for sinks that do not use the bridge)",
-         "After each close, the bridge's in-flight count must be 0."},
+         "After each close, the bridge's in-flight count must be 0, on runs that may fail as SK-3.3's do "
+         "(failed writes and builds, aborts, and a third with the sink's storage failing)."},
     Rule{"SK-6.2", L::must, "session manager not disposed",
          "The session manager handed to build is not disposed by the sink, and every session it borrowed is "
          "returned by close.",
          "The session manager is the adapter's (a DB pool shared by several sinks); disposing it breaks the "
          "others.",
          "every sink (trivially for sinks that do not use it)",
-         "The kit's SessionManager is handed to every build; after the run it must not be disposed and have no "
-         "lease outstanding."},
+         "The kit's SessionManager is handed to every build; after the run, which may fail as SK-3.3's do "
+         "(failed writes and builds, aborts, and a third with the sink's storage failing), it must not be "
+         "disposed and have no lease outstanding."},
 };
 
 }  // namespace

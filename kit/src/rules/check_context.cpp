@@ -396,6 +396,15 @@ GeneratedCase draw(WorkloadShape shape, std::optional<FaultMix> mix) {
 
 FaultMix no_storage_faults() { return FaultMix{}; }
 
+GeneratedCase draw_with_failures(CheckContext& ctx) {
+  auto d = draw(ctx.shape(), no_storage_faults());
+  const auto mechanism = ctx.sut().storage_fault_mechanism();
+  if (mechanism != StorageFaultMechanism::none && *rc::gen::inRange(0, 3) == 0) {
+    d.plan.storage_faults.push_back(draw_storage_fault(d.workload, mechanism));
+  }
+  return d;
+}
+
 CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body) {
   auto one_case = [&]() -> std::optional<CaseFailure> {
     ctx.begin_case();

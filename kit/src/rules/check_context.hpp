@@ -198,6 +198,12 @@ FaultMix no_storage_faults();
 // are drawn too; a hook decides those itself.
 StorageFault draw_storage_fault(const Workload& w, StorageFaultMechanism mechanism);
 
+// A case whose run may fail every way the sink under test offers: the kit's
+// failed calls and aborted runs, and in a third of the cases its storage
+// failing (hook, file system or network), so that what a rule checks at and
+// after close is checked after each kind of failure too.
+GeneratedCase draw_with_failures(CheckContext& ctx);
+
 // Runs `body` as the rule's property: `budget` cases from the rule's seed.
 CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body);
 

@@ -62,13 +62,8 @@ CheckOutcome sk_3_2(CheckContext& ctx) {
 }
 
 CheckOutcome sk_3_3(CheckContext& ctx) {
-  const auto mechanism = ctx.sut().storage_fault_mechanism();
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx.shape(), no_storage_faults());
-    // Every way a run can fail that the sink offers: its storage too.
-    if (mechanism != StorageFaultMechanism::none && *rc::gen::inRange(0, 3) == 0) {
-      d.plan.storage_faults.push_back(draw_storage_fault(d.workload, mechanism));
-    }
+    auto d = draw_with_failures(ctx);
     // Make sure something fails: the plan's faults, or one more.
     if (d.plan.write_faults.empty() && !d.plan.fail_build_on_worker && !d.plan.abort_after_epoch &&
         d.plan.storage_faults.empty()) {
@@ -101,11 +96,11 @@ CheckOutcome sk_3_4(CheckContext& ctx) {
 CheckOutcome sk_3_5(CheckContext& ctx) {
   if (!ctx.sut().resource_usage()) return untested("the process hosting the sink cannot be inspected");
   return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx.shape(), std::nullopt);
+    auto d = draw_with_failures(ctx);  // released after a failed run too
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
     const auto before = ctx.resource_usage();
-    Trace t = ctx.run(config, ctx.request(d.workload, {}, d.seed));
+    Trace t = ctx.run(config, ctx.request(d.workload, d.plan, d.seed));
     const auto after = ctx.resource_usage();
     if (after.open_fds > before.open_fds || after.threads > before.threads) {
       return failure("after close the process has " + std::to_string(after.open_fds) + " open descriptors and " +

@@ -32,7 +32,7 @@ CheckOutcome sk_5_1(CheckContext& ctx) {
 
 CheckOutcome sk_6_1(CheckContext& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx.shape(), std::nullopt);
+    auto d = draw_with_failures(ctx);  // a close after a failure waits for its work too
     auto req = ctx.request(d.workload, d.plan, d.seed);
     std::optional<std::string> problem;
     req.simulation.after_close = [&](const TraceEvent& e) {
@@ -54,7 +54,7 @@ CheckOutcome sk_6_1(CheckContext& ctx) {
 
 CheckOutcome sk_6_2(CheckContext& ctx) {
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
-    auto d = draw(ctx.shape(), std::nullopt);
+    auto d = draw_with_failures(ctx);  // sessions come back after a failure too
     auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
     // Out of process the sink's process owns the manager it hands out, and reports it.
     const auto reported = ctx.sut().borrowed_resources();
