@@ -1,12 +1,7 @@
 #pragma once
 // Mutants that get build_partition wrong (rules SK-1.x).
 
-#include <chrono>
-#include <condition_variable>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 
 #include "mutant_support.hpp"
@@ -25,38 +20,18 @@ struct FailsForHighWorkerIndex : StoreNode {
   }
 };
 
-// SK-1.1: creates its table at build when it is missing, as
-// "check, then CREATE TABLE" without a lock or IF NOT EXISTS. Built one after
-// another, the first worker creates it and the others find it; built at
-// once, two find it missing and the second CREATE fails. (The window is held
-// open until another worker has looked, at most 100 ms, so that builds that
-// do overlap always collide.)
+// SK-1.1: creates its table at build when it is missing (RacyTables): built
+// one after another, the first worker creates it and the others find it;
+// built at once, the second CREATE fails. The window is held open when the
+// run has more than one worker, so that builds that do overlap collide.
 struct RacesAtOpen : StoreNode {
   using StoreNode::StoreNode;
   std::string name = "races-at-open";
   static constexpr bool router_branch_safe = true;
   static Capabilities capabilities() { return {}; }
-  struct Tables {
-    std::mutex mutex;
-    std::condition_variable looked;
-    std::map<std::string, int> lookups;
-    std::set<std::string> created;
-  };
-  std::shared_ptr<Tables> tables = std::make_shared<Tables>();
+  std::shared_ptr<RacyTables> tables = std::make_shared<RacyTables>();
   Appender build_partition(const nlohmann::json& config, int worker_index, int worker_count, AsyncBridge*, void*) {
-    const auto target = target_of(config);
-    std::unique_lock lock(tables->mutex);
-    const bool exists = tables->created.contains(target);
-    const int mine = ++tables->lookups[target];
-    tables->looked.notify_all();
-    if (!exists) {
-      if (worker_count > 1) {
-        tables->looked.wait_for(lock, std::chrono::milliseconds(100), [&] { return tables->lookups[target] > mine; });
-      }
-      if (tables->created.contains(target)) throw sinkkit::SinkError("CREATE TABLE " + target + ": table already exists");
-      tables->created.insert(target);
-    }
-    lock.unlock();
+    tables->create_if_missing(target_of(config), worker_count > 1);
     return appender(config, worker_index);
   }
 };

@@ -4,10 +4,12 @@
 // zoo test checks the suite fails each on its rule.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,6 +93,34 @@ struct FilesHarness : sinkkit_harnesses::EventItems {
   nlohmann::json make_config(const sinkkit::TestTarget& t) { return {{"target", t.id}}; }
   std::vector<Event> read_back(const nlohmann::json& config) { return files->read_back(config.at("target")); }
   Capabilities capabilities() { return node_type::capabilities(); }
+};
+
+// Tables a target's partitions create when missing, as "check, then CREATE
+// TABLE" without a lock or IF NOT EXISTS (the SK-1.1 and SK-2.10 races): one
+// after another, the first creates and the others find it; two that overlap
+// both find it missing, and the second CREATE fails. With `hold_window`, a
+// caller that finds it missing waits (at most 100 ms) until another has
+// looked too, so that calls that can overlap do collide.
+class RacyTables {
+ public:
+  void create_if_missing(const std::string& target, bool hold_window) {
+    std::unique_lock lock(mutex_);
+    const bool exists = created_.contains(target);
+    const int mine = ++lookups_[target];
+    looked_.notify_all();
+    if (exists) return;
+    if (hold_window) {
+      looked_.wait_for(lock, std::chrono::milliseconds(100), [&] { return lookups_[target] > mine; });
+    }
+    if (created_.contains(target)) throw sinkkit::SinkError("CREATE TABLE " + target + ": table already exists");
+    created_.insert(target);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable looked_;
+  std::map<std::string, int> lookups_;
+  std::set<std::string> created_;
 };
 
 }  // namespace zoo

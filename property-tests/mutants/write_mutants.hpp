@@ -336,43 +336,26 @@ struct UnguardedSharedState : FilesNode {
   }
 };
 
-// SK-2.10: creates its table at its first write, not at build, as "check,
-// then CREATE TABLE" without a lock or IF NOT EXISTS. Workers that write one
-// after another find it made by the first; two whose first writes overlap
-// both find it missing, and the second CREATE fails. (RacesAtOpen is the
-// same bug at build: SK-1.1's.)
+// SK-2.10: creates its table at its first write, not at build (RacyTables):
+// workers that write one after another find it made by the first; two whose
+// first writes overlap both find it missing, and the second CREATE fails.
+// (RacesAtOpen is the same bug at build: SK-1.1's.)
 struct CreatesTableAtFirstWrite : StoreNode {
   using StoreNode::StoreNode;
   std::string name = "creates-table-at-first-write";
   static constexpr bool router_branch_safe = true;
   static Capabilities capabilities() { return {}; }
-  struct Tables {
-    std::mutex mutex;
-    std::condition_variable looked;
-    std::map<std::string, int> lookups;
-    std::set<std::string> created;
-  };
-  std::shared_ptr<Tables> tables = std::make_shared<Tables>();
+  std::shared_ptr<RacyTables> tables = std::make_shared<RacyTables>();
   std::shared_ptr<BuildThreads> builds = std::make_shared<BuildThreads>();
   struct Partition {
     Appender out;
-    std::shared_ptr<Tables> tables;
+    std::shared_ptr<RacyTables> tables;
     std::shared_ptr<BuildThreads> builds;
     std::string target;
     bool table_checked = false;
     void write_batch(Batch<Event> batch) {
       if (!table_checked) {
-        std::unique_lock lock(tables->mutex);
-        const bool exists = tables->created.contains(target);
-        const int mine = ++tables->lookups[target];
-        tables->looked.notify_all();
-        if (!exists) {
-          if (builds->concurrent(target)) {  // the window (BuildThreads)
-            tables->looked.wait_for(lock, std::chrono::milliseconds(100), [&] { return tables->lookups[target] > mine; });
-          }
-          if (tables->created.contains(target)) throw sinkkit::SinkError("CREATE TABLE " + target + ": table already exists");
-          tables->created.insert(target);
-        }
+        tables->create_if_missing(target, builds->concurrent(target));  // the window (BuildThreads)
         table_checked = true;
       }
       out.write_batch(batch);
