@@ -7,14 +7,21 @@ cd "$(dirname "$0")/.."
 JOBS=${SINKKIT_JOBS:-2}
 REPORT_DIR=${SINKKIT_REPORT_DIR:-out/reports}
 BUILD=build/release
+elapsed() { printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)); }
+# What this job runs, and nothing else: the CLI and the interposer it
+# preloads, the reference sinks' conformance program, the benchmarks (the
+# test tree, header checks and mutant zoo are the test command's).
+TARGETS=(sinkkit_cli sinkkit_faults sinkkit_reference_conformance sinkkit_batch_bench sinkkit_kit_bench
+         sinkkit_memory_sink_bench sinkkit_reference_sinks_bench sinkkit_sqlite_sink_bench sinkkit_wire_bench)
 
 bash scripts/setup.sh
 mkdir -p build "$REPORT_DIR"
-echo "=== configure + build ($BUILD)"
+echo "=== configure + build ($BUILD: ${#TARGETS[@]} targets) at $(elapsed)"
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log" 2>&1 \
   || { cat "$BUILD.configure.log"; exit 2; }
-cmake --build "$BUILD" -j"$JOBS" 2>&1 | grep -v '^\[ *[0-9]*%\]' || true
+cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}" 2>&1 | grep -v '^\[ *[0-9]*%\]' || true
 [[ -x $BUILD/property-tests/sinkkit_reference_conformance ]] || { echo "build failed" >&2; exit 2; }
+echo "=== built at $(elapsed)"
 
 SINKKIT=$BUILD/kit/cli/sinkkit
 # The Python the build chose (CMakeLists.txt: /usr/bin/python3 by default), so
@@ -23,12 +30,12 @@ SINKKIT=$BUILD/kit/cli/sinkkit
 PYTHON=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 PYTHON=${PYTHON:-/usr/bin/python3}
 status=0
-echo "=== conformance suite on the bundled sinks (seed ${SINKKIT_SEED:=$RANDOM$RANDOM}, budget ${SINKKIT_BUDGET:=100})"
+echo "=== conformance suite on the bundled sinks at $(elapsed) (seed ${SINKKIT_SEED:=$RANDOM$RANDOM}, budget ${SINKKIT_BUDGET:=100})"
 export SINKKIT_SEED SINKKIT_BUDGET
 rm -rf "$REPORT_DIR/conformance"
 SINKKIT_REPORT_DIR="$REPORT_DIR/conformance" "$BUILD/property-tests/sinkkit_reference_conformance" \
   --gtest_brief=1 || status=1
-echo "=== conformance suite on the Python example sinks, over the wire protocol"
+echo "=== conformance suite on the Python example sinks, over the wire protocol, at $(elapsed)"
 rm -rf "$REPORT_DIR/wire"
 for sink in jsonl_sink sqlite_sink; do
   # Every format per sink: wire/<sink>/<name>.{json,md,html,junit.xml,txt}
@@ -38,10 +45,10 @@ done
 # A budget of its own: each case starts a process and a database session per
 # worker, about 4 s per rule at 25 cases.
 echo "=== conformance suite on the PostgreSQL table sink: a throwaway cluster, network faults through the" \
-  "kit's proxy (budget ${SINKKIT_PG_BUDGET:=25})"
+  "kit's proxy (budget ${SINKKIT_PG_BUDGET:=25}), at $(elapsed)"
 bash scripts/with_postgres.sh "$SINKKIT" run --seed "$SINKKIT_SEED" --budget "$SINKKIT_PG_BUDGET" \
   --report "$REPORT_DIR/wire/postgres_sink" -- "$PYTHON" adapters/python/examples/postgres_sink.py || status=1
-echo "=== reports over every run: conformance.{md,html,junit.xml,txt}"
+echo "=== reports over every run: conformance.{md,html,junit.xml,txt} at $(elapsed)"
 runs=("$REPORT_DIR"/conformance/*.json "$REPORT_DIR"/wire/*/*.json)
 for format in md html junit text; do
   ext=$format; [[ $format == junit ]] && ext=junit.xml; [[ $format == text ]] && ext=txt
@@ -49,21 +56,25 @@ for format in md html junit text; do
 done
 cat "$REPORT_DIR/conformance.txt"
 
-echo "=== benchmarks (each against a baseline measured in the same run)"
+echo "=== benchmarks (each against a baseline measured in the same run) at $(elapsed)"
 rm -rf "$REPORT_DIR/bench"
 mkdir -p "$REPORT_DIR/bench"
-for bench in "$BUILD"/bench/sinkkit_*_bench; do
+benches=("$BUILD"/bench/sinkkit_*_bench)
+i=0
+for bench in "${benches[@]}"; do
   name=$(basename "$bench")
+  i=$((i + 1))
+  echo "[$i/${#benches[@]}] $name (started at $(elapsed))"
   "$bench" --benchmark_out="$REPORT_DIR/bench/$name.json" --benchmark_out_format=json \
     --benchmark_repetitions="${SINKKIT_BENCH_REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
     --benchmark_min_time="${SINKKIT_BENCH_MIN_TIME:-0.05}" >/dev/null || status=1
-  echo "$name: done"
+  echo "[$i/${#benches[@]}] $name: done at $(elapsed)"
 done
-echo "=== sinkkit bench: the Python JSON Lines sink over the wire protocol"
+echo "=== sinkkit bench: the Python JSON Lines sink over the wire protocol, at $(elapsed)"
 # 4096 items a run: at batch size 1 that is 4096 requests, each measured.
 "$SINKKIT" bench --repetitions 3 --batch-sizes 1,16,256,4096 --workers 1,2,4 --items 4096 \
   -o "$REPORT_DIR/bench/python_jsonl.json" -- "$PYTHON" adapters/python/examples/jsonl_sink.py || status=1
-echo "=== benchmark report: bench.{md,html} (targets: bench/targets.json)"
+echo "=== benchmark report: bench.{md,html} (targets: bench/targets.json) at $(elapsed)"
 for format in md html; do
   "$SINKKIT" report "$REPORT_DIR"/bench/*.json --targets bench/targets.json --format "$format" \
     -o "$REPORT_DIR/bench.$format" || status=1
@@ -72,4 +83,6 @@ grep -E '^## Targets' "$REPORT_DIR/bench.md" || true
 
 echo "=== reports in $REPORT_DIR"
 find "$REPORT_DIR" -type f | sort
+echo "=== done at $(elapsed): open $REPORT_DIR/conformance.html and $REPORT_DIR/bench.html first" \
+  "(Markdown: conformance.md, bench.md)"
 exit $status
