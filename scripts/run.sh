@@ -65,9 +65,14 @@ for bench in "${benches[@]}"; do
   name=$(basename "$bench")
   i=$((i + 1))
   echo "[$i/${#benches[@]}] $name (started at $(elapsed))"
+  # A line per benchmark as it completes (its median row of the console
+  # output): the reference-sink grid alone runs for minutes.
+  n=0
   "$bench" --benchmark_out="$REPORT_DIR/bench/$name.json" --benchmark_out_format=json \
     --benchmark_repetitions="${SINKKIT_BENCH_REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
-    --benchmark_min_time="${SINKKIT_BENCH_MIN_TIME:-0.05}" >/dev/null || status=1
+    --benchmark_min_time="${SINKKIT_BENCH_MIN_TIME:-0.05}" \
+    | { grep --line-buffered -E '_median ' || true; } \
+    | while IFS= read -r line; do n=$((n + 1)); echo "  $(elapsed) $n. ${line%%_median *}"; done || status=1
   echo "[$i/${#benches[@]}] $name: done at $(elapsed)"
 done
 echo "=== sinkkit bench: the Python JSON Lines sink over the wire protocol, at $(elapsed)"
