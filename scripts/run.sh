@@ -56,7 +56,14 @@ for format in md html junit text; do
 done
 cat "$REPORT_DIR/conformance.txt"
 
-echo "=== benchmarks (each against a baseline measured in the same run) at $(elapsed)"
+# The quick grid by default: the reference sinks at batch sizes 1, 256 and
+# 4,096 and 1 or 2 workers (60 of its 200 configurations: every family and
+# fsync policy, every target's pair, a chart per family); SINKKIT_BENCH=full
+# runs every batch size (to 65,536) and worker count (to 8). The report
+# names the grid.
+GRID=${SINKKIT_BENCH:-quick}
+[[ $GRID == quick || $GRID == full ]] || { echo "SINKKIT_BENCH must be quick or full, not '$GRID'" >&2; exit 2; }
+echo "=== benchmarks, $GRID grid (each against a baseline measured in the same run) at $(elapsed)"
 rm -rf "$REPORT_DIR/bench"
 mkdir -p "$REPORT_DIR/bench"
 benches=("$BUILD"/bench/sinkkit_*_bench)
@@ -65,10 +72,15 @@ for bench in "${benches[@]}"; do
   name=$(basename "$bench")
   i=$((i + 1))
   echo "[$i/${#benches[@]}] $name (started at $(elapsed))"
+  grid=()
+  if [[ $GRID == quick && $name == sinkkit_reference_sinks_bench ]]; then
+    grid=("--benchmark_filter=/batch:(1|256|4096)/workers:(1|2)/")
+  fi
   # A line per benchmark as it completes (its median row of the console
   # output): the reference-sink grid alone runs for minutes.
   n=0
-  "$bench" --benchmark_out="$REPORT_DIR/bench/$name.json" --benchmark_out_format=json \
+  "$bench" --benchmark_out="$REPORT_DIR/bench/$name.json" --benchmark_out_format=json "${grid[@]}" \
+    --benchmark_context=grid="$GRID" \
     --benchmark_repetitions="${SINKKIT_BENCH_REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
     --benchmark_min_time="${SINKKIT_BENCH_MIN_TIME:-0.05}" \
     | { grep --line-buffered -E '_median ' || true; } \

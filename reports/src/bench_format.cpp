@@ -43,6 +43,15 @@ std::string measurement_cell(const BenchEntry& entry, const std::string& field) 
   return with_si_prefix(*median * 1e-9) + "s";  // the latency fields are in ns
 }
 
+std::string grid_note(const BenchResults& results) {
+  const auto grid = results.context.find("grid");
+  if (grid == results.context.end() || !grid->is_string()) return "";
+  const auto name = grid->get<std::string>();
+  if (name == "quick") return "Grid: quick (a few batch sizes and worker counts; SINKKIT_BENCH=full runs all of them)";
+  if (name == "full") return "Grid: full (every batch size and worker count)";
+  return "Grid: " + name;
+}
+
 std::string target_measurement(const TargetCheck& check) {
   if (check.baseline.empty()) return with_si_prefix(check.value) + " (goal >= " + with_si_prefix(check.goal) + ")";
   return printf_number(check.value, "%.2f") + "x (goal >= " + printf_number(check.goal, "%.2f") + "x)";

@@ -31,4 +31,9 @@ std::string measurement_cell(const BenchEntry& entry, const std::string& field);
 /// "25 M (goal >= 20 M)" for an absolute target.
 std::string target_measurement(const TargetCheck& check);
 
+/// The grid a result file says it ran (the main job passes
+/// `--benchmark_context=grid=quick|full`): "Grid: quick (...)", or "" when
+/// it does not say.
+std::string grid_note(const BenchResults& results);
+
 }  // namespace sinkkit::reports::bench_format

@@ -212,6 +212,9 @@ std::string render_bench_html(const std::vector<BenchResults>& runs, const std::
   }
   for (const auto& results : runs) {
     out += "<section class=\"results\"><h2>" + xml_escape(results.source) + "</h2>\n";
+    if (const auto grid = bench_format::grid_note(results); !grid.empty()) {
+      out += "<p class=\"grid\">" + xml_escape(grid) + "</p>\n";
+    }
     std::map<std::string, std::vector<const BenchEntry*>> families;
     std::vector<std::string> family_order;
     for (const auto& entry : results.entries) {

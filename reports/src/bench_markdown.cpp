@@ -10,6 +10,7 @@
 
 namespace sinkkit::reports {
 
+using bench_format::grid_note;
 using bench_format::measured_columns;
 using bench_format::measurement_cell;
 using bench_format::printf_number;
@@ -51,6 +52,7 @@ std::string render_bench_markdown(const std::vector<BenchResults>& runs, const s
              std::to_string(results.context.value("num_cpus", 0)) + " CPUs, " +
              markdown_cell(results.context.value("date", "")) + "\n\n";
     }
+    if (const auto grid = grid_note(results); !grid.empty()) out += markdown_cell(grid) + "\n\n";
     const auto columns = measured_columns(results);
     out += "| Benchmark |";
     std::string alignment_row = "|---|";

@@ -142,4 +142,20 @@ TEST(BenchReport, ChartsThroughputByBatchPerWorkersAndLatency) {
   EXPECT_NE(md.find("write\\_p99\\_ns"), std::string::npos) << "latency columns";
 }
 
+TEST(BenchReport, SaysWhichGridTheRunCameFrom) {
+  json file = gbench({{"sink/batch:16/workers:1", {10}}});
+  EXPECT_EQ(render_bench_markdown({bench_results_from_json(file, "a.json")}).find("Grid:"), std::string::npos)
+      << "no grid said, none shown";
+  file["context"]["grid"] = "quick";
+  const auto quick = bench_results_from_json(file, "a.json");
+  EXPECT_NE(render_bench_markdown({quick}).find("Grid: quick (a few batch sizes and worker counts; SINKKIT\\_BENCH=full "
+                                                "runs all of them)"),
+            std::string::npos)
+      << render_bench_markdown({quick});
+  EXPECT_NE(render_bench_html({quick}).find("<p class=\"grid\">Grid: quick"), std::string::npos);
+  file["context"]["grid"] = "full";
+  EXPECT_NE(render_bench_markdown({bench_results_from_json(file, "a.json")}).find("Grid: full (every batch size"),
+            std::string::npos);
+}
+
 }  // namespace
