@@ -8,6 +8,13 @@ JOBS=${SINKKIT_JOBS:-2}
 REPORT_DIR=${SINKKIT_REPORT_DIR:-out/reports}
 BUILD=build/release
 elapsed() { printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)); }
+# The quick grid by default: the reference sinks at batch sizes 1, 256 and
+# 4,096 and 1 or 2 workers (60 of its 200 configurations: every family and
+# fsync policy, every target's pair, a chart per family); SINKKIT_BENCH=full
+# runs every batch size (to 65,536) and worker count (to 8). The report
+# names the grid.
+GRID=${SINKKIT_BENCH:-quick}  # checked first: not after minutes of work
+[[ $GRID == quick || $GRID == full ]] || { echo "SINKKIT_BENCH must be quick or full, not '$GRID'" >&2; exit 2; }
 # What this job runs, and nothing else: the CLI and the interposer it
 # preloads, the reference sinks' conformance program, the benchmarks (the
 # test tree, header checks and mutant zoo are the test command's).
@@ -56,13 +63,6 @@ for format in md html junit text; do
 done
 cat "$REPORT_DIR/conformance.txt"
 
-# The quick grid by default: the reference sinks at batch sizes 1, 256 and
-# 4,096 and 1 or 2 workers (60 of its 200 configurations: every family and
-# fsync policy, every target's pair, a chart per family); SINKKIT_BENCH=full
-# runs every batch size (to 65,536) and worker count (to 8). The report
-# names the grid.
-GRID=${SINKKIT_BENCH:-quick}
-[[ $GRID == quick || $GRID == full ]] || { echo "SINKKIT_BENCH must be quick or full, not '$GRID'" >&2; exit 2; }
 echo "=== benchmarks, $GRID grid (each against a baseline measured in the same run) at $(elapsed)"
 rm -rf "$REPORT_DIR/bench"
 mkdir -p "$REPORT_DIR/bench"
