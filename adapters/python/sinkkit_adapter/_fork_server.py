@@ -6,9 +6,9 @@ and its imports (most of a Python sink's time under the kit).
 The kit starts the sink's command with SINKKIT_FORK_SERVER=1 and stdin a Unix
 SOCK_SEQPACKET socket. Each request is one message, JSON
 {"env": {NAME: VALUE}, "pgid": N} with five descriptors: the reply socket, the
-new process's stdin, stdout and stderr, and its status socket. The reply is
+new process's stdin, stdout and stderr, and its status pipe. The reply is
 {"ok": true, "pid": P} (or {"ok": false, "message": M}); when P ends, its wait
-status goes to the status socket as decimal text and the socket is closed. End
+status goes to the status pipe as decimal text and the pipe is closed. End
 of input: the live children are killed (their status sent) and the server
 exits.
 """
@@ -35,7 +35,7 @@ def serve_forks():
     refuse = None
     if threading.active_count() > 1:
         refuse = f"the sink module started {threading.active_count() - 1} thread(s) at import: no forks"
-    children = {}  # pid -> status socket
+    children = {}  # pid -> status pipe
 
     def reap(*_):
         while True:

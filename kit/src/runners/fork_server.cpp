@@ -24,13 +24,13 @@ extern char** environ;
 
 namespace sinkkit::detail {
 
-namespace {
-
 std::string command_text(const std::vector<std::string>& argv) {
   std::string s;
   for (const auto& a : argv) s += (s.empty() ? "" : " ") + a;
   return s;
 }
+
+namespace {
 
 std::runtime_error errno_error(const std::string& what) { return std::runtime_error(what + ": " + std::strerror(errno)); }
 

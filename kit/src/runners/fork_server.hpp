@@ -20,6 +20,9 @@ class TrackedChild;
 
 namespace detail {
 
+/// "python3 my_sink.py": the command as one line, for messages.
+std::string command_text(const std::vector<std::string>& argv);
+
 /// Starts `argv` with `environment` set over the inherited one and the given
 /// descriptors as its stdin, stdout and stderr. Returns its pid; throws
 /// `std::runtime_error` naming the command and why it could not start.

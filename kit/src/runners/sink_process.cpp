@@ -85,11 +85,7 @@ SinkProcess::~SinkProcess() {
     if (fd >= 0) ::close(fd);
 }
 
-std::string SinkProcess::command_text() const {
-  std::string s;
-  for (const auto& a : options_.argv) s += (s.empty() ? "" : " ") + a;
-  return s;
-}
+std::string SinkProcess::command_text() const { return detail::command_text(options_.argv); }
 
 void SinkProcess::fail(WireError::Kind kind, const std::string& what) {
   const bool was_running = running();
