@@ -6,6 +6,7 @@
 #include <sinkkit/runners/wire_messages.hpp>
 
 #include "fork_server.hpp"
+#include "wire_responses.hpp"
 
 #include <array>
 #include <cerrno>
@@ -37,7 +38,8 @@ void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NON
 
 }  // namespace
 
-SinkProcess::SinkProcess(ProcessOptions options) : options_(std::move(options)) {
+SinkProcess::SinkProcess(ProcessOptions options)
+    : options_(std::move(options)), pending_(std::make_unique<detail::ResponseLines>(options_.max_line_bytes)) {
   if (options_.argv.empty()) throw WireError(WireError::Kind::spawn, "no sink command given");
   // A write to a dead child must be an error we handle, not a signal that ends us.
   std::signal(SIGPIPE, SIG_IGN);
@@ -137,14 +139,10 @@ void SinkProcess::write_line(const std::string& line, Clock::time_point deadline
 std::string SinkProcess::read_line(Clock::time_point deadline, std::chrono::milliseconds timeout) {
   std::array<char, 65536> buf{};
   for (;;) {
-    if (auto nl = pending_.find('\n'); nl != std::string::npos) {
-      std::string line = pending_.substr(0, nl);
-      pending_.erase(0, nl + 1);
-      return line;
-    }
-    if (pending_.size() > options_.max_line_bytes) {
-      fail(WireError::Kind::too_long, "wrote a response line longer than " +
-                                          std::to_string(options_.max_line_bytes) + " bytes");
+    try {
+      if (auto line = pending_->next()) return std::move(*line);
+    } catch (const WireError& e) {
+      fail(e.kind(), e.what());
     }
     if (out_ < 0) fail(WireError::Kind::exited, "closed its stdout before answering");
     if (Clock::now() >= deadline) {
@@ -159,8 +157,8 @@ std::string SinkProcess::read_line(Clock::time_point deadline, std::chrono::mill
     for (;;) {
       const auto n = ::read(out_, buf.data(), buf.size());
       if (n > 0) {
-        pending_.append(buf.data(), static_cast<std::size_t>(n));
-        if (pending_.find('\n') != std::string::npos || pending_.size() > options_.max_line_bytes) break;
+        pending_->append(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        if (pending_->ready()) break;
         continue;
       }
       if (n == 0) {
@@ -179,17 +177,11 @@ nlohmann::json SinkProcess::call(const nlohmann::json& request, std::chrono::mil
   const auto deadline = Clock::now() + timeout;
   write_line(wire::to_line(request), deadline);
   const std::string line = read_line(deadline, timeout);
-  nlohmann::json response;
   try {
-    response = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception&) {
-    fail(WireError::Kind::malformed,
-         "answered with a line that is not JSON: '" + line.substr(0, 200) + (line.size() > 200 ? "...'" : "'"));
+    return detail::parse_response_line(line);
+  } catch (const WireError& e) {
+    fail(e.kind(), e.what());
   }
-  if (!wire::is_response(response)) {
-    fail(WireError::Kind::malformed, "answered without a boolean \"ok\": " + line.substr(0, 200));
-  }
-  return response;
 }
 
 void SinkProcess::send(const nlohmann::json& request) {

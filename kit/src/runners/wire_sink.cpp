@@ -26,6 +26,7 @@
 #include "../faults/fault_control.hpp"
 #include "../faults/network_proxy.hpp"
 #include "fork_server.hpp"
+#include "wire_responses.hpp"
 
 namespace sinkkit {
 inline namespace runners {
@@ -40,13 +41,6 @@ struct WireItem {
   ItemKey key;
 };
 
-nlohmann::json expected_value(const std::string& type, const ItemKey& k) {
-  if (type == "int") return k.seq * 7 + k.worker;
-  if (type == "float") return static_cast<double>(k.seq) + 0.25;
-  if (type == "bool") return k.seq % 2 == 0;
-  return "v:" + to_string(k);
-}
-
 void substitute(nlohmann::json& j, const TestTarget& t) {
   if (j.is_string()) {
     auto s = j.get<std::string>();
@@ -59,17 +53,9 @@ void substitute(nlohmann::json& j, const TestTarget& t) {
   }
 }
 
-wire::HelloOk decode_hello(const nlohmann::json& r) {
-  try {
-    return wire::decode_hello_ok(r);
-  } catch (const wire::ProtocolError& e) {
-    throw WireError(WireError::Kind::protocol, e.what());
-  }
-}
-
 }  // namespace
 
-WireSinkInfo parse_hello(const nlohmann::json& r) { return decode_hello(r).sink; }
+WireSinkInfo parse_hello(const nlohmann::json& r) { return detail::read_hello(r).sink; }
 
 }  // namespace runners
 
@@ -201,7 +187,7 @@ class WireSink::Impl {
     auto probe = start_worker_process(probe_entry);
     wire::HelloOk hello;
     try {
-      hello = decode_hello(probe->call(wire::encode(wire::Hello{})));
+      hello = detail::read_hello(probe->call(wire::encode(wire::Hello{})));
       info_ = hello.sink;
     } catch (const WireError& e) {
       // A sink that dies before its hello (an ImportError, say) says why on stderr.
@@ -244,7 +230,7 @@ class WireSink::Impl {
         // the console (a rule's process says it only in its own output).
         WorkerProcess check_entry;
         auto check = start_worker_process(check_entry);
-        if (!fork_server_->failed()) (void)decode_hello(check->call(wire::encode(wire::Hello{})));
+        if (!fork_server_->failed()) (void)detail::read_hello(check->call(wire::encode(wire::Hello{})));
         check->shutdown();
         if (fork_server_->failed()) fork_server_.reset();
       } catch (const std::exception& e) {
@@ -480,23 +466,17 @@ class WireSink::Impl {
     resources_.reset();
     leased_by_process_.clear();
   }
-  void record_close(int worker, const std::string& what, const nlohmann::json& r) {
-    const auto in_flight = r.find("bridge_in_flight");
-    const auto manager = r.find("session_manager");
-    if (in_flight == r.end() && manager == r.end()) return;
+  void record_close(int worker, const std::string& what, const detail::CloseReport& report) {
+    if (!report.any()) return;
     std::lock_guard lock(resources_mutex_);
     if (!resources_) resources_.emplace();
-    if (in_flight != r.end() && in_flight->is_number_integer() &&
-        in_flight->get<std::int64_t>() > resources_->bridge_in_flight_after_close) {
-      resources_->bridge_in_flight_after_close = in_flight->get<std::int64_t>();
+    if (report.bridge_in_flight && *report.bridge_in_flight > resources_->bridge_in_flight_after_close) {
+      resources_->bridge_in_flight_after_close = *report.bridge_in_flight;
       resources_->that_close = what;
     }
-    if (manager != r.end() && manager->is_object()) {
-      if (manager->value("disposed", false) == true) resources_->session_manager_disposed = true;
-      const auto leased = manager->find("leased");
-      if (leased != manager->end() && leased->is_number_integer()) {
-        leased_by_process_[options_.layout == ProcessLayout::single ? 0 : worker] = leased->get<std::int64_t>();
-      }
+    if (report.session_manager_disposed) resources_->session_manager_disposed = true;
+    if (report.sessions_leased) {
+      leased_by_process_[options_.layout == ProcessLayout::single ? 0 : worker] = *report.sessions_leased;
     }
   }
   std::optional<BorrowedResources> resources() {
@@ -536,7 +516,7 @@ class RemotePartition {
     nlohmann::json items = nlohmann::json::array();
     for (const auto& item : batch) {
       nlohmann::json j = {{"key", to_string(item.key)}};
-      for (const auto& [field, type] : impl_->info().fields) j[field] = expected_value(type, item.key);
+      for (const auto& [field, type] : impl_->info().fields) j[field] = detail::expected_value(type, item.key);
       if (impl_->subtype_items) j[kExtraField] = {{"level", 2}, {"note", "a field the sink did not declare"}};
       items.push_back(std::move(j));
     }
@@ -549,11 +529,9 @@ class RemotePartition {
       throw RemoteError("killed", "the kit killed the sink process during this write (crash rule)");
     }
     const auto r = impl_->request(worker_, req, /*send_only=*/false, batch.size());
-    respond(r);
+    detail::throw_if_failed(r);
     // The sink's own time in the call, beside the kit's end-to-end one (bench).
-    if (const auto own = r.find("sink_ns"); own != r.end() && own->is_number_integer() && own->get<std::int64_t>() >= 0) {
-      detail::report_sink_time(own->get<std::int64_t>());
-    }
+    if (const auto own = detail::sink_time_of(r)) detail::report_sink_time(*own);
     if (auto* crash = impl_->crash) crash->acks.fetch_add(1);
   }
 
@@ -562,19 +540,10 @@ class RemotePartition {
       throw RemoteError("killed", "the sink process was killed by the kit");
     }
     const auto r = impl_->request(worker_, wire::encode(wire::Close{name_}));
-    impl_->record_close(worker_, "close of " + name_, r);  // a failed close reports them too
-    if (const auto n = r.find("bridge_in_flight"); n != r.end() && n->is_number_integer() && n->get<std::int64_t>() > 0) {
-      detail::report_bridge_in_flight(n->get<std::int64_t>());
-    }
-    respond(r);
-  }
-
-  // An error response becomes the error the sink meant, by its kind (an
-  // unknown kind is `other`, with the sink's word for it in the message).
-  static void respond(const nlohmann::json& r) {
-    if (auto failure = wire::failure_of(r)) {
-      throw RemoteError(std::string(wire::to_string(failure->kind)), failure->message);
-    }
+    const auto report = detail::close_report_of(r);
+    impl_->record_close(worker_, "close of " + name_, report);  // a failed close reports them too
+    if (report.bridge_in_flight.value_or(0) > 0) detail::report_bridge_in_flight(*report.bridge_in_flight);
+    detail::throw_if_failed(r);
   }
 
  private:
@@ -603,7 +572,7 @@ class RemoteNode {
     detail::faults::substitute_proxies(resolved, [&](const detail::faults::Endpoint& e) {
       return proxy_ != nullptr ? proxy_->address(worker_index, e) : e.text();
     });
-    RemotePartition::respond(
+    detail::throw_if_failed(
         impl_->request(worker_index,
                        wire::encode(wire::Build{partition, resolved, worker_index, worker_count, impl_->hand_bridge})));
     // Storage faults go by the partition's wire name, known only now (the
@@ -611,7 +580,7 @@ class RemoteNode {
     if (impl_->mechanism() != StorageFaultMechanism::hook) return RemotePartition(*impl_, partition, worker_index);
     for (const auto& f : *faults_) {
       if (f.worker == worker_index && f.branch == branch) {
-        RemotePartition::respond(impl_->request(worker_index, wire::encode(wire::Fault{partition, f.after_items})));
+        detail::throw_if_failed(impl_->request(worker_index, wire::encode(wire::Fault{partition, f.after_items})));
       }
     }
     return RemotePartition(*impl_, partition, worker_index);
@@ -715,33 +684,7 @@ ReadBack WireSink::read_back(const nlohmann::json& config) {
     throw std::runtime_error("the sink process failed during read_back: " + impl_->take_failure().value_or("?"));
   }
   impl_->report_stderr_of_run();  // what the read-back printed belongs to this run
-  wire::ReadBackOk stored;
-  try {
-    stored = wire::decode_read_back_ok(r);
-  } catch (const wire::ProtocolError& e) {
-    throw std::runtime_error(e.what());
-  }
-  ReadBack out;
-  for (const auto& item : stored.items) {
-    ItemKey key{-99, -99, -99, -99};  // unparseable: the oracle counts it unexpected
-    if (item.is_object() && item.contains("key") && item["key"].is_string()) {
-      key = parse_item_key(item["key"].get<std::string>()).value_or(key);
-    }
-    if (key.worker >= 0) {
-      for (const auto& [field, type] : impl_->info().fields) {
-        if (!item.contains(field) || item[field] != expected_value(type, key)) {
-          if (out.corrupted++ == 0) {
-            out.first_corruption = "item " + to_string(key) + ": field '" + field + "' is " +
-                                   (item.contains(field) ? item[field].dump() : std::string("missing")) + ", written as " +
-                                   expected_value(type, key).dump();
-          }
-          break;
-        }
-      }
-    }
-    out.keys.push_back(key);
-  }
-  return out;
+  return detail::read_back_of(r, impl_->info().fields);
 }
 
 std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, const RunRequest& request,

@@ -27,6 +27,7 @@
 namespace sinkkit {
 namespace detail {
 class ForkServer;
+class ResponseLines;
 }
 inline namespace runners {
 
@@ -105,7 +106,7 @@ class SinkProcess {
   std::unique_ptr<TrackedChild> tracked_;  // killed if the run is interrupted, until reaped
   pid_t spawned_pid_ = -1;
   int in_ = -1, out_ = -1, err_ = -1;
-  std::string pending_;  // stdout bytes after the last complete line
+  std::unique_ptr<detail::ResponseLines> pending_;  // stdout bytes after the last complete line
   std::string stderr_;
   std::size_t stderr_dropped_ = 0;
   int exit_status_ = -1;  // from waitpid, once reaped
