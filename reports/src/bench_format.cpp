@@ -52,6 +52,17 @@ std::string grid_note(const BenchResults& results) {
   return "Grid: " + name;
 }
 
+std::string host_note(const BenchResults& results) {
+  const auto& context = results.context;
+  if (!context.is_object() || !context.contains("host_name")) return "";
+  auto text = [&context](const char* key) {
+    const auto it = context.find(key);
+    if (it == context.end()) return std::string("?");
+    return it->is_string() ? it->get<std::string>() : it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  return "Host " + text("host_name") + ", " + text("num_cpus") + " CPUs, " + text("date");
+}
+
 std::string target_measurement(const TargetCheck& check) {
   if (check.baseline.empty()) return with_si_prefix(check.value) + " (goal >= " + with_si_prefix(check.goal) + ")";
   return printf_number(check.value, "%.2f") + "x (goal >= " + printf_number(check.goal, "%.2f") + "x)";

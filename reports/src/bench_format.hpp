@@ -36,4 +36,9 @@ std::string target_measurement(const TargetCheck& check);
 /// it does not say.
 std::string grid_note(const BenchResults& results);
 
+/// "Host H, N CPUs, DATE" from the file's context, or "" when it names no
+/// host. Takes the context as it comes: a field of another type is shown as
+/// its JSON (a hand-edited file must not stop the report).
+std::string host_note(const BenchResults& results);
+
 }  // namespace sinkkit::reports::bench_format

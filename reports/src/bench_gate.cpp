@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "bench_format.hpp"
@@ -33,17 +34,25 @@ bool name_matches(const std::string& name, std::string pattern) {
 std::vector<BenchTarget> read_bench_targets(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error(file.string() + ": cannot open the targets");
+  std::stringstream text;
+  text << in.rdbuf();
+  return read_bench_targets_text(text.str(), file.string());
+}
+
+std::vector<BenchTarget> read_bench_targets_text(std::string_view text, const std::string& source) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(file.string() + ": not JSON: " + e.what());
+    throw std::runtime_error(source + ": not JSON: " + e.what());
   }
-  if (!j.contains("targets") || !j["targets"].is_array()) throw std::runtime_error(file.string() + ": no \"targets\" array");
+  if (!j.is_object() || !j.contains("targets") || !j["targets"].is_array()) {
+    throw std::runtime_error(source + ": no \"targets\" array");
+  }
   std::vector<BenchTarget> out;
   for (std::size_t i = 0; i < j["targets"].size(); ++i) {
     const auto& entry = j["targets"][i];
-    const std::string at = file.string() + ": target " + std::to_string(i);
+    const std::string at = source + ": target " + std::to_string(i);
     try {
       BenchTarget target;
       target.title = entry.at("title").get<std::string>();

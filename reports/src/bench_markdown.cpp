@@ -11,6 +11,7 @@
 namespace sinkkit::reports {
 
 using bench_format::grid_note;
+using bench_format::host_note;
 using bench_format::measured_columns;
 using bench_format::measurement_cell;
 using bench_format::printf_number;
@@ -47,11 +48,7 @@ std::string render_bench_markdown(const std::vector<BenchResults>& runs, const s
   }
   for (const auto& results : runs) {
     out += "## " + markdown_cell(results.source) + "\n\n";
-    if (results.context.contains("host_name")) {
-      out += "Host " + markdown_cell(results.context.value("host_name", "")) + ", " +
-             std::to_string(results.context.value("num_cpus", 0)) + " CPUs, " +
-             markdown_cell(results.context.value("date", "")) + "\n\n";
-    }
+    if (const auto host = host_note(results); !host.empty()) out += markdown_cell(host) + "\n\n";
     if (const auto grid = grid_note(results); !grid.empty()) out += markdown_cell(grid) + "\n\n";
     const auto columns = measured_columns(results);
     out += "| Benchmark |";

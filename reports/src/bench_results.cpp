@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 #include <set>
 #include <stdexcept>
 
@@ -13,6 +14,16 @@ namespace {
 // Fields that describe a run rather than measure it.
 const std::set<std::string> kNotMeasured = {"iterations", "repetitions", "repetition_index", "threads",
                                             "family_index", "per_family_instance_index"};
+
+// A text field of a benchmark, `fallback` when absent; one of another type
+// is an error naming the field (found by fuzzing: it escaped as JSON's own
+// type error, naming neither the file nor the benchmark).
+std::string text_field(const nlohmann::json& benchmark, const char* key, const std::string& fallback, const std::string& at) {
+  const auto it = benchmark.find(key);
+  if (it == benchmark.end()) return fallback;
+  if (!it->is_string()) throw std::invalid_argument(at + ": \"" + key + "\" is not a string");
+  return it->get<std::string>();
+}
 
 }  // namespace
 
@@ -56,6 +67,7 @@ BenchResults bench_results_from_json(const nlohmann::json& j, std::string source
   BenchResults results;
   results.source = std::move(source);
   results.context = j.value("context", nlohmann::json::object());
+  if (!results.context.is_object()) throw std::invalid_argument(results.source + ": \"context\" is not an object");
   std::map<std::string, std::size_t> index;
   std::map<std::string, BenchEntry> medians;  // from aggregates, used when no iterations
   std::vector<std::string> order;
@@ -65,13 +77,16 @@ BenchResults bench_results_from_json(const nlohmann::json& j, std::string source
     if (!benchmark.is_object() || !benchmark.contains("name") || !benchmark["name"].is_string()) {
       throw std::invalid_argument(at + ": no name");
     }
-    if (benchmark.value("error_occurred", false)) continue;  // a skipped benchmark measured nothing
-    const std::string name = benchmark.value("run_name", benchmark["name"].get<std::string>());
+    if (const auto error = benchmark.find("error_occurred"); error != benchmark.end() && *error == true) {
+      continue;  // a skipped benchmark measured nothing
+    }
+    const std::string name = text_field(benchmark, "run_name", benchmark["name"].get<std::string>(), at);
     if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
-    const std::string run_type = benchmark.value("run_type", "iteration");
+    const std::string run_type = text_field(benchmark, "run_type", "iteration", at);
+    const std::string time_unit = text_field(benchmark, "time_unit", "ns", at);
     auto add_numbers = [&](BenchEntry& entry, bool as_stddev) {
       entry.name = name;
-      entry.time_unit = benchmark.value("time_unit", "ns");
+      entry.time_unit = time_unit;
       for (const auto& [key, value] : benchmark.items()) {
         if (!value.is_number() || kNotMeasured.contains(key)) continue;
         if (as_stddev) {
@@ -82,7 +97,7 @@ BenchResults bench_results_from_json(const nlohmann::json& j, std::string source
       }
     };
     if (run_type == "aggregate") {
-      const std::string aggregate = benchmark.value("aggregate_name", "");
+      const std::string aggregate = text_field(benchmark, "aggregate_name", "", at);
       if (aggregate == "median") add_numbers(medians[name], false);
       if (aggregate == "stddev") add_numbers(medians[name], true);
       continue;
@@ -107,10 +122,20 @@ BenchResults bench_results_from_json(const nlohmann::json& j, std::string source
 BenchResults read_bench_results(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error(file.string() + ": cannot open the benchmark results");
+  std::stringstream text;
+  text << in.rdbuf();
+  return read_bench_results_text(text.str(), file.string());
+}
+
+BenchResults read_bench_results_text(std::string_view text, std::string source) {
+  nlohmann::json j;
   try {
-    return bench_results_from_json(nlohmann::json::parse(in), file.string());
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(file.string() + ": not JSON: " + e.what());
+    throw std::runtime_error(source + ": not JSON: " + e.what());
+  }
+  try {
+    return bench_results_from_json(j, std::move(source));
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }

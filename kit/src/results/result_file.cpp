@@ -52,10 +52,16 @@ void write_result_file(const fs::path& path, const SuiteResult& result) {
 SuiteResult read_result_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument(path.string() + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  return read_result_text(text.str(), path.string());
+}
+
+SuiteResult read_result_text(std::string_view text, std::string_view source) {
   try {
-    return SuiteResult::from_json(nlohmann::json::parse(in));
+    return SuiteResult::from_json(nlohmann::json::parse(text));
   } catch (const std::exception& e) {
-    throw std::invalid_argument(path.string() + ": " + e.what());
+    throw std::invalid_argument(std::string(source) + ": " + e.what());
   }
 }
 

@@ -70,14 +70,18 @@ AllowList AllowList::load(const std::filesystem::path& file) {
   if (!in) throw std::runtime_error(file.string() + ": cannot open the allow-list");
   std::stringstream text;
   text << in.rdbuf();
+  return from_text(text.str(), file.string());
+}
+
+AllowList AllowList::from_text(std::string_view text, std::string_view source) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text.str());
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(file.string() + ": not JSON: " + e.what());
+    throw std::runtime_error(std::string(source) + ": not JSON: " + e.what());
   }
   try {
-    return parse(j, file.string());
+    return parse(j, source);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }

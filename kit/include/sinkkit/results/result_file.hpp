@@ -38,5 +38,8 @@ void write_result_file(const std::filesystem::path& path, const SuiteResult& res
 /// `std::invalid_argument` naming the file and what is wrong with it.
 [[nodiscard]] SuiteResult read_result_file(const std::filesystem::path& path);
 
+/// The same for a result's text; `source` (a file name) begins each error.
+[[nodiscard]] SuiteResult read_result_text(std::string_view text, std::string_view source);
+
 }  // namespace results
 }  // namespace sinkkit

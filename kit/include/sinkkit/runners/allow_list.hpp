@@ -47,6 +47,8 @@ struct AllowList {
   static AllowList parse(const nlohmann::json& j, std::string_view source = "allow-list");
   /// Reads and parses a file; throws `std::runtime_error` naming it.
   static AllowList load(const std::filesystem::path& file);
+  /// The same for a file's text; `source` names it in errors.
+  static AllowList from_text(std::string_view text, std::string_view source);
 };
 
 /// Today's date in UTC, "YYYY-MM-DD".

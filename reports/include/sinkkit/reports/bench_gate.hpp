@@ -43,6 +43,8 @@ struct BenchTarget {
 
 /// Reads bench/targets.json ({"targets": [...]}); throws naming the entry.
 std::vector<BenchTarget> read_bench_targets(const std::filesystem::path& file);
+/// The same for a file's text; `source` names it in errors.
+std::vector<BenchTarget> read_bench_targets_text(std::string_view text, const std::string& source);
 
 /// One (subject, baseline) pair of a target, measured.
 struct TargetCheck {

@@ -63,6 +63,8 @@ struct BenchResults {
 BenchResults bench_results_from_json(const nlohmann::json& j, std::string source = "results");
 /// Reads a file; throws `std::runtime_error` naming it.
 BenchResults read_bench_results(const std::filesystem::path& file);
+/// The same for a file's text; `source` names it in errors.
+BenchResults read_bench_results_text(std::string_view text, std::string source);
 
 /// True when `j` looks like benchmark results (a "benchmarks" array).
 bool is_bench_json(const nlohmann::json& j);
