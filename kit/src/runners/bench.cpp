@@ -140,10 +140,10 @@ nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
           fields.emplace_back("sink_write_p50_ns", percentile(own_writes, 0.50));
         }
         // By name: a repetition may measure a field another did not.
-        for (const auto& [field, value] : fields) {
-          auto m = std::find_if(measures.begin(), measures.end(), [&](const auto& x) { return x.first == field; });
-          if (m == measures.end()) m = measures.emplace(measures.end(), field, std::vector<double>{});
-          m->second.push_back(value);
+        for (const auto& field : fields) {
+          auto m = std::find_if(measures.begin(), measures.end(), [&](const auto& x) { return x.first == field.first; });
+          if (m == measures.end()) m = measures.emplace(measures.end(), field.first, std::vector<double>{});
+          m->second.push_back(field.second);
         }
         auto j = entry(name, "iteration", [](const std::vector<double>& v) { return v.back(); });
         j["repetition_index"] = rep;
