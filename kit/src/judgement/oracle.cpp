@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/json_integer.hpp>
 
 namespace sinkkit {
 inline namespace judgement {
@@ -256,14 +257,14 @@ void to_json(nlohmann::json& j, const Counts& c) {
 }
 
 void from_json(const nlohmann::json& j, Counts& c) {
-  c.attempted = j.at("attempted").get<std::int64_t>();
-  c.acknowledged = j.at("acknowledged").get<std::int64_t>();
-  c.durable = j.at("durable").get<std::int64_t>();
-  c.lost = j.at("lost").get<std::int64_t>();
-  c.duplicated = j.at("duplicated").get<std::int64_t>();
-  c.unexpected = j.at("unexpected").get<std::int64_t>();
-  c.reordered = j.at("reordered").get<std::int64_t>();
-  c.gaps = j.at("gaps").get<std::int64_t>();
+  c.attempted = detail::json_integer_at<std::int64_t>(j, "attempted");
+  c.acknowledged = detail::json_integer_at<std::int64_t>(j, "acknowledged");
+  c.durable = detail::json_integer_at<std::int64_t>(j, "durable");
+  c.lost = detail::json_integer_at<std::int64_t>(j, "lost");
+  c.duplicated = detail::json_integer_at<std::int64_t>(j, "duplicated");
+  c.unexpected = detail::json_integer_at<std::int64_t>(j, "unexpected");
+  c.reordered = detail::json_integer_at<std::int64_t>(j, "reordered");
+  c.gaps = detail::json_integer_at<std::int64_t>(j, "gaps");
 }
 
 bool Verdict::has(ViolationKind kind) const noexcept {

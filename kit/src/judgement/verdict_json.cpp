@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/json_integer.hpp>
 #include <sinkkit/judgement/verdict.hpp>
 
 namespace sinkkit {
@@ -106,7 +107,7 @@ Verdict Verdict::from_json(const nlohmann::json& j) {
     if (pj.contains("first_inversion")) {
       const auto& ij = pj.at("first_inversion");
       pv.first_inversion = Inversion{key_from(ij.at("stored_first")), key_from(ij.at("stored_second")),
-                                     ij.at("position").get<std::size_t>()};
+                                     detail::json_integer_at<std::size_t>(ij, "position")};
     }
     if (pj.contains("first_gap")) {
       const auto& gj = pj.at("first_gap");

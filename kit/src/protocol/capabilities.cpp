@@ -4,8 +4,10 @@
 #include <sinkkit/protocol/capabilities.hpp>
 
 #include <string>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/json_integer.hpp>
 #include <sinkkit/protocol/errors.hpp>
 
 namespace sinkkit {
@@ -53,7 +55,14 @@ void from_json(const nlohmann::json& j, Capabilities& c) {
     auto it = j.find(name);
     if (it == j.end()) return;
     try {
-      it->get_to(field);
+      using Field = std::remove_reference_t<decltype(field)>;
+      if constexpr (std::is_integral_v<Field> && !std::is_same_v<Field, bool>) {
+        field = detail::json_integer<Field>(*it, "capabilities." + std::string(name));  // range-checked
+      } else {
+        it->get_to(field);
+      }
+    } catch (const std::invalid_argument& e) {
+      throw Error(e.what());
     } catch (const nlohmann::json::exception&) {
       throw Error("capabilities." + std::string(name) + ": " + it->dump() + " has the wrong type");
     }

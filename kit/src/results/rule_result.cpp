@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/json_integer.hpp>
 #include <sinkkit/results/rule_result.hpp>
 
 namespace sinkkit {
@@ -152,9 +153,9 @@ RuleResult RuleResult::from_json(const nlohmann::json& j) {
   r.statement = j.value("statement", "");
   r.level = rule_level_from(j.at("level").get<std::string>());
   r.status = rule_status_from(j.at("status").get<std::string>());
-  r.cases = j.at("cases").get<int>();
+  r.cases = detail::json_integer_at<int>(j, "cases");
   r.message = j.value("message", "");
-  r.seed = j.value("seed", std::uint64_t{0});
+  r.seed = detail::json_integer_or<std::uint64_t>(j, "seed", 0);
   r.seconds = j.value("seconds", 0.0);
   if (j.contains("counterexample") && j.at("counterexample").is_object()) {
     r.counterexample = Counterexample::from_json(j.at("counterexample"));

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/json_integer.hpp>
 #include <sinkkit/results/suite_result.hpp>
 
 namespace sinkkit {
@@ -98,7 +99,7 @@ nlohmann::json SuiteResult::to_json() const {
 
 SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("result: expected a JSON object");
-  const int version = j.value("schema_version", 0);
+  const int version = detail::json_integer_or<int>(j, "schema_version", 0);
   if (version != 1 && version != kResultSchemaVersion) {
     throw std::invalid_argument("result: schema_version " + j.value("schema_version", nlohmann::json()).dump() +
                                 ", this kit reads 1 to " + std::to_string(kResultSchemaVersion));
@@ -108,9 +109,9 @@ SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
   r.subject = j.value("subject", j.value("harness", ""));  // "harness" in schema 1
   r.capabilities = j.at("capabilities").get<Capabilities>();
   r.kit_version = j.value("kit_version", "");
-  r.seed = j.value("seed", std::uint64_t{0});
-  r.budget = j.value("budget", 0);
-  r.max_workers = j.value("max_workers", 0);
+  r.seed = detail::json_integer_or<std::uint64_t>(j, "seed", 0);
+  r.budget = detail::json_integer_or<int>(j, "budget", 0);
+  r.max_workers = detail::json_integer_or<int>(j, "max_workers", 0);
   r.strict = j.value("strict", false);
   r.seconds = j.value("seconds", 0.0);
   r.host = j.value("host", "");

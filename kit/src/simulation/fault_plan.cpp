@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/json_integer.hpp>
 #include <sinkkit/detail/rng.hpp>
 
 namespace sinkkit {
@@ -184,25 +185,25 @@ E known(const nlohmann::json& name, const char* what) {
 
 void from_json(const nlohmann::json& j, FaultPlan& f) {
   f = FaultPlan{};
-  if (j.contains("fail_build_on_worker")) f.fail_build_on_worker = j.at("fail_build_on_worker").get<int>();
+  if (j.contains("fail_build_on_worker")) f.fail_build_on_worker = detail::json_integer_at<int>(j, "fail_build_on_worker");
   for (const auto& w : j.value("write_faults", nlohmann::json::array())) {
-    f.write_faults.push_back({w.at("worker").get<int>(), w.at("branch").get<int>(), w.at("call").get<int>(),
+    f.write_faults.push_back({detail::json_integer_at<int>(w, "worker"), detail::json_integer_at<int>(w, "branch"), detail::json_integer_at<int>(w, "call"),
                               known<FaultTiming>(w.at("timing"), "write fault timing")});
   }
-  if (j.contains("abort_after_epoch")) f.abort_after_epoch = j.at("abort_after_epoch").get<int>();
-  f.close_calls = j.value("close_calls", 1);
+  if (j.contains("abort_after_epoch")) f.abort_after_epoch = detail::json_integer_at<int>(j, "abort_after_epoch");
+  f.close_calls = detail::json_integer_or<int>(j, "close_calls", 1);
   for (const auto& p : j.value("no_writes", nlohmann::json::array())) {
-    f.no_writes.push_back({p.at("worker").get<int>(), p.at("branch").get<int>()});
+    f.no_writes.push_back({detail::json_integer_at<int>(p, "worker"), detail::json_integer_at<int>(p, "branch")});
   }
   for (const auto& s : j.value("storage_faults", nlohmann::json::array())) {
-    StorageFault fault{s.at("worker").get<int>(), s.at("branch").get<int>(), s.at("after_items").get<std::int64_t>()};
+    StorageFault fault{detail::json_integer_at<int>(s, "worker"), detail::json_integer_at<int>(s, "branch"), detail::json_integer_at<std::int64_t>(s, "after_items")};
     fault.kind = known<StorageFaultKind>(s.value("kind", nlohmann::json("any_call")), "storage fault kind");
-    fault.error = s.value("error", 5);
-    fault.skip = s.value("skip", 0);
+    fault.error = detail::json_integer_or<int>(s, "error", 5);
+    fault.skip = detail::json_integer_or<int>(s, "skip", 0);
     f.storage_faults.push_back(fault);
   }
   for (const auto& p : j.value("write_after_close", nlohmann::json::array())) {
-    f.write_after_close.push_back({p.at("worker").get<int>(), p.at("branch").get<int>()});
+    f.write_after_close.push_back({detail::json_integer_at<int>(p, "worker"), detail::json_integer_at<int>(p, "branch")});
   }
   f.keep_writing_after_failure = j.value("keep_writing_after_failure", false);
 }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/json_integer.hpp>
 
 #include "call_journal.hpp"
 
@@ -124,7 +125,7 @@ nlohmann::json Trace::to_json() const {
 
 Trace Trace::from_json(const nlohmann::json& j) {
   try {
-    if (j.at("schema_version").get<int>() != kTraceSchemaVersion) {
+    if (detail::json_integer_at<int>(j, "schema_version") != kTraceSchemaVersion) {
       throw std::invalid_argument("trace: schema_version " + j.at("schema_version").dump() + ", this kit reads " +
                                   std::to_string(kTraceSchemaVersion));
     }
@@ -132,7 +133,7 @@ Trace Trace::from_json(const nlohmann::json& j) {
     auto mode = j.at("mode").get<std::string>();
     if (mode != "deterministic" && mode != "threaded") throw std::invalid_argument("trace: unknown mode " + mode);
     t.mode = mode == "deterministic" ? ExecutionMode::deterministic : ExecutionMode::threaded;
-    t.seed = j.at("seed").get<std::uint64_t>();
+    t.seed = detail::json_integer_at<std::uint64_t>(j, "seed");
     t.workload = j.at("workload").get<Workload>();
     t.plan = j.at("faults").get<FaultPlan>();
     t.aborted = j.at("aborted").get<bool>();
@@ -205,17 +206,17 @@ nlohmann::json trace_event_to_json(const TraceEvent& e) {
 
 TraceEvent trace_event_from_json(const nlohmann::json& ej) {
   TraceEvent e;
-  e.index = ej.at("index").get<std::uint64_t>();
+  e.index = detail::json_integer_at<std::uint64_t>(ej, "index");
   e.kind = call_kind_from(ej.at("kind").get<std::string>());
-  e.partition = {ej.at("worker").get<int>(), ej.at("branch").get<int>()};
-  e.call = ej.at("call").get<std::int32_t>();
+  e.partition = {detail::json_integer_at<int>(ej, "worker"), detail::json_integer_at<int>(ej, "branch")};
+  e.call = detail::json_integer_at<std::int32_t>(ej, "call");
   e.outcome = outcome_from(ej.at("outcome").get<std::string>());
-  e.start = ej.at("start").get<std::int64_t>();
-  e.end = ej.at("end").get<std::int64_t>();
+  e.start = detail::json_integer_at<std::int64_t>(ej, "start");
+  e.end = detail::json_integer_at<std::int64_t>(ej, "end");
   if (e.kind == CallKind::write_batch) {
-    e.epoch = ej.at("epoch").get<std::int64_t>();
-    e.first_seq = ej.at("first_seq").get<std::int64_t>();
-    e.size = ej.at("size").get<std::uint32_t>();
+    e.epoch = detail::json_integer_at<std::int64_t>(ej, "epoch");
+    e.first_seq = detail::json_integer_at<std::int64_t>(ej, "first_seq");
+    e.size = detail::json_integer_at<std::uint32_t>(ej, "size");
   }
   e.forwarded = ej.value("forwarded", true);
   e.injected = ej.value("injected", false);
@@ -223,13 +224,13 @@ TraceEvent trace_event_from_json(const nlohmann::json& ej) {
   e.sink_outcome = outcome_from(ej.value("sink_outcome", "ok"));
   e.error_kind = ej.value("error_kind", "");
   e.message = ej.value("message", "");
-  e.sink_ns = ej.value("sink_ns", std::int64_t{-1});
-  e.bridge_in_flight = ej.value("bridge_in_flight", std::int64_t{0});
+  e.sink_ns = detail::json_integer_or<std::int64_t>(ej, "sink_ns", -1);
+  e.bridge_in_flight = detail::json_integer_or<std::int64_t>(ej, "bridge_in_flight", 0);
   if (ej.contains("storage_fault")) {
     const auto& f = ej.at("storage_fault");
     e.storage_fault = FiredStorageFault{f.at("call").get<std::string>(), f.at("path").get<std::string>(),
-                                        f.at("error").get<int>(), f.value("short_written", std::uint64_t{0}),
-                                        f.value("short_asked", std::uint64_t{0}), f.value("retried", false),
+                                        detail::json_integer_at<int>(f, "error"), detail::json_integer_or<std::uint64_t>(f, "short_written", 0),
+                                        detail::json_integer_or<std::uint64_t>(f, "short_asked", 0), f.value("retried", false),
                                         f.value("network", false), f.value("hook", false)};
   }
   return e;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/json_integer.hpp>
 #include <sinkkit/detail/rng.hpp>
 
 namespace sinkkit {
@@ -58,8 +59,14 @@ void Workload::validate_dimensions_for_empty() const {
 
 void Workload::validate() const {
   validate_dimensions_for_empty();
-  auto expected = static_cast<std::size_t>(workers) * static_cast<std::size_t>(branches) *
-                  static_cast<std::size_t>(epochs);
+  // Checked: a saved trace's dimensions are anyone's numbers, and a product
+  // that wrapped could match a few cells and then be looped over.
+  std::size_t expected = 0;
+  if (__builtin_mul_overflow(static_cast<std::size_t>(workers), static_cast<std::size_t>(branches), &expected) ||
+      __builtin_mul_overflow(expected, static_cast<std::size_t>(epochs), &expected)) {
+    throw std::invalid_argument("workload: " + std::to_string(workers) + " workers x " + std::to_string(branches) +
+                                " branches x " + std::to_string(epochs) + " epochs is too large");
+  }
   if (cells.size() != expected) {
     throw std::invalid_argument("workload: " + std::to_string(cells.size()) + " cells for " +
                                 std::to_string(workers) + " workers x " + std::to_string(branches) +
@@ -101,10 +108,17 @@ void to_json(nlohmann::json& j, const Workload& w) {
 }
 
 void from_json(const nlohmann::json& j, Workload& w) {
-  j.at("workers").get_to(w.workers);
-  j.at("branches").get_to(w.branches);
-  j.at("epochs").get_to(w.epochs);
-  j.at("cells").get_to(w.cells);
+  w.workers = detail::json_integer_at<int>(j, "workers");
+  w.branches = detail::json_integer_at<int>(j, "branches");
+  w.epochs = detail::json_integer_at<int>(j, "epochs");
+  const auto& cells = j.at("cells");
+  if (!cells.is_array()) throw std::invalid_argument("workload: cells is not an array");
+  w.cells.clear();
+  for (const auto& cell : cells) {
+    if (!cell.is_array()) throw std::invalid_argument("workload: a cell is not an array of batch sizes");
+    auto& sizes = w.cells.emplace_back();
+    for (const auto& size : cell) sizes.push_back(detail::json_integer<std::uint32_t>(size, "workload: batch size"));
+  }
   w.validate();
 }
 

@@ -42,6 +42,16 @@ TEST(Trace, TextNamesEveryCallAndJsonRoundTrips) {
   EXPECT_THROW(Trace::from_json(nlohmann::json{{"schema_version", 1}}), std::invalid_argument);
 }
 
+// Found by fuzzing (fuzz/regressions/trace_json): the trace of a case whose
+// child died before its run began is empty, and a result holding it must
+// read back (its default workload was 1 epoch with no cells: invalid).
+TEST(Trace, OfNoRunReadsBack) {
+  const Trace none;
+  const auto again = Trace::from_json(nlohmann::json::parse(none.to_json().dump()));
+  EXPECT_EQ(again.to_json(), none.to_json());
+  EXPECT_TRUE(again.events.empty());
+}
+
 TEST(Trace, LongTracesElideTheMiddle) {
   RecordingSink node;
   auto trace = run(node, grid(2, 1, 20, {1}));

@@ -29,7 +29,7 @@ inline constexpr int kMaxWorkers = 64;
 struct Workload {
   int workers = 1;   ///< 1..kMaxWorkers
   int branches = 1;  ///< partitions per worker (router branches), >= 1
-  int epochs = 1;    ///< >= 0
+  int epochs = 0;    ///< >= 0 (a default workload has none: it is valid, and a trace of no run reads back)
   /// cells[cell_index(w, b, e)]: the batch sizes of that worker and branch in
   /// that epoch, in delivery order. A size of 0 is an empty batch.
   std::vector<std::vector<std::uint32_t>> cells;

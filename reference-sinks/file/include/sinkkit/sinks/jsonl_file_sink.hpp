@@ -151,7 +151,7 @@ class JsonlFileSink {
                                               std::size_t line_no) {
       try {
         out.push_back(nlohmann::json::parse(line).template get<E>());
-      } catch (const nlohmann::json::exception& e) {
+      } catch (const std::exception& e) {  // the JSON's, or E's own from_json's
         throw SinkError(file.string() + ":" + std::to_string(line_no) + ": not a stored item: " + e.what());
       }
     });
