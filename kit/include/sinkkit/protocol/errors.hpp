@@ -35,7 +35,29 @@ class ConfigError : public Error {
  public:
   /// `key` is the config key (dotted for nested keys), `problem` what is wrong.
   ConfigError(std::string key, const std::string& problem)
-      : Error("config key '" + key + "': " + problem), key_(std::move(key)) {}
+      : Error("config key " + quoted(key) + ": " + printable(problem)), key_(std::move(key)) {}
+
+  /// How the message shows `key`: in single quotes, printable.
+  static std::string quoted(const std::string& key) { return "'" + printable(key) + "'"; }
+
+  /// `text` with control characters as \u00XX: a config's keys and values
+  /// are anyone's text, and a NUL in one (found by fuzzing) cut the message
+  /// short; the message stays one line.
+  static std::string printable(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[u >> 4];
+        out += kHex[u & 0xf];
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
 
   /// The offending key, e.g. `"dir"` or `"buffer.max_records"`.
   [[nodiscard]] const std::string& key() const noexcept { return key_; }
