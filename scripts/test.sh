@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, then builds and runs
-# every test in two builds, each in its own folder:
+# every test in three builds, each in its own folder:
 #   build/asan   ASan + UBSan, warnings as errors: every test (unit, property,
 #                conformance, mutant zoo, wire, CLI, package, header checks,
 #                doc examples, benchmark smoke)
@@ -8,6 +8,8 @@
 #                run the kit's threads (sinkkit_concurrency_tests: the
 #                simulator's threaded mode and the async bridge; the reference
 #                sinks' conformance rules with concurrent workers or a bridge)
+#   build/fuzz   clang + libFuzzer, ASan+UBSan: each fuzz target fuzzed for
+#                a few seconds (the smoke; scripts/fuzz.sh fuzzes for long)
 # Ends with one line "N passed, N failed" over both; exit 0 only if all pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,11 +88,12 @@ elapsed() { printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)); }
 # under TSan the threads of each case rather than many cases. Most rules run their cases in
 # the simulator's single-threaded deterministic mode, where TSan has nothing
 # to find: the TSan build runs only what runs threads.
-# The TSan build runs beside the ASan build and tests, at the lowest CPU
-# priority: it takes only the cores they leave idle (the tail of a build
-# waiting on its last links; tests waiting on fsync, timeouts, child
-# processes), about a sixth of the ASan phase, and so costs little time of
-# its own. Its output is shown when it is done.
+# The TSan build, then the fuzz build, run beside the ASan build and tests,
+# at the lowest CPU priority: they take only the cores those leave idle (the
+# tail of a build waiting on its last links; tests waiting on fsync,
+# timeouts, child processes), and so cost little time of their own. Their
+# output is shown when they are done. The fuzz smoke (a few seconds per
+# target) runs last.
 # ASan's defaults record a 30-frame stack at every malloc and free and keep
 # 256 MB of freed memory in quarantine. The tests start thousands of short
 # ASan processes, many allocating much (JSON): 10 frames and 64 MB take a
@@ -101,7 +104,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=10:quarantine_size_mb=64
 
 tsan_log=build/tsan.build.log
 mkdir -p build
-echo "=== [tsan] configure + build, in the background at the lowest priority ($tsan_log)"
+echo "=== [tsan] then [fuzz] configure + build, in the background at the lowest priority ($tsan_log)"
 export JOBS
 export -f configure_and_build
 # Its own process group (job control on for this one job), so that a failed
@@ -109,7 +112,9 @@ export -f configure_and_build
 # session of its own (setsid): the kernel's autogroups would then share the
 # cores between the two sessions equally, whatever the nice value.
 set -m
-nice -n 19 bash -c 'set -euo pipefail; configure_and_build tsan "$@"' _ \
+# The fuzz build (clang, the fuzz targets only) follows in the same job:
+# scripts/fuzz.sh is the one place that knows how to configure it.
+nice -n 19 bash -c 'set -euo pipefail; configure_and_build tsan "$@"; echo "=== [fuzz] configure + build"; bash scripts/fuzz.sh --build' _ \
   "sinkkit_concurrency_tests sinkkit_reference_conformance" \
   -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" -DSINKKIT_SANITIZE=thread \
   -DSINKKIT_ENABLE_BENCH=OFF -DSINKKIT_HEADER_CHECKS=OFF -DSINKKIT_MUTANT_ZOO=OFF </dev/null >"$tsan_log" 2>&1 &
@@ -128,9 +133,10 @@ tsan_status=0
 wait "$tsan_pid" || tsan_status=$?
 trap - EXIT
 cat "$tsan_log"
-[[ $tsan_status -eq 0 ]] || { echo "[tsan] configure or build failed" >&2; exit 2; }
-echo "=== [tsan] built at $(elapsed)"
+[[ $tsan_status -eq 0 ]] || { echo "[tsan] or [fuzz] configure or build failed" >&2; exit 2; }
+echo "=== [tsan] and [fuzz] built at $(elapsed)"
 SINKKIT_BUDGET=20 run_tests tsan "-L threads"
+run_tests fuzz ""
 
 if ((${#failed_builds[@]})); then
   echo "failing builds: ${failed_builds[*]}"
