@@ -27,7 +27,7 @@ void print_rules(const RulesArgs& args) {
     auto j = nlohmann::json::array();
     for (const auto& r : catalogue()) {
       j.push_back({{"id", r.id}, {"level", to_string(r.level)}, {"title", r.title}, {"statement", r.statement},
-                   {"applies", r.applies}, {"checked_by", r.checked_by}});
+                   {"applies", applies_text(r.applies)}, {"checked_by", r.checked_by}});
     }
     std::cout << j.dump(2) << "\n";
   } else {

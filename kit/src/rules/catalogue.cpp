@@ -10,6 +10,7 @@ inline namespace rules {
 namespace {
 
 using L = RuleLevel;
+using S = Scope;
 
 // The catalogue. Wording changes are fine; ids and levels are a published
 // contract (reports, allow-lists and CI gates refer to them).
@@ -19,7 +20,7 @@ constexpr std::array kRules = {
          "config, for worker_count 1 to 8, with the workers' builds made at the same moment.",
          "The runtime builds every partition eagerly before any data; a sink that fails for some index or count "
          "never starts.",
-         "every sink",
+         {S::every_sink},
          "Generated worker counts 1..8, no data, on a fresh target; one thread per worker, released together "
          "to build (a sink process per worker over the wire, already started); every build and close must return "
          "normally."},
@@ -28,75 +29,75 @@ constexpr std::array kRules = {
          "sink does not crash and leaves nothing in the target.",
          "A typo in streaming.sinks.<name> must stop the job at start-up with a message that says what to fix, "
          "not corrupt data or fail an hour later.",
-         "sinks whose harness lists invalid configs (otherwise untested)",
+         {S::harness_lists_invalid_configs},
          "Each invalid config of the harness is built; the error must be a ConfigError naming the key, and a "
          "read-back with the valid config must be empty."},
     Rule{"SK-1.3", L::capability, "null bridge rejected",
          "A sink that requires the async bridge rejects a null bridge at build with a clear error that mentions "
          "the bridge.",
          "Async sinks built without a bridge otherwise fail at the first write, or deadlock.",
-         "sinks declaring requires_bridge",
+         {S::declares_requires_bridge},
          "Build with bridge = nullptr; it must throw, and the message must mention the bridge."},
     Rule{"SK-1.4", L::should, "build alone writes nothing",
          "Building and closing partitions without writing leaves no item visible in the target.",
          "Jobs that fail right after start-up must not leave phantom rows or records behind.",
-         "every sink",
+         {S::every_sink},
          "Build and close every partition with no write; the read-back must be empty."},
     Rule{"SK-2.1", L::must, "durable on return or on close",
          "The items of an acknowledged write_batch are durable when write_batch returns (durability on_return), "
          "or at the latest when close returns (on_close).",
          "The runtime advances its recovery state on return; what the sink acknowledged and then loses is lost "
          "for good.",
-         "every sink (the moment follows the declared durability)",
+         {S::every_sink, "the moment follows the declared durability"},
          "on_return: a read-back after every acknowledged write must hold all acknowledged items so far; "
          "on_close: a read-back after close must hold them all."},
     Rule{"SK-2.2", L::capability, "per-partition order",
          "For a sink that declares ordered_per_partition, the read-back of one partition is the concatenation of "
          "its acknowledged batches in call order.",
          "Downstream consumers of ordered sinks (logs, CDC tables) rely on delivery order within a worker.",
-         "sinks declaring ordered_per_partition",
+         {S::declares_ordered_per_partition},
          "Generated workloads with faults; the oracle's reordered count must be 0 (the first inversion is shown)."},
     Rule{"SK-2.3", L::must, "no acknowledged item lost",
          "No item of an acknowledged write_batch is missing from the read-back once durability requires it, "
          "under any workload, interleaving and fault plan.",
          "Loss is the failure that matters most and is the hardest to notice in production.",
-         "every sink",
+         {S::every_sink},
          "Generated workloads and fault plans (failed builds and writes, aborts, repeated closes, idle "
          "partitions); the oracle's lost count must be 0."},
     Rule{"SK-2.4", L::must, "nothing unexpected",
          "The read-back holds nothing that was never handed to the sink: no made-up, corrupted or foreign items.",
          "Corrupt or stray records poison every consumer of the target.",
-         "every sink",
+         {S::every_sink},
          "Generated workloads; the oracle's unexpected count and the harness's corrupted count must be 0."},
     Rule{"SK-2.5", L::capability, "exactly once: no duplicates",
          "A sink that declares exactly_once stores each item at most once, also with repeated closes and after "
          "failures.",
          "Exactly-once sinks are chosen because downstream cannot deduplicate.",
-         "sinks declaring delivery exactly_once",
+         {S::declares_exactly_once},
          "Generated workloads and fault plans; the oracle's duplicated count must be 0."},
     Rule{"SK-2.6", L::must, "contravariant payloads",
          "Batches of subtypes of the payload (larger objects, the payload as a non-first base) are accepted and "
          "the read-back equals the payload projection of what was written.",
          "A sink for Base receives batches of any subtype of Base; a sink that assumes the exact type reads the "
          "wrong bytes.",
-         "in-process sinks whose payload is a non-final class",
+         {S::takes_subtype_batches},
          "Generated workloads delivered as arrays of SubtypeOf<payload>; the verdict must be clean and every "
          "stored item must equal make_item(key)."},
     Rule{"SK-2.7", L::must, "batch memory not retained",
          "A sink does not keep references into a batch after write_batch returns: the kit overwrites the batch "
          "memory once the call returns, and the read-back must not change.",
          "The runtime reuses batch buffers; a sink that defers copying stores whatever comes next.",
-         "every sink",
+         {S::every_sink},
          "Generated workloads with poisoned batch memory; no poison or corrupted item may be stored."},
     Rule{"SK-2.8", L::should, "empty batches accepted",
          "An empty write_batch is accepted and changes nothing.",
          "Bytewax delivers an empty batch now and then.",
-         "every sink",
+         {S::every_sink},
          "Workloads with many empty batches; every empty write must return normally and the verdict be clean."},
     Rule{"SK-2.9", L::must, "batch sizes 1 to max_batch_size",
          "Batches of any size from 1 to the declared max_batch_size (default 65,536) are written completely.",
          "Batch sizes follow the upstream; a sink with a hidden limit truncates or fails under load.",
-         "every sink",
+         {S::every_sink},
          "Batches of max_batch_size/64, max_batch_size/8 and exactly max_batch_size first (a sink process is "
          "given time for the large one at the pace it kept on the smaller ones: slow is reported, not failed), "
          "then workloads whose batch sizes are drawn from 1 to max_batch_size on a log scale."},
@@ -104,32 +105,32 @@ constexpr std::array kRules = {
          "Partitions of different workers, running concurrently on their own threads, do not interfere: each "
          "keeps all its items.",
          "Workers run in parallel; unguarded shared state loses or mixes items.",
-         "every sink",
+         {S::every_sink},
          "Threaded runs (one thread per worker, released together to build, 2..8 workers, epoch barrier); the "
          "verdict must be clean."},
     Rule{"SK-2.11", L::should, "split batches equal their concatenation",
          "Several write_batch calls in one epoch leave the same read-back as one call with their concatenation.",
          "The loom contract says one batch per epoch, Bytewax delivers several; the result must not depend on "
          "it.",
-         "every sink",
+         {S::every_sink},
          "Each workload is run twice on fresh targets, once as generated and once with each epoch's batches "
          "merged; the read-backs must be equal."},
     Rule{"SK-3.1", L::must, "close is idempotent",
          "Calling close 2 to 5 times leaves the same read-back as calling it once, and no repeated close throws.",
          "Shutdown paths call close more than once (failure handling, then normal teardown).",
-         "every sink",
+         {S::every_sink},
          "Each workload is run with close x1 and close xN on fresh targets; repeats must return normally and "
          "the read-backs must be equal."},
     Rule{"SK-3.2", L::must, "close without writes",
          "close succeeds on a partition that never got a write_batch.",
          "Idle workers are common: few keys, many workers.",
-         "every sink",
+         {S::every_sink},
          "Partitions built and closed with no write (also whole runs with no epoch); close must return normally."},
     Rule{"SK-3.3", L::must, "close after a failure",
          "close succeeds after a failed write_batch on the partition, after a failed build elsewhere, and after "
          "another worker failed the run.",
          "close is the runtime's cleanup after every failure; a throwing close hides the first error and leaks.",
-         "every sink",
+         {S::every_sink},
          "Fault plans with failed writes (before and after the sink saw them), failed builds and aborts, and, "
          "for a sink whose storage the kit can make fail (a hook, the file system, the network), a third of the "
          "cases with its storage failing too; every close of a built partition must return normally, but one in "
@@ -138,20 +139,20 @@ constexpr std::array kRules = {
          "When close returns, every acknowledged item of the partition is durable.",
          "Buffered sinks (durability on_close) rely on close to flush; a flush forgotten at close loses the "
          "tail of every run.",
-         "every sink",
+         {S::every_sink},
          "Generated workloads without faults; after close the oracle's lost count must be 0 for every "
          "partition."},
     Rule{"SK-3.5", L::should, "close releases OS resources",
          "After close, the open file descriptors and threads of the process return to their count before build.",
          "Long-running workers rebuild sinks on every restart; leaks exhaust the process.",
-         "sinks whose process the kit can inspect (in-process, Linux)",
+         {S::inspectable_process},
          "Counts /proc/self/fd and /proc/self/task before build and after close, on runs that may fail as "
          "SK-3.3's do (failed writes and builds, aborts, and a third with the sink's storage failing): a close "
          "after a failure releases them too."},
     Rule{"SK-3.6", L::should, "write after close fails",
          "A write_batch after close fails with an error; it never returns normally while dropping the items.",
          "A write the sink silently ignores is data loss that nobody sees.",
-         "every sink",
+         {S::every_sink},
          "Partitions get one more write_batch after close; it must throw (and if it returns, its items must be "
          "durable)."},
     Rule{"SK-4.1", L::must, "acknowledged items survive a storage fault",
@@ -159,8 +160,7 @@ constexpr std::array kRules = {
          "durable after close: per partition the durable items have no gap, and no record is torn.",
          "Buffered sinks that empty their buffer before the write (or roll back a transaction without keeping the "
          "rows) lose acknowledged rows on the first transient error.",
-         "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside), or a "
-         "fault hook (otherwise untested)",
+         {S::storage_can_fail},
          "Storage fails once on one partition, after a generated number of items: a write, fsync, rename or "
          "create under the target fails with EIO, ENOSPC or EDQUOT, or a write stores part of its bytes and the "
          "next call fails (the kit's file-system interposer); or the connection carrying the next request to the "
@@ -171,15 +171,14 @@ constexpr std::array kRules = {
          "Items buffered when a flush fails are kept and written by a later flush: if writing goes on after the "
          "failure, everything acknowledged, before and after it, is durable after close.",
          "Retrying runtimes and sinks reused after an error must not drop what the failed flush held.",
-         "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside), or a "
-         "fault hook (otherwise untested)",
+         {S::storage_can_fail},
          "As SK-4.1, but the run goes on writing after the failed write_batch."},
     Rule{"SK-4.3", L::capability, "survives a crash",
          "After the worker process is killed at a random point, a fresh build and read-back hold every item "
          "acknowledged before the kill, and no torn record.",
          "Workers are killed (OOM, preemption) without close; recovery replays from the last acknowledged "
          "state.",
-         "sinks declaring survives_crash and durability on_return",
+         {S::declares_survives_crash_on_return},
          "A child process runs the workload and reports each acknowledged write; it is SIGKILLed after a "
          "generated number of them; a fresh build and close precede the read-back."},
     Rule{"SK-4.4", L::capability, "rescaling keeps everything",
@@ -188,7 +187,7 @@ constexpr std::array kRules = {
          "overwrite nothing.",
          "Jobs are rescaled between runs (Flink's connector suite checks the same); file sinks that name parts "
          "by worker_index and truncate lose the first run.",
-         "sinks declaring survives_crash",
+         {S::declares_survives_crash},
          "Two runs on one target with worker counts 2 then 4, or 4 then 2; the second run's keys continue past "
          "the first's; the oracle judges both together."},
     Rule{"SK-4.5", L::must, "storage errors are not acknowledged",
@@ -199,8 +198,7 @@ constexpr std::array kRules = {
          "An error swallowed is an acknowledgement of data that may not be there; after a failed fsync the kernel "
          "may have dropped the unwritten pages, so a second fsync that succeeds proves nothing (PostgreSQL's fsync "
          "lesson).",
-         "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside; a hook "
-         "cannot tell what failed)",
+         {S::storage_fails_from_outside},
          "As SK-4.1, the run going on after the failure or not; the interposer reports which call failed and "
          "whether the sink wrote the same bytes again within the same call; a call that returned normally after "
          "an error not made good fails the rule. An fsync that fails in close is not judged (libraries sync for "
@@ -211,12 +209,12 @@ constexpr std::array kRules = {
          "Several partitions of one node on one worker (router branches), written interleaved, do not collide: "
          "each reads back as if it were alone.",
          "A router sends one stream to several branches of the same sink; their partitions share a worker_index.",
-         "sinks whose node is router_branch_safe",
+         {S::router_branch_safe},
          "Workloads with 2..3 branches per worker, interleaved; the verdict must be clean per partition."},
     Rule{"SK-6.1", L::must, "no bridge work after close",
          "No async work the sink submitted to the bridge is still running or queued when close returns.",
          "The adapter shuts the bridge down after close; work still queued is cancelled, and its data lost.",
-         "every sink (trivially for sinks that do not use the bridge)",
+         {S::every_sink, "trivially for sinks that do not use the bridge"},
          "After each close, the bridge's in-flight count must be 0, on runs that may fail as SK-3.3's do "
          "(failed writes and builds, aborts, and a third with the sink's storage failing)."},
     Rule{"SK-6.2", L::must, "session manager not disposed",
@@ -224,7 +222,7 @@ constexpr std::array kRules = {
          "returned by close.",
          "The session manager is the adapter's (a DB pool shared by several sinks); disposing it breaks the "
          "others.",
-         "every sink (trivially for sinks that do not use it)",
+         {S::every_sink, "trivially for sinks that do not use it"},
          "The kit's SessionManager is handed to every build; after the run, which may fail as SK-3.3's do "
          "(failed writes and builds, aborts, and a third with the sink's storage failing), it must not be "
          "disposed and have no lease outstanding."},
@@ -247,6 +245,39 @@ const Rule& rule(std::string_view id) {
   throw std::out_of_range("no rule '" + std::string(id) + "'; the catalogue has " + known);
 }
 
+std::string applies_text(const Applies& applies) {
+  std::string text;
+  switch (applies.scope) {
+    case Scope::every_sink: text = "every sink"; break;
+    case Scope::harness_lists_invalid_configs:
+      text = "sinks whose harness lists invalid configs (otherwise untested), and every wire sink (probes made from "
+             "its config)";
+      break;
+    case Scope::declares_requires_bridge: text = "sinks declaring requires_bridge"; break;
+    case Scope::declares_ordered_per_partition: text = "sinks declaring ordered_per_partition"; break;
+    case Scope::declares_exactly_once: text = "sinks declaring delivery exactly_once"; break;
+    case Scope::takes_subtype_batches:
+      text = "in-process sinks whose payload is a non-final class (batches of a subclass), and every wire sink "
+             "(items with a field it did not declare)";
+      break;
+    case Scope::inspectable_process:
+      text = "sinks in the kit's process, on Linux (a sink process: untested)"; break;
+    case Scope::storage_can_fail:
+      text = "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside), or a "
+             "fault hook (otherwise untested)";
+      break;
+    case Scope::storage_fails_from_outside:
+      text = "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside; a "
+             "hook cannot tell what failed; otherwise untested)";
+      break;
+    case Scope::declares_survives_crash_on_return: text = "sinks declaring survives_crash and durability on_return"; break;
+    case Scope::declares_survives_crash: text = "sinks declaring survives_crash"; break;
+    case Scope::router_branch_safe: text = "sinks whose node is router_branch_safe"; break;
+  }
+  if (!applies.remark.empty()) text += " (" + std::string(applies.remark) + ")";
+  return text;
+}
+
 std::string catalogue_markdown() {
   std::string md = "| id | level | rule |\n|---|---|---|\n";
   for (const auto& r : kRules) {
@@ -255,7 +286,7 @@ std::string catalogue_markdown() {
   for (const auto& r : kRules) {
     md += "\n### " + std::string(r.id) + " " + std::string(r.title) + "\n\n";
     md += "- **Level:** " + std::string(to_string(r.level)) + "\n";
-    md += "- **Applies to:** " + std::string(r.applies) + "\n";
+    md += "- **Applies to:** " + applies_text(r.applies) + "\n";
     md += "- **Statement:** " + std::string(r.statement) + "\n";
     md += "- **Rationale:** " + std::string(r.rationale) + "\n";
     md += "- **Checked by:** " + std::string(r.checked_by) + "\n";

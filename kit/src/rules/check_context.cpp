@@ -38,6 +38,10 @@ CheckOutcome held_after(int cases) { return {CheckOutcome::held, cases, {}, {}};
 CheckOutcome untested(std::string why) { return {CheckOutcome::untested, 0, std::move(why), {}}; }
 CheckOutcome not_applicable(std::string why) { return {CheckOutcome::not_applicable, 0, std::move(why), {}}; }
 
+bool from_outside(StorageFaultMechanism m) {
+  return m == StorageFaultMechanism::file_system || m == StorageFaultMechanism::network;
+}
+
 namespace {
 
 CheckOutcome from_property(PropertyResult r) {

@@ -57,6 +57,9 @@ CheckOutcome held_after(int cases);
 CheckOutcome untested(std::string why);
 CheckOutcome not_applicable(std::string why);
 
+// Storage faults the kit makes itself (files, a proxied server), not a hook's.
+bool from_outside(StorageFaultMechanism m);
+
 // One run judged: what the rules look at.
 struct JudgedRun {
   Trace trace;

@@ -2,6 +2,7 @@
 // rule in a fresh CheckContext and turns its outcome into a RuleResult.
 
 #include <chrono>
+#include <optional>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,67 @@ const detail::checks::CheckRegistry& registry() {
   return all;
 }
 
+// The scope of a rule (rule.hpp), asked of the sink before its check runs:
+// what does not bind the sink is not applicable, and what the kit cannot
+// check is untested. The catalogue's applies_text says the same in words.
+// (harness_lists_invalid_configs needs a target to ask: SK-1.2 asks itself.)
+std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckContext& ctx) {
+  using detail::checks::not_applicable;
+  using detail::checks::untested;
+  const auto& caps = ctx.caps();
+  const auto mechanism = ctx.sut().storage_fault_mechanism();
+  switch (scope) {
+    case Scope::every_sink:
+    case Scope::harness_lists_invalid_configs:
+      return std::nullopt;
+    case Scope::declares_requires_bridge:
+      if (!caps.requires_bridge) return not_applicable("the sink does not declare requires_bridge");
+      return std::nullopt;
+    case Scope::declares_ordered_per_partition:
+      if (!caps.ordered_per_partition) return not_applicable("the sink does not declare ordered_per_partition");
+      return std::nullopt;
+    case Scope::declares_exactly_once:
+      if (caps.delivery != Delivery::exactly_once) return not_applicable("the sink declares at_least_once delivery");
+      return std::nullopt;
+    case Scope::takes_subtype_batches:
+      if (!ctx.sut().accepts_subtype_batches()) {
+        return not_applicable("the sink cannot be handed batches of a payload subtype (its payload is not a "
+                              "non-final class)");
+      }
+      return std::nullopt;
+    case Scope::inspectable_process:
+      if (!ctx.sut().resource_usage()) return untested("the process hosting the sink cannot be inspected");
+      return std::nullopt;
+    case Scope::storage_can_fail:
+      if (mechanism == StorageFaultMechanism::none) {
+        return untested(
+            "the kit cannot make the sink's storage fail: it keeps no files under its target, and it has no hook (a "
+            "harness: add arm_storage_fault; a sink process: declare fault_injection and answer the fault op)");
+      }
+      return std::nullopt;
+    case Scope::storage_fails_from_outside:
+      if (!detail::checks::from_outside(mechanism)) {
+        return untested(mechanism == StorageFaultMechanism::hook
+                            ? "the sink's storage fails through its own hook, which cannot tell the kit what failed"
+                            : "the kit cannot make the sink's storage fail: it keeps no files under its target");
+      }
+      return std::nullopt;
+    case Scope::declares_survives_crash_on_return:
+      if (!caps.survives_crash) return not_applicable("the sink does not declare survives_crash");
+      if (caps.durability != Durability::on_return) {
+        return not_applicable("the sink's durability is on_close: nothing is promised before close");
+      }
+      return std::nullopt;
+    case Scope::declares_survives_crash:
+      if (!caps.survives_crash) return not_applicable("the sink does not declare survives_crash");
+      return std::nullopt;
+    case Scope::router_branch_safe:
+      if (!ctx.sut().router_branch_safe()) return not_applicable("the node is not router_branch_safe");
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 RuleStatus status_of(const CheckOutcome& o, RuleLevel level) {
   switch (o.kind) {
     case CheckOutcome::held:
@@ -78,7 +140,8 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
   } else {
     try {
       detail::checks::CheckContext ctx(rule, sut, options);
-      outcome = check(ctx);
+      auto outside = outside_scope(rule.applies.scope, ctx);
+      outcome = outside ? std::move(*outside) : check(ctx);
     } catch (const std::exception& e) {
       outcome = {CheckOutcome::could_not_run, 0, std::string("the check could not run: ") + e.what(), std::nullopt};
     }

@@ -74,7 +74,6 @@ CheckOutcome sk_1_2(CheckContext& ctx) {
 }
 
 CheckOutcome sk_1_3(CheckContext& ctx) {
-  if (!ctx.caps().requires_bridge) return not_applicable("the sink does not declare requires_bridge");
   auto target = ctx.fresh_target();
   auto req = ctx.request(Workload::empty(1, 1, 0), {}, 0);
   req.simulation.bridge = nullptr;

@@ -94,7 +94,6 @@ CheckOutcome sk_3_4(CheckContext& ctx) {
 }
 
 CheckOutcome sk_3_5(CheckContext& ctx) {
-  if (!ctx.sut().resource_usage()) return untested("the process hosting the sink cannot be inspected");
   return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
     auto d = draw_with_failures(ctx);  // released after a failed run too
     auto target = ctx.fresh_target();

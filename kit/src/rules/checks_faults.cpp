@@ -58,10 +58,6 @@ const TraceEvent* fired_fault(const Trace& t) {
   return nullptr;
 }
 
-bool from_outside(StorageFaultMechanism m) {
-  return m == StorageFaultMechanism::file_system || m == StorageFaultMechanism::network;
-}
-
 // Faults from outside reach only storage the kit stands in front of: a
 // check that reached none in any case tested nothing.
 CheckOutcome reached_or_untested(CheckOutcome outcome, StorageFaultMechanism mechanism, int reached) {
@@ -82,12 +78,7 @@ CheckOutcome reached_or_untested(CheckOutcome outcome, StorageFaultMechanism mec
 }
 
 CheckOutcome storage_fault_property(CheckContext& ctx, bool keep_writing) {
-  const auto mechanism = ctx.sut().storage_fault_mechanism();
-  if (mechanism == StorageFaultMechanism::none) {
-    return untested(
-        "the kit cannot make the sink's storage fail: it keeps no files under its target, and it has no hook (a "
-        "harness: add arm_storage_fault; a sink process: declare fault_injection and answer the fault op)");
-  }
+  const auto mechanism = ctx.sut().storage_fault_mechanism();  // not none: the rules' scope (storage_can_fail)
   int reached = 0;
   auto outcome = property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
     auto d = draw(ctx.shape(), kStorageFaultMix);
@@ -156,12 +147,7 @@ std::optional<std::string> swallowed_error(const JudgedRun& j, const TraceEvent&
 }
 
 CheckOutcome sk_4_5(CheckContext& ctx) {
-  const auto mechanism = ctx.sut().storage_fault_mechanism();
-  if (!from_outside(mechanism)) {
-    return untested(mechanism == StorageFaultMechanism::hook
-                        ? "the sink's storage fails through its own hook, which cannot tell the kit what failed"
-                        : "the kit cannot make the sink's storage fail: it keeps no files under its target");
-  }
+  const auto mechanism = ctx.sut().storage_fault_mechanism();  // from outside: SK-4.5's scope
   int reached = 0;
   auto outcome = property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
     auto d = draw(ctx.shape(), kStorageFaultMix);
@@ -180,10 +166,6 @@ CheckOutcome sk_4_5(CheckContext& ctx) {
 }
 
 CheckOutcome sk_4_3(CheckContext& ctx) {
-  if (!ctx.caps().survives_crash) return not_applicable("the sink does not declare survives_crash");
-  if (ctx.caps().durability != Durability::on_return) {
-    return not_applicable("the sink's durability is on_close: nothing is promised before close");
-  }
   return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
     auto d = draw(ctx.shape(), std::nullopt);
     const auto kill_after = *rc::gen::inRange<std::int64_t>(0, std::max<std::int64_t>(1, d.workload.total_batches()));
@@ -231,7 +213,6 @@ Trace join_runs(const Trace& a, const Trace& b) {
 }
 
 CheckOutcome sk_4_4(CheckContext& ctx) {
-  if (!ctx.caps().survives_crash) return not_applicable("the sink does not declare survives_crash");
   return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
     const bool up = *rc::gen::arbitrary<bool>();
     auto shape = ctx.shape();

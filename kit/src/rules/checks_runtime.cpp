@@ -17,7 +17,6 @@ namespace {
 // --- SK-5: router branches -----------------------------------------------
 
 CheckOutcome sk_5_1(CheckContext& ctx) {
-  if (!ctx.sut().router_branch_safe()) return not_applicable("the node is not router_branch_safe");
   auto shape = ctx.shape();
   shape.max_workers = std::min(shape.max_workers, 3);
   return property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {

@@ -60,7 +60,6 @@ CheckOutcome sk_2_1(CheckContext& ctx) {
 }
 
 CheckOutcome sk_2_2(CheckContext& ctx) {
-  if (!ctx.caps().ordered_per_partition) return not_applicable("the sink does not declare ordered_per_partition");
   return judged_property(ctx, ctx.budget(), ctx.shape(), no_storage_faults(),
                          [](const JudgedRun& j) { return violation(j, ViolationKind::reordered); });
 }
@@ -81,17 +80,11 @@ CheckOutcome sk_2_4(CheckContext& ctx) {
 }
 
 CheckOutcome sk_2_5(CheckContext& ctx) {
-  if (ctx.caps().delivery != Delivery::exactly_once) return not_applicable("the sink declares at_least_once delivery");
   return judged_property(ctx, ctx.budget(), ctx.shape(), no_storage_faults(),
                          [](const JudgedRun& j) { return violation(j, ViolationKind::duplicated); });
 }
 
 CheckOutcome sk_2_6(CheckContext& ctx) {
-  if (!ctx.sut().accepts_subtype_batches()) {
-    return not_applicable(
-        "the sink cannot be handed batches of a payload subtype (payload not a non-final class, "
-        "or the sink runs out of process)");
-  }
   return judged_property(ctx, ctx.budget(), ctx.shape(), no_storage_faults(), first_violation_or_corruption,
                          [](RunRequest& r) { r.simulation.view = PayloadView::subtype; });
 }

@@ -31,7 +31,7 @@ TEST(Catalogue, IdsAreWellFormedUniqueAndInOrder) {
     auto numbers = id_numbers(r.id);
     EXPECT_LT(previous, numbers) << r.id << " is out of order";
     previous = numbers;
-    EXPECT_FALSE(r.title.empty() || r.statement.empty() || r.rationale.empty() || r.applies.empty() ||
+    EXPECT_FALSE(r.title.empty() || r.statement.empty() || r.rationale.empty() || applies_text(r.applies).empty() ||
                  r.checked_by.empty())
         << r.id << " has an empty field";
   }

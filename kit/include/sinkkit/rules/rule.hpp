@@ -11,6 +11,7 @@
 ///     std::cout << r.id << " " << sinkkit::to_string(r.level) << ": " << r.statement;
 ///     // SK-2.3 MUST: No item of an acknowledged write_batch is missing from ...
 
+#include <string>
 #include <string_view>
 
 #include <sinkkit/results/rule_result.hpp>  // RuleLevel: a result names its rule's level
@@ -19,6 +20,35 @@ namespace sinkkit {
 inline namespace rules {
 
 
+/// Which sinks a rule binds. The one source of docs/spec.md's "Applies to"
+/// and of the verdict for the others (`not_applicable`, or `untested` when
+/// what is missing is the kit's means to check, not the sink's promise):
+/// the check registry gates every rule on it before its check runs.
+enum class Scope {
+  every_sink,
+  harness_lists_invalid_configs,  ///< untested otherwise (the list is the harness's)
+  declares_requires_bridge,
+  declares_ordered_per_partition,
+  declares_exactly_once,
+  takes_subtype_batches,  ///< in-process with a non-final payload class; every wire sink (extra fields)
+  inspectable_process,    ///< untested otherwise
+  storage_can_fail,       ///< files under its target, a {proxy:HOST:PORT} server, or a hook; untested otherwise
+  storage_fails_from_outside,  ///< files or a proxied server; untested otherwise (a hook cannot tell what failed)
+  declares_survives_crash_on_return,
+  declares_survives_crash,
+  router_branch_safe,
+};
+
+/// Where a rule applies: its scope, and a remark on how (may be empty).
+struct Applies {
+  Scope scope = Scope::every_sink;
+  std::string_view remark;
+};
+
+/// "every sink (remark)", "sinks declaring requires_bridge", ...: the
+/// "Applies to" of docs/spec.md, made from the scope.
+std::string applies_text(const Applies& applies);
+
 /// One rule of the catalogue. Ids are stable once published.
 struct Rule {
   std::string_view id;          ///< "SK-<group>.<n>"
@@ -26,7 +56,7 @@ struct Rule {
   std::string_view title;       ///< a few words, usable in a test name
   std::string_view statement;   ///< the promise, one or two sentences
   std::string_view rationale;   ///< why a real runtime needs it
-  std::string_view applies;     ///< when it applies ("every sink", "exactly_once sinks", ...)
+  Applies applies;              ///< which sinks it binds
   std::string_view checked_by;  ///< what the kit runs to check it
 };
 
