@@ -1,11 +1,16 @@
-# cmake -DCOMPILER=... -DSOURCE=... -DINCLUDES="a;b" -DEXPECT=fail|pass [-DREGEX=...] -P ExpectCompile.cmake
+# cmake -DCOMPILER=... -DSOURCE=... -DINCLUDES="a;b" [-DDEFINES="A;B=1"] -DEXPECT=fail|pass
+#       [-DREGEX=...] [-DFIRST_ERROR=ON] -P ExpectCompile.cmake
 #
 # Compiles SOURCE with -fsyntax-only. EXPECT=fail passes only when the compile
 # fails with a diagnostic matching REGEX (so a broken include path cannot pass
-# for a rejected conversion); EXPECT=pass only when it compiles.
+# for a rejected conversion); with FIRST_ERROR, the first "error:" line must
+# match it (what a user reads first). EXPECT=pass only when it compiles.
 set(args -std=c++20 -fsyntax-only)
 foreach(dir IN LISTS INCLUDES)
   list(APPEND args "-I${dir}")
+endforeach()
+foreach(define IN LISTS DEFINES)
+  list(APPEND args "-D${define}")
 endforeach()
 execute_process(COMMAND "${COMPILER}" ${args} "${SOURCE}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(EXPECT STREQUAL "pass")
@@ -17,8 +22,13 @@ else()
   if(rc EQUAL 0)
     message(FATAL_ERROR "expected ${SOURCE} NOT to compile, but it did")
   endif()
-  if(NOT err MATCHES "${REGEX}")
-    message(FATAL_ERROR "${SOURCE} failed to compile, but not for the expected reason (/${REGEX}/):\n${err}")
+  set(checked "${err}")
+  if(FIRST_ERROR)
+    string(REGEX MATCH "[^\n]*error:[^\n]*" checked "${err}")
+  endif()
+  if(NOT checked MATCHES "${REGEX}")
+    message(FATAL_ERROR "${SOURCE} (${DEFINES}) failed to compile, but not for the expected reason (/${REGEX}/"
+                        "${FIRST_ERROR}):\n${err}")
   endif()
   message(STATUS "rejected, as expected: ${SOURCE}")
 endif()

@@ -7,8 +7,13 @@
 # SINKKIT_BUDGET (cases per rule) for the registered tests; TIMEOUT is the CTest
 # timeout per rule in seconds (default 600).
 #
+#   enable_testing()
 #   find_package(sinkkit CONFIG REQUIRED)
 #   sinkkit_add_conformance_test(my_sink_conformance SOURCES my_sink_conformance.cpp LINK my_sink)
+#
+# Testing must be enabled in the top-level CMakeLists.txt (enable_testing() or
+# include(CTest)), or ctest would say "No tests were found": configure fails
+# saying so (enable_testing() cannot be called from a function for you).
 include_guard(GLOBAL)
 include(GoogleTest)
 
@@ -16,6 +21,13 @@ function(sinkkit_add_conformance_test target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "BUDGET;TIMEOUT" "SOURCES;LINK;LABELS")
   if(NOT arg_SOURCES)
     message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): SOURCES is required")
+  endif()
+  # CMAKE_TESTING_ENABLED: set by enable_testing() for its directory and below.
+  get_directory_property(top_testing DIRECTORY "${CMAKE_SOURCE_DIR}" DEFINITION CMAKE_TESTING_ENABLED)
+  if(NOT CMAKE_TESTING_ENABLED OR NOT top_testing)
+    message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): testing is not enabled in the top-level "
+                        "CMakeLists.txt, so ctest would find none of these tests. Add enable_testing() (or "
+                        "include(CTest)) to ${CMAKE_SOURCE_DIR}/CMakeLists.txt, before this call.")
   endif()
   if(NOT TARGET sinkkit::gtest)
     message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): sinkkit::gtest is missing "

@@ -1,11 +1,21 @@
-# cmake -DBUILD_DIR=... -DCONSUMER_DIR=... -DWORK_DIR=... [-DRUN=ctest] [-DCONSUMER_FLAGS=...] [-DPYTHON=...]
-#       -P check_package.cmake
+# cmake -DBUILD_DIR=... (-DCONSUMER_DIR=... | -DDOC=... -DEXTRACT_WITH=python3) -DWORK_DIR=...
+#       [-DRUN=ctest] [-DCTEST_LABEL=...] [-DCONSUMER_FLAGS=...] [-DPYTHON=...] -P check_package.cmake
 # Installs the build tree to a scratch prefix, then configures, builds and runs
 # the consumer project against it with find_package(sinkkit CONFIG): its
-# "consumer" program, or with RUN=ctest its tests. With PYTHON, also checks
+# "consumer" program, or with RUN=ctest its tests (with CTEST_LABEL, those of
+# that label, and at least one must run). With DOC, the project is the files
+# that document's walk-through shows (scripts/extract_doc_files.py). With PYTHON, also checks
 # the installed Python adapter: importable from the prefix's dist-packages,
 # runnable as python3 -m sinkkit_adapter, its pytest plugin registered.
 file(REMOVE_RECURSE "${WORK_DIR}")
+if(DOC)
+  set(CONSUMER_DIR "${WORK_DIR}/src")
+  get_filename_component(extractor "${CMAKE_CURRENT_LIST_DIR}/../../../scripts/extract_doc_files.py" ABSOLUTE)
+  execute_process(COMMAND "${EXTRACT_WITH}" "${extractor}" "${DOC}" "${CONSUMER_DIR}" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "extracting the walk-through of ${DOC} failed")
+  endif()
+endif()
 execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix"
                 RESULT_VARIABLE rc OUTPUT_QUIET)
 if(NOT rc EQUAL 0)
@@ -46,8 +56,16 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "building the consumer failed")
 endif()
 if(RUN STREQUAL "ctest")
-  execute_process(COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${WORK_DIR}/build" --output-on-failure -j2
-                  RESULT_VARIABLE rc)
+  set(label_args "")
+  if(CTEST_LABEL)
+    set(label_args -L "${CTEST_LABEL}")
+  endif()
+  execute_process(COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${WORK_DIR}/build" --output-on-failure -j2 ${label_args}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  message("${out}")
+  if(CTEST_LABEL AND NOT out MATCHES "tests passed, [0-9]+ tests failed out of [1-9]")
+    message(FATAL_ERROR "ctest -L ${CTEST_LABEL} ran no tests")
+  endif()
 else()
   execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc)
 endif()

@@ -14,5 +14,6 @@
 #include <sinkkit/protocol/capabilities.hpp>
 #include <sinkkit/protocol/concepts.hpp>
 #include <sinkkit/protocol/config.hpp>
+#include <sinkkit/protocol/diagnostics.hpp>
 #include <sinkkit/protocol/errors.hpp>
 #include <sinkkit/protocol/item_key.hpp>

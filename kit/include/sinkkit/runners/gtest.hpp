@@ -106,6 +106,18 @@ bool register_conformance_suite(const char* suite, const char* file, int line) {
   return true;
 }
 
+// The harness checked first, requirement by requirement (check_harness), so
+// that a mistake is one error naming the member, not a page of concept
+// errors from everything that uses it.
+template <class H>
+bool register_checked_conformance_suite(const char* suite, const char* file, int line) {
+  if constexpr (check_harness<H>()) {
+    return register_conformance_suite<H>(suite, file, line);
+  } else {
+    return false;
+  }
+}
+
 }  // namespace sinkkit::detail
 
 #define SINKKIT_DETAIL_CAT2(a, b) a##b
@@ -114,4 +126,4 @@ bool register_conformance_suite(const char* suite, const char* file, int line) {
 /// Registers one GoogleTest test per catalogue rule for `HarnessType`.
 #define SINKKIT_CONFORMANCE_SUITE(HarnessType)                                                         \
   [[maybe_unused]] static const bool SINKKIT_DETAIL_CAT(sinkkit_conformance_suite_, __LINE__) =        \
-      ::sinkkit::detail::register_conformance_suite<HarnessType>(#HarnessType, __FILE__, __LINE__)
+      ::sinkkit::detail::register_checked_conformance_suite<HarnessType>(#HarnessType, __FILE__, __LINE__)

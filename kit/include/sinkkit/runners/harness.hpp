@@ -40,6 +40,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sinkkit/protocol/concepts.hpp>
+#include <sinkkit/protocol/diagnostics.hpp>
 #include <sinkkit/rules/sink_under_test.hpp>
 #include <sinkkit/runners/child_process.hpp>
 #include <sinkkit/simulation/simulator.hpp>
@@ -61,6 +62,105 @@ concept Harness = requires { typename H::node_type; } && IntoSink<typename H::no
                     { h.key_of(item) } -> std::convertible_to<ItemKey>;
                     { h.capabilities() } -> std::convertible_to<Capabilities>;
                   };
+
+namespace requirement {
+
+template <class H>
+struct node_type_declared {
+  static constexpr bool value = requires { typename H::node_type; };
+};
+template <class H>
+struct make_node_returning_node_type {
+  static constexpr bool value = requires(H& h) {
+    { h.make_node() } -> std::same_as<typename H::node_type>;
+  };
+};
+template <class H>
+struct make_config_taking_TestTarget {
+  static constexpr bool value = requires(H& h, const TestTarget& target) {
+    { h.make_config(target) } -> std::convertible_to<nlohmann::json>;
+  };
+};
+template <class H>
+struct read_back_returning_vector_of_payload {
+  static constexpr bool value = requires(H& h, const nlohmann::json& config) {
+    { h.read_back(config) } -> std::convertible_to<std::vector<payload_of<typename H::node_type>>>;
+  };
+};
+template <class H>
+struct make_item_taking_ItemKey {
+  static constexpr bool value = requires(H& h, const ItemKey& key) {
+    { h.make_item(key) } -> std::convertible_to<payload_of<typename H::node_type>>;
+  };
+};
+template <class H>
+struct key_of_taking_payload {
+  static constexpr bool value = requires(H& h, const payload_of<typename H::node_type>& item) {
+    { h.key_of(item) } -> std::convertible_to<ItemKey>;
+  };
+};
+template <class H>
+struct capabilities_returning_Capabilities {
+  static constexpr bool value = requires(H& h) {
+    { h.capabilities() } -> std::convertible_to<Capabilities>;
+  };
+};
+template <class H>
+struct arm_storage_fault_taking_json_PartitionId_count {
+  static constexpr bool value = requires(H& h, const nlohmann::json& config, PartitionId p, std::int64_t n) {
+    h.arm_storage_fault(config, p, n);
+  };
+};
+template <class H>
+struct invalid_configs_taking_TestTarget {
+  static constexpr bool value = requires(H& h, const TestTarget& target) {
+    { h.invalid_configs(target) } -> std::convertible_to<std::vector<InvalidConfig>>;
+  };
+};
+
+}  // namespace requirement
+
+/// True when `H` is a `Harness` (its node a sink, see `check_sink`);
+/// otherwise a compile error per requirement it misses, naming the member
+/// and the signature expected. An optional member (`invalid_configs`,
+/// `arm_storage_fault`) with another signature is an error too: it would
+/// otherwise be ignored, and its rules skipped. `SINKKIT_CONFORMANCE_SUITE`
+/// calls it.
+template <class H>
+consteval bool check_harness() {
+  static_assert(requirement::node_type_declared<H>::value,
+                "sinkkit: the harness has no `node_type` (add `using node_type = YourSink;`)");
+  if constexpr (requirement::node_type_declared<H>::value) {
+    if constexpr (check_sink<typename H::node_type>()) {
+      static_assert(requirement::make_node_returning_node_type<H>::value,
+                    "sinkkit: the harness has no `node_type make_node()` (it returns a new node, by value)");
+      static_assert(requirement::make_config_taking_TestTarget<H>::value,
+                    "sinkkit: the harness has no `nlohmann::json make_config(const sinkkit::TestTarget& target)`");
+      static_assert(requirement::read_back_returning_vector_of_payload<H>::value,
+                    "sinkkit: the harness has no `std::vector<payload_type> read_back(const nlohmann::json& config)` "
+                    "(what the target stores, in stored order)");
+      static_assert(requirement::make_item_taking_ItemKey<H>::value,
+                    "sinkkit: the harness has no `payload_type make_item(const sinkkit::ItemKey& key)`");
+      static_assert(requirement::key_of_taking_payload<H>::value,
+                    "sinkkit: the harness has no `sinkkit::ItemKey key_of(const payload_type& item)`");
+      static_assert(requirement::capabilities_returning_Capabilities<H>::value,
+                    "sinkkit: the harness has no `sinkkit::Capabilities capabilities()`");
+      if constexpr (requires { &H::arm_storage_fault; }) {
+        static_assert(requirement::arm_storage_fault_taking_json_PartitionId_count<H>::value,
+                      "sinkkit: the harness's `arm_storage_fault` does not take `(const nlohmann::json& config, "
+                      "sinkkit::PartitionId partition, std::int64_t after_items)`: the storage-fault rules would "
+                      "skip it");
+      }
+      if constexpr (requires { &H::invalid_configs; }) {
+        static_assert(requirement::invalid_configs_taking_TestTarget<H>::value,
+                      "sinkkit: the harness's `invalid_configs` is not `std::vector<sinkkit::InvalidConfig> "
+                      "invalid_configs(const sinkkit::TestTarget& target)`: SK-1.2 would skip it");
+      }
+      return Harness<H>;
+    }
+  }
+  return false;
+}
 
 /// Optional: configs that build must reject (rule SK-1.2).
 template <class H>
