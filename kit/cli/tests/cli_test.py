@@ -93,6 +93,29 @@ class Usage(unittest.TestCase):
                        "--allow-list", "--jobs", "--scratch", "--no-fork-server"):
             self.assertIn(option, r.stdout)
 
+    def test_each_subcommand_has_help_of_its_own(self):
+        # What each says of itself, and what only another subcommand's would
+        # (replay's once said --seed was "random, printed", copied from run's).
+        own = {
+            "run": (["sinkkit run [options] -- COMMAND", "default: random, printed", "--rules", "--report"],
+                    ["sinkkit replay", "--rule "]),
+            "replay": (["sinkkit replay --rule ID --seed N", "--rule", "as the failure printed it (required)",
+                        "sinkkit replay --rule SK-4.1 --seed 123 --"],
+                       ["random, printed", "sinkkit run", "--report-formats"]),
+            "report": (["sinkkit report IN.json", "--format", "--allow-list", "--targets"],
+                       ["--seed", "-- COMMAND"]),
+            "bench": (["sinkkit bench [options] -- COMMAND", "--batch-sizes", "--baseline"],
+                      ["--rule ", "--format"]),
+            "rules": (["List the rule catalogue", "--markdown", "--json"], ["--seed", "COMMAND"]),
+        }
+        for sub, (present, absent) in own.items():
+            r = sinkkit(sub, "--help")
+            self.assertEqual(r.returncode, 0, sub)
+            for text in present:
+                self.assertIn(text, r.stdout, (sub, text))
+            for text in absent:
+                self.assertNotIn(text, r.stdout, (sub, text))
+
     def test_bad_flags_and_values_exit_2_with_a_message(self):
         for args, words in ((["run", "--bogus", "--", "x"], "--bogus"),
                             (["run", "--budget", "zero", "--", "x"], "--budget"),
