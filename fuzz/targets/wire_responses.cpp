@@ -50,12 +50,14 @@ void answer(Op op, const std::string& line, std::map<std::string, std::string>& 
         break;
       case Op::write_batch:
         detail::throw_if_failed(r);
-        if (const auto ns = detail::sink_time_of(r)) expect(*ns >= 0, "a negative sink time was used");
+        if (const auto ns = detail::sink_time_of(r)) expect(*ns >= 0 && r["sink_ns"] == *ns, "a sink time not as sent");
         break;
       case Op::close: {
         const auto report = detail::close_report_of(r);
-        expect(report.any() == (report.bridge_in_flight || report.session_manager_disposed || report.sessions_leased),
-               "CloseReport::any");
+        expect(report.bridge_in_flight.value_or(0) >= 0 && report.sessions_leased.value_or(0) >= 0,
+               "a negative count taken from a close report");
+        expect(!report.session_manager_disposed || r["session_manager"]["disposed"] == true,
+               "disposed read from something other than true");
         detail::throw_if_failed(r);
         break;
       }

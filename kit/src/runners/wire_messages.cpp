@@ -1,5 +1,6 @@
 #include <sinkkit/runners/wire_messages.hpp>
 
+#include <cstdint>
 #include <set>
 
 #include <sinkkit/protocol/errors.hpp>
@@ -38,7 +39,7 @@ std::string required_string(const json& message, std::string_view field) {
 // Integers only: JSON floats and booleans are not counts.
 std::int64_t required_integer(const json& message, std::string_view field) {
   const auto& v = required(message, field);
-  if (!v.is_number_integer()) {
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t{INT64_MAX})) {
     throw wire::ProtocolError("request field '" + std::string(field) + "' must be an integer, got " + shorten(v));
   }
   return v.get<std::int64_t>();

@@ -16,12 +16,18 @@ std::string quoted_start(const std::string& line) {
   return "'" + line.substr(0, 200) + (line.size() > 200 ? "...'" : "'");
 }
 
-// An integer member of a response, if it is one.
-std::optional<std::int64_t> integer_at(const nlohmann::json& object, const char* name) {
+// A count or a duration a response reports, if it is a non-negative integer
+// (a negative one would cancel another process's count).
+std::optional<std::int64_t> count_at(const nlohmann::json& object, const char* name) {
   const auto it = object.find(name);
   if (it == object.end() || !it->is_number_integer()) return std::nullopt;
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() > std::uint64_t{INT64_MAX}) return std::nullopt;
-  return it->get<std::int64_t>();
+  if (it->is_number_unsigned()) {
+    if (it->get<std::uint64_t>() > std::uint64_t{INT64_MAX}) return std::nullopt;
+    return static_cast<std::int64_t>(it->get<std::uint64_t>());
+  }
+  const auto n = it->get<std::int64_t>();
+  if (n < 0) return std::nullopt;
+  return n;
 }
 
 }  // namespace
@@ -69,25 +75,26 @@ void throw_if_failed(const nlohmann::json& response) {
   }
 }
 
-std::optional<std::int64_t> sink_time_of(const nlohmann::json& response) {
-  auto ns = integer_at(response, "sink_ns");
-  if (ns && *ns < 0) return std::nullopt;
-  return ns;
-}
+std::optional<std::int64_t> sink_time_of(const nlohmann::json& response) { return count_at(response, "sink_ns"); }
 
 CloseReport close_report_of(const nlohmann::json& response) {
   CloseReport out;
   if (!response.is_object()) return out;
-  out.bridge_in_flight = integer_at(response, "bridge_in_flight");
+  out.bridge_in_flight = count_at(response, "bridge_in_flight");
   if (const auto manager = response.find("session_manager"); manager != response.end() && manager->is_object()) {
-    out.session_manager_disposed = manager->value("disposed", false) == true;
-    out.sessions_leased = integer_at(*manager, "leased");
+    const auto disposed = manager->find("disposed");
+    out.session_manager_disposed = disposed != manager->end() && *disposed == true;
+    out.sessions_leased = count_at(*manager, "leased");
   }
   return out;
 }
 
 nlohmann::json expected_value(const std::string& type, const ItemKey& k) {
-  if (type == "int") return k.seq * 7 + k.worker;
+  // Wrapping (unsigned) arithmetic: a read-back may carry any key the sink
+  // made up, and the kit's own keys are small enough never to wrap.
+  if (type == "int") {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(k.seq) * 7u + static_cast<std::uint64_t>(k.worker));
+  }
   if (type == "float") return static_cast<double>(k.seq) + 0.25;
   if (type == "bool") return k.seq % 2 == 0;
   return "v:" + to_string(k);

@@ -47,7 +47,9 @@ wire::HelloOk read_hello(const nlohmann::json& response);
 // for an ok response.
 void throw_if_failed(const nlohmann::json& response);
 
-// The sink's own time in a write_batch ("sink_ns"), when it reports one.
+// The sink's own time in a write_batch ("sink_ns"), when it reports one
+// (a non-negative integer; anything else is ignored, as are the counts of a
+// close report).
 std::optional<std::int64_t> sink_time_of(const nlohmann::json& response);
 
 // What a close response reports of the borrowed resources (SK-6.1, SK-6.2).
