@@ -14,6 +14,7 @@
 # Testing must be enabled in the top-level CMakeLists.txt (enable_testing() or
 # include(CTest)), or ctest would say "No tests were found": configure fails
 # saying so (enable_testing() cannot be called from a function for you).
+# With include(CTest) and -DBUILD_TESTING=OFF it adds nothing.
 include_guard(GLOBAL)
 include(GoogleTest)
 
@@ -21,6 +22,10 @@ function(sinkkit_add_conformance_test target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "BUDGET;TIMEOUT" "SOURCES;LINK;LABELS")
   if(NOT arg_SOURCES)
     message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): SOURCES is required")
+  endif()
+  # include(CTest) with -DBUILD_TESTING=OFF: tests were turned off on purpose.
+  if(DEFINED BUILD_TESTING AND NOT BUILD_TESTING)
+    return()
   endif()
   # CMAKE_TESTING_ENABLED: set by enable_testing() for its directory and below.
   get_directory_property(top_testing DIRECTORY "${CMAKE_SOURCE_DIR}" DEFINITION CMAKE_TESTING_ENABLED)

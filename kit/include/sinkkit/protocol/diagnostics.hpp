@@ -57,10 +57,12 @@ template <class N>
 struct router_branch_safe_is_a_constant_bool {
   static constexpr bool value = requires { typename std::bool_constant<N::router_branch_safe>; };
 };
+// Called as IntoSink calls it: lvalues of the parameter types.
 template <class N>
 struct build_partition_taking_json_int_int_bridge_session {
-  static constexpr bool value = requires(N& node, const nlohmann::json& config, AsyncBridge* bridge, void* sessions) {
-    node.build_partition(config, 0, 0, bridge, sessions);
+  static constexpr bool value = requires(N& node, const nlohmann::json& config, int worker_index, int worker_count,
+                                         AsyncBridge* bridge, void* sessions) {
+    node.build_partition(config, worker_index, worker_count, bridge, sessions);
   };
 };
 template <class Handle>
@@ -92,6 +94,12 @@ consteval bool check_partition() {
   static_assert(requirement::close_taking_nothing<P>::value,
                 "sinkkit: the partition has no `close()` (add `void close()`: idempotent, "
                 "and called even when write_batch never ran)");
+  if constexpr (requirement::write_batch_taking_Batch_of<E>::template met_by<P>::value &&
+                requirement::close_taking_nothing<P>::value) {
+    // Each requirement holds; the concept as a whole must too (a check
+    // here that misses a case must not let a type through unnamed).
+    static_assert(SinkPartition<P, E>, "sinkkit: the partition meets each requirement but not sinkkit::SinkPartition");
+  }
   return SinkPartition<P, E>;
 }
 
@@ -117,15 +125,20 @@ consteval bool check_sink() {
                 "take these arguments");
   if constexpr (requirement::build_partition_taking_json_int_int_bridge_session<N>::value &&
                 requirement::payload_type_declared<N>::value) {
-    using Handle = decltype(std::declval<N&>().build_partition(std::declval<const nlohmann::json&>(), 0, 0,
-                                                                nullptr, nullptr));
+    using Handle = decltype(std::declval<N&>().build_partition(
+        std::declval<const nlohmann::json&>(), std::declval<int&>(), std::declval<int&>(),
+        std::declval<AsyncBridge*&>(), std::declval<void*&>()));
     static_assert(requirement::build_partition_result_is_movable<Handle>::value,
                   "sinkkit: build_partition returns a type that cannot be moved "
                   "(return the partition by value, or a std::unique_ptr to it)");
     if constexpr (requirement::build_partition_result_is_movable<Handle>::value &&
                   requirement::payload_type_is_an_object_type<N>::value) {
-      (void)check_partition<typename detail::PartitionHandleTraits<Handle>::partition_type,
-                            typename N::payload_type>();
+      if constexpr (check_partition<typename detail::PartitionHandleTraits<Handle>::partition_type,
+                                    typename N::payload_type>() &&
+                    requirement::name_convertible_to_string_view<N>::value &&
+                    requirement::router_branch_safe_is_a_constant_bool<N>::value) {
+        static_assert(IntoSink<N>, "sinkkit: the node meets each requirement but not sinkkit::IntoSink");
+      }
     }
   }
   return IntoSink<N>;

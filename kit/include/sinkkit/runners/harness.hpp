@@ -156,6 +156,14 @@ consteval bool check_harness() {
                       "sinkkit: the harness's `invalid_configs` is not `std::vector<sinkkit::InvalidConfig> "
                       "invalid_configs(const sinkkit::TestTarget& target)`: SK-1.2 would skip it");
       }
+      if constexpr (requirement::make_node_returning_node_type<H>::value &&
+                    requirement::make_config_taking_TestTarget<H>::value &&
+                    requirement::read_back_returning_vector_of_payload<H>::value &&
+                    requirement::make_item_taking_ItemKey<H>::value && requirement::key_of_taking_payload<H>::value &&
+                    requirement::capabilities_returning_Capabilities<H>::value) {
+        // Each requirement holds; so must the concept (never zero tests and no error).
+        static_assert(Harness<H>, "sinkkit: the harness meets each requirement but not sinkkit::Harness");
+      }
       return Harness<H>;
     }
   }
