@@ -74,7 +74,8 @@ fuzz_one() {
   if [[ $status -ne 0 ]]; then
     verdict="FOUND (exit $status): $(grep -m1 -E 'ERROR|expectation failed|terminate called|runtime error' "$log" || echo 'see the log')"
     for crash in "$finds"/crash-* "$finds"/timeout-* "$finds"/leak-* "$finds"/oom-*; do
-      [[ -f $crash && $crash != *.min ]] || continue
+      [[ -f $crash && $crash != *.min && $crash != *.log ]] || continue
+      [[ -f $crash.min ]] && continue  # minimised by an earlier run
       "$bin" -minimize_crash=1 -runs=20000 -exact_artifact_path="$crash.min" "$crash" >"$crash.minimise.log" 2>&1 || true
     done
   fi
