@@ -77,14 +77,21 @@ for bench in "${benches[@]}"; do
     grid=("--benchmark_filter=/batch:(1|256|4096)/workers:(1|2)/")
   fi
   # A line per benchmark as it completes (its median row of the console
-  # output): the reference-sink grid alone runs for minutes.
+  # output), with how many are left and, from the pace so far, about how
+  # long: the reference-sink grid alone runs for minutes.
+  total=$("$bench" --benchmark_list_tests "${grid[@]}" 2>/dev/null | wc -l)
+  start=$SECONDS
   n=0
   "$bench" --benchmark_out="$REPORT_DIR/bench/$name.json" --benchmark_out_format=json "${grid[@]}" \
     --benchmark_context=grid="$GRID" \
     --benchmark_repetitions="${SINKKIT_BENCH_REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
     --benchmark_min_time="${SINKKIT_BENCH_MIN_TIME:-0.05}" \
     | { grep --line-buffered -E '_median ' || true; } \
-    | while IFS= read -r line; do n=$((n + 1)); echo "  $(elapsed) $n. ${line%%_median *}"; done || status=1
+    | while IFS= read -r line; do
+        n=$((n + 1))
+        left=$(( n < total ? (SECONDS - start) * (total - n) / n : 0 ))
+        echo "  $(elapsed) $n/$total ${line%%_median *}$( ((n < total)) && echo " (about ${left}s left)")"
+      done || status=1
   echo "[$i/${#benches[@]}] $name: done at $(elapsed)"
 done
 echo "=== sinkkit bench: the Python JSON Lines sink over the wire protocol, at $(elapsed)"
@@ -96,10 +103,13 @@ for format in md html; do
   "$SINKKIT" report "$REPORT_DIR"/bench/*.json --targets bench/targets.json --format "$format" \
     -o "$REPORT_DIR/bench.$format" || status=1
 done
-grep -E '^## Targets' "$REPORT_DIR/bench.md" || true
 
 echo "=== reports in $REPORT_DIR"
 find "$REPORT_DIR" -type f | sort
+# The answer in a few lines: each sink's verdict, the targets met, where to look.
+echo "=== summary"
+grep -E '^[^ ].*: [0-9]+ passed, [0-9]+ failed, .*\((NOT )?conformant\)' "$REPORT_DIR/conformance.txt" || true
+grep -E '^## Targets' "$REPORT_DIR/bench.md" | sed 's/^## //' || true
 echo "=== done at $(elapsed): open $REPORT_DIR/conformance.html and $REPORT_DIR/bench.html first" \
   "(Markdown: conformance.md, bench.md)"
 exit $status
