@@ -24,9 +24,34 @@ TARGETS=(sinkkit_cli sinkkit_faults sinkkit_reference_conformance sinkkit_batch_
 bash scripts/setup.sh
 mkdir -p build "$REPORT_DIR"
 echo "=== configure + build ($BUILD: ${#TARGETS[@]} targets) at $(elapsed)"
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log" 2>&1 \
+# Ninja, for its step count; a folder configured with another generator is
+# started afresh.
+if [[ -f $BUILD/CMakeCache.txt ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$BUILD/CMakeCache.txt"; then
+  rm -rf "$BUILD"
+fi
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log" 2>&1 \
   || { cat "$BUILD.configure.log"; exit 2; }
-cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}" 2>&1 | grep -v '^\[ *[0-9]*%\]' || true
+# A line per build step as Ninja finishes it ("[3/58] Building ..."), and
+# one every 20 s while a long step compiles: a sign of life throughout.
+progress=$BUILD.progress
+echo "0 of ? steps done" >"$progress"
+( while sleep 20; do echo "  $(elapsed) still building ($(cat "$progress" 2>/dev/null))"; done ) &
+ticker=$!
+trap 'kill $ticker 2>/dev/null || true' EXIT
+cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}" 2>&1 | while IFS= read -r line; do
+  if [[ $line =~ ^\[([0-9]+/[0-9]+)\]\ (.*)$ ]]; then
+    # "Building CXX object kit/CMakeFiles/sinkkit_kit.dir/x.cxx.o" -> "Building kit/sinkkit_kit/x.cxx.o"
+    desc=${BASH_REMATCH[2]}
+    what=${desc##* }
+    what=${what//CMakeFiles\//}
+    echo "${BASH_REMATCH[1]/\// of } steps done" >"$progress"
+    echo "  $(elapsed) [${BASH_REMATCH[1]}] ${desc%% *} ${what//.dir/}"
+  else
+    echo "$line"
+  fi
+done || true
+kill $ticker 2>/dev/null || true
+trap - EXIT
 [[ -x $BUILD/property-tests/sinkkit_reference_conformance ]] || { echo "build failed" >&2; exit 2; }
 echo "=== built at $(elapsed)"
 
