@@ -1,9 +1,9 @@
 #include <sinkkit/reports/bench_gate.hpp>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
+
+#include <sinkkit/detail/file_text.hpp>
 
 #include "bench_format.hpp"
 
@@ -32,11 +32,9 @@ bool name_matches(const std::string& name, std::string pattern) {
 }  // namespace
 
 std::vector<BenchTarget> read_bench_targets(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error(file.string() + ": cannot open the targets");
-  std::stringstream text;
-  text << in.rdbuf();
-  return read_bench_targets_text(text.str(), file.string());
+  const auto text = sinkkit::detail::file_text(file);
+  if (!text) throw std::runtime_error(file.string() + ": cannot open the targets");
+  return read_bench_targets_text(*text, file.string());
 }
 
 std::vector<BenchTarget> read_bench_targets_text(std::string_view text, const std::string& source) {

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <set>
 #include <stdexcept>
+
+#include <sinkkit/detail/file_text.hpp>
 
 namespace sinkkit::reports {
 
@@ -120,11 +120,9 @@ BenchResults bench_results_from_json(const nlohmann::json& j, std::string source
 }
 
 BenchResults read_bench_results(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error(file.string() + ": cannot open the benchmark results");
-  std::stringstream text;
-  text << in.rdbuf();
-  return read_bench_results_text(text.str(), file.string());
+  const auto text = sinkkit::detail::file_text(file);
+  if (!text) throw std::runtime_error(file.string() + ": cannot open the benchmark results");
+  return read_bench_results_text(*text, file.string());
 }
 
 BenchResults read_bench_results_text(std::string_view text, std::string source) {

@@ -1,5 +1,4 @@
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -7,6 +6,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/file_text.hpp>
 #include <sinkkit/results/result_file.hpp>
 
 namespace sinkkit {
@@ -50,11 +50,9 @@ void write_result_file(const fs::path& path, const SuiteResult& result) {
 }
 
 SuiteResult read_result_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument(path.string() + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  return read_result_text(text.str(), path.string());
+  const auto text = detail::file_text(path);
+  if (!text) throw std::invalid_argument(path.string() + ": cannot open");
+  return read_result_text(*text, path.string());
 }
 
 SuiteResult read_result_text(std::string_view text, std::string_view source) {

@@ -1,11 +1,10 @@
 #include <sinkkit/runners/allow_list.hpp>
 
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/file_text.hpp>
 #include <sinkkit/detail/utc.hpp>
 #include <sinkkit/rules/catalogue.hpp>
 
@@ -66,11 +65,9 @@ AllowList AllowList::parse(const nlohmann::json& j, std::string_view source) {
 }
 
 AllowList AllowList::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error(file.string() + ": cannot open the allow-list");
-  std::stringstream text;
-  text << in.rdbuf();
-  return from_text(text.str(), file.string());
+  const auto text = detail::file_text(file);
+  if (!text) throw std::runtime_error(file.string() + ": cannot open the allow-list");
+  return from_text(*text, file.string());
 }
 
 AllowList AllowList::from_text(std::string_view text, std::string_view source) {
