@@ -116,21 +116,25 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
                 continue
             req = None
             try:
-                req = json.loads(line)
+                try:
+                    req = json.loads(line)
+                except json.JSONDecodeError as e:  # the request's; the sink's own are its errors
+                    raise _ProtocolError(f"the request is not JSON: {e}") from None
                 if not isinstance(req, dict):
                     raise _ProtocolError("a request must be a JSON object")
                 resp = handle(req)
-            except (json.JSONDecodeError, _ProtocolError) as e:
+            except _ProtocolError as e:
                 resp = _error("protocol", e)
             except ConfigError as e:
                 resp = _error("config", e)
             except ClosedError as e:
                 resp = _error("closed", e)
-            except Exception as e:  # the sink's storage failed
+            except Exception as e:  # the sink's storage failed (or, in read_back, its reader)
                 import traceback  # noqa: PLC0415 - only on failure: a start-up cost every sink process paid
 
                 traceback.print_exc(file=sys.stderr)
-                resp = _error("write", f"{type(e).__name__}: {e}")
+                kind = "other" if req.get("op") in ("read_back", "fault", "drop_target") else "write"
+                resp = _error(kind, f"{type(e).__name__}: {e}")
             if isinstance(req, dict) and req.get("op") == "close":
                 # What the kit cannot see from outside, after every close, failed
                 # ones too: bridge work still running (SK-6.1) and the session

@@ -83,6 +83,7 @@ std::string_view to_string(ViolationKind k) {
     case ViolationKind::unexpected: return "unexpected";
     case ViolationKind::reordered: return "reordered";
     case ViolationKind::gap: return "gap";
+    case ViolationKind::corrupted: return "corrupted";
   }
   return "?";
 }

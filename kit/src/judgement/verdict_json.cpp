@@ -56,7 +56,7 @@ PartitionId partition_from(const std::string& text) {
 
 ViolationKind violation_kind_from(const std::string& text) {
   for (auto k : {ViolationKind::lost, ViolationKind::duplicated, ViolationKind::unexpected, ViolationKind::reordered,
-                 ViolationKind::gap})
+                 ViolationKind::gap, ViolationKind::corrupted})
     if (to_string(k) == text) return k;
   throw std::invalid_argument("verdict: unknown violation kind '" + text + "'");
 }

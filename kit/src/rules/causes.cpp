@@ -79,6 +79,18 @@ std::optional<TraceEvent> fatal_call(const Trace& t) {
   return std::nullopt;
 }
 
+// A failed call as its kind and shape and its error class: equal for every
+// run of one bug. A hang is the call hanging, whatever limit it hung past;
+// other errors keep their message's first line (the rest is a sink
+// process's stderr), numbers masked.
+std::string signature_of(const TraceEvent& e) {
+  std::string s = "call|" + std::string(to_string(e.kind)) + "|" +
+                  (e.kind == CallKind::write_batch && e.size == 0 ? "empty" : "") + "|" +
+                  (e.kind == CallKind::close && e.call > 0 ? "repeated" : "") + "|" + e.error_kind;
+  if (e.error_kind == "hung") return s;
+  return s + "|" + detail::mask_numbers(e.message.substr(0, e.message.find('\n')));
+}
+
 std::string describe_call(const TraceEvent& e) {
   std::string what = std::string(to_string(e.kind));
   if (e.kind == CallKind::write_batch) {
@@ -124,10 +136,7 @@ Evidence evidence_of(const RuleResult& r) {
     }
     if (auto e = fatal_call(r.counterexample->trace)) {
       ev.fatal = e;
-      ev.key = "call|" + std::string(to_string(e->kind)) + "|" +
-               (e->kind == CallKind::write_batch && e->size == 0 ? "empty" : "") + "|" +
-               (e->kind == CallKind::close && e->call > 0 ? "repeated" : "") + "|" + e->error_kind + "|" +
-               detail::mask_numbers(e->message);
+      ev.key = signature_of(*e);
       ev.summary = describe_call(*e);
       return ev;
     }
@@ -155,7 +164,13 @@ Evidence evidence_of(const RuleResult& r) {
     }
     if (v && !v->clean()) {
       ev.key = "oracle|";
-      for (const auto& k : ev.findings) ev.key += k + ",";
+      // Stored records that are not what was written, or that the sink's own
+      // reader cannot read: whatever else the oracle then counted, one cause.
+      if (ev.findings.contains("corrupted")) {
+        ev.key += "corrupted,";
+      } else {
+        for (const auto& k : ev.findings) ev.key += k + ",";
+      }
       ev.summary = r.message;
       return ev;
     }
@@ -173,6 +188,9 @@ bool claims(const Evidence& ev) {
     // A loss with a close's work still on the bridge: SK-6.1's subject.
     if (ev.key == kBridgeKey) return id == kBridgeRule;
     if (ev.key == kPoisonKeyGroup) return id == kRetentionRule;
+    // A corrupt store: torn by a storage fault, SK-4.1's ("no record is
+    // torn"); with none, SK-2.4's ("nothing unexpected").
+    if (ev.findings.contains("corrupted")) return id == (ev.storage_failed ? "SK-4.1" : "SK-2.4");
     // Items stored by a run that wrote none: build wrote them (SK-1.4).
     if (id == "SK-1.4") return ev.findings.contains("unexpected") && !ev.writes;
     // Acknowledged items gone though the lone partition closed cleanly: its
@@ -217,6 +235,11 @@ auto rank(const Evidence& ev) {
 }
 
 }  // namespace
+
+std::optional<std::string> failure_signature(const Trace& trace) {
+  if (auto e = fatal_call(trace)) return signature_of(*e);
+  return std::nullopt;
+}
 
 std::vector<Cause> find_causes(const std::vector<RuleResult>& rules) {
   std::map<std::string, std::vector<Evidence>> groups;

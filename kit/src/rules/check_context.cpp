@@ -112,9 +112,11 @@ Trace CheckContext::run(const nlohmann::json& config, const RunRequest& request)
   return sut_.run(config, request);
 }
 
-ReadBack CheckContext::read_back(const nlohmann::json& config) {
+ReadBack CheckContext::read_back(const nlohmann::json& config, const Trace* trace) {
   enter_case_child();
-  return sut_.read_back(config);
+  auto stored = sut_.read_back(config);
+  if (stored.unreadable) throw CaseFailed(unreadable(*stored.unreadable, trace));
+  return stored;
 }
 
 std::optional<CrashRun> CheckContext::run_and_kill(const nlohmann::json& config, const RunRequest& request,
@@ -317,7 +319,7 @@ void CheckContext::announce(const RunRequest& request) const {
 JudgedRun CheckContext::run_judged_on(const nlohmann::json& config, const RunRequest& request) {
   JudgedRun j;
   j.trace = run(config, request);
-  j.stored = sut_.read_back(config);
+  j.stored = read_back(config, &j.trace);
   j.verdict = Oracle(caps_).judge(j.trace, j.stored.keys);
   if (!unprovoked_failure_) unprovoked_failure_ = unprovoked_failure(j, request, caps_);
   return j;
@@ -347,9 +349,18 @@ std::optional<CaseFailure> unprovoked_failure(const JudgedRun& j, const RunReque
 
 std::optional<CaseFailure> corrupted(const JudgedRun& j) {
   if (j.stored.corrupted == 0) return std::nullopt;
-  return failure(std::to_string(j.stored.corrupted) +
-                     " stored items differ from the item written under their key; first: " + j.stored.first_corruption,
-                 j);
+  auto f = failure(std::to_string(j.stored.corrupted) +
+                       " stored items differ from the item written under their key; first: " + j.stored.first_corruption,
+                   j);
+  f.verdict->violations.push_back({ViolationKind::corrupted, f.message});
+  return f;
+}
+
+CaseFailure unreadable(const std::string& how, const Trace* trace) {
+  CaseFailure f{"the read-back failed: the storage holds what the sink's own reader cannot read (" + how + ")", {}, {}};
+  if (trace != nullptr) f.trace = *trace;
+  f.verdict.emplace().violations.push_back({ViolationKind::corrupted, f.message});
+  return f;
 }
 
 std::optional<CaseFailure> violation(const JudgedRun& j, ViolationKind kind) {
@@ -435,7 +446,7 @@ CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body) {
     return f;
   };
   return from_property(run_property(ctx.rule().id, rule_seed(ctx.rule(), ctx.options().seed), budget, one_case,
-                                    ctx.options().deadline));
+                                    {.deadline = ctx.options().deadline, .findings = ctx.options().findings}));
 }
 
 }  // namespace sinkkit::detail::checks

@@ -111,8 +111,10 @@ class CheckContext {
   JudgedRun run_judged_on(const nlohmann::json& config, const RunRequest& request);
 
   // The sink's storage, and a run killed on purpose (SK-4.3): through here,
-  // as runs are, so that an isolated case forks before the sink runs.
-  ReadBack read_back(const nlohmann::json& config);
+  // as runs are, so that an isolated case forks before the sink runs. A
+  // storage the sink's own reader cannot read fails the case (CaseFailed)
+  // as corrupted, with `trace` (the run that left it) as its counterexample.
+  ReadBack read_back(const nlohmann::json& config, const Trace* trace = nullptr);
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                        std::int64_t kill_after_acks);
   // The process's descriptors and threads (SK-3.5), the kit's own bridge
@@ -170,7 +172,8 @@ const TraceEvent* first_event(const Trace& t, Pred pred) {
 // a sink that declares accepts_empty_batches = false. Nothing if none.
 std::optional<CaseFailure> unprovoked_failure(const JudgedRun& j, const RunRequest& request, const Capabilities& caps);
 
-// Stored items that differ from the item written under their key.
+// Stored items that differ from the item written under their key: the
+// verdict's `corrupted` finding.
 std::optional<CaseFailure> corrupted(const JudgedRun& j);
 
 // The oracle's first violation of `kind`.
@@ -183,6 +186,10 @@ std::optional<CaseFailure> first_violation_or_corruption(const JudgedRun& j);
 // multisets otherwise. Returns a description of the first difference.
 std::optional<std::string> first_readback_difference(const std::vector<ItemKey>& a, const std::vector<ItemKey>& b,
                                                      bool ordered);
+
+// A storage its sink's reader could not read (`how`: the error it raised),
+// found after the run `trace`: the verdict's `corrupted` finding.
+CaseFailure unreadable(const std::string& how, const Trace* trace);
 
 // A generated case: workload and fault plan within the sink's limits.
 struct GeneratedCase {

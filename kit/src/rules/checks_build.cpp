@@ -61,8 +61,12 @@ CheckOutcome sk_1_2(CheckContext& ctx) {
       problem = "the ConfigError's message does not name the key '" + bad.key + "': " + build->message;
     }
     if (problem.empty() && build != nullptr && build->outcome != Outcome::ok) {
-      auto stored = ctx.read_back(ctx.sut().make_config(target->get()));
-      if (!stored.keys.empty()) problem = "the rejected build left " + std::to_string(stored.keys.size()) + " items";
+      try {
+        auto stored = ctx.read_back(ctx.sut().make_config(target->get()));
+        if (!stored.keys.empty()) problem = "the rejected build left " + std::to_string(stored.keys.size()) + " items";
+      } catch (const CaseFailed& e) {
+        problem = "after the rejected build, " + e.failure().message;
+      }
     }
     if (!problem.empty()) {
       return {CheckOutcome::broken, cases,

@@ -97,7 +97,7 @@ CheckOutcome storage_fault_property(CheckContext& ctx, bool keep_writing) {
     // its storage again (a sink that can: survives_crash).
     if (fault.kind == StorageFaultKind::short_write && fired && ctx.caps().survives_crash) {
       ctx.run(config, ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0));
-      j.stored = ctx.read_back(config);
+      j.stored = ctx.read_back(config, &j.trace);
       if (auto f = corrupted(j)) {
         f->message = "after a short write and a fresh build: " + f->message;
         return f;
@@ -181,7 +181,7 @@ CheckOutcome sk_4_3(CheckContext& ctx) {
     ctx.run(config, recovery);
     JudgedRun j;
     j.trace = std::move(crash->writes);
-    j.stored = ctx.read_back(config);
+    j.stored = ctx.read_back(config, &j.trace);
     JudgeOptions opts;
     j.verdict = Oracle(ctx.caps(), opts).judge(j.trace, j.stored.keys);
     if (auto f = violation(j, ViolationKind::lost)) {
@@ -230,7 +230,7 @@ CheckOutcome sk_4_4(CheckContext& ctx) {
     Trace t2 = ctx.run(config, req2);
     JudgedRun j;
     j.trace = join_runs(t1, t2);
-    j.stored = ctx.read_back(config);
+    j.stored = ctx.read_back(config, &j.trace);
     j.verdict = Oracle(ctx.caps()).judge(j.trace, j.stored.keys);
     const std::string what = up ? "rescaled 2 -> 4 workers: " : "rescaled 4 -> 2 workers: ";
     for (auto kind : {ViolationKind::lost, ViolationKind::unexpected, ViolationKind::duplicated}) {

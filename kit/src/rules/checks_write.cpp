@@ -34,11 +34,19 @@ CheckOutcome sk_2_1(CheckContext& ctx) {
     auto config = ctx.sut().make_config(target->get());
     std::unordered_set<ItemKey> acked;
     std::optional<std::string> problem;
+    std::optional<CaseFailure> unreadable_store;  // the sink's reader failed mid-run
     auto req = ctx.request(d.workload, d.plan, d.seed);
     req.simulation.after_write = [&](const TraceEvent& e) {
       for (std::uint32_t i = 0; i < e.size; ++i) acked.insert(e.key(i));
       if (problem) return;
-      auto stored = ctx.read_back(config);
+      ReadBack stored;
+      try {
+        stored = ctx.read_back(config);
+      } catch (const CaseFailed& failed) {
+        unreadable_store = failed.failure();
+        problem = failed.failure().message;
+        return;
+      }
       std::unordered_set<ItemKey> have(stored.keys.begin(), stored.keys.end());
       for (const auto& k : acked) {
         if (!have.contains(k)) {
@@ -50,6 +58,10 @@ CheckOutcome sk_2_1(CheckContext& ctx) {
     };
     Trace t = ctx.run(config, req);
     if (!problem) return std::nullopt;
+    if (unreadable_store) {
+      unreadable_store->trace = std::move(t);
+      return unreadable_store;
+    }
     // A loss, seen when write_batch returned: the oracle's finding's shape,
     // so that causes group it with the same loss found later (after a
     // crash, a failed flush at close).

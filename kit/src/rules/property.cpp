@@ -12,6 +12,7 @@
 #include <rapidcheck.h>
 #include <sinkkit/detail/demangle.hpp>
 #include <rapidcheck/detail/TestListenerAdapter.h>
+#include <sinkkit/rules/causes.hpp>
 #include <sinkkit/rules/sink_under_test.hpp>
 
 namespace sinkkit::detail {
@@ -21,7 +22,10 @@ namespace {
 int mark_fd = -1;
 int case_runs = 0;
 int failing_run = 0;
+bool in_shrink = false;
 }  // namespace
+
+bool shrinking() { return in_shrink; }
 
 void mark_case_runs(int fd) {
   mark_fd = fd;
@@ -37,6 +41,8 @@ CaseFailure failure_of_current_exception() {
     throw;
   } catch (const rc::GenerationFailure&) {
     throw;  // RapidCheck's own control flow
+  } catch (const CaseFailed& e) {
+    return e.failure();
   } catch (const SinkBroke& e) {
     return CaseFailure{e.what(), e.trace(), {}};
   } catch (const std::exception& e) {
@@ -47,11 +53,12 @@ CaseFailure failure_of_current_exception() {
 }
 
 PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body,
-                            std::optional<std::chrono::steady_clock::time_point> shrink_deadline) {
+                            const ShrinkOptions& shrink) {
   PropertyResult result;
   std::optional<CaseFailure> last;
+  bool shrunk_elsewhere = false;  // the first failure's call is another rule's to shrink
   auto property = [&] {
-    if (last && shrink_deadline && std::chrono::steady_clock::now() > *shrink_deadline) return;
+    if (last && (shrunk_elsewhere || (shrink.deadline && std::chrono::steady_clock::now() > *shrink.deadline))) return;
     const int run = ++case_runs;
     if (mark_fd >= 0) {
       // What an in-process sink printed through stdio belongs to the run before.
@@ -68,6 +75,17 @@ PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int bu
       failure = failure_of_current_exception();
     }
     if (failure) {
+      if (!last && shrink.findings != nullptr && failure->trace) {
+        // One bug, one shrink: the same failed call found first by another
+        // rule of the run is filed under its cause as found.
+        if (const auto signature = failure_signature(*failure->trace)) {
+          const auto first = shrink.findings->first_found_by(*signature, rule_id);
+          if (first && *first != rule_id) {
+            shrunk_elsewhere = true;
+            failure->message += "; not shrunk: the same failed call as " + *first + "'s, which shrinks it";
+          }
+        }
+      }
       last = std::move(failure);
       failing_run = run;
       RC_FAIL(last->message);

@@ -5,10 +5,13 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include <sinkkit/judgement/verdict.hpp>
+#include <sinkkit/rules/check.hpp>
 #include <sinkkit/simulation/trace.hpp>
 
 namespace sinkkit::detail {
@@ -20,6 +23,18 @@ struct CaseFailure {
   std::optional<Verdict> verdict;
   /// A call the sink failed on its own, not what the rule checks.
   bool unprovoked = false;
+};
+
+/// Thrown from inside a case whose outcome is already known to be this
+/// failure (a read-back the sink's own reader could not read): the case
+/// fails with it, as if the body had returned it.
+class CaseFailed : public std::runtime_error {
+ public:
+  explicit CaseFailed(CaseFailure f) : std::runtime_error(f.message), failure_(std::move(f)) {}
+  [[nodiscard]] const CaseFailure& failure() const noexcept { return failure_; }
+
+ private:
+  CaseFailure failure_;
 };
 
 /// A case: draws its inputs with `*gen`, runs them, and returns a failure or
@@ -34,11 +49,24 @@ struct PropertyResult {
   std::optional<CaseFailure> failure;
 };
 
+/// How a property shrinks what it finds.
+struct ShrinkOptions {
+  /// Past it, every further shrink candidate is taken to hold: the smallest
+  /// failing case found so far stands.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  /// A first failing case whose failed call another rule of the run found
+  /// first is not shrunk at all (its message names that rule).
+  SharedFindings* findings = nullptr;
+};
+
 /// Runs `body` as a RapidCheck property: `budget` cases from `seed`, the first
-/// failing one shrunk. Past `shrink_deadline`, every further shrink candidate
-/// is taken to hold: the smallest failing case found so far stands.
+/// failing one shrunk as `shrink` says.
 PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int budget, const CaseBody& body,
-                            std::optional<std::chrono::steady_clock::time_point> shrink_deadline = {});
+                            const ShrinkOptions& shrink = {});
+
+/// True while this process's property shrinks a failure: its runs are then
+/// variations of a case already counted, not new cases.
+bool shrinking();
 
 /// What an exception out of a case body means for the case (the one being
 /// thrown: call it in a catch block). RapidCheck's own control flow

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../rules/property.hpp"
+#include "shared_findings.hpp"
 
 #ifndef SINKKIT_VERSION
 #define SINKKIT_VERSION "unknown"
@@ -49,7 +50,6 @@ constexpr auto kReplaceBadUtf8 = nlohmann::json::error_handler_t::replace;
 using detail::write_all;
 
 const std::string kFailingRunMark = "#failing-run ";
-const std::string kHungMark = "#hung ";  // + the slowest answered call, in ns
 constexpr std::size_t kRunOutputBytes = 64 * 1024;
 
 // The output of case run `run` alone (the shrunk counterexample's, or the
@@ -147,7 +147,6 @@ std::unique_ptr<IsolatedCheck> start_isolated(const Rule& rule, SinkUnderTest& s
         check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
         detail::mark_case_runs(STDERR_FILENO);  // the report keeps the counterexample's output only
         const auto result = check_rule(rule, sut, check);
-        if (const auto slowest = sut.hung()) write_all(fd, kHungMark + std::to_string(slowest->count()) + "\n");
         write_all(fd, kFailingRunMark + std::to_string(detail::last_failing_case_run()) + "\n");
         write_all(fd, result.to_json().dump(-1, ' ', false, kReplaceBadUtf8) + "\n");
       },
@@ -157,7 +156,7 @@ std::unique_ptr<IsolatedCheck> start_isolated(const Rule& rule, SinkUnderTest& s
 
 // The rule's result from what its child reported; whatever ended the child
 // early fails the rule with the reason named.
-RuleResult finish_isolated(IsolatedCheck& isolated, SinkUnderTest& sut, const SuiteOptions& options) {
+RuleResult finish_isolated(IsolatedCheck& isolated, const SuiteOptions& options) {
   const Rule& rule = *isolated.rule;
   const ChildResult child = isolated.child->wait();
   // The report: a line per case begun, then the result as one JSON line.
@@ -171,9 +170,6 @@ RuleResult finish_isolated(IsolatedCheck& isolated, SinkUnderTest& sut, const Su
       last_case = line.substr(kCaseMark.size());
     } else if (line.starts_with(kFailingRunMark)) {
       failing_run = std::atoi(line.c_str() + kFailingRunMark.size());
-    } else if (line.starts_with(kHungMark)) {
-      // The rules forked from here on know it, and the sink's pace so far.
-      sut.expect_hangs(std::chrono::nanoseconds(std::atoll(line.c_str() + kHungMark.size())));
     } else if (!line.empty()) {
       result_line = line;
     }
@@ -279,15 +275,21 @@ int usable_cores() {
 RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
   if (!options.isolate) return finish_rule(check_rule(rule, sut, options.check), rule, options);
   auto isolated = start_isolated(rule, sut, options);
-  auto r = finish_isolated(*isolated, sut, options);
+  auto r = finish_isolated(*isolated, options);
   if (auto again = recheck_case_by_case(*isolated, r, sut, options)) {
     isolated = std::move(again);
-    r = settle(*isolated, finish_isolated(*isolated, sut, options));
+    r = settle(*isolated, finish_isolated(*isolated, options));
   }
   return finish_rule(std::move(r), rule, options);
 }
 
-std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnderTest& sut, const SuiteOptions& options) {
+std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnderTest& sut,
+                                  const SuiteOptions& given) {
+  // One bug, one shrink: the checks of this run, in the processes forked
+  // below, tell each other the failed calls they find.
+  std::optional<detail::SharedFindingsBoard> board;
+  SuiteOptions options = given;
+  if (options.check.findings == nullptr) options.check.findings = &board.emplace();
   const std::size_t total = rules.size();
   const std::size_t jobs = options.isolate ? static_cast<std::size_t>(std::max(1, options.jobs)) : 1;
   std::vector<std::optional<RuleResult>> results(total);
@@ -326,7 +328,7 @@ std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnd
           ++it;
           continue;
         }
-        auto r = finish_isolated(**it, sut, options);
+        auto r = finish_isolated(**it, options);
         if ((*it)->first) {
           r = settle(**it, std::move(r));
         } else if (auto again = recheck_case_by_case(**it, r, sut, options)) {

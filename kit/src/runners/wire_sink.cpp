@@ -25,6 +25,7 @@
 
 #include "../faults/fault_control.hpp"
 #include "../faults/network_proxy.hpp"
+#include "call_pace.hpp"
 #include "fork_server.hpp"
 #include "wire_responses.hpp"
 
@@ -59,112 +60,6 @@ WireSinkInfo parse_hello(const nlohmann::json& r) { return detail::read_hello(r)
 
 }  // namespace runners
 
-namespace detail {
-
-// Slow is not hung (wire_sink.hpp): how long a sink process may take for a
-// call, from the time it took for the calls it answered.
-class CallPace {
- public:
-  struct Limit {
-    std::chrono::milliseconds timeout;
-    std::string basis;  // why not the call timeout; empty when it is
-  };
-
-  Limit limit(std::size_t batch_items, std::chrono::milliseconds call_timeout) const {
-    std::lock_guard lock(mutex_);
-    Limit l{call_timeout, ""};
-    if (hung_) {
-      const auto derived = std::max(kShortestAfterHang, ceil_ms(slowest_call_ * kAfterHangFactor));
-      if (derived < l.timeout) {
-        l = Limit{derived, "a call hung earlier: " + std::to_string(kAfterHangFactor) + "x its slowest answered call (" +
-                          std::to_string(ceil_ms(slowest_call_).count()) + " ms), at least " +
-                          std::to_string(kShortestAfterHang.count()) + " ms"};
-      }
-    }
-    if (batch_items > 0 && largest_batch_ > 0) {
-      const std::chrono::duration<double, std::milli> paced =
-          largest_batch_took_ * (kPaceFactor * static_cast<double>(batch_items) / static_cast<double>(largest_batch_));
-      // At most 30x the call timeout (compared as doubles: no overflow): a
-      // hang on a batch far beyond its pace still fails the call (and is
-      // shrunk), not the whole rule at its timeout.
-      const auto capped =
-          ceil_ms(std::min(paced, std::chrono::duration<double, std::milli>(call_timeout * kMostTimesCallTimeout)));
-      if (capped > l.timeout) {
-        l = Limit{capped, std::to_string(static_cast<int>(kPaceFactor)) + "x what its pace on a batch of " +
-                        std::to_string(largest_batch_) + " items (" +
-                        std::to_string(ceil_ms(largest_batch_took_).count()) + " ms) predicts for " +
-                        std::to_string(batch_items)};
-      }
-    }
-    return l;
-  }
-
-  void answered(std::size_t batch_items, std::chrono::nanoseconds took, std::chrono::milliseconds call_timeout,
-                const Limit& limit) {
-    std::lock_guard lock(mutex_);
-    slowest_call_ = std::max(slowest_call_, took);
-    if (batch_items > 0 && batch_items >= largest_batch_) {
-      largest_batch_ = batch_items;
-      largest_batch_took_ = took;
-    }
-    if (took <= call_timeout || limit.basis.empty()) return;
-    if (notes_.size() >= kMaxNotes) {
-      ++notes_dropped_;
-      return;
-    }
-    char secs[32];
-    std::snprintf(secs, sizeof secs, "%.1f", std::chrono::duration<double>(took).count());
-    notes_.push_back("slow, not hung: a write_batch of " + std::to_string(batch_items) + " items took " + secs +
-                     " s, beyond the call timeout (" + std::to_string(call_timeout.count()) +
-                     " ms), within " + limit.basis + "; --call-timeout-ms raises the limit");
-  }
-
-  void timed_out() {
-    std::lock_guard lock(mutex_);
-    hung_ = true;
-  }
-  // A call hung in an earlier check whose slowest answered call took `slowest`.
-  void hung_before(std::chrono::nanoseconds slowest) {
-    std::lock_guard lock(mutex_);
-    hung_ = true;
-    slowest_call_ = std::max(slowest_call_, slowest);
-  }
-  // The slowest answered call once a call hung; nothing if none hung.
-  std::optional<std::chrono::nanoseconds> hung() const {
-    std::lock_guard lock(mutex_);
-    if (!hung_) return std::nullopt;
-    return slowest_call_;
-  }
-
-  std::vector<std::string> take_notes() {
-    std::lock_guard lock(mutex_);
-    auto out = std::exchange(notes_, {});
-    if (notes_dropped_ > 0) out.push_back("and " + std::to_string(notes_dropped_) + " more slow calls");
-    notes_dropped_ = 0;
-    return out;
-  }
-
- private:
-  static constexpr double kPaceFactor = 4;
-  static constexpr int kAfterHangFactor = 20;
-  static constexpr std::chrono::milliseconds kShortestAfterHang{1000};
-  static constexpr std::size_t kMaxNotes = 3;
-  static constexpr int kMostTimesCallTimeout = 30;
-  template <class Duration>
-  static std::chrono::milliseconds ceil_ms(Duration d) {
-    return std::chrono::ceil<std::chrono::milliseconds>(d);
-  }
-
-  mutable std::mutex mutex_;
-  std::size_t largest_batch_ = 0;  // items of the largest write_batch answered
-  std::chrono::nanoseconds largest_batch_took_{0};
-  std::chrono::nanoseconds slowest_call_{0};
-  bool hung_ = false;
-  std::vector<std::string> notes_;
-  int notes_dropped_ = 0;
-};
-
-}  // namespace detail
 
 inline namespace runners {
 
@@ -318,7 +213,8 @@ class WireSink::Impl {
   nlohmann::json request(int worker, const nlohmann::json& req, bool send_only = false, std::size_t batch_items = 0) {
     WorkerProcess& entry = worker_process(worker);
     std::lock_guard lock(entry.mutex);
-    const auto limit = pace.limit(batch_items, options_.call_timeout);
+    const auto kind = detail::CallPace::kind_of(req.value("op", std::string()));
+    const auto limit = pace.limit(kind, batch_items, options_.call_timeout);
     if (!entry.process && entry.died) {
       throw RemoteError(std::string(wire::to_string(wire::ErrorKind::other)),
                         "the sink process that held this partition died earlier in this run");
@@ -331,7 +227,7 @@ class WireSink::Impl {
       }
       const auto start = std::chrono::steady_clock::now();
       auto response = entry.process->call(req, limit.timeout);
-      pace.answered(batch_items, std::chrono::steady_clock::now() - start, options_.call_timeout, limit);
+      pace.answered(kind, batch_items, std::chrono::steady_clock::now() - start, options_.call_timeout, limit);
       return response;
     } catch (const WireError& e) {
       std::string message = e.what();
@@ -346,7 +242,12 @@ class WireSink::Impl {
         entry.died = true;
       }
       remember_failure(message);
-      throw RemoteError(std::string(wire::to_string(wire::ErrorKind::other)), message);
+      // The sink's failure as the kit saw it: a call that hung, a process
+      // that died in it, or an answer the kit cannot take.
+      const char* error_kind = e.kind() == WireError::Kind::timeout  ? "hung"
+                         : e.kind() == WireError::Kind::exited ? "crashed"
+                                                               : "other";
+      throw RemoteError(error_kind, message);
     }
   }
 
@@ -678,12 +579,22 @@ ReadBack WireSink::read_back(const nlohmann::json& config) {
   auto direct = config;  // what the server holds, read from the server itself
   detail::faults::substitute_proxies(direct, [](const detail::faults::Endpoint& e) { return e.text(); });
   nlohmann::json r;
+  ReadBack failed;
   try {
     r = impl_->request(0, wire::encode(wire::ReadBack{direct}));
-  } catch (const RemoteError&) {
-    throw std::runtime_error("the sink process failed during read_back: " + impl_->take_failure().value_or("?"));
+  } catch (const RemoteError& e) {
+    // A reader that crashes or hangs on the storage: the sink's finding too.
+    (void)impl_->take_failure();
+    failed.unreadable = "its process failed in read_back (" + std::string(e.kind()) + "): " + e.what();
+    return failed;
   }
   impl_->report_stderr_of_run();  // what the read-back printed belongs to this run
+  if (const auto error = wire::failure_of(r)) {
+    // The sink's reader raised on what its storage holds.
+    failed.unreadable = (error->kind == wire::ErrorKind::other ? "" : std::string(wire::to_string(error->kind)) + ": ") +
+                        error->message;
+    return failed;
+  }
   return detail::read_back_of(r, impl_->info().fields);
 }
 
@@ -708,10 +619,6 @@ std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, con
 void WireSink::release() { impl_->release_all(); }
 
 std::vector<std::string> WireSink::take_notes() { return impl_->pace.take_notes(); }
-
-std::optional<std::chrono::nanoseconds> WireSink::hung() const { return impl_->pace.hung(); }
-
-void WireSink::expect_hangs(std::chrono::nanoseconds slowest_answered) { impl_->pace.hung_before(slowest_answered); }
 
 std::optional<BorrowedResources> WireSink::borrowed_resources() { return impl_->resources(); }
 

@@ -242,6 +242,57 @@ TEST(Causes, TheKitsBatchPoisonInTheReadBackIsSk27s) {
   EXPECT_EQ(causes[1].also, (std::vector<std::string>{"SK-2.3", "SK-2.4"}));
 }
 
+TEST(Causes, ACorruptStoreIsOneCauseWhateverItsMessagesSay) {
+  // A torn record the sink's own reader cannot parse, found by four rules
+  // with different numbers in the reader's error: one cause. After a storage
+  // fault it is SK-4.1's ("no record is torn"), with none SK-2.4's.
+  auto corrupt = [](std::string id, std::string message, bool after_fault) {
+    auto r = with_finding(std::move(id), ViolationKind::corrupted);
+    r.message = std::move(message);
+    if (after_fault) {
+      r.counterexample->trace.events.front().storage_fault = FiredStorageFault{.call = "write", .path = "p", .error = 5};
+    }
+    return r;
+  };
+  auto causes = find_causes({corrupt("SK-4.2", "the read-back failed: (line 2 column 1 (char 76))", true),
+                             corrupt("SK-4.1", "the read-back failed: (line 7 column 1 (char 301))", true),
+                             corrupt("SK-6.1", "the read-back failed: (line 1 column 86 (char 85))", true)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-4.1");
+  EXPECT_EQ(causes[0].also, (std::vector<std::string>{"SK-4.2", "SK-6.1"}));
+  // With the oracle's losses beside it, still the corruption's.
+  auto with_loss = corrupt("SK-2.3", "3 stored items differ", false);
+  with_loss.counterexample->verdict->violations.push_back({ViolationKind::lost, "lost 2 of 5"});
+  causes = find_causes({with_loss, corrupt("SK-2.4", "3 stored items differ", false)});
+  ASSERT_EQ(causes.size(), 1U);
+  EXPECT_EQ(causes[0].rule, "SK-2.4");
+}
+
+TEST(Causes, AFailedCallsSignatureIsItsKindShapeAndErrorClass) {
+  // Two runs of one hang: whatever limit each hung past, one signature.
+  auto hung = [](std::string message) {
+    auto e = threw(CallKind::close, 0, 1, std::move(message));
+    e.error_kind = "hung";
+    return trace_ending_in(e);
+  };
+  const auto a = failure_signature(hung("did not answer within 10000 ms (hung?)"));
+  const auto b = failure_signature(hung("did not answer within 1000 ms (hung?) (the limit: a call hung earlier)"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, *b);
+  // The first close hanging is another call than a repeated one.
+  auto first = threw(CallKind::close, 0, 0, "x");
+  first.error_kind = "hung";
+  EXPECT_NE(failure_signature(trace_ending_in(first)), a);
+  // Other errors keep their message's first line, numbers masked; the rest
+  // (a sink process's stderr) is not compared.
+  EXPECT_EQ(failure_signature(trace_ending_in(threw(CallKind::write_batch, 3, 2, "EIO at 17\nTraceback 1"))),
+            failure_signature(trace_ending_in(threw(CallKind::write_batch, 9, 0, "EIO at 4\nTraceback 2"))));
+  EXPECT_NE(failure_signature(trace_ending_in(threw(CallKind::write_batch, 3, 2, "EIO"))),
+            failure_signature(trace_ending_in(threw(CallKind::write_batch, 0, 2, "EIO"))));  // an empty batch
+  // A trace whose calls all returned has none.
+  EXPECT_FALSE(failure_signature(trace_ending_in(TraceEvent{.kind = CallKind::close})));
+}
+
 TEST(Causes, FewerFaultsShowTheBugMoreSimply) {
   // Lost after a kill (SK-4.3) and after a plain second run (SK-4.4): the restart's.
   auto killed = with_finding("SK-4.3", ViolationKind::lost);

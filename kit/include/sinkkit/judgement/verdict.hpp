@@ -60,8 +60,10 @@ struct Gap {
   friend bool operator==(const Gap&, const Gap&) = default;
 };
 
-/// The kinds of broken promise.
-enum class ViolationKind { lost, duplicated, unexpected, reordered, gap };
+/// The kinds of broken promise. `corrupted` is never the oracle's (it
+/// judges keys): the rules add it when stored items are not what was written
+/// under their key, or when the sink's own reader cannot read its storage.
+enum class ViolationKind { lost, duplicated, unexpected, reordered, gap, corrupted };
 std::string_view to_string(ViolationKind k);
 
 /// One broken promise, with a sentence that names the first offenders.

@@ -22,6 +22,7 @@
 ///     rules[0].status = sinkkit::RuleStatus::failed;
 ///     for (const sinkkit::Cause& c : sinkkit::find_causes(rules)) std::cout << c.to_text() << "\n";
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,14 @@ inline namespace rules {
 /// The causes behind the failed and warning rules of `rules` (in catalogue
 /// order), most telling first: by the catalogue order of the rule each names.
 std::vector<Cause> find_causes(const std::vector<RuleResult>& rules);
+
+/// The first call of `trace` that the sink failed on its own, as the text
+/// two runs of one bug share: the call's kind and shape (an empty batch, a
+/// repeated close), its error class, and its message's first line with the
+/// numbers masked (a hang: the call hanging, whatever its limit). Nothing
+/// when the sink failed no call. Causes group such failures by it, and a
+/// run shrinks each once (`SharedFindings`).
+std::optional<std::string> failure_signature(const Trace& trace);
 
 }  // namespace rules
 

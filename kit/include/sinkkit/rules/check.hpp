@@ -32,6 +32,18 @@
 namespace sinkkit {
 inline namespace rules {
 
+/// What the checks of one run tell each other of the calls the sink failed,
+/// so that one bug is shrunk once. The runner makes one per run, shared by
+/// the processes it checks rules in (runners/suite.hpp).
+class SharedFindings {
+ public:
+  virtual ~SharedFindings() = default;
+  /// `rule` found a failed call with `signature` (`failure_signature`,
+  /// rules/causes.hpp). Returns the rule that found it first in this run,
+  /// which shrinks it; nothing when `rule` is the first.
+  virtual std::optional<std::string> first_found_by(std::string_view signature, std::string_view rule) = 0;
+};
+
 /// Budget and seed of a check.
 struct CheckOptions {
   std::uint64_t seed = 0;
@@ -57,6 +69,10 @@ struct CheckOptions {
   /// A shrink stops at this moment, the smallest failing case found so far
   /// standing, so that the check returns before the runner's rule timeout.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  /// A failing case whose failed call another check of the run found first
+  /// is not shrunk: it is filed under that check's cause (its message says
+  /// so). Null: every check shrinks what it finds.
+  SharedFindings* findings = nullptr;
 };
 
 /// Runs `rule` against `sut`. Never throws for what the sink does; a kit

@@ -63,6 +63,10 @@ struct ReadBack {
   /// payload projection differs: a torn record, the wrong bytes).
   std::int64_t corrupted = 0;
   std::string first_corruption;  ///< describes the first corrupted item
+  /// The sink's own reader failed on what its storage holds (the error it
+  /// raised; `keys` is then empty): a finding about the sink's storage, not
+  /// a failure of the kit.
+  std::optional<std::string> unreadable;
 };
 
 /// One simulated run, as the rules ask for it: what to run, and the
@@ -184,14 +188,6 @@ class SinkUnderTest {
   /// process that was slow on a large batch, not hung), taken once the check
   /// ends; the rule's result carries them.
   virtual std::vector<std::string> take_notes() { return {}; }
-  /// When a call of the sink hung during the check (the kit killed it at its
-  /// time limit): the slowest call it answered. The runner passes it on
-  /// (`expect_hangs`) to the checks after. Nothing when none hung.
-  [[nodiscard]] virtual std::optional<std::chrono::nanoseconds> hung() const { return std::nullopt; }
-  /// A call hung in an earlier check of this run, whose slowest answered call
-  /// took `slowest_answered`: limit calls from the start as after a hang, so
-  /// that a sink that hangs costs seconds per rule.
-  virtual void expect_hangs(std::chrono::nanoseconds slowest_answered) { (void)slowest_answered; }
 };
 
 }  // namespace rules

@@ -35,10 +35,12 @@
 #include <string>
 #include <system_error>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sinkkit/detail/demangle.hpp>
 #include <sinkkit/protocol/concepts.hpp>
 #include <sinkkit/protocol/diagnostics.hpp>
 #include <sinkkit/rules/sink_under_test.hpp>
@@ -257,7 +259,15 @@ class HarnessSink final : public SinkUnderTest {
 
   ReadBack read_back(const nlohmann::json& config) override {
     ReadBack out;
-    std::vector<payload_type> items = harness_.read_back(config);
+    std::vector<payload_type> items;
+    try {
+      items = harness_.read_back(config);
+    } catch (const std::exception& e) {
+      // The sink's reader failing on its storage (a torn record it cannot
+      // parse) is a finding about the sink.
+      out.unreadable = detail::type_name(typeid(e)) + ": " + e.what();
+      return out;
+    }
     out.keys.reserve(items.size());
     for (const auto& item : items) {
       ItemKey key = harness_.key_of(item);

@@ -1,7 +1,9 @@
 #pragma once
 /// \file
 /// `run_suite`: runs the rule catalogue (or some of it) against a sink, each
-/// rule in a child process of its own, and collects a `SuiteResult`. Both the
+/// rule in a child process of its own, and collects a `SuiteResult`. The
+/// checks of one run share the failed calls they find (`SharedFindings`,
+/// rules/check.hpp): each is shrunk by the first rule that found it. Both the
 /// GoogleTest registration and the `sinkkit` command are built on it. (The
 /// result types are in results/suite_result.hpp.)
 ///
@@ -36,8 +38,9 @@ struct SuiteOptions {
   bool isolate = true;
   /// Rules checked at once, each in its own child (isolated runs only).
   /// Results and progress lines come in the list's order, each rule with its
-  /// own seed, as one at a time. (One thing depends on timing: a sink call
-  /// that hangs shortens the call limits of the rules started after it.)
+  /// own seed, as one at a time. (What depends on timing: a sink call that
+  /// hangs shortens the call limits of the rules running after it, and which
+  /// of two rules that find one failed call at once shrinks it.)
   int jobs = 1;
   std::chrono::milliseconds rule_timeout{std::chrono::minutes(5)};
   /// SHOULD failures fail the suite too.

@@ -13,10 +13,12 @@
 /// timeout (a batch far larger than any answered, at a pace of its own); a
 /// call answered after the call timeout that way is reported (`take_notes`),
 /// not failed. (SK-2.9 leads up to max_batch_size in steps for this.) Once a call
-/// has hung, the later ones (the check's shrink steps, and the later rules'
-/// calls) get 20x the slowest answered call, at least 1 s and at most the
-/// call timeout: a hung sink costs seconds per step, not the call timeout
-/// each time.
+/// has hung, the later ones (the check's shrink steps, and the other rules'
+/// calls, in the processes the run forks for its checks too) get 20x the
+/// slowest answered call of their own kind and size, at least 1 s and at
+/// most the call timeout: a hung sink costs seconds per step, not the call
+/// timeout each time. A call that hangs fails with the error kind "hung", one
+/// whose process died in it with "crashed".
 ///
 /// **Example**:
 ///
@@ -107,8 +109,6 @@ class WireSink final : public SinkUnderTest {
   void release() override;
   /// The calls that were slow, not hung (see above).
   std::vector<std::string> take_notes() override;
-  [[nodiscard]] std::optional<std::chrono::nanoseconds> hung() const override;
-  void expect_hangs(std::chrono::nanoseconds slowest_answered) override;
 
   class Impl;
 
