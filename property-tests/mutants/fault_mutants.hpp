@@ -188,6 +188,65 @@ struct PosixJsonlSink {
   }
 };
 
+// SK-2.5, through the file system alone (no hook): declares exactly_once and
+// writes each batch a record per write(2), then fdatasyncs it. When a storage
+// call fails, it cuts the file back to its last whole record (no torn line)
+// and writes the batch again from its first item: the records of the batch
+// it had stored before the error (all of them, when the fsync failed) are
+// stored twice. Nothing is lost, and the failed write is made good.
+struct RetriesBatchFromItsStart {
+  using payload_type = Event;
+  std::string name = "retries-batch-from-its-start";
+  static constexpr bool router_branch_safe = false;
+  static Capabilities capabilities() {
+    return {.delivery = sinkkit::Delivery::exactly_once, .durability = sinkkit::Durability::on_close};
+  }
+  struct Partition {
+    int fd = -1;
+    off_t size = 0;  // bytes of whole records
+    // The whole line, or false with the file cut back to its last whole record.
+    bool append(const std::string& line) {
+      std::size_t done = 0;
+      while (done < line.size()) {
+        const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          if (::ftruncate(fd, size) != 0) throw sinkkit::SinkError("cannot cut the torn record off");
+          return false;
+        }
+        done += static_cast<std::size_t>(n);
+      }
+      size += static_cast<off_t>(line.size());
+      return true;
+    }
+    void write_batch(Batch<Event> batch) {
+      if (fd < 0) throw sinkkit::ClosedError("write_batch");
+      for (int attempt = 1;; ++attempt) {
+        bool stored = true;
+        for (const auto& e : batch) {
+          if (!(stored = append(nlohmann::json(e).dump() + '\n'))) break;
+        }
+        if (stored && ::fdatasync(fd) == 0) return;
+        if (attempt == 3) throw sinkkit::SinkError(std::string("the batch failed 3 times: ") + std::strerror(errno));
+        // the bug: again from the batch's first item, over what is stored of it
+      }
+    }
+    void close() {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+  };
+  Partition build_partition(const nlohmann::json& config, int worker_index, int, AsyncBridge*, void*) {
+    static std::atomic<int> counter{0};
+    const auto file = std::filesystem::path(config.at("dir").get<std::string>()) /
+                      ("part-w" + std::to_string(worker_index) + "-x" + std::to_string(::getpid()) + "-" +
+                       std::to_string(counter++) + ".jsonl");
+    const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw sinkkit::SinkError("cannot create " + file.string());
+    return Partition{fd, 0};
+  }
+};
+
 // Reads every line that parses: a line glued to a torn one is lost, as a
 // reader of such a file would lose it.
 template <class Node>

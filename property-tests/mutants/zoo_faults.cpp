@@ -1,4 +1,5 @@
-// Mutants around faults, crashes, restarts and branches (SK-4.x, SK-5.1).
+// Mutants around faults, crashes, restarts and branches (SK-4.x, SK-5.1), and
+// one that duplicates what a storage fault made it retry (SK-2.5).
 
 #include "zoo.hpp"
 #include "fault_mutants.hpp"
@@ -20,6 +21,7 @@ std::vector<Specimen> fault_specimens() {
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::keeps_torn_line>>>("FileKeepsTornLineAfterShortWrite", "SK-4.2"),
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::ignores_failed_fsync>>>("FileIgnoresFailedFsync", "SK-4.5"),
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::swallows_write_error>>>("FileSwallowsWriteError", "SK-4.5"),
+      specimen<PosixJsonlHarness<RetriesBatchFromItsStart>>("FileRetriesBatchFromItsStart", "SK-2.5"),
       specimen<FilesHarness<TruncatesOnRestart>>("TruncatesOnRestart", "SK-4.4"),
       specimen<FilesHarness<BranchesShareFile>>("BranchesShareFile", "SK-5.1"),
   };

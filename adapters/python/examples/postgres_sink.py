@@ -4,7 +4,8 @@ Rows are buffered and flushed, as multi-row INSERTs of `chunk_size` rows in
 one transaction, when `buffer_max_records` are waiting and at close. A failed
 flush rolls back, drops the connection (the next flush opens a new one) and
 keeps its rows; each row's key is unique, so replaying a flush whose COMMIT
-went through but whose answer was lost adds nothing. Durability on close.
+went through but whose answer was lost adds nothing: exactly once, durable
+on close.
 
 Config: {"dsn": "postgresql://USER@HOST:PORT/DB", "table": NAME,
 "buffer_max_records": N, "chunk_size": M}. The template names the server of
@@ -17,6 +18,18 @@ the network fail under the sink, which has no fault hook.
                                                   buffer is emptied before the
                                                   INSERT, so a failed flush
                                                   loses its rows (SK-4.1 fails)
+    python3 postgres_sink.py --retry-insert       its twin that inserts each
+                                                  batch at once (autocommit, no
+                                                  unique key, no conflict clause)
+                                                  and on a connection error
+                                                  sends the same INSERT again: a
+                                                  reply lost after the server
+                                                  committed stores the batch
+                                                  twice (SK-2.5 fails)
+    python3 postgres_sink.py --retry-insert --at-least-once
+                                                  the same, declaring
+                                                  at_least_once: its duplicates
+                                                  are allowed, and counted
 """
 
 import os
@@ -30,6 +43,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from sinkkit_adapter import ClosedError, ConfigError, serve  # noqa: E402
 
 POP_BEFORE_INSERT = "--pop-before-insert" in sys.argv[1:]
+RETRY_INSERT = "--retry-insert" in sys.argv[1:]
+AT_LEAST_ONCE = "--at-least-once" in sys.argv[1:]
 KEYS = {"dsn", "table", "buffer_max_records", "chunk_size"}
 
 
@@ -62,9 +77,10 @@ def connect(dsn):
 def ensure_table(conn, table):
     # Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog:
     # the workers take turns.
+    key = "key TEXT" if RETRY_INSERT else "key TEXT PRIMARY KEY"  # the retrying twin keeps no unique key
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (table,))
-        conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (seq BIGSERIAL, key TEXT PRIMARY KEY, "
+        conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (seq BIGSERIAL, " + key + ", "
                              "value BIGINT, label TEXT)").format(sql.Identifier(table)))
 
 
@@ -122,12 +138,46 @@ class Partition:
         self.drop_connection()
 
 
+class RetryingPartition:
+    """The --retry-insert twin: each batch is one INSERT in autocommit,
+    acknowledged when it returns; a connection error gets the same INSERT
+    once more on a new connection. When the first one's COMMIT went through
+    and only its answer was lost, the rows are stored twice."""
+
+    def __init__(self, config):
+        self.dsn, self.table, _, _ = parse(config)
+        self.conn = connect(self.dsn)
+        ensure_table(self.conn, self.table)
+        self.closed = False
+
+    def write_batch(self, items):
+        if self.closed:
+            raise ClosedError("write_batch on a closed partition")
+        if not items:
+            return
+        values = sql.SQL(", ").join([sql.SQL("(%s, %s, %s)")] * len(items))
+        insert = sql.SQL("INSERT INTO {} (key, value, label) VALUES {}").format(sql.Identifier(self.table), values)
+        params = [v for i in items for v in (i["key"], i["value"], i["label"])]
+        try:
+            self.conn.execute(insert, params)
+        except psycopg.OperationalError:
+            self.conn.close()
+            self.conn = connect(self.dsn)
+            self.conn.execute(insert, params)  # the bug: it may be stored already
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            self.conn.close()
+
+
 class PostgresNode:
-    name = "python-postgres-broken" if POP_BEFORE_INSERT else "python-postgres"
+    name = ("python-postgres-retry" if RETRY_INSERT else
+            "python-postgres-broken" if POP_BEFORE_INSERT else "python-postgres")
     router_branch_safe = True
 
     def build_partition(self, config, worker_index, worker_count, bridge=None, session_manager=None):
-        return Partition(config)
+        return RetryingPartition(config) if RETRY_INSERT else Partition(config)
 
 
 def read_back(config):
@@ -150,7 +200,11 @@ def config_template():
             "buffer_max_records": 50, "chunk_size": 20}
 
 
+def capabilities():
+    delivery = "at_least_once" if AT_LEAST_ONCE else "exactly_once"
+    return {"delivery": delivery, "durability": "on_return" if RETRY_INSERT else "on_close", "survives_crash": True}
+
+
 if __name__ == "__main__":
-    serve(PostgresNode(), read_back, fields={"value": "int", "label": "string"},
-          capabilities={"durability": "on_close", "survives_crash": True},
+    serve(PostgresNode(), read_back, fields={"value": "int", "label": "string"}, capabilities=capabilities(),
           config_template=config_template())

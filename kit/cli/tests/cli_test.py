@@ -293,12 +293,36 @@ class Postgres(unittest.TestCase):
                                PY, self.SINK, *extra)
 
     def test_the_sink_keeps_every_acknowledged_row_through_network_faults(self):
-        r, report = self.run_suite("SK-2.3,SK-3.1,SK-4.1,SK-4.2,SK-4.4,SK-4.5")
+        r, report = self.run_suite("SK-2.3,SK-2.5,SK-3.1,SK-4.1,SK-4.2,SK-4.4,SK-4.5")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         rules = {x["id"]: x for x in report["rules"]}
         self.assertEqual({k: v["status"] for k, v in rules.items()}, dict.fromkeys(rules, "passed"))
         for rule in ("SK-4.1", "SK-4.2", "SK-4.5"):
             self.assertRegex(rules[rule]["message"], r"^storage faults by network; [1-9]\d* of 5 cases reached one")
+        self.assertRegex(rules["SK-2.5"]["message"], r"^storage faults by network in [1-9]\d* of 5 cases")
+        self.assertFalse(any("duplicates" in x for x in report["rules"]), report["rules"])
+
+    def test_a_retried_insert_whose_reply_was_lost_duplicates_rows_and_fails_exactly_once(self):
+        # The twin sends a failed INSERT again on a new connection, with no
+        # unique key: when only the reply was lost, the rows are stored twice.
+        r, report = self.run_suite("SK-2.5", "--retry-insert", budget="30")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        rule = report["rules"][0]
+        self.assertEqual(rule["status"], "failed", rule)
+        self.assertIn("duplicate cop", rule["message"])
+        self.assertRegex(r.stdout, r"run: .*faults: storage of w\d+\.b0 fails after \d+ more items \(replies dropped")
+        self.assertIn("replies dropped", rule["duplicates"]["after"])
+        # The same code declaring at_least_once passes, the cost shown as a figure.
+        r, report = self.run_suite("SK-2.5,SK-4.1,SK-4.2", "--retry-insert", "--at-least-once", budget="30")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rules = {x["id"]: x for x in report["rules"]}
+        self.assertEqual(rules["SK-2.5"]["status"], "not_applicable")
+        figures = [x for x in report["rules"] if "duplicates" in x]
+        self.assertTrue(figures, r.stdout)
+        for rule in figures:
+            self.assertEqual(rule["status"], "passed", rule)
+            self.assertRegex(rule["message"], r"at least once: [1-9]\d* duplicates? in [1-9]\d* of 30 cases, after "
+                                              r".*replies dropped")
 
     def test_the_pop_before_insert_twin_fails_sk_4_1(self):
         r, report = self.run_suite("SK-4.1", "--pop-before-insert")
@@ -508,6 +532,25 @@ class Misbehaving(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("not JSON: 'debug: writing", r.stdout)
 
+    def test_a_store_its_own_reader_cannot_read_is_one_finding_about_the_sink(self):
+        # A failed append leaves its bytes (the sink never cuts them off): the
+        # next append is glued to the torn line, and the sink's read_back
+        # raises on it. Every rule that reads it back fails on the sink's
+        # corrupt storage, as one cause; none says the kit could not go on.
+        path = jsonl_sink_variant(self, "pass", preamble=["os.ftruncate = lambda fd, length: None"])
+        r, report = run_with_report("--seed", "3", "--budget", "40", "--rules", "SK-2.3,SK-4.1,SK-4.2,SK-4.5,SK-6.1",
+                                    "--report-formats", "json", "--", PY, path)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        broken = [x for x in report["rules"] if x["status"] in ("failed", "warning")]
+        self.assertGreaterEqual(len(broken), 2, r.stdout)
+        for rule in broken:
+            self.assertIn("the read-back failed: the storage holds what the sink's own reader cannot read "
+                          "(JSONDecodeError: ", rule["message"])
+            self.assertEqual([v["kind"] for v in rule["counterexample"]["verdict"]["violations"]], ["corrupted"])
+        self.assertNotIn("could not complete", r.stdout)
+        self.assertEqual(len(report["causes"]), 1, report["causes"])
+        self.assertIn(report["causes"][0]["rule"], ("SK-4.1", "SK-4.2"))
+
 
 class SlowOrHung(unittest.TestCase):
     """Slow is not hung: a sink that keeps its own pace passes (reported
@@ -553,6 +596,26 @@ class SlowOrHung(unittest.TestCase):
 
         self.assertIn("SK-2.9 batch sizes 1 to max_batch_size: failed", r.stdout)
         self.assertIn("did not answer within", r.stdout)
+
+    def test_one_hang_is_shrunk_once_and_judged_as_one_cause(self):
+        # Every rule that closes twice meets the hang. The first to meet it
+        # shrinks it; the others file it under that rule's cause as found,
+        # and wait for a hung close no longer than closes take (at least 1 s).
+        path = jsonl_sink_variant(self, "pass", close_first="if self.closes: time.sleep(3600)")
+        r, report = run_with_report("--seed", "5", "--budget", "20", "--call-timeout-ms", "5000",
+                                    "--report-formats", "json", "--", PY, path)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual([c["rule"] for c in report["causes"]], ["SK-3.1"], report["causes"])
+        broken = [x for x in report["rules"] if x["status"] in ("failed", "warning")]
+        self.assertGreater(len(broken), 5, r.stdout)
+        filed = [x["id"] for x in broken if "not shrunk: the same failed call as " in x["message"]]
+        shrunk = [x["id"] for x in broken if x["id"] not in filed]
+        self.assertEqual(len(shrunk), 1, r.stdout)
+        for rule in broken:
+            if rule["id"] in filed:
+                self.assertIn(f"the same failed call as {shrunk[0]}'s, which shrinks it", rule["message"])
+        # A hung close is judged on the pace of closes, not of the slowest call.
+        self.assertRegex(r.stdout, r"a call hung earlier: 20x the slowest close answered \(\d+ ms\), at least 1000 ms")
 
     def test_a_hang_in_a_repeated_close_shortens_the_later_calls(self):
         path = jsonl_sink_variant(self, "pass", close_first="if self.closes: time.sleep(3600)")

@@ -234,7 +234,8 @@ Verdict Oracle::judge(const Trace& trace, std::span<const ItemKey> read_back) co
   }
   if (v.total.duplicated > 0 && capabilities_.delivery == Delivery::exactly_once) {
     add(ViolationKind::duplicated, std::to_string(v.total.duplicated) +
-                                       " duplicate copies stored by an exactly-once sink; first: " +
+                                       (v.total.duplicated == 1 ? " duplicate copy" : " duplicate copies") +
+                                       " stored by an exactly-once sink; first: " +
                                        key_list(first_in(&PartitionVerdict::first_duplicated)));
   }
   if (v.total.reordered > 0 && capabilities_.ordered_per_partition) {

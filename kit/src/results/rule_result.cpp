@@ -130,6 +130,13 @@ std::string RuleResult::to_text() const {
   return out;
 }
 
+std::string DuplicateFigure::to_text(int of_cases) const {
+  std::string s = std::to_string(items) + (items == 1 ? " duplicate" : " duplicates") + " in " +
+                  std::to_string(cases) + " of " + std::to_string(of_cases) + (of_cases == 1 ? " case" : " cases");
+  for (std::size_t i = 0; i < after.size(); ++i) s += (i == 0 ? ", after " : i + 1 == after.size() ? " and " : ", ") + after[i];
+  return s;
+}
+
 nlohmann::json RuleResult::to_json() const {
   nlohmann::json j = {{"id", id},         {"title", title},     {"statement", statement},
                       {"level", to_string(level)}, {"status", to_string(status)}, {"cases", cases},
@@ -137,6 +144,9 @@ nlohmann::json RuleResult::to_json() const {
   if (const Counts* c = counts()) j["counts"] = *c;  // also inside the verdict; here for readers of the summary
   if (counterexample) j["counterexample"] = counterexample->to_json();
   if (incidental) j["incidental"] = true;
+  if (duplicates) {
+    j["duplicates"] = {{"items", duplicates->items}, {"cases", duplicates->cases}, {"after", duplicates->after}};
+  }
   if (!reproduce.empty()) j["reproduce"] = reproduce;
   if (!output.empty()) j["output"] = output;
   if (allowed) {
@@ -164,6 +174,12 @@ RuleResult RuleResult::from_json(const nlohmann::json& j) {
     r.counterexample = Counterexample{.trace = Trace::from_json(j.at("counterexample_trace")), .verdict = std::nullopt};
   }
   r.incidental = j.value("incidental", false);
+  if (j.contains("duplicates")) {
+    const auto& d = j.at("duplicates");
+    r.duplicates = DuplicateFigure{.items = detail::json_integer_at<std::int64_t>(d, "items"),
+                                   .cases = detail::json_integer_at<int>(d, "cases"),
+                                   .after = d.at("after").get<std::vector<std::string>>()};
+  }
   r.reproduce = j.value("reproduce", "");
   r.output = j.value("output", "");
   if (j.contains("allowed")) r.allowed = j.at("allowed").get<std::string>();

@@ -141,6 +141,8 @@ namespace {
 // A case child's last line: "F " + its outcome, or "G " + a generation failure.
 constexpr std::string_view kOutcomeTag = "F ";
 constexpr std::string_view kGaveUpTag = "G ";
+// Before it: "D " + the duplicates it counted (JSON), if any.
+constexpr std::string_view kDuplicatesTag = "D ";
 
 void flush_stdio() {
   std::fflush(nullptr);
@@ -174,7 +176,58 @@ std::string seconds_text(std::chrono::nanoseconds d) {
 
 }  // namespace
 
-void CheckContext::begin_case() { case_open_ = options_.isolate_cases && !in_case_child(); }
+void CheckContext::begin_case() {
+  case_open_ = options_.isolate_cases && !in_case_child();
+  ++case_number_;
+}
+
+namespace {
+
+// What went wrong in a run, in the words of a duplicate figure.
+std::string fault_name(const FiredStorageFault& f) {
+  if (f.hook) return "a storage fault (hook)";
+  if (f.network) {
+    if (f.call == "drop replies") return "replies dropped";
+    if (f.call == "drop requests") return "requests dropped";
+    if (f.call == "stall") return "a stall";
+    return "a connection reset";
+  }
+  if (f.short_asked > 0) return "a short write";
+  return "a failed " + f.call;
+}
+
+void add_once(std::vector<std::string>& names, std::string name) {
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+}
+
+}  // namespace
+
+void CheckContext::count_duplicates(const Trace& trace, const Verdict& verdict) {
+  if (verdict.total.duplicated == 0 || shrinking()) return;
+  for (auto* figure : {&duplicates_, &child_counted_}) {
+    if (figure == &child_counted_ && !in_case_child()) continue;
+    figure->items += verdict.total.duplicated;
+    for (const auto& e : trace.events) {
+      if (e.storage_fault) add_once(figure->after, fault_name(*e.storage_fault));
+    }
+    if (trace.plan.close_calls > 1) add_once(figure->after, "repeated closes");
+    if (!trace.plan.write_faults.empty() || trace.plan.fail_build_on_worker || trace.plan.abort_after_epoch) {
+      add_once(figure->after, "failed calls");
+    }
+    if (trace.plan.clean()) add_once(figure->after, "no fault");
+  }
+  if (counted_case_ != case_number_) {
+    counted_case_ = case_number_;
+    ++duplicates_.cases;
+    if (in_case_child()) ++child_counted_.cases;
+  }
+}
+
+void CheckContext::add_duplicates(const DuplicateFigure& from_child) {
+  duplicates_.items += from_child.items;
+  duplicates_.cases += from_child.cases;
+  for (const auto& name : from_child.after) add_once(duplicates_.after, name);
+}
 
 void CheckContext::enter_case_child() {
   if (!case_open_) return;
@@ -215,6 +268,10 @@ void CheckContext::end_case_in_child(const std::optional<CaseFailure>& failure, 
     }
   } catch (const std::exception& e) {
     line = std::string(kOutcomeTag) + to_json(CaseFailure{std::string("the kit could not report the case: ") + e.what(), {}, {}}).dump();
+  }
+  if (child_counted_.items > 0) {
+    const nlohmann::json d = {{"items", child_counted_.items}, {"cases", child_counted_.cases}, {"after", child_counted_.after}};
+    line = std::string(kDuplicatesTag) + d.dump() + "\n" + line;
   }
   detail::journal_calls_to(-1);
   flush_stdio();
@@ -262,6 +319,14 @@ std::optional<CaseFailure> CheckContext::wait_for_case_child(int pid, int fd) {
         got_outcome = true;
       } else if (line.starts_with(kGaveUpTag)) {
         gave_up = line.substr(kGaveUpTag.size());
+      } else if (line.starts_with(kDuplicatesTag)) {
+        try {
+          const auto d = nlohmann::json::parse(line.substr(kDuplicatesTag.size()));
+          add_duplicates({.items = d.at("items").get<std::int64_t>(), .cases = d.at("cases").get<int>(),
+                          .after = d.at("after").get<std::vector<std::string>>()});
+        } catch (const std::exception&) {
+          // a figure lost is not a verdict lost
+        }
       } else {
         journal.take(line);
       }
@@ -321,6 +386,7 @@ JudgedRun CheckContext::run_judged_on(const nlohmann::json& config, const RunReq
   j.trace = run(config, request);
   j.stored = read_back(config, &j.trace);
   j.verdict = Oracle(caps_).judge(j.trace, j.stored.keys);
+  count_duplicates(j.trace, j.verdict);
   if (!unprovoked_failure_) unprovoked_failure_ = unprovoked_failure(j, request, caps_);
   return j;
 }
@@ -410,6 +476,10 @@ GeneratedCase draw(WorkloadShape shape, std::optional<FaultMix> mix) {
 }
 
 FaultMix no_storage_faults() { return FaultMix{}; }
+
+const TraceEvent* fired_fault(const Trace& t) {
+  return first_event(t, [](const TraceEvent& e) { return e.storage_fault.has_value(); });
+}
 
 GeneratedCase draw_with_failures(CheckContext& ctx) {
   auto d = draw(ctx.shape(), no_storage_faults());

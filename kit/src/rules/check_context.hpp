@@ -136,6 +136,13 @@ class CheckContext {
   // own judge found nothing. Recorded by the judged runs.
   std::optional<CaseFailure> take_unprovoked_failure();
 
+  // Duplicates the sink stored in a judged run of the current case (every
+  // judged run comes here; shrink steps are not counted): the check's figure.
+  void count_duplicates(const Trace& trace, const Verdict& verdict);
+  [[nodiscard]] const DuplicateFigure& duplicates() const { return duplicates_; }
+  // What an isolated case's child counted, added in its parent.
+  void add_duplicates(const DuplicateFigure& from_child);
+
  private:
   const Rule& rule_;
   SinkUnderTest& sut_;
@@ -152,6 +159,10 @@ class CheckContext {
   int case_child_fd_ = -1;   // in a case child: where it reports
   std::chrono::nanoseconds slowest_gap_{0};  // between two reports of a case child
   bool seen_hang_ = false;
+  int case_number_ = 0;             // cases begun
+  int counted_case_ = -1;           // the last case counted in duplicates_
+  DuplicateFigure duplicates_;
+  DuplicateFigure child_counted_;  // in a case child: what it counted, for its parent
 };
 
 // --- helpers shared by the checks ---------------------------------------
@@ -175,6 +186,10 @@ std::optional<CaseFailure> unprovoked_failure(const JudgedRun& j, const RunReque
 // Stored items that differ from the item written under their key: the
 // verdict's `corrupted` finding.
 std::optional<CaseFailure> corrupted(const JudgedRun& j);
+
+// A storage its sink's reader could not read (`how`: the error it raised),
+// found after the run `trace`: the verdict's `corrupted` finding.
+CaseFailure unreadable(const std::string& how, const Trace* trace);
 
 // The oracle's first violation of `kind`.
 std::optional<CaseFailure> violation(const JudgedRun& j, ViolationKind kind);
@@ -202,6 +217,15 @@ struct GeneratedCase {
 GeneratedCase draw(WorkloadShape shape, std::optional<FaultMix> mix);
 
 FaultMix no_storage_faults();
+
+// The plans of the storage fault rules (and SK-2.5's cases with a storage
+// fault): nothing else fails, and every partition gets its writes, so that
+// most cases reach the fault.
+inline constexpr FaultMix kStorageFaultMix{
+    .build_failures = false, .write_failures = false, .aborts = false, .no_write_partitions = false};
+
+// The first call during which an injected storage fault fired, or nullptr.
+const TraceEvent* fired_fault(const Trace& t);
 
 // One storage fault on one partition (a fault rule's, and a close rule's
 // failure): from outside the sink, its kind, errno and the calls let through

@@ -1,6 +1,7 @@
 // The registry of checks by rule id, and `check_rule`: runs the check of one
 // rule in a fresh CheckContext and turns its outcome into a RuleResult.
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <exception>
@@ -142,6 +143,7 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
       detail::checks::CheckContext ctx(rule, sut, options);
       auto outside = outside_scope(rule.applies.scope, ctx);
       outcome = outside ? std::move(*outside) : check(ctx);
+      if (ctx.duplicates().items > 0) r.duplicates = ctx.duplicates();
     } catch (const std::exception& e) {
       outcome = {CheckOutcome::could_not_run, 0, std::string("the check could not run: ") + e.what(), std::nullopt};
     }
@@ -150,6 +152,13 @@ RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& 
   r.status = status_of(outcome, rule.level);
   r.cases = outcome.cases;
   r.message = outcome.message;
+  // What the sink's delivery cost in this rule's cases, as a figure: allowed
+  // at least once, SK-2.5's finding for a sink that promises exactly once.
+  if (r.duplicates) {
+    r.message += std::string(r.message.empty() ? "" : "; ") +
+                 (sut.capabilities().delivery == Delivery::exactly_once ? "exactly once, yet: " : "at least once: ") +
+                 r.duplicates->to_text(std::max(1, r.cases));
+  }
   // What the kit noticed on the way (a slow call), after the verdict's own words.
   for (const auto& note : sut.take_notes()) r.message += (r.message.empty() ? "" : "; ") + note;
   if (outcome.failure && outcome.failure->trace) {  // every case failure has its trace

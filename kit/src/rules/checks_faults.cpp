@@ -46,18 +46,6 @@ namespace {
 
 // --- SK-4: faults --------------------------------------------------------
 
-// The plans of the storage fault rules: nothing else fails, and every
-// partition gets its writes, so that most cases reach the fault.
-constexpr FaultMix kStorageFaultMix{
-    .build_failures = false, .write_failures = false, .aborts = false, .no_write_partitions = false};
-
-const TraceEvent* fired_fault(const Trace& t) {
-  for (const auto& e : t.events) {
-    if (e.storage_fault) return &e;
-  }
-  return nullptr;
-}
-
 // Faults from outside reach only storage the kit stands in front of: a
 // check that reached none in any case tested nothing.
 CheckOutcome reached_or_untested(CheckOutcome outcome, StorageFaultMechanism mechanism, int reached) {
@@ -93,6 +81,7 @@ CheckOutcome storage_fault_property(CheckContext& ctx, bool keep_writing) {
     if (auto f = violation(j, ViolationKind::lost)) return f;
     if (auto f = violation(j, ViolationKind::gap)) return f;
     if (auto f = corrupted(j)) return f;
+    if (auto f = violation(j, ViolationKind::duplicated)) return f;  // an exactly-once sink's only
     // A torn record left by a short write must be gone once the sink opens
     // its storage again (a sink that can: survives_crash).
     if (fault.kind == StorageFaultKind::short_write && fired && ctx.caps().survives_crash) {
@@ -184,6 +173,7 @@ CheckOutcome sk_4_3(CheckContext& ctx) {
     j.stored = ctx.read_back(config, &j.trace);
     JudgeOptions opts;
     j.verdict = Oracle(ctx.caps(), opts).judge(j.trace, j.stored.keys);
+    ctx.count_duplicates(j.trace, j.verdict);
     if (auto f = violation(j, ViolationKind::lost)) {
       const auto acked =
           std::ranges::count_if(j.trace.events, [](const TraceEvent& e) { return e.outcome == Outcome::ok; });
@@ -192,7 +182,8 @@ CheckOutcome sk_4_3(CheckContext& ctx) {
       return f;
     }
     if (auto f = violation(j, ViolationKind::unexpected)) return f;
-    return corrupted(j);
+    if (auto f = corrupted(j)) return f;
+    return violation(j, ViolationKind::duplicated);  // an exactly-once sink's only
   });
 }
 
@@ -232,6 +223,7 @@ CheckOutcome sk_4_4(CheckContext& ctx) {
     j.trace = join_runs(t1, t2);
     j.stored = ctx.read_back(config, &j.trace);
     j.verdict = Oracle(ctx.caps()).judge(j.trace, j.stored.keys);
+    ctx.count_duplicates(j.trace, j.verdict);
     const std::string what = up ? "rescaled 2 -> 4 workers: " : "rescaled 4 -> 2 workers: ";
     for (auto kind : {ViolationKind::lost, ViolationKind::unexpected, ViolationKind::duplicated}) {
       if (auto f = violation(j, kind)) {

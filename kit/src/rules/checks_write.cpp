@@ -91,9 +91,33 @@ CheckOutcome sk_2_4(CheckContext& ctx) {
       [](RunRequest& r) { r.simulation.poison_batches = false; });  // retention is SK-2.7's business
 }
 
+// Duplicates come from retries: a repeated close that flushes again, and a
+// flush retried after its storage failed, above all one whose reply was lost
+// after the storage kept it. So two cases in three, for a sink whose storage
+// the kit can fail, draw a storage fault as the SK-4.x rules do (writing on
+// after it or not); the others the kit's failed calls and repeated closes.
 CheckOutcome sk_2_5(CheckContext& ctx) {
-  return judged_property(ctx, ctx.budget(), ctx.shape(), no_storage_faults(),
-                         [](const JudgedRun& j) { return violation(j, ViolationKind::duplicated); });
+  const auto mechanism = ctx.sut().storage_fault_mechanism();
+  int with_fault = 0, reached = 0;
+  auto outcome = property(ctx, ctx.budget(), [&]() -> std::optional<CaseFailure> {
+    const bool storage = mechanism != StorageFaultMechanism::none && *rc::gen::inRange(0, 3) != 2;
+    auto d = draw(ctx.shape(), storage ? kStorageFaultMix : FaultMix{});
+    if (storage) {
+      d.plan.storage_faults.push_back(draw_storage_fault(d.workload, mechanism));
+      d.plan.keep_writing_after_failure = *rc::gen::arbitrary<bool>();
+    }
+    auto j = ctx.run_judged(ctx.request(d.workload, d.plan, d.seed));
+    if (!shrinking()) {
+      with_fault += storage ? 1 : 0;
+      reached += fired_fault(j.trace) != nullptr ? 1 : 0;
+    }
+    return violation(j, ViolationKind::duplicated);
+  });
+  if (outcome.kind == CheckOutcome::held && with_fault > 0) {
+    outcome.message = "storage faults by " + to_string(mechanism) + " in " + std::to_string(with_fault) + " of " +
+                      std::to_string(outcome.cases) + " cases; " + std::to_string(reached) + " reached one";
+  }
+  return outcome;
 }
 
 CheckOutcome sk_2_6(CheckContext& ctx) {

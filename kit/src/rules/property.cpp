@@ -88,6 +88,7 @@ PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int bu
       }
       last = std::move(failure);
       failing_run = run;
+      in_shrink = true;
       RC_FAIL(last->message);
     }
   };
@@ -100,7 +101,9 @@ PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int bu
   metadata.id = std::string(rule_id);
   metadata.description = std::string(rule_id);
   rc::detail::TestListenerAdapter quiet;  // the runner reports, not RapidCheck
+  in_shrink = false;
   const auto outcome = rc::detail::checkTestable(property, metadata, params, quiet);
+  in_shrink = false;
 
   if (outcome.is<rc::detail::SuccessResult>()) {
     result.cases = outcome.get<rc::detail::SuccessResult>().numSuccess;

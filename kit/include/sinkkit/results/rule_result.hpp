@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 #include <sinkkit/judgement/verdict.hpp>
@@ -73,6 +74,21 @@ struct Counterexample {
   static Counterexample from_json(const nlohmann::json& j);
 };
 
+/// Duplicate copies a sink stored over one rule's cases, and the faults of
+/// the runs that stored them: what at-least-once delivery cost in them (an
+/// exactly-once sink's duplicates also fail SK-2.5).
+struct DuplicateFigure {
+  std::int64_t items = 0;  ///< extra copies, summed over the runs (the oracle's count)
+  int cases = 0;           ///< cases with any
+  /// What went wrong in those runs, e.g. "replies dropped", "a failed write",
+  /// "repeated closes", "no fault"; in the order first seen.
+  std::vector<std::string> after;
+
+  /// "160 duplicates in 7 of 100 cases, after replies dropped".
+  [[nodiscard]] std::string to_text(int of_cases) const;
+  friend bool operator==(const DuplicateFigure&, const DuplicateFigure&) = default;
+};
+
 /// The result of one rule for one sink.
 struct RuleResult {
   std::string id;
@@ -87,6 +103,8 @@ struct RuleResult {
   /// sink failed on its own in one of its cases, or a crash of its check.
   /// Root causes (rules/causes.hpp) name another rule first when one checks it.
   bool incidental = false;
+  /// Duplicates in the rule's cases, when there were any.
+  std::optional<DuplicateFigure> duplicates;
   std::uint64_t seed = 0;
   double seconds = 0;
 
