@@ -202,10 +202,6 @@ std::optional<CaseFailure> first_violation_or_corruption(const JudgedRun& j);
 std::optional<std::string> first_readback_difference(const std::vector<ItemKey>& a, const std::vector<ItemKey>& b,
                                                      bool ordered);
 
-// A storage its sink's reader could not read (`how`: the error it raised),
-// found after the run `trace`: the verdict's `corrupted` finding.
-CaseFailure unreadable(const std::string& how, const Trace* trace);
-
 // A generated case: workload and fault plan within the sink's limits.
 struct GeneratedCase {
   Workload workload;
