@@ -32,8 +32,8 @@ SuiteOptions options() {
   return o;
 }
 
-// Statuses both paths can decide (out of process, SK-3.5 cannot be observed
-// and the fault hooks differ: those are untested on one side by design).
+// Statuses both paths can decide (the fault hooks differ: those are untested
+// on one side by design).
 void expect_same_verdicts(SinkUnderTest& in_process, SinkUnderTest& out_of_process) {
   const auto a = run_suite(in_process, options());
   const auto b = run_suite(out_of_process, options());
@@ -60,5 +60,36 @@ TEST(InAndOutOfProcess, EveryBatchSqliteTableSinkGetsTheSameVerdictsWithTheCrash
   auto out = served("sqlite-every-batch");
   expect_same_verdicts(in_process, out);
 }
+
+// SK-3.5 looks at each sink process from outside (/proc/PID): the served
+// reference sinks release what they open, whatever the run did.
+TEST(SinkProcessResources, TheServedReferenceSinksReleaseWhatTheyOpen) {
+  SuiteOptions o = options();
+  o.rules = {"SK-3.5"};
+  o.check.budget = 10;
+  for (const std::string which : {"jsonl", "sqlite"}) {
+    auto sut = served(which);
+    const auto r = run_suite(sut, o);
+    ASSERT_EQ(r.rules.size(), 1U);
+    EXPECT_EQ(to_string(r.rules[0].status), "passed") << which << ":\n" << r.rules[0].to_text();
+  }
+}
+
+#ifdef SINKKIT_SERVE_MUTANT
+// A served C++ sink that opens a descriptor at every build and never closes
+// it: SK-3.5 fails, naming the process and what the descriptor is open on.
+TEST(SinkProcessResources, AServedSinkThatLeaksADescriptorPerBuildFailsNamingIt) {
+  WireSink sut({.command = {SINKKIT_SERVE_MUTANT, "leaks-descriptor"}});
+  SuiteOptions o = options();
+  o.rules = {"SK-3.5"};
+  const auto r = run_suite(sut, o);
+  ASSERT_EQ(r.rules.size(), 1U);
+  const auto& rule = r.rules[0];
+  EXPECT_EQ(to_string(rule.status), "warning") << rule.to_text();
+  EXPECT_NE(rule.message.find("after close, process "), std::string::npos) << rule.message;
+  EXPECT_NE(rule.message.find(" descriptor more than before build: descriptor "), std::string::npos) << rule.message;
+  EXPECT_NE(rule.message.find(" (/dev/null)"), std::string::npos) << rule.message;
+}
+#endif
 
 }  // namespace

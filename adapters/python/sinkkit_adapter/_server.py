@@ -1,6 +1,7 @@
 """The request loop: one loom-style node served over the wire protocol, v1
 (docs/wire-protocol.md). Standard library only."""
 
+import gc
 import json
 import os
 import sys
@@ -107,6 +108,11 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             fault(_partition(partitions, req), _require(req, "after_items", int))
             return {"ok": True}
         if op == "shutdown":
+            return {"ok": True}
+        if op == "collect_garbage":
+            # The kit is about to look at this process's descriptors (SK-3.5):
+            # what only garbage holds is released now, not at some later collection.
+            gc.collect()
             return {"ok": True}
         return _error("protocol", f"unknown op {op!r}")
 

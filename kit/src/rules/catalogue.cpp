@@ -149,12 +149,17 @@ constexpr std::array kRules = {
          "Generated workloads without faults; after close the oracle's lost count must be 0 for every "
          "partition."},
     Rule{"SK-3.5", L::should, "close releases OS resources",
-         "After close, the open file descriptors and threads of the process return to their count before build.",
+         "After close, the open file descriptors, threads and child processes of each process hosting the sink "
+         "return to what they were before build, without waiting for a garbage collector.",
          "Long-running workers rebuild sinks on every restart; leaks exhaust the process.",
          {S::inspectable_process},
-         "Counts /proc/self/fd and /proc/self/task before build and after close, on runs that may fail as "
-         "SK-3.3's do (failed writes and builds, aborts, and a third with the sink's storage failing): a close "
-         "after a failure releases them too."},
+         "Looks at /proc/PID (descriptors, each named: a file's path, a socket's peer, a pipe; threads; "
+         "children) of the kit's own process for a harness, and of every sink process over the wire, before "
+         "build and after close, on runs that may fail as SK-3.3's do (failed writes and builds, aborts, and a "
+         "third with the sink's storage failing): a close after a failure releases them too. The same workload "
+         "runs once first on a target of its own (what a process sets up once is not a leak per build); a sink "
+         "process collects its garbage (the collect_garbage op) before the first look and after the second, and "
+         "a descriptor only the collector released is a leak all the same."},
     Rule{"SK-3.6", L::should, "write after close fails",
          "A write_batch after close fails with an error; it never returns normally while dropping the items.",
          "A write the sink silently ignores is data loss that nobody sees.",
@@ -270,7 +275,9 @@ std::string applies_text(const Applies& applies) {
              "(items with a field it did not declare)";
       break;
     case Scope::inspectable_process:
-      text = "sinks in the kit's process, on Linux (a sink process: untested)"; break;
+      text = "every sink, on Linux: the kit's own process for a harness, each sink process over the wire "
+             "(without /proc: untested)";
+      break;
     case Scope::storage_can_fail:
       text = "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside), or a "
              "fault hook (otherwise untested)";

@@ -126,12 +126,17 @@ std::optional<CrashRun> CheckContext::run_and_kill(const nlohmann::json& config,
   return sut_.run_and_kill(config, request, kill_after_acks);
 }
 
-ResourceUsage CheckContext::resource_usage() {
+ResourceUsage CheckContext::resource_usage(int workers) {
   enter_case_child();
   bridge_.run([] {});  // its threads start with its first task
-  auto usage = sut_.resource_usage();
-  if (!usage) throw std::runtime_error("the process hosting the sink can no longer be inspected");
+  auto usage = sut_.resource_usage(workers);
+  if (!usage) throw std::runtime_error("the processes hosting the sink can no longer be inspected");
   return *usage;
+}
+
+void CheckContext::collect_garbage() {
+  enter_case_child();
+  sut_.collect_garbage();
 }
 
 // --- isolated cases ----------------------------------------------------------

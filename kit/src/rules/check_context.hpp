@@ -117,9 +117,11 @@ class CheckContext {
   ReadBack read_back(const nlohmann::json& config, const Trace* trace = nullptr);
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                        std::int64_t kill_after_acks);
-  // The process's descriptors and threads (SK-3.5), the kit's own bridge
-  // threads started first: they are the kit's, there before and after.
-  ResourceUsage resource_usage();
+  // The sink's processes' descriptors, threads and children for a run of
+  // `workers` workers (SK-3.5), the kit's own bridge threads started first:
+  // they are the kit's, there before and after.
+  ResourceUsage resource_usage(int workers);
+  void collect_garbage();
 
   // Isolated cases: `property` opens each case with begin_case; the case's
   // first call of the sink forks. The child runs the rest of the case and

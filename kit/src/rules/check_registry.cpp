@@ -73,7 +73,9 @@ std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckCont
       }
       return std::nullopt;
     case Scope::inspectable_process:
-      if (!ctx.sut().resource_usage()) return untested("the process hosting the sink cannot be inspected");
+      if (!ctx.sut().resource_usage(1)) {
+        return untested("the processes hosting the sink cannot be inspected (no /proc: not Linux?)");
+      }
       return std::nullopt;
     case Scope::storage_can_fail:
       if (mechanism == StorageFaultMechanism::none) {

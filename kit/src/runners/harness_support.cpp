@@ -12,17 +12,11 @@
 #include <sinkkit/simulation/storage_fault_injector.hpp>
 
 #include "../faults/fault_control.hpp"
+#include "process_resources.hpp"
 
 namespace sinkkit::detail {
 
 namespace {
-
-int count_entries(const char* dir) {
-  std::error_code ec;
-  int n = 0;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) ++n;
-  return ec ? -1 : n;
-}
 
 // One line per write the child saw: "B|A worker branch epoch call first_seq size\n".
 // Written with one write(2) each (shorter than PIPE_BUF, so never torn).
@@ -46,11 +40,9 @@ std::unique_ptr<StorageFaultInjector> in_process_storage_faults(const std::files
 }
 
 std::optional<ResourceUsage> current_process_usage() {
-  // The iterator's own descriptor is open during both counts, so it cancels out.
-  const int fds = count_entries("/proc/self/fd");
-  const int threads = count_entries("/proc/self/task");
-  if (fds < 0 || threads < 0) return std::nullopt;
-  return ResourceUsage{fds, threads};
+  auto self = look_at_process(::getpid());
+  if (!self) return std::nullopt;
+  return ResourceUsage{{std::move(*self)}};
 }
 
 CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,

@@ -103,7 +103,7 @@ json encode(const Request& request) {
           j["partition"] = r.partition;
           j["after_items"] = r.after_items;
         } else {
-          static_assert(std::is_same_v<R, Shutdown>);
+          static_assert(std::is_same_v<R, Shutdown> || std::is_same_v<R, CollectGarbage>);
         }
       },
       request);
@@ -140,6 +140,7 @@ Request decode_request(const json& m) {
   if (op == to_string(Op::read_back)) return ReadBack{required(m, "config")};
   if (op == to_string(Op::fault)) return Fault{required_string(m, "partition"), required_integer(m, "after_items")};
   if (op == to_string(Op::shutdown)) return Shutdown{};
+  if (op == to_string(Op::collect_garbage)) return CollectGarbage{};
   throw ProtocolError("unknown op '" + op + "'");
 }
 

@@ -27,6 +27,7 @@
 #include "../faults/network_proxy.hpp"
 #include "call_pace.hpp"
 #include "fork_server.hpp"
+#include "process_resources.hpp"
 #include "wire_responses.hpp"
 
 namespace sinkkit {
@@ -284,6 +285,17 @@ class WireSink::Impl {
         entry.process.reset();  // the build starts it again, and reports why it cannot (its stderr too)
       }
     }
+  }
+
+  // The workers whose process is running, and its pid.
+  std::vector<std::pair<int, pid_t>> live_processes() {
+    std::vector<std::pair<int, pid_t>> out;
+    for (std::size_t w = 0; w < worker_processes_.size(); ++w) {
+      auto& entry = worker_processes_[w];
+      std::lock_guard lock(entry.mutex);
+      if (entry.process && entry.process->running()) out.emplace_back(static_cast<int>(w), entry.process->pid());
+    }
+    return out;
   }
 
   // A new run: dead processes are replaced from here on.
@@ -617,6 +629,27 @@ std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, con
 }
 
 void WireSink::release() { impl_->release_all(); }
+
+std::optional<ResourceUsage> WireSink::resource_usage(int workers) {
+  impl_->start_processes(workers);
+  ResourceUsage usage;
+  for (const auto& [worker, pid] : impl_->live_processes()) {
+    if (auto process = detail::look_at_process(pid)) usage.processes.push_back(std::move(*process));
+  }
+  if (usage.processes.empty()) return std::nullopt;  // no /proc, or no process would start
+  return usage;
+}
+
+void WireSink::collect_garbage() {
+  for (const auto& [worker, pid] : impl_->live_processes()) {
+    try {
+      (void)impl_->request(worker, wire::encode(wire::CollectGarbage{}));  // an error answer: nothing to collect
+    } catch (const RemoteError&) {
+      // The process died or hung: the next look shows it gone.
+    }
+  }
+  (void)impl_->take_failure();
+}
 
 std::vector<std::string> WireSink::take_notes() { return impl_->pace.take_notes(); }
 

@@ -94,6 +94,10 @@ TEST(WireMessages, CloseReadBackFaultAndShutdownRoundTrip) {
 
   EXPECT_EQ(wire::to_line(wire::encode(wire::Shutdown{})), "{\"op\":\"shutdown\"}\n");
   EXPECT_TRUE(std::holds_alternative<wire::Shutdown>(round_trip(wire::Shutdown{})));
+
+  EXPECT_EQ(wire::to_line(wire::encode(wire::CollectGarbage{})), "{\"op\":\"collect_garbage\"}\n");
+  EXPECT_TRUE(std::holds_alternative<wire::CollectGarbage>(round_trip(wire::CollectGarbage{})));
+  EXPECT_EQ(wire::op_of(wire::CollectGarbage{}), wire::Op::collect_garbage);
 }
 
 TEST(WireMessages, OpOfNamesEveryRequest) {

@@ -31,7 +31,7 @@ enum class Scope {
   declares_ordered_per_partition,
   declares_exactly_once,
   takes_subtype_batches,  ///< in-process with a non-final payload class; every wire sink (extra fields)
-  inspectable_process,    ///< untested otherwise
+  inspectable_process,    ///< its processes under /proc (Linux); untested otherwise
   storage_can_fail,       ///< files under its target, a {proxy:HOST:PORT} server, or a hook; untested otherwise
   storage_fails_from_outside,  ///< files or a proxied server; untested otherwise (a hook cannot tell what failed)
   declares_survives_crash_on_return,

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -105,10 +106,22 @@ struct BorrowedResources {
   std::int64_t sessions_leased = 0;
 };
 
-/// Open file descriptors and threads of the process that hosts the sink.
-struct ResourceUsage {
-  int open_fds = 0;
+/// What one process hosting the sink holds, as Linux shows it under /proc.
+struct ProcessResources {
+  int pid = 0;
+  /// Its open descriptors, each with what it is open on: a file's path, "a
+  /// TCP socket 127.0.0.1:41234 -> 127.0.0.1:6379", "a pipe", ...
+  std::map<int, std::string> descriptors;
   int threads = 0;
+  /// Its child processes still running (or not reaped): pid -> command name.
+  std::map<int, std::string> children;
+  friend bool operator==(const ProcessResources&, const ProcessResources&) = default;
+};
+
+/// The processes hosting the sink, looked at once (rule SK-3.5): the kit's
+/// own process for a harness, each sink process over the wire.
+struct ResourceUsage {
+  std::vector<ProcessResources> processes;
   friend bool operator==(const ResourceUsage&, const ResourceUsage&) = default;
 };
 
@@ -164,8 +177,14 @@ class SinkUnderTest {
   /// What the target of `config` durably holds.
   virtual ReadBack read_back(const nlohmann::json& config) = 0;
 
-  /// Usage of the hosting process, or nullopt when it cannot be observed.
-  virtual std::optional<ResourceUsage> resource_usage() = 0;
+  /// The processes that host (or will host) the partitions of a run of
+  /// `workers` workers, started if need be and looked at now; nullopt when
+  /// they cannot be observed.
+  virtual std::optional<ResourceUsage> resource_usage(int workers) = 0;
+  /// Asks the processes hosting the sink to release what only their garbage
+  /// collector would (a Python sink process collects its garbage). Nothing
+  /// to do in a process without one.
+  virtual void collect_garbage() {}
   /// What the sink's process reported of its bridge and session manager in
   /// the last run; nullopt when the kit's own (RunRequest::simulation's
   /// bridge and session_manager) are the ones the sink used.

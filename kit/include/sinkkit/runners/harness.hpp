@@ -188,7 +188,7 @@ concept HarnessWithStorageFaults = requires(H& h, const nlohmann::json& config, 
 }  // namespace runners
 
 namespace detail {
-/// Open descriptors and threads of this process, from /proc.
+/// This process's descriptors, threads and children, from /proc.
 std::optional<ResourceUsage> current_process_usage();
 /// Runs `run(before_write, after_write)` in a child process that reports
 /// every write to the parent, and SIGKILLs it after `kill_after_acks`
@@ -284,7 +284,8 @@ class HarnessSink final : public SinkUnderTest {
     return out;
   }
 
-  std::optional<ResourceUsage> resource_usage() override { return detail::current_process_usage(); }
+  /// This process: the sink runs in it, whatever the worker count.
+  std::optional<ResourceUsage> resource_usage(int) override { return detail::current_process_usage(); }
 
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                        std::int64_t kill_after_acks) override {

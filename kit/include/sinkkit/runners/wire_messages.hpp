@@ -69,8 +69,9 @@ enum class ErrorKind {
   other,     ///< anything else (also any kind a sink names that is not one of these)
 };
 
-/// The requests, by their `op`.
-enum class Op { hello, build, write_batch, close, read_back, fault, shutdown };
+/// The requests, by their `op`. `collect_garbage` is an op added within
+/// version 1 (a sink that does not know it answers a protocol error).
+enum class Op { hello, build, write_batch, close, read_back, fault, shutdown, collect_garbage };
 
 }  // namespace wire
 }  // namespace runners
@@ -82,7 +83,7 @@ inline constexpr std::pair<wire::ErrorKind, std::string_view> kWireErrorKindName
 inline constexpr std::pair<wire::Op, std::string_view> kWireOpNames[] = {
     {wire::Op::hello, "hello"},         {wire::Op::build, "build"}, {wire::Op::write_batch, "write_batch"},
     {wire::Op::close, "close"},         {wire::Op::read_back, "read_back"}, {wire::Op::fault, "fault"},
-    {wire::Op::shutdown, "shutdown"}};
+    {wire::Op::shutdown, "shutdown"},   {wire::Op::collect_garbage, "collect_garbage"}};
 }  // namespace detail
 
 inline namespace runners {
@@ -145,8 +146,12 @@ struct Fault {
 };
 /// `{"ok": true}`, then the sink process exits 0.
 struct Shutdown {};
+/// The kit is about to look at the process's descriptors and threads (rule
+/// SK-3.5): a process with a garbage collector runs it, so that what only
+/// garbage holds is told apart. `{"ok": true}`.
+struct CollectGarbage {};
 
-using Request = std::variant<Hello, Build, WriteBatch, Close, ReadBack, Fault, Shutdown>;
+using Request = std::variant<Hello, Build, WriteBatch, Close, ReadBack, Fault, Shutdown, CollectGarbage>;
 
 /// The op of a request.
 [[nodiscard]] inline Op op_of(const Request& request) { return static_cast<Op>(request.index()); }

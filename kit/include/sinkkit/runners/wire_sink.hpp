@@ -98,8 +98,12 @@ class WireSink final : public SinkUnderTest {
 
   Trace run(const nlohmann::json& config, const RunRequest& request) override;
   ReadBack read_back(const nlohmann::json& config) override;
-  /// Not observable across processes in this version: SK-3.5 is untested.
-  std::optional<ResourceUsage> resource_usage() override { return std::nullopt; }
+  /// The sink processes that host the partitions of `workers` workers
+  /// (started if need be), each looked at under /proc/PID.
+  std::optional<ResourceUsage> resource_usage(int workers) override;
+  /// Sends `collect_garbage` to each sink process (one that does not know
+  /// the op answers a protocol error, and is left as it is).
+  void collect_garbage() override;
   /// From the close responses' optional `bridge_in_flight` and
   /// `session_manager` fields; nullopt when the sink sends neither.
   std::optional<BorrowedResources> borrowed_resources() override;
