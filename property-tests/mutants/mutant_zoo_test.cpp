@@ -1,6 +1,7 @@
 // Every rule is proven both ways: a mutant that breaks it is caught by it,
 // and the reference sinks pass it.
 
+#include <algorithm>
 #include <iostream>
 #include <set>
 #include <string>
@@ -56,6 +57,25 @@ TEST_P(MutantZoo, IsOneCauseNamedAfterItsRule) {
 
 INSTANTIATE_TEST_SUITE_P(Specimens, MutantZoo, ::testing::ValuesIn(zoo::specimens()),
                          [](const auto& p) { return p.param.name; });
+
+// A race must not depend on the seed: a sink whose partitions share one
+// unguarded container fails SK-2.10 at every seed, by the kit's threaded runs
+// alone (the mutant holds no window open).
+TEST(MutantZoo, ARaceIsFoundAtEverySeed) {
+  const auto all = zoo::specimens();
+  const auto spec = std::ranges::find(all, std::string("SharesUnguardedVector"), &zoo::Specimen::name);
+  ASSERT_NE(spec, all.end());
+  auto options = zoo_options();
+  options.check.budget = 20;  // the test command's budget
+  std::string missed;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    options.check.seed = seed;
+    auto sut = spec->make();
+    const auto r = run_rule(rule("SK-2.10"), *sut, options);
+    if (r.status != RuleStatus::failed) missed += " " + std::to_string(seed) + " (" + r.message + ")";
+  }
+  EXPECT_TRUE(missed.empty()) << "SK-2.10 passed at seeds:" << missed;
+}
 
 TEST(MutantZoo, EveryRuleHasAMutant) {
   std::set<std::string> covered;

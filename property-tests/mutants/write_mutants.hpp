@@ -369,6 +369,51 @@ struct CreatesTableAtFirstWrite : StoreNode {
   }
 };
 
+// SK-2.10: every partition of a target appends to one std::vector, with no
+// lock: a plain data race (push_back from several workers' threads at once),
+// and nothing in the sink holds a window open for it. The kit's threaded
+// runs must make it show by themselves, at every seed.
+struct SharesUnguardedVector {
+  using payload_type = Event;
+  struct Rows {
+    std::mutex mutex;  // guards the map only: each target's vector is shared unguarded
+    std::map<std::string, std::vector<Event>> of_target;
+  };
+  std::shared_ptr<Rows> rows;
+  std::string name = "shares-unguarded-vector";
+  static constexpr bool router_branch_safe = true;
+  static Capabilities capabilities() { return {.ordered_per_partition = false}; }
+  struct Partition {
+    std::vector<Event>* rows;
+    bool closed = false;
+    void write_batch(Batch<Event> batch) {
+      if (closed) throw sinkkit::ClosedError("write_batch");
+      for (const auto& e : batch) rows->push_back(e);  // the bug: shared by every worker, unguarded
+    }
+    void close() { closed = true; }
+  };
+  Partition build_partition(const nlohmann::json& config, int, int, AsyncBridge*, void*) {
+    std::lock_guard lock(rows->mutex);
+    auto& shared = rows->of_target[config.at("target").get<std::string>()];
+    // Room for any case's rows: the race loses updates (two workers store
+    // at one end), rather than mostly crashing on a reallocation under ASan.
+    shared.reserve(1U << 14);
+    return Partition{&shared};
+  }
+};
+
+struct SharedVectorHarness : sinkkit_harnesses::EventItems {
+  using node_type = SharesUnguardedVector;
+  std::shared_ptr<SharesUnguardedVector::Rows> rows = std::make_shared<SharesUnguardedVector::Rows>();
+  node_type make_node() { return node_type{rows}; }
+  nlohmann::json make_config(const sinkkit::TestTarget& t) { return {{"target", t.id}}; }
+  std::vector<Event> read_back(const nlohmann::json& config) {
+    std::lock_guard lock(rows->mutex);
+    return rows->of_target[config.at("target").get<std::string>()];
+  }
+  Capabilities capabilities() { return node_type::capabilities(); }
+};
+
 // SK-2.11: at-least-once sink that re-sends the previous batch with every new
 // one (a retry buffer that is never cleared on success).
 struct ResendsPreviousBatch : StoreNode {

@@ -11,6 +11,7 @@ std::vector<Specimen> build_and_write_specimens() {
       specimen<StoreHarness<FailsForHighWorkerIndex>>("FailsForHighWorkerIndex", "SK-1.1"),
       specimen<StoreHarness<RacesAtOpen>>("RacesAtOpen", "SK-1.1"),
       specimen<StoreHarness<CreatesTableAtFirstWrite>>("CreatesTableAtFirstWrite", "SK-2.10"),
+      specimen<SharedVectorHarness>("SharesUnguardedVector", "SK-2.10"),
       specimen<StoreHarness<CrashesOnBadConfig>>("CrashesOnBadConfig", "SK-1.2"),
       specimen<StoreHarness<IgnoresNullBridge>>("IgnoresNullBridge", "SK-1.3"),
       specimen<StoreHarness<WritesMarkerAtBuild>>("WritesMarkerAtBuild", "SK-1.4"),

@@ -59,6 +59,45 @@ void shuffle(std::vector<std::size_t>& v, Rng& rng) {
   for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<std::size_t>(rng.below(i))]);
 }
 
+// Releases its threads at once, by spinning (yielding too: there may be more
+// threads than cores): std::barrier's futex wakes them tens of microseconds
+// apart, longer than most calls, so calls that could race seldom overlapped.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int n) : n_(n) {}
+  void arrive_and_wait() {
+    const auto generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    for (unsigned spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
+      if (spins >= 64) std::this_thread::yield();
+    }
+  }
+
+ private:
+  const int n_;
+  std::atomic<int> arrived_{0};
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+// A delay before a call, drawn from the worker's seeded draws: none, a yield,
+// or a busy wait of up to 20 us (about a short call's length), so that two
+// workers' calls overlap at a different point in each case.
+void jitter(Rng& rng) {
+  const auto pick = rng.below(8);
+  if (pick < 4) return;
+  if (pick == 4) {
+    std::this_thread::yield();
+    return;
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(rng.below(10'000));
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
 // Calls `fn` and records how the sink ended it.
 template <class F>
 void call_sink(TraceEvent& ev, F&& fn) {
@@ -159,6 +198,7 @@ class Run {
   void run_threaded() {
     const int workers = workload_.workers;
     std::barrier sync(workers);
+    SpinBarrier start_line(workers);  // perturb_schedule: a round of calls starts at once
     // A barrier of one waits for no one but still costs a futex wake per
     // phase (microseconds on a VM): skip it, so that one worker's run costs
     // what its calls cost.
@@ -167,7 +207,7 @@ class Run {
     std::vector<std::thread> threads;
     threads.reserve(static_cast<std::size_t>(workers));
     for (int w = 0; w < workers; ++w) {
-      threads.emplace_back([this, w, alone, &sync, &events_of] {
+      threads.emplace_back([this, w, alone, &sync, &start_line, &events_of] {
         auto& events = events_of[static_cast<std::size_t>(w)];
         // Released together, as a runtime starts its workers: builds overlap,
         // so partitions that race to open their storage meet.
@@ -182,7 +222,11 @@ class Run {
             if (!alone) sync.arrive_and_drop();  // later epochs' barriers stop waiting for this worker
             break;
           }
-          write_epoch_of_worker(w, e, rng, events);
+          if (options_.perturb_schedule && !alone) {
+            write_epoch_in_rounds(w, e, rng, start_line, events);
+          } else {
+            write_epoch_of_worker(w, e, rng, events);
+          }
           if (!alone) sync.arrive_and_wait();  // backpressure: epoch e is done everywhere
           if (w == 0) end_of_epoch(e);
           if (!alone) sync.arrive_and_wait();  // everyone sees the abort decision of epoch e
@@ -240,6 +284,40 @@ class Run {
       if (p.port && !p.no_writes && !batches_of(p, e).empty()) pending.emplace_back(&p, 0);
     }
     while (!pending.empty() && !aborted()) {
+      auto pick = static_cast<std::size_t>(rng.below(pending.size()));
+      auto& [p, batch] = pending[pick];
+      write(*p, e, batches_of(*p, e)[batch], events);
+      if (++batch == batches_of(*p, e).size()) {
+        pending[pick] = pending.back();
+        pending.pop_back();
+      }
+    }
+  }
+
+  // The same calls as write_epoch_of_worker, in rounds: every worker's k-th
+  // call of the epoch starts with the others' (SpinBarrier), after a seeded
+  // jitter. Every worker takes part in every round of the epoch, also once its
+  // own calls are done or the run aborted, so that none waits for ever.
+  void write_epoch_in_rounds(int w, int e, Rng& rng, SpinBarrier& start_line, std::vector<TraceEvent>& events) {
+    auto calls_of = [&](int worker) {
+      std::size_t n = 0;
+      for (int b = 0; b < workload_.branches; ++b) {
+        const auto& p = partition(worker, b);
+        if (p.port && !p.no_writes) n += batches_of(p, e).size();
+      }
+      return n;
+    };
+    std::size_t rounds = 0;
+    for (int other = 0; other < workload_.workers; ++other) rounds = std::max(rounds, calls_of(other));
+    std::vector<std::pair<PartitionRun*, std::size_t>> pending;
+    for (int b = 0; b < workload_.branches; ++b) {
+      auto& p = partition(w, b);
+      if (p.port && !p.no_writes && !batches_of(p, e).empty()) pending.emplace_back(&p, 0);
+    }
+    for (std::size_t round = 0; round < rounds; ++round) {
+      start_line.arrive_and_wait();
+      if (pending.empty() || aborted()) continue;
+      jitter(rng);
       auto pick = static_cast<std::size_t>(rng.below(pending.size()));
       auto& [p, batch] = pending[pick];
       write(*p, e, batches_of(*p, e)[batch], events);

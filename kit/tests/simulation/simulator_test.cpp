@@ -20,16 +20,32 @@ using sinkkit_test::grid;
 using sinkkit_test::make_item;
 using sinkkit_test::run;
 
-// The runtime model, checked from the sink's side for both modes.
-class SimulatorModel : public ::testing::TestWithParam<ExecutionMode> {};
+// The runtime model, checked from the sink's side for both modes, and for the
+// threaded one with its schedule perturbed (SK-2.10's): the same calls.
+struct Mode {
+  ExecutionMode mode;
+  bool perturbed = false;
+};
+class SimulatorModel : public ::testing::TestWithParam<Mode> {
+ protected:
+  static SimulatorOptions in_mode(SimulatorOptions o) {
+    o.mode = GetParam().mode;
+    o.perturb_schedule = GetParam().perturbed;
+    return o;
+  }
+};
 INSTANTIATE_TEST_SUITE_P(Modes, SimulatorModel,
-                         ::testing::Values(ExecutionMode::deterministic, ExecutionMode::threaded),
-                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+                         ::testing::Values(Mode{ExecutionMode::deterministic}, Mode{ExecutionMode::threaded},
+                                           Mode{ExecutionMode::threaded, true}),
+                         [](const auto& param_info) {
+                           return std::string(to_string(param_info.param.mode)) +
+                                  (param_info.param.perturbed ? "_perturbed" : "");
+                         });
 
 TEST_P(SimulatorModel, BuildsOncePerWorkerAndBranchBeforeAnyData) {
   RecordingSink node;
   int session = 0;
-  SimulatorOptions opts{.mode = GetParam(), .seed = 3, .session_manager = &session};
+  SimulatorOptions opts = in_mode({.seed = 3, .session_manager = &session});
   auto trace = run(node, grid(4, 2, 3, {2, 1}), {}, opts);
   auto builds = node.recorder->of("build");
   ASSERT_EQ(builds.size(), 8u);
@@ -52,7 +68,7 @@ TEST_P(SimulatorModel, EveryWriteOfAnEpochEndsBeforeAnyWriteOfTheNextStarts) {
   auto w = sinkkit::make_workload({.min_workers = 4, .max_workers = 8, .min_epochs = 4, .max_epochs = 6,
                                    .max_batches_per_epoch = 3, .max_batch_size = 8},
                                   11);
-  run(node, w, {}, {.mode = GetParam(), .seed = 11});
+  run(node, w, {}, in_mode({.seed = 11}));
   auto writes = node.recorder->of("write_batch");
   ASSERT_FALSE(writes.empty());
   std::map<std::int64_t, std::pair<std::uint64_t, std::uint64_t>> span;  // epoch -> (first start, last end)
@@ -70,7 +86,7 @@ TEST_P(SimulatorModel, EveryWriteOfAnEpochEndsBeforeAnyWriteOfTheNextStarts) {
 TEST_P(SimulatorModel, DeliversEveryKeyOnceInSeqOrderPerPartition) {
   RecordingSink node;
   auto w = grid(3, 2, 4, {3, 0, 2});
-  auto trace = run(node, w, {}, {.mode = GetParam(), .seed = 5});
+  auto trace = run(node, w, {}, in_mode({.seed = 5}));
   std::map<std::pair<int, int>, std::int64_t> next_seq;
   std::set<ItemKey> seen;
   std::int64_t n = 0, empty_calls = 0;
@@ -99,7 +115,7 @@ TEST_P(SimulatorModel, ClosesEveryPartitionAlsoWithoutWrites) {
   FaultPlan plan;
   plan.no_writes = {{1, 0}};
   plan.close_calls = 3;
-  auto trace = run(node, grid(2, 1, 2, {1}), plan, {.mode = GetParam()});
+  auto trace = run(node, grid(2, 1, 2, {1}), plan, in_mode({}));
   auto closes = node.recorder->of("close");
   ASSERT_EQ(closes.size(), 6u);
   for (const auto& w : node.recorder->of("write_batch")) EXPECT_NE(w.worker_index, 1);
@@ -111,7 +127,7 @@ TEST_P(SimulatorModel, AFailedWriteAbortsTheRunAndClosesEveryBuiltPartition) {
   RecordingSink node;
   FaultPlan plan;
   plan.write_faults = {{0, 0, 1, FaultTiming::before_forwarding}};
-  auto trace = run(node, grid(3, 1, 4, {2}), plan, {.mode = GetParam(), .seed = 1});
+  auto trace = run(node, grid(3, 1, 4, {2}), plan, in_mode({.seed = 1}));
   EXPECT_TRUE(trace.aborted);
   EXPECT_NE(trace.abort_reason.find("write_batch #1 on w0.b0 failed"), std::string::npos) << trace.abort_reason;
   EXPECT_EQ(node.recorder->of("close").size(), 3u);
@@ -130,7 +146,7 @@ TEST_P(SimulatorModel, AbortAfterEpochStopsBeforeTheNextEpoch) {
   RecordingSink node;
   FaultPlan plan;
   plan.abort_after_epoch = 1;
-  auto trace = run(node, grid(3, 1, 5, {1}), plan, {.mode = GetParam()});
+  auto trace = run(node, grid(3, 1, 5, {1}), plan, in_mode({}));
   EXPECT_TRUE(trace.aborted);
   for (const auto& c : node.recorder->of("write_batch")) EXPECT_LE(c.keys.front().epoch, 1);
   EXPECT_EQ(node.recorder->of("write_batch").size(), 6u);
@@ -140,7 +156,7 @@ TEST_P(SimulatorModel, AbortAfterEpochStopsBeforeTheNextEpoch) {
 TEST_P(SimulatorModel, BuildFailureAbortsAndClosesOnlyWhatWasBuilt) {
   RecordingSink node;
   node.recorder->throw_on_build_worker = 2;
-  auto trace = run(node, grid(4, 1, 2, {1}), {}, {.mode = GetParam(), .seed = 9});
+  auto trace = run(node, grid(4, 1, 2, {1}), {}, in_mode({.seed = 9}));
   EXPECT_TRUE(trace.aborted);
   EXPECT_TRUE(node.recorder->of("write_batch").empty());
   EXPECT_EQ(node.recorder->of("close").size(), node.recorder->of("build").size());
@@ -154,7 +170,7 @@ TEST_P(SimulatorModel, AfterForwardingFaultsAreAcknowledgedButFailTheRun) {
   RecordingSink node;
   FaultPlan plan;
   plan.write_faults = {{1, 0, 0, FaultTiming::after_forwarding}};
-  auto trace = run(node, grid(2, 1, 2, {4}), plan, {.mode = GetParam()});
+  auto trace = run(node, grid(2, 1, 2, {4}), plan, in_mode({}));
   auto call = trace.calls(CallKind::write_batch, {1, 0}).at(0);
   EXPECT_TRUE(call->acknowledged()) << "the sink returned: its items are acknowledged";
   EXPECT_TRUE(call->injected);
@@ -164,7 +180,7 @@ TEST_P(SimulatorModel, AfterForwardingFaultsAreAcknowledgedButFailTheRun) {
 
 TEST_P(SimulatorModel, SubtypeViewHandsOverTheSameItemsWithALargerStride) {
   RecordingSink node;
-  auto trace = run(node, grid(2, 1, 1, {5}), {}, {.mode = GetParam(), .view = PayloadView::subtype});
+  auto trace = run(node, grid(2, 1, 1, {5}), {}, in_mode({.view = PayloadView::subtype}));
   auto writes = node.recorder->of("write_batch");
   ASSERT_EQ(writes.size(), 2u);
   for (const auto& c : writes) {
