@@ -1,11 +1,21 @@
 # sinkkit_add_conformance_test(<target> SOURCES <files>... [LINK <libs>...] [BUDGET <n>] [TIMEOUT <s>]
-#                              [LABELS <labels>...])
+#                              [LABELS <labels>...] [SANITIZE <thread|address>...])
 #
 # Builds a GoogleTest program from SOURCES (which use SINKKIT_CONFORMANCE_SUITE)
 # and registers each of its rules with CTest (label "conformance", plus LABELS
 # if given, for `ctest -L`). BUDGET sets
 # SINKKIT_BUDGET (cases per rule) for the registered tests; TIMEOUT is the CTest
 # timeout per rule in seconds (default 600).
+#
+# SANITIZE thread (or address, or both) also builds a sanitizer twin of the
+# program, <target>_tsan (<target>_asan): SOURCES, and a copy of each static
+# library of this project named in LINK, compiled with -fsanitize=thread
+# (address,undefined), linked with the kit's variant built with the same
+# sanitizer (sinkkit::gtest_tsan), its rules registered as "tsan.<rule test>"
+# with the label "sanitizer" too. A report of the sanitizer during a rule's
+# check fails that rule, the report in its output: a data race ThreadSanitizer
+# sees fails SK-2.10 at every seed, whatever the run lost. Needs a sinkkit
+# built with the variant (SINKKIT_SANITIZER_VARIANTS, on by default).
 #
 #   enable_testing()
 #   find_package(sinkkit CONFIG REQUIRED)
@@ -19,7 +29,7 @@ include_guard(GLOBAL)
 include(GoogleTest)
 
 function(sinkkit_add_conformance_test target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "BUDGET;TIMEOUT" "SOURCES;LINK;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "BUDGET;TIMEOUT" "SOURCES;LINK;LABELS;SANITIZE")
   if(NOT arg_SOURCES)
     message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): SOURCES is required")
   endif()
@@ -49,17 +59,93 @@ function(sinkkit_add_conformance_test target)
   endif()
   sinkkit_discover_tests(${target} LABELS conformance ${arg_LABELS}
                          PROPERTIES TIMEOUT ${arg_TIMEOUT} ENVIRONMENT "${env}")
+  foreach(sanitizer IN LISTS arg_SANITIZE)
+    if(sanitizer STREQUAL "thread")
+      set(suffix tsan)
+      set(flags -fsanitize=thread)
+    elseif(sanitizer STREQUAL "address")
+      set(suffix asan)
+      set(flags -fsanitize=address,undefined)
+    else()
+      message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): SANITIZE takes thread or address, not "
+                          "'${sanitizer}'")
+    endif()
+    if(NOT TARGET sinkkit::gtest_${suffix})
+      message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): SANITIZE ${sanitizer} needs sinkkit::gtest_${suffix}, "
+                          "which this sinkkit was built without: configure sinkkit with "
+                          "-DSINKKIT_SANITIZER_VARIANTS=${sanitizer} (a plain build; it is the default), build and "
+                          "install it again")
+    endif()
+    set(links "")
+    foreach(lib IN LISTS arg_LINK)
+      _sinkkit_sanitized_copy(${lib} ${suffix} "${flags}" copy)
+      list(APPEND links ${copy})
+    endforeach()
+    add_executable(${target}_${suffix} ${arg_SOURCES})
+    target_compile_options(${target}_${suffix} PRIVATE ${flags} -fno-omit-frame-pointer -g)
+    target_link_options(${target}_${suffix} PRIVATE ${flags})
+    # The variant first: its archive defines the kit's symbols before a LINK
+    # library's own sinkkit::kit is reached, which then adds nothing.
+    target_link_libraries(${target}_${suffix} PRIVATE sinkkit::gtest_${suffix} sinkkit::kit_${suffix}
+                                                      GTest::gtest_main ${links})
+    sinkkit_discover_tests(${target}_${suffix} LABELS conformance sanitizer ${arg_LABELS} TEST_PREFIX "${suffix}."
+                           PROPERTIES TIMEOUT ${arg_TIMEOUT} ENVIRONMENT "${env}")
+  endforeach()
 endfunction()
 
-# sinkkit_discover_tests(<target> LABELS <labels>... [PROPERTIES <name> <value>...])
+# The library `lib` as the sanitizer twin links it: a static library of this
+# project, compiled again with `flags` (as <lib>_<suffix>); anything else
+# (a header-only or imported library) as it is.
+function(_sinkkit_sanitized_copy lib suffix flags out)
+  set(${out} ${lib} PARENT_SCOPE)
+  if(NOT TARGET ${lib})
+    return()
+  endif()
+  get_target_property(type ${lib} TYPE)
+  get_target_property(imported ${lib} IMPORTED)
+  if(imported OR NOT type STREQUAL "STATIC_LIBRARY")
+    return()
+  endif()
+  set(copy ${lib}_${suffix})
+  if(NOT TARGET ${copy})
+    get_target_property(sources ${lib} SOURCES)
+    get_target_property(dir ${lib} SOURCE_DIR)
+    set(paths "")
+    foreach(source IN LISTS sources)
+      if(IS_ABSOLUTE "${source}" OR source MATCHES "^\\$<")
+        list(APPEND paths "${source}")
+      else()
+        list(APPEND paths "${dir}/${source}")
+      endif()
+    endforeach()
+    add_library(${copy} STATIC ${paths})
+    foreach(property IN ITEMS INCLUDE_DIRECTORIES COMPILE_DEFINITIONS COMPILE_OPTIONS COMPILE_FEATURES
+                              INTERFACE_INCLUDE_DIRECTORIES INTERFACE_COMPILE_DEFINITIONS LINK_LIBRARIES
+                              INTERFACE_LINK_LIBRARIES)
+      get_target_property(value ${lib} ${property})
+      if(value)
+        set_property(TARGET ${copy} PROPERTY ${property} "${value}")
+      endif()
+    endforeach()
+    target_compile_options(${copy} PRIVATE ${flags} -fno-omit-frame-pointer -g)
+  endif()
+  set(${out} ${copy} PARENT_SCOPE)
+endfunction()
+
+# sinkkit_discover_tests(<target> LABELS <labels>... [TEST_PREFIX <prefix>] [PROPERTIES <name> <value>...])
 #
 # gtest_discover_tests with any number of CTest labels. (gtest_discover_tests
 # flattens a list passed as a property value: LABELS "a;b" reaches CTest as
 # LABELS a, then a property named b.) The labels are set by a small file CTest
 # includes after the discovered tests, on the list of names discovery made.
 function(sinkkit_discover_tests target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LABELS;PROPERTIES")
-  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 TEST_LIST ${target}_TESTS PROPERTIES ${arg_PROPERTIES})
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TEST_PREFIX" "LABELS;PROPERTIES")
+  set(prefix_args "")
+  if(arg_TEST_PREFIX)
+    set(prefix_args TEST_PREFIX "${arg_TEST_PREFIX}")
+  endif()
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 TEST_LIST ${target}_TESTS ${prefix_args}
+                       PROPERTIES ${arg_PROPERTIES})
   sinkkit_include_in_ctest(${target} labels "if(${target}_TESTS)\n\
   set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${arg_LABELS}\")\n\
 endif()\n")

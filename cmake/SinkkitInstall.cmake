@@ -5,7 +5,8 @@ include(CMakePackageConfigHelpers)
 
 set(SINKKIT_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/sinkkit)
 
-set(sinkkit_installed_targets sinkkit_kit sinkkit_faults sinkkit_reference_sinks sinkkit_reports)
+set(sinkkit_installed_targets sinkkit_kit sinkkit_faults sinkkit_reference_sinks sinkkit_reports
+    ${sinkkit_variant_targets})  # the sanitizer variants (kit/CMakeLists.txt), for SANITIZE twins
 if(TARGET sinkkit_gtest)
   list(APPEND sinkkit_installed_targets sinkkit_gtest)
 endif()
@@ -26,6 +27,9 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/sinkkitConfigVersion.cmak
 install(FILES ${PROJECT_BINARY_DIR}/sinkkitConfig.cmake ${PROJECT_BINARY_DIR}/sinkkitConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/cmake/SinkkitConformance.cmake
         DESTINATION ${SINKKIT_CMAKE_INSTALL_DIR})
+# The build tree is a package too (find_package with sinkkit_DIR=<build>): the
+# sanitizer build's twin test uses it without installing.
+configure_file(${PROJECT_SOURCE_DIR}/cmake/SinkkitConformance.cmake ${PROJECT_BINARY_DIR}/SinkkitConformance.cmake COPYONLY)
 
 # The Python adapter (sinkkit_adapter, standard library only), where the
 # installed prefix's python3 finds it: Debian's python3 reads

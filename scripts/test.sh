@@ -7,7 +7,10 @@
 #   build/tsan   ThreadSanitizer: the tests labelled "threads", the ones that
 #                run the kit's threads (sinkkit_concurrency_tests: the
 #                simulator's threaded mode and the async bridge; the reference
-#                sinks' conformance rules with concurrent workers or a bridge)
+#                sinks' conformance rules with concurrent workers or a bridge;
+#                package.sanitizer_twin, a sink project's SANITIZE thread twin
+#                built against this build tree, which must fail SK-2.10 on
+#                its data race with ThreadSanitizer's report)
 #   build/fuzz   clang + libFuzzer, ASan+UBSan: each fuzz target fuzzed for
 #                a few seconds (the smoke; scripts/fuzz.sh fuzzes for long)
 # Ends with one line "N passed, N failed" over both; exit 0 only if all pass.

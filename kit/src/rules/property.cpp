@@ -36,6 +36,8 @@ std::string case_run_mark(int n) { return "\x1e[sinkkit case run " + std::to_str
 
 int last_failing_case_run() { return failing_run; }
 
+int current_case_run() { return case_runs; }
+
 CaseFailure failure_of_current_exception() {
   try {
     throw;

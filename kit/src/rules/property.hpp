@@ -83,5 +83,7 @@ std::string case_run_mark(int n);
 /// The run whose failure is the reported counterexample (the last failing
 /// one: the shrunk case), or 0.
 int last_failing_case_run();
+/// The case run going on (or the last one), from 1; 0 before the first.
+int current_case_run();
 
 }  // namespace sinkkit::detail

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -82,6 +83,34 @@ std::string output_of_run(const std::string& output, int run) {
   return kept;
 }
 
+// What a sanitizer reported in this process (a rule's child): the first
+// report's summary line and the case run it came in. Written by the
+// sanitizer's runtime, from whatever thread found the error.
+std::atomic<int> sanitizer_reports{0};
+char first_report[512];
+int first_report_run = 0;
+
+struct SanitizerReport {
+  std::string summary;
+  int run = 0;
+};
+
+std::optional<SanitizerReport> take_sanitizer_report() {
+  if (sanitizer_reports.exchange(0) == 0) return std::nullopt;
+  return SanitizerReport{first_report, first_report_run};
+}
+
+// A sanitizer's report during a rule's check fails the rule (a SHOULD rule
+// warns), whatever the check concluded: a data race ThreadSanitizer saw is a
+// race even in a run that lost nothing. The output kept is that of the run
+// the report came in; the check's own finding, if any, follows.
+void fail_on_sanitizer_report(RuleResult& r, const Rule& rule, const SanitizerReport& report) {
+  const std::string own = r.message;
+  r.status = rule.level == RuleLevel::should ? RuleStatus::warning : RuleStatus::failed;
+  r.message = "a sanitizer reported an error during this rule's check (its report is in the output): " +
+              report.summary + (own.empty() ? "" : "; the check: " + own);
+}
+
 // RapidCheck announces its own (unused) seed on first use; only the kit's
 // seed reproduces a check, so that line would mislead.
 std::string without_kit_noise(const std::string& output) {
@@ -146,8 +175,14 @@ std::unique_ptr<IsolatedCheck> start_isolated(const Rule& rule, SinkUnderTest& s
         }
         check.on_case = [fd](const std::string& text) { write_all(fd, kCaseMark + text + "\n"); };
         detail::mark_case_runs(STDERR_FILENO);  // the report keeps the counterexample's output only
-        const auto result = check_rule(rule, sut, check);
-        write_all(fd, kFailingRunMark + std::to_string(detail::last_failing_case_run()) + "\n");
+        (void)take_sanitizer_report();          // the parent's, from before the fork
+        auto result = check_rule(rule, sut, check);
+        int failing_run = detail::last_failing_case_run();
+        if (const auto report = take_sanitizer_report()) {
+          fail_on_sanitizer_report(result, rule, *report);
+          failing_run = report->run;
+        }
+        write_all(fd, kFailingRunMark + std::to_string(failing_run) + "\n");
         write_all(fd, result.to_json().dump(-1, ' ', false, kReplaceBadUtf8) + "\n");
       },
       child_options);
@@ -175,13 +210,17 @@ RuleResult finish_isolated(IsolatedCheck& isolated, const SuiteOptions& options)
     }
     pos = nl + 1;
   }
+  // A child that wrote its result finished its check, whatever its exit
+  // status: ThreadSanitizer exits 66 after a report (its _exit too), and that
+  // report is already in the result (fail_on_sanitizer_report).
+  const bool checked = !result_line.empty() && !child.interrupted && !child.timed_out && child.signal == 0;
   RuleResult r;
   if (child.interrupted) {
     r.status = RuleStatus::untested;
     r.message = detail::not_run_message(interruption_signal(), " while this rule was checked" +
                                                                    (last_case.empty() ? std::string()
                                                                                       : " (the case running was: " + last_case + ")"));
-  } else if (child.exited_ok()) {
+  } else if (checked) {
     try {
       r = RuleResult::from_json(nlohmann::json::parse(result_line));
     } catch (const std::exception& e) {
@@ -202,7 +241,7 @@ RuleResult finish_isolated(IsolatedCheck& isolated, const SuiteOptions& options)
   r.statement = std::string(rule.statement);
   r.level = rule.level;
   r.seed = options.check.seed;
-  if (r.broken()) r.output = without_kit_noise(output_of_run(child.output, child.exited_ok() ? failing_run : 0));
+  if (r.broken()) r.output = without_kit_noise(output_of_run(child.output, checked ? failing_run : 0));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - isolated.start).count();
   return r;
 }
@@ -273,7 +312,12 @@ int usable_cores() {
 }
 
 RuleResult run_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& options) {
-  if (!options.isolate) return finish_rule(check_rule(rule, sut, options.check), rule, options);
+  if (!options.isolate) {
+    (void)take_sanitizer_report();
+    auto r = check_rule(rule, sut, options.check);
+    if (const auto report = take_sanitizer_report()) fail_on_sanitizer_report(r, rule, *report);
+    return finish_rule(std::move(r), rule, options);
+  }
   auto isolated = start_isolated(rule, sut, options);
   auto r = finish_isolated(*isolated, options);
   if (auto again = recheck_case_by_case(*isolated, r, sut, options)) {
@@ -402,3 +446,15 @@ void mark_interrupted(SuiteResult& result, int signal) {
 
 }  // namespace detail
 }  // namespace sinkkit
+
+// The sanitizer runtimes (ASan, TSan, UBSan) call this at the end of every
+// report in place of their own, which only prints the summary line: printed
+// here too, and remembered, so that a report during a rule's check fails that
+// rule (run_rule). In a program without a sanitizer nothing calls it.
+extern "C" __attribute__((visibility("default"))) void __sanitizer_report_error_summary(const char* summary) {
+  std::fprintf(stderr, "%s\n", summary);
+  if (sinkkit::runners::sanitizer_reports.fetch_add(1) == 0) {
+    std::snprintf(sinkkit::runners::first_report, sizeof sinkkit::runners::first_report, "%s", summary);
+    sinkkit::runners::first_report_run = sinkkit::detail::current_case_run();
+  }
+}

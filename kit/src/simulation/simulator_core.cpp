@@ -222,11 +222,7 @@ class Run {
             if (!alone) sync.arrive_and_drop();  // later epochs' barriers stop waiting for this worker
             break;
           }
-          if (options_.perturb_schedule && !alone) {
-            write_epoch_in_rounds(w, e, rng, start_line, events);
-          } else {
-            write_epoch_of_worker(w, e, rng, events);
-          }
+          write_epoch_of_worker(w, e, rng, events, options_.perturb_schedule && !alone ? &start_line : nullptr);
           if (!alone) sync.arrive_and_wait();  // backpressure: epoch e is done everywhere
           if (w == 0) end_of_epoch(e);
           if (!alone) sync.arrive_and_wait();  // everyone sees the abort decision of epoch e
@@ -276,14 +272,19 @@ class Run {
   }
 
   // One worker's share of an epoch: its branches' batches, interleaved by a
-  // seeded pick (branches of one worker share its thread).
-  void write_epoch_of_worker(int w, int e, Rng& rng, std::vector<TraceEvent>& events) {
+  // seeded pick (branches of one worker share its thread). With a start line
+  // (perturb_schedule), in rounds: every worker's k-th call of the epoch
+  // starts with the others', after a seeded jitter; every worker takes part
+  // in every round of the epoch, also once its own calls are done or the run
+  // aborted, so that none waits for ever.
+  void write_epoch_of_worker(int w, int e, Rng& rng, std::vector<TraceEvent>& events,
+                             SpinBarrier* start_line = nullptr) {
     std::vector<std::pair<PartitionRun*, std::size_t>> pending;
     for (int b = 0; b < workload_.branches; ++b) {
       auto& p = partition(w, b);
       if (p.port && !p.no_writes && !batches_of(p, e).empty()) pending.emplace_back(&p, 0);
     }
-    while (!pending.empty() && !aborted()) {
+    auto write_next = [&] {
       auto pick = static_cast<std::size_t>(rng.below(pending.size()));
       auto& [p, batch] = pending[pick];
       write(*p, e, batches_of(*p, e)[batch], events);
@@ -291,40 +292,25 @@ class Run {
         pending[pick] = pending.back();
         pending.pop_back();
       }
+    };
+    if (start_line == nullptr) {
+      while (!pending.empty() && !aborted()) write_next();
+      return;
     }
-  }
-
-  // The same calls as write_epoch_of_worker, in rounds: every worker's k-th
-  // call of the epoch starts with the others' (SpinBarrier), after a seeded
-  // jitter. Every worker takes part in every round of the epoch, also once its
-  // own calls are done or the run aborted, so that none waits for ever.
-  void write_epoch_in_rounds(int w, int e, Rng& rng, SpinBarrier& start_line, std::vector<TraceEvent>& events) {
-    auto calls_of = [&](int worker) {
-      std::size_t n = 0;
+    std::size_t rounds = 0;
+    for (int worker = 0; worker < workload_.workers; ++worker) {
+      std::size_t calls = 0;
       for (int b = 0; b < workload_.branches; ++b) {
         const auto& p = partition(worker, b);
-        if (p.port && !p.no_writes) n += batches_of(p, e).size();
+        if (p.port && !p.no_writes) calls += batches_of(p, e).size();
       }
-      return n;
-    };
-    std::size_t rounds = 0;
-    for (int other = 0; other < workload_.workers; ++other) rounds = std::max(rounds, calls_of(other));
-    std::vector<std::pair<PartitionRun*, std::size_t>> pending;
-    for (int b = 0; b < workload_.branches; ++b) {
-      auto& p = partition(w, b);
-      if (p.port && !p.no_writes && !batches_of(p, e).empty()) pending.emplace_back(&p, 0);
+      rounds = std::max(rounds, calls);
     }
     for (std::size_t round = 0; round < rounds; ++round) {
-      start_line.arrive_and_wait();
+      start_line->arrive_and_wait();
       if (pending.empty() || aborted()) continue;
       jitter(rng);
-      auto pick = static_cast<std::size_t>(rng.below(pending.size()));
-      auto& [p, batch] = pending[pick];
-      write(*p, e, batches_of(*p, e)[batch], events);
-      if (++batch == batches_of(*p, e).size()) {
-        pending[pick] = pending.back();
-        pending.pop_back();
-      }
+      write_next();
     }
   }
 

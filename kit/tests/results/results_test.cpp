@@ -54,6 +54,20 @@ TEST(RuleResult, RoundTripsThroughJson) {
 }
 
 // A failure whose read-back held (a call threw) never says "verdict: clean".
+TEST(RuleResult, ItsDuplicateFigureRoundTripsAndReadsAsASentence) {
+  RuleResult r{.id = "SK-4.1", .status = RuleStatus::passed, .cases = 30};
+  r.duplicates = DuplicateFigure{.items = 76, .cases = 2, .after = {"replies dropped", "repeated closes"}};
+  const auto back = RuleResult::from_json(r.to_json());
+  ASSERT_TRUE(back.duplicates);
+  EXPECT_EQ(*back.duplicates, *r.duplicates);
+  EXPECT_EQ(r.duplicates->to_text(30), "76 duplicates in 2 of 30 cases, after replies dropped and repeated closes");
+  EXPECT_EQ((DuplicateFigure{.items = 1, .cases = 1, .after = {"a failed write"}}).to_text(1),
+            "1 duplicate in 1 of 1 case, after a failed write");
+  EXPECT_EQ((DuplicateFigure{.items = 3, .cases = 1, .after = {"a", "b", "c"}}).to_text(5),
+            "3 duplicates in 1 of 5 cases, after a, b and c");
+  EXPECT_FALSE(RuleResult::from_json(RuleResult{.id = "SK-2.3"}.to_json()).duplicates);
+}
+
 TEST(Counterexample, ACleanReadBackBesideAFailureDoesNotReadAsAPass) {
   Trace t;
   t.workload = Workload::empty(1, 1, 1);
