@@ -162,6 +162,25 @@ function(sinkkit_include_in_ctest target name code)
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
 endfunction()
 
+# sinkkit_run_tests_alone(<target> MATCHING <regex>)
+#
+# The tests of <target> (registered by sinkkit_discover_tests) whose names
+# match <regex> run with no other test beside them (RUN_SERIAL): a check
+# whose finding needs the workers' threads on cores of their own (a race
+# that shows only when two calls really run at once).
+function(sinkkit_run_tests_alone target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MATCHING" "")
+  if(NOT arg_MATCHING)
+    message(FATAL_ERROR "sinkkit_run_tests_alone(${target}): needs MATCHING")
+  endif()
+  string(MAKE_C_IDENTIFIER "${arg_MATCHING}" id)
+  sinkkit_include_in_ctest(${target} alone_${id} "foreach(test IN LISTS ${target}_TESTS)\n\
+  if(test MATCHES [==[${arg_MATCHING}]==])\n\
+    set_tests_properties(\"\${test}\" PROPERTIES RUN_SERIAL TRUE)\n\
+  endif()\n\
+endforeach()\n")
+endfunction()
+
 # sinkkit_add_test_label(<target> <label> MATCHING <regex>)
 #
 # The tests of <target> (registered by sinkkit_discover_tests or

@@ -99,7 +99,7 @@ struct FilesHarness : sinkkit_harnesses::EventItems {
 // TABLE" without a lock or IF NOT EXISTS (the SK-1.1 and SK-2.10 races): one
 // after another, the first creates and the others find it; two that overlap
 // both find it missing, and the second CREATE fails. With `hold_window`, a
-// caller that finds it missing waits (at most 100 ms) until another has
+// caller that finds it missing waits (at most 20 ms) until another has
 // looked too, so that calls that can overlap do collide.
 class RacyTables {
  public:
@@ -110,7 +110,7 @@ class RacyTables {
     looked_.notify_all();
     if (exists) return;
     if (hold_window) {
-      looked_.wait_for(lock, std::chrono::milliseconds(100), [&] { return lookups_[target] > mine; });
+      looked_.wait_for(lock, std::chrono::milliseconds(20), [&] { return lookups_[target] > mine; });
     }
     if (created_.contains(target)) throw sinkkit::SinkError("CREATE TABLE " + target + ": table already exists");
     created_.insert(target);

@@ -317,7 +317,7 @@ struct UnguardedSharedState : FilesNode {
       const bool alone = shared->holding++ == 0 && concurrent;
       const auto mine = ++shared->reads;
       shared->joined.notify_all();
-      if (alone) shared->joined.wait_for(lock, std::chrono::milliseconds(100), [&] { return shared->reads > mine; });
+      if (alone) shared->joined.wait_for(lock, std::chrono::milliseconds(20), [&] { return shared->reads > mine; });
       next.insert(next.end(), batch.begin(), batch.end());
       shared->rows = std::move(next);  // the bug: overwrites what others wrote since the read
       --shared->holding;

@@ -59,40 +59,44 @@ void shuffle(std::vector<std::size_t>& v, Rng& rng) {
   for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<std::size_t>(rng.below(i))]);
 }
 
-// Releases its threads at once, by spinning (yielding too: there may be more
-// threads than cores): std::barrier's futex wakes them tens of microseconds
-// apart, longer than most calls, so calls that could race seldom overlapped.
+// Releases its threads at once, by spinning: std::barrier's futex wakes them
+// tens of microseconds apart, longer than most calls, so calls that could race
+// seldom overlapped. With more threads than cores a spinner would hold a core
+// the last arriving thread needs: it spins a moment, then blocks until the
+// release. It never yields, which on a loaded machine hands the core to any
+// other task, even one at nice 19, for milliseconds.
 class SpinBarrier {
  public:
-  explicit SpinBarrier(int n) : n_(n) {}
+  explicit SpinBarrier(int n)
+      : n_(n),
+        spin_(n <= static_cast<int>(std::thread::hardware_concurrency()) ? std::chrono::microseconds(200)
+                                                                         : std::chrono::microseconds(2)) {}
   void arrive_and_wait() {
     const auto generation = generation_.load(std::memory_order_acquire);
     if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
       arrived_.store(0, std::memory_order_relaxed);
       generation_.fetch_add(1, std::memory_order_release);
+      generation_.notify_all();
       return;
     }
-    for (unsigned spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
-      if (spins >= 64) std::this_thread::yield();
+    const auto spin_until = std::chrono::steady_clock::now() + spin_;
+    while (generation_.load(std::memory_order_acquire) == generation) {
+      if (std::chrono::steady_clock::now() > spin_until) generation_.wait(generation, std::memory_order_acquire);
     }
   }
 
  private:
   const int n_;
+  const std::chrono::microseconds spin_;
   std::atomic<int> arrived_{0};
-  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<std::uint32_t> generation_{0};
 };
 
-// A delay before a call, drawn from the worker's seeded draws: none, a yield,
-// or a busy wait of up to 20 us (about a short call's length), so that two
-// workers' calls overlap at a different point in each case.
+// A delay before a call, drawn from the worker's seeded draws: none half the
+// time, else a busy wait of up to 10 us (about a short call's length), so
+// that two workers' calls overlap at a different point in each case.
 void jitter(Rng& rng) {
-  const auto pick = rng.below(8);
-  if (pick < 4) return;
-  if (pick == 4) {
-    std::this_thread::yield();
-    return;
-  }
+  if (rng.below(2) == 0) return;
   const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(rng.below(10'000));
   while (std::chrono::steady_clock::now() < until) {
   }
