@@ -65,7 +65,9 @@ function(sinkkit_add_conformance_test target)
       set(flags -fsanitize=thread)
     elseif(sanitizer STREQUAL "address")
       set(suffix asan)
-      set(flags -fsanitize=address,undefined)
+      # A UBSan report stops the rule's check as ASan's do (a crash the
+      # runner checks case by case), rather than being printed and passed.
+      set(flags -fsanitize=address,undefined -fno-sanitize-recover=undefined)
     else()
       message(FATAL_ERROR "sinkkit_add_conformance_test(${target}): SANITIZE takes thread or address, not "
                           "'${sanitizer}'")
@@ -84,8 +86,6 @@ function(sinkkit_add_conformance_test target)
     add_executable(${target}_${suffix} ${arg_SOURCES})
     target_compile_options(${target}_${suffix} PRIVATE ${flags} -fno-omit-frame-pointer -g)
     target_link_options(${target}_${suffix} PRIVATE ${flags})
-    # The variant first: its archive defines the kit's symbols before a LINK
-    # library's own sinkkit::kit is reached, which then adds nothing.
     target_link_libraries(${target}_${suffix} PRIVATE sinkkit::gtest_${suffix} sinkkit::kit_${suffix}
                                                       GTest::gtest_main ${links})
     sinkkit_discover_tests(${target}_${suffix} LABELS conformance sanitizer ${arg_LABELS} TEST_PREFIX "${suffix}."
@@ -93,21 +93,35 @@ function(sinkkit_add_conformance_test target)
   endforeach()
 endfunction()
 
-# The library `lib` as the sanitizer twin links it: a static library of this
-# project, compiled again with `flags` (as <lib>_<suffix>); anything else
-# (a header-only or imported library) as it is.
+# The library `lib` as the sanitizer twin links it: sinkkit::kit and
+# sinkkit::gtest as their variant (`suffix`); a static or header-only
+# (INTERFACE) library of this project as a copy (<lib>_<suffix>) compiled with
+# `flags`, whose own libraries are mapped the same way, so that the twin links
+# no uninstrumented kit; anything else (an imported library) as it is.
 function(_sinkkit_sanitized_copy lib suffix flags out)
+  if(lib STREQUAL "sinkkit::kit" OR lib STREQUAL "sinkkit::gtest")
+    set(${out} ${lib}_${suffix} PARENT_SCOPE)
+    return()
+  endif()
   set(${out} ${lib} PARENT_SCOPE)
-  if(NOT TARGET ${lib})
+  if(NOT TARGET ${lib} OR lib MATCHES "^\\$<")
     return()
   endif()
   get_target_property(type ${lib} TYPE)
   get_target_property(imported ${lib} IMPORTED)
-  if(imported OR NOT type STREQUAL "STATIC_LIBRARY")
+  if(imported OR NOT type MATCHES "^(STATIC|INTERFACE)_LIBRARY$")
     return()
   endif()
   set(copy ${lib}_${suffix})
-  if(NOT TARGET ${copy})
+  set(${out} ${copy} PARENT_SCOPE)
+  if(TARGET ${copy})
+    return()
+  endif()
+  if(type STREQUAL "INTERFACE_LIBRARY")
+    add_library(${copy} INTERFACE)
+    set(copied INTERFACE_INCLUDE_DIRECTORIES INTERFACE_COMPILE_DEFINITIONS INTERFACE_COMPILE_OPTIONS
+               INTERFACE_COMPILE_FEATURES INTERFACE_LINK_OPTIONS)
+  else()
     get_target_property(sources ${lib} SOURCES)
     get_target_property(dir ${lib} SOURCE_DIR)
     set(paths "")
@@ -119,17 +133,34 @@ function(_sinkkit_sanitized_copy lib suffix flags out)
       endif()
     endforeach()
     add_library(${copy} STATIC ${paths})
-    foreach(property IN ITEMS INCLUDE_DIRECTORIES COMPILE_DEFINITIONS COMPILE_OPTIONS COMPILE_FEATURES
-                              INTERFACE_INCLUDE_DIRECTORIES INTERFACE_COMPILE_DEFINITIONS LINK_LIBRARIES
-                              INTERFACE_LINK_LIBRARIES)
-      get_target_property(value ${lib} ${property})
-      if(value)
-        set_property(TARGET ${copy} PROPERTY ${property} "${value}")
-      endif()
-    endforeach()
+    set(copied INCLUDE_DIRECTORIES COMPILE_DEFINITIONS COMPILE_OPTIONS COMPILE_FEATURES CXX_STANDARD
+               POSITION_INDEPENDENT_CODE INTERFACE_INCLUDE_DIRECTORIES INTERFACE_COMPILE_DEFINITIONS
+               INTERFACE_COMPILE_OPTIONS INTERFACE_COMPILE_FEATURES INTERFACE_LINK_OPTIONS)
+  endif()
+  foreach(property IN LISTS copied)
+    get_target_property(value ${lib} ${property})
+    if(value)
+      set_property(TARGET ${copy} PROPERTY ${property} "${value}")
+    endif()
+  endforeach()
+  if(type STREQUAL "STATIC_LIBRARY")
     target_compile_options(${copy} PRIVATE ${flags} -fno-omit-frame-pointer -g)
   endif()
-  set(${out} ${copy} PARENT_SCOPE)
+  foreach(property IN ITEMS LINK_LIBRARIES INTERFACE_LINK_LIBRARIES)
+    if(type STREQUAL "INTERFACE_LIBRARY" AND property STREQUAL "LINK_LIBRARIES")
+      continue()
+    endif()
+    get_target_property(links ${lib} ${property})
+    if(NOT links)
+      continue()
+    endif()
+    set(mapped "")
+    foreach(link IN LISTS links)
+      _sinkkit_sanitized_copy("${link}" ${suffix} "${flags}" link_copy)
+      list(APPEND mapped "${link_copy}")
+    endforeach()
+    set_property(TARGET ${copy} PROPERTY ${property} "${mapped}")
+  endforeach()
 endfunction()
 
 # sinkkit_discover_tests(<target> LABELS <labels>... [TEST_PREFIX <prefix>] [PROPERTIES <name> <value>...])
@@ -170,15 +201,7 @@ endfunction()
 # that shows only when two calls really run at once).
 function(sinkkit_run_tests_alone target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "MATCHING" "")
-  if(NOT arg_MATCHING)
-    message(FATAL_ERROR "sinkkit_run_tests_alone(${target}): needs MATCHING")
-  endif()
-  string(MAKE_C_IDENTIFIER "${arg_MATCHING}" id)
-  sinkkit_include_in_ctest(${target} alone_${id} "foreach(test IN LISTS ${target}_TESTS)\n\
-  if(test MATCHES [==[${arg_MATCHING}]==])\n\
-    set_tests_properties(\"\${test}\" PROPERTIES RUN_SERIAL TRUE)\n\
-  endif()\n\
-endforeach()\n")
+  _sinkkit_set_matching_tests(${target} alone "${arg_MATCHING}" "RUN_SERIAL TRUE")
 endfunction()
 
 # sinkkit_add_test_label(<target> <label> MATCHING <regex>)
@@ -189,14 +212,22 @@ endfunction()
 function(sinkkit_add_test_label target label)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "MATCHING" "")
   get_target_property(labels ${target} SINKKIT_TEST_LABELS)
-  if(NOT labels OR NOT arg_MATCHING)
-    message(FATAL_ERROR "sinkkit_add_test_label(${target} ${label}): needs MATCHING and a target "
-                        "registered by sinkkit_discover_tests")
-  endif()
   list(APPEND labels ${label})
-  sinkkit_include_in_ctest(${target} ${label}_labels "foreach(test IN LISTS ${target}_TESTS)\n\
-  if(test MATCHES [==[${arg_MATCHING}]==])\n\
-    set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${labels}\")\n\
+  _sinkkit_set_matching_tests(${target} ${label}_labels "${arg_MATCHING}" "LABELS \"${labels}\"")
+endfunction()
+
+# Sets `properties` (CMake code: "NAME VALUE ...") on the tests of `target`
+# (registered by sinkkit_discover_tests) whose names match `regex`, once CTest
+# knows them (the code is `name`'s file of sinkkit_include_in_ctest).
+function(_sinkkit_set_matching_tests target name regex properties)
+  get_target_property(labels ${target} SINKKIT_TEST_LABELS)
+  if(NOT labels OR NOT regex)
+    message(FATAL_ERROR "sinkkit: ${target}'s tests (MATCHING ${regex}): needs MATCHING and a target registered by "
+                        "sinkkit_discover_tests")
+  endif()
+  sinkkit_include_in_ctest(${target} ${name} "foreach(test IN LISTS ${target}_TESTS)\n\
+  if(test MATCHES [==[${regex}]==])\n\
+    set_tests_properties(\"\${test}\" PROPERTIES ${properties})\n\
   endif()\n\
 endforeach()\n")
 endfunction()

@@ -139,7 +139,8 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
                 import traceback  # noqa: PLC0415 - only on failure: a start-up cost every sink process paid
 
                 traceback.print_exc(file=sys.stderr)
-                kind = "other" if req.get("op") in ("read_back", "fault", "drop_target") else "write"
+                op = req.get("op") if isinstance(req, dict) else None
+                kind = "write" if op in ("build", "write_batch", "close") else "other"
                 resp = _error(kind, f"{type(e).__name__}: {e}")
             if isinstance(req, dict) and req.get("op") == "close":
                 # What the kit cannot see from outside, after every close, failed

@@ -393,10 +393,15 @@ JudgedRun CheckContext::run_judged_on(const nlohmann::json& config, const RunReq
   j.verdict = Oracle(caps_).judge(j.trace, j.stored.keys);
   count_duplicates(j.trace, j.verdict);
   if (!unprovoked_failure_) unprovoked_failure_ = unprovoked_failure(j, request, caps_);
+  if (!exactly_once_duplicates_) exactly_once_duplicates_ = violation(j, ViolationKind::duplicated);
   return j;
 }
 
 std::optional<CaseFailure> CheckContext::take_unprovoked_failure() { return std::exchange(unprovoked_failure_, std::nullopt); }
+
+std::optional<CaseFailure> CheckContext::take_duplicates_of_exactly_once() {
+  return std::exchange(exactly_once_duplicates_, std::nullopt);
+}
 
 // --- helpers ---------------------------------------------------------------
 
@@ -501,9 +506,12 @@ CheckOutcome property(CheckContext& ctx, int budget, const CaseBody& body) {
     std::optional<CaseFailure> f;
     try {
       (void)ctx.take_unprovoked_failure();  // a case's own runs only
+      (void)ctx.take_duplicates_of_exactly_once();
       f = body();
-      // The rule's own finding first; else a call that failed unprovoked.
+      // The rule's own finding first; else a call that failed unprovoked,
+      // else an exactly-once sink's duplicates.
       if (!f) f = ctx.take_unprovoked_failure();
+      if (!f) f = ctx.take_duplicates_of_exactly_once();
     } catch (const CaseDecided& decided) {
       return decided.failure;  // the parent of an isolated case
     } catch (...) {

@@ -137,6 +137,11 @@ class CheckContext {
   // taken (and cleared): `property` fails the case with it when the rule's
   // own judge found nothing. Recorded by the judged runs.
   std::optional<CaseFailure> take_unprovoked_failure();
+  // The first judged run of the current case in which a sink declaring
+  // exactly_once stored an item twice, taken (and cleared): a broken promise
+  // whatever rule is checked, which `property` fails the case with when the
+  // rule's own judge found nothing (its cause is SK-2.5's).
+  std::optional<CaseFailure> take_duplicates_of_exactly_once();
 
   // Duplicates the sink stored in a judged run of the current case (every
   // judged run comes here; shrink steps are not counted): the check's figure.
@@ -155,6 +160,7 @@ class CheckContext {
   AsyncBridge bridge_{1};
   SessionManager session_manager_;
   std::optional<CaseFailure> unprovoked_failure_;
+  std::optional<CaseFailure> exactly_once_duplicates_;
   void enter_case_child();
   std::optional<CaseFailure> wait_for_case_child(int pid, int fd);
   bool case_open_ = false;   // isolating, and the current case has not forked yet

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <typeinfo>
@@ -20,7 +21,8 @@ namespace sinkkit::detail {
 namespace {
 // One rule per marking process: plain globals of that process.
 int mark_fd = -1;
-int case_runs = 0;
+// Read by a sanitizer's report from whatever thread found the error.
+std::atomic<int> case_runs{0};
 int failing_run = 0;
 bool in_shrink = false;
 }  // namespace
@@ -29,14 +31,15 @@ bool shrinking() { return in_shrink; }
 
 void mark_case_runs(int fd) {
   mark_fd = fd;
-  case_runs = failing_run = 0;
+  case_runs = 0;
+  failing_run = 0;
 }
 
 std::string case_run_mark(int n) { return "\x1e[sinkkit case run " + std::to_string(n) + "]\n"; }
 
 int last_failing_case_run() { return failing_run; }
 
-int current_case_run() { return case_runs; }
+int current_case_run() { return case_runs.load(std::memory_order_relaxed); }
 
 CaseFailure failure_of_current_exception() {
   try {
@@ -77,7 +80,10 @@ PropertyResult run_property(std::string_view rule_id, std::uint64_t seed, int bu
       failure = failure_of_current_exception();
     }
     if (failure) {
-      if (!last && shrink.findings != nullptr && failure->trace) {
+      // A failure that is the failed call itself (not an oracle's finding
+      // whose trace holds a failed call on the way).
+      const bool about_a_call = failure->trace && (failure->unprovoked || !failure->verdict || failure->verdict->clean());
+      if (!last && shrink.findings != nullptr && about_a_call) {
         // One bug, one shrink: the same failed call found first by another
         // rule of the run is filed under its cause as found.
         if (const auto signature = failure_signature(*failure->trace)) {

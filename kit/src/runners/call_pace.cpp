@@ -77,7 +77,11 @@ std::optional<std::pair<std::chrono::nanoseconds, int>> CallPace::known(Kind kin
 CallPace::Limit CallPace::limit(Kind kind, std::size_t batch_items, std::chrono::milliseconds call_timeout) const {
   Limit l{call_timeout, ""};
   const int bucket = bucket_of(batch_items);
-  if (shared_->hung.load(std::memory_order_acquire) != 0) {
+  // Only the protocol's calls are shortened: a read-back's size is not known
+  // before it answers (one hang must not make a large one time out), nor a
+  // hello's or another op's work.
+  const bool shortened = kind == Kind::build || kind == Kind::write_batch || kind == Kind::close;
+  if (shortened && shared_->hung.load(std::memory_order_acquire) != 0) {
     if (const auto seen = known(kind, bucket)) {
       const auto derived = std::max(kShortestAfterHang, ceil_ms(seen->first * kAfterHangFactor));
       if (derived < l.timeout) {

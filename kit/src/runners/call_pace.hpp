@@ -5,9 +5,10 @@
 // Before any call hung, a call gets the call timeout, and a write_batch far
 // larger than any answered gets what the sink's pace on the largest one
 // predicts. Once a call has hung, the shrink steps that follow hang too: a
-// call then gets 20x the slowest answered call of its own kind and size (at
-// least 1 s), so that a hung close costs what closes cost, not what the
-// slowest write of a threaded run took.
+// build, write_batch or close then gets 20x the slowest answered call of its
+// own kind and size (at least 1 s), so that a hung close costs what closes
+// cost, not what the slowest write of a threaded run took. A read-back keeps
+// the call timeout: its size is not known before it answers.
 //
 // What the pace learns of hangs and of each kind of call lives in memory
 // shared with the processes forked after it was made: the checks a run makes

@@ -85,10 +85,13 @@ std::string output_of_run(const std::string& output, int run) {
 
 // What a sanitizer reported in this process (a rule's child): the first
 // report's summary line and the case run it came in. Written by the
-// sanitizer's runtime, from whatever thread found the error.
+// sanitizer's runtime from whatever thread found the error, maybe inside a
+// signal handler (ASan's report of a SEGV): no lock, no stdio, published by
+// `first_report_ready` once the text is whole.
 std::atomic<int> sanitizer_reports{0};
+std::atomic<bool> first_report_ready{false};
 char first_report[512];
-int first_report_run = 0;
+std::atomic<int> first_report_run{0};
 
 struct SanitizerReport {
   std::string summary;
@@ -96,8 +99,14 @@ struct SanitizerReport {
 };
 
 std::optional<SanitizerReport> take_sanitizer_report() {
-  if (sanitizer_reports.exchange(0) == 0) return std::nullopt;
-  return SanitizerReport{first_report, first_report_run};
+  if (sanitizer_reports.load(std::memory_order_acquire) == 0) return std::nullopt;
+  SanitizerReport report{first_report_ready.load(std::memory_order_acquire)
+                             ? std::string(first_report)
+                             : std::string("(a sanitizer's report, its summary still being written)"),
+                         first_report_run.load(std::memory_order_relaxed)};
+  first_report_ready.store(false, std::memory_order_relaxed);
+  sanitizer_reports.store(0, std::memory_order_release);
+  return report;
 }
 
 // A sanitizer's report during a rule's check fails the rule (a SHOULD rule
@@ -226,6 +235,15 @@ RuleResult finish_isolated(IsolatedCheck& isolated, const SuiteOptions& options)
     } catch (const std::exception& e) {
       r.message = std::string("the check's result could not be read: ") + e.what();
       r.status = RuleStatus::failed;
+    }
+    // Exited non-zero after a result that judged nothing wrong: something
+    // reported after the check (a sanitizer's report from a thread the sink
+    // left running: ThreadSanitizer exits 66).
+    if (child.exit_code != 0 && !r.broken()) {
+      r.status = rule.level == RuleLevel::should ? RuleStatus::warning : RuleStatus::failed;
+      r.message = "the check's process " + child.describe() + " after its result, which said " + r.message +
+                  (r.message.empty() ? "nothing" : "") + ": the output says why (a sanitizer's report?)";
+      failing_run = 0;
     }
   } else {
     isolated.died = true;
@@ -450,11 +468,19 @@ void mark_interrupted(SuiteResult& result, int signal) {
 // The sanitizer runtimes (ASan, TSan, UBSan) call this at the end of every
 // report in place of their own, which only prints the summary line: printed
 // here too, and remembered, so that a report during a rule's check fails that
-// rule (run_rule). In a program without a sanitizer nothing calls it.
+// rule (run_rule). Async-signal-safe: ASan may call it in its SEGV handler.
+// In a program without a sanitizer nothing calls it.
 extern "C" __attribute__((visibility("default"))) void __sanitizer_report_error_summary(const char* summary) {
-  std::fprintf(stderr, "%s\n", summary);
-  if (sinkkit::runners::sanitizer_reports.fetch_add(1) == 0) {
-    std::snprintf(sinkkit::runners::first_report, sizeof sinkkit::runners::first_report, "%s", summary);
-    sinkkit::runners::first_report_run = sinkkit::detail::current_case_run();
+  namespace r = sinkkit::runners;
+  std::size_t n = 0;
+  while (summary[n] != '\0') ++n;
+  (void)!::write(STDERR_FILENO, summary, n);
+  (void)!::write(STDERR_FILENO, "\n", 1);
+  if (r::sanitizer_reports.fetch_add(1, std::memory_order_acq_rel) == 0) {
+    const std::size_t kept = std::min(n, sizeof r::first_report - 1);
+    for (std::size_t i = 0; i < kept; ++i) r::first_report[i] = summary[i];
+    r::first_report[kept] = '\0';
+    r::first_report_run.store(sinkkit::detail::current_case_run(), std::memory_order_relaxed);
+    r::first_report_ready.store(true, std::memory_order_release);
   }
 }

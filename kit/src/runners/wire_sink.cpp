@@ -594,11 +594,10 @@ ReadBack WireSink::read_back(const nlohmann::json& config) {
   ReadBack failed;
   try {
     r = impl_->request(0, wire::encode(wire::ReadBack{direct}));
-  } catch (const RemoteError& e) {
-    // A reader that crashes or hangs on the storage: the sink's finding too.
-    (void)impl_->take_failure();
-    failed.unreadable = "its process failed in read_back (" + std::string(e.kind()) + "): " + e.what();
-    return failed;
+  } catch (const RemoteError&) {
+    // The process died or hung: not what its storage holds (that is an
+    // error answer, below), so no finding about it.
+    throw std::runtime_error("the sink process failed during read_back: " + impl_->take_failure().value_or("?"));
   }
   impl_->report_stderr_of_run();  // what the read-back printed belongs to this run
   if (const auto error = wire::failure_of(r)) {

@@ -65,8 +65,8 @@ struct ReadBack {
   std::int64_t corrupted = 0;
   std::string first_corruption;  ///< describes the first corrupted item
   /// The sink's own reader failed on what its storage holds (the error it
-  /// raised; `keys` is then empty): a finding about the sink's storage, not
-  /// a failure of the kit.
+  /// raised, or over the wire answered; `keys` is then empty): a finding
+  /// about the sink's storage, not a failure of the kit.
   std::optional<std::string> unreadable;
 };
 

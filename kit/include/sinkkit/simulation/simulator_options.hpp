@@ -70,9 +70,9 @@ struct SimulatorOptions {
   /// Threaded mode: make races show whatever the seed (rule SK-2.10). In each
   /// epoch the workers start their calls in rounds, released together by
   /// spinning (a futex wakes threads tens of microseconds apart, longer than
-  /// most calls), each call after a delay drawn from the seed (none, a yield,
-  /// or a busy wait of up to 20 us), so that calls which can race overlap,
-  /// and at a different point in each case. Off for the benchmarks.
+  /// most calls), each call after a delay drawn from the seed (none, or a
+  /// busy wait of up to 10 us), so that calls which can race overlap, and at
+  /// a different point in each case. Off for the benchmarks.
   bool perturb_schedule = false;
   /// Make every batch's items when the partition is built, before any data,
   /// instead of right before each write_batch: the calls then cost what the
