@@ -115,7 +115,9 @@ constexpr std::array kRules = {
          "Threaded runs (one thread per worker, released together to build, 2..8 workers, epoch barrier), each "
          "epoch's calls in rounds that start together, each call after a delay drawn from the seed, so that calls "
          "which can race overlap whatever the seed; full-sized workloads from the first case, each run twice; the "
-         "verdict must be clean. While a failure is shrunk, a smaller case passes only after five clean runs."},
+         "verdict must be clean. While a failure is shrunk, a smaller case passes only after five clean runs. The "
+         "rule is checked with no other rule beside it: a race shows when the workers have the cores.",
+         /*needs_the_cores=*/true},
     Rule{"SK-2.11", L::should, "split batches equal their concatenation",
          "Several write_batch calls in one epoch leave the same read-back as one call with their concatenation.",
          "The loom contract says one batch per epoch, Bytewax delivers several; the result must not depend on "

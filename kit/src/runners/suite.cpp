@@ -363,8 +363,12 @@ std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnd
       if (options.progress != nullptr) print_progress(*results[next_shown], *rules[next_shown], next_shown + 1, total, *options.progress);
     }
   };
+  // A rule that needs the cores (SK-2.10) starts when none runs, and none
+  // starts beside it.
+  auto alone = [&](const std::unique_ptr<IsolatedCheck>& c) { return c->rule->needs_the_cores; };
   while (next_shown < total) {
-    while (next_start < total && running.size() < jobs) {
+    while (next_start < total && running.size() < jobs && std::ranges::none_of(running, alone) &&
+           (running.empty() || !rules[next_start]->needs_the_cores)) {
       const Rule& rule = *rules[next_start];
       const std::size_t index = next_start++;
       if (const int sig = interruption_signal(); sig != 0) {

@@ -58,6 +58,10 @@ struct Rule {
   std::string_view rationale;   ///< why a real runtime needs it
   Applies applies;              ///< which sinks it binds
   std::string_view checked_by;  ///< what the kit runs to check it
+  /// Its finding needs the workers' threads on cores of their own (a race
+  /// shows only when two calls really run at once): the runner checks it with
+  /// no other rule beside it.
+  bool needs_the_cores = false;
 };
 
 }  // namespace rules

@@ -36,7 +36,9 @@ struct SuiteOptions {
   /// Run each rule in a child process, so a crash or hang fails only that
   /// rule. Turn off only to debug a check in a debugger.
   bool isolate = true;
-  /// Rules checked at once, each in its own child (isolated runs only).
+  /// Rules checked at once, each in its own child (isolated runs only); a
+  /// rule that needs the cores (`Rule::needs_the_cores`: SK-2.10) is checked
+  /// with no other beside it.
   /// Results and progress lines come in the list's order, each rule with its
   /// own seed, as one at a time. (What depends on timing: a sink call that
   /// hangs shortens the call limits of the rules running after it, and which
