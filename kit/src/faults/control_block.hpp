@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace sinkkit::detail::faults {
 
@@ -67,9 +68,26 @@ struct ControlBlock {
   std::uint64_t fired_hash;   ///< the same data from the next write of something else
   char fired_call[16];     ///< "write", "fdatasync", ...
   char fired_path[kPathBytes];  ///< the file it was on
+
+  // Power loss (rule SK-4.6): while `track` is not 0, the interposer appends
+  // every change to files and names under the root (root, resolved_root) to
+  // the journal file `journal` (journal_format.hpp), which the kit reads
+  // after the cut to decide what a disk would hold. Independent of `armed`.
+  // Each tracking has a value of its own: a process that journalled before
+  // opens the journal afresh (the same name may be a new file).
+  std::atomic<std::uint32_t> track;
+  char journal[kPathBytes];
 };
 
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free,
               "the control block is shared between processes");
+
+/// Copies `from` into one of the block's path fields (`size` bytes), cut to
+/// fit and NUL-terminated (the kit's side: the interposer has its own, libc only).
+inline void copy_into(char* to, std::size_t size, std::string_view from) {
+  const auto n = from.size() < size - 1 ? from.size() : size - 1;
+  for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+  to[n] = '\0';
+}
 
 }  // namespace sinkkit::detail::faults

@@ -32,12 +32,6 @@ std::uint32_t ops_of(StorageFaultKind kind) {
   return 0;
 }
 
-void copy_into(char* to, std::size_t size, const std::string& from) {
-  const auto n = std::min(size - 1, from.size());
-  std::memcpy(to, from.data(), n);
-  to[n] = '\0';
-}
-
 // A path under the target root is shown relative to it: reports stay short
 // and do not change from run to run.
 std::string shown(const char* path, const std::filesystem::path& root) {

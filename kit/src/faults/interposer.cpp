@@ -9,6 +9,12 @@
 // (every call while disarmed, pipes, sockets, stdout, files outside the root)
 // goes straight to libc.
 //
+// While the kit models a power loss (ControlBlock::track, rule SK-4.6) it
+// also records every change under the root in a journal: the data and offset
+// of each write, truncations, fsyncs of files and directories, creates,
+// renames, unlinks, mkdirs, links, sync()s. The model of what a disk keeps
+// is the kit's (power_loss.cpp): the interposer only records.
+//
 // Why not libfiu: its POSIX failpoints cannot be scoped to one directory's
 // descriptors (they would hit the wire pipes and the report pipe), cannot
 // return a short write, and its external control cannot arm a fault right
@@ -28,11 +34,13 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdint>
 
 #include "control_block.hpp"
+#include "journal_format.hpp"
 
 namespace {
 
@@ -67,6 +75,16 @@ using renameat2_fn = int (*)(int, const char*, int, const char*, unsigned);
 using open_fn = int (*)(const char*, int, ...);
 using openat_fn = int (*)(int, const char*, int, ...);
 using creat_fn = int (*)(const char*, mode_t);
+using ftruncate_fn = int (*)(int, off_t);
+using truncate_fn = int (*)(const char*, off_t);
+using unlink_fn = int (*)(const char*);
+using unlinkat_fn = int (*)(int, const char*, int);
+using mkdir_fn = int (*)(const char*, mode_t);
+using mkdirat_fn = int (*)(int, const char*, mode_t);
+using link_fn = int (*)(const char*, const char*);
+using linkat_fn = int (*)(int, const char*, int, const char*, int);
+using sync_all_fn = void (*)();
+using msync_fn = int (*)(void*, size_t, int);
 
 write_fn real_write;
 pwrite_fn real_pwrite, real_pwrite64;
@@ -79,6 +97,17 @@ renameat2_fn real_renameat2;
 open_fn real_open, real_open64;
 openat_fn real_openat, real_openat64;
 creat_fn real_creat, real_creat64;
+ftruncate_fn real_ftruncate, real_ftruncate64;
+truncate_fn real_truncate, real_truncate64;
+unlink_fn real_unlink, real_rmdir;
+unlinkat_fn real_unlinkat;
+mkdir_fn real_mkdir;
+mkdirat_fn real_mkdirat;
+link_fn real_link;
+linkat_fn real_linkat;
+sync_all_fn real_sync;
+sync_fn real_syncfs;
+msync_fn real_msync;
 
 // --- scope ------------------------------------------------------------------
 
@@ -149,6 +178,210 @@ std::uint64_t hash_bytes(std::uint64_t h, const void* data, std::size_t n) {
   return h;
 }
 constexpr std::uint64_t kHashSeed = 14695981039346656037ULL;
+
+// --- the durability journal (power loss) -------------------------------------
+
+// The block while the kit tracks changes for its power-loss model, else null.
+ControlBlock* tracking_block() {
+  ControlBlock* b = g_block;
+  if (b == nullptr || b->track.load(std::memory_order_acquire) == 0) return nullptr;
+  return b;
+}
+
+// One journal file per process and block, opened at its first record.
+pthread_mutex_t g_journal_mutex = PTHREAD_MUTEX_INITIALIZER;
+int g_journal_fd = -1;
+std::uint32_t g_journal_tracking = 0;  // the `track` value it was opened for
+
+int journal_fd(const ControlBlock& b) {
+  pthread_mutex_lock(&g_journal_mutex);
+  const std::uint32_t tracking = b.track.load(std::memory_order_acquire);
+  if (g_journal_fd < 0 || g_journal_tracking != tracking) {
+    if (g_journal_fd >= 0) syscall(SYS_close, g_journal_fd);
+    g_journal_fd = static_cast<int>(
+        syscall(SYS_openat, AT_FDCWD, b.journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    g_journal_tracking = tracking;
+  }
+  const int fd = g_journal_fd;
+  pthread_mutex_unlock(&g_journal_mutex);
+  return fd;
+}
+
+std::uint64_t monotonic_ns() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Appends one record: the header, then `parts` (len1 bytes of them, then len2).
+void journal_append(const ControlBlock& b, JournalKind kind, std::uint64_t ino, std::uint64_t value,
+                    const struct iovec* parts, int count, std::size_t len1, std::size_t len2) {
+  const int fd = journal_fd(b);
+  if (fd < 0) return;
+  JournalHeader h{};
+  h.size = static_cast<std::uint32_t>(sizeof h + len1 + len2);
+  h.kind = static_cast<std::uint32_t>(kind);
+  h.ns = monotonic_ns();
+  h.ino = ino;
+  h.value = value;
+  h.len1 = static_cast<std::uint32_t>(len1);
+  h.len2 = static_cast<std::uint32_t>(len2);
+  struct iovec all[66];
+  all[0] = {&h, sizeof h};
+  int n = 1;
+  for (int i = 0; i < count && n < 66; ++i) all[n++] = parts[i];
+  syscall(SYS_writev, fd, all, n);  // one write: O_APPEND keeps it whole among other processes'
+}
+
+// A record naming one or two paths.
+void journal_paths(const ControlBlock& b, JournalKind kind, std::uint64_t ino, const char* first,
+                   const char* second = nullptr) {
+  struct iovec parts[2] = {{const_cast<char*>(first), strlen(first)}, {nullptr, 0}};
+  int count = 1;
+  if (second != nullptr) parts[count++] = {const_cast<char*>(second), strlen(second)};
+  journal_append(b, kind, ino, 0, parts, count, parts[0].iov_len, second != nullptr ? parts[1].iov_len : 0);
+}
+
+// A write about to be made on `fd`, when it is tracked (a regular file under
+// the root): its file, where its bytes go (`at` < 0: the file's offset, or
+// its end with O_APPEND), and whether the file is synchronous.
+struct TrackedWrite {
+  const ControlBlock* block = nullptr;
+  int fd = -1;
+  std::uint64_t ino = 0;
+  std::uint64_t offset = 0;
+  bool synchronous = false;
+};
+
+void journal_sync(int fd);
+
+TrackedWrite tracked_write(int fd, off_t at) {
+  ControlBlock* b = tracking_block();
+  if (b == nullptr) return {};
+  char path[kPathBytes];
+  struct stat st {};
+  if (!fd_path(fd, path, sizeof path) || !under_root(path, *b) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return {};
+  const int flags = fcntl(fd, F_GETFL);
+  off_t offset = at;
+  if (offset < 0) offset = (flags & O_APPEND) != 0 ? st.st_size : lseek(fd, 0, SEEK_CUR);
+  return {b, fd, static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(offset < 0 ? 0 : offset),
+          flags >= 0 && (flags & O_DSYNC) != 0};  // O_SYNC includes O_DSYNC's bit
+}
+
+// The first `written` bytes of `iov` went to the tracked file.
+void journal_write(const TrackedWrite& t, const struct iovec* iov, int count, ssize_t written) {
+  if (t.block == nullptr || written <= 0) return;
+  struct iovec parts[64];
+  int n = 0;
+  std::size_t left = static_cast<std::size_t>(written);
+  for (int i = 0; i < count && n < 64 && left > 0; ++i) {
+    parts[n] = iov[i];
+    if (parts[n].iov_len > left) parts[n].iov_len = left;
+    left -= parts[n].iov_len;
+    ++n;
+  }
+  journal_append(*t.block, JournalKind::write, t.ino, t.offset, parts, n, static_cast<std::size_t>(written) - left, 0);
+  if (t.synchronous) journal_sync(t.fd);
+}
+
+// A file under the root was synced: its whole content, as it is now, is
+// what a disk holds of it (the "copy at each sync" of the model: whatever
+// wrote the bytes, a write(2), a shared mapping, a stream, they are in it).
+// Mapped, to go out in one write.
+void journal_synced_file(const ControlBlock& b, const char* path, std::uint64_t ino) {
+  const long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st {};
+  void* content = nullptr;
+  if (fstat(static_cast<int>(fd), &st) == 0 && st.st_size > 0) {
+    content = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, static_cast<int>(fd), 0);
+  }
+  syscall(SYS_close, fd);
+  if (content == MAP_FAILED) return;
+  const auto size = static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 0);
+  const struct iovec part{content, size};
+  journal_append(b, JournalKind::sync, ino, size, &part, content != nullptr ? 1 : 0, size, 0);
+  if (content != nullptr) munmap(content, size);
+}
+
+// The file or directory `fd` was synced: a tracked one is journalled.
+void journal_sync(int fd) {
+  ControlBlock* b = tracking_block();
+  if (b == nullptr) return;
+  char path[kPathBytes];
+  struct stat st {};
+  if (!fd_path(fd, path, sizeof path) || !under_root(path, *b) || fstat(fd, &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    journal_paths(*b, JournalKind::dirsync, 0, path);
+  } else if (S_ISREG(st.st_mode)) {
+    journal_synced_file(*b, path, static_cast<std::uint64_t>(st.st_ino));
+  }
+}
+
+// The file mapped at `addr`, from /proc/self/maps (read with raw calls):
+// "start-end perms offset dev inode   path".
+bool mapped_file(const void* addr, char* out, std::size_t size) {
+  const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const auto where = reinterpret_cast<std::uintptr_t>(addr);
+  char buf[8192];
+  char line[kPathBytes + 128];
+  std::size_t used = 0;
+  bool found = false;
+  for (long n; !found && (n = syscall(SYS_read, fd, buf, sizeof buf)) > 0;) {
+    for (long i = 0; i < n && !found; ++i) {
+      if (buf[i] != '\n') {
+        if (used + 1 < sizeof line) line[used++] = buf[i];
+        continue;
+      }
+      line[used] = '\0';
+      used = 0;
+      char* end = nullptr;
+      const auto start = strtoull(line, &end, 16);
+      if (end == nullptr || *end != '-') continue;
+      const auto stop = strtoull(end + 1, &end, 16);
+      if (where < start || where >= stop) continue;
+      const char* slash = strchr(line, '/');
+      if (slash != nullptr) {
+        copy(out, size, slash);
+        found = true;
+      }
+      break;
+    }
+  }
+  syscall(SYS_close, fd);
+  return found;
+}
+
+// A path call under the root while tracking: the block, and the path made absolute.
+ControlBlock* tracked_path(int dirfd, const char* p, char* path, std::size_t size) {
+  ControlBlock* b = tracking_block();
+  if (b == nullptr || !absolute(dirfd, p, path, size) || !under_root(path, *b)) return nullptr;
+  return b;
+}
+
+// A call changing one name: journalled when tracked and the call succeeded.
+template <class Call>
+int journal_name(JournalKind kind, int dirfd, const char* p, Call call) {
+  char path[kPathBytes];
+  ControlBlock* b = tracked_path(dirfd, p, path, sizeof path);
+  const int r = call();
+  if (b != nullptr && r == 0) journal_paths(*b, kind, 0, path);
+  return r;
+}
+
+// A call making a second name (rename, link): journalled when either is under the root.
+template <class Call>
+int journal_two_names(JournalKind kind, int fromfd, const char* from, int tofd, const char* to, Call call) {
+  ControlBlock* b = tracking_block();
+  char from_path[kPathBytes], to_path[kPathBytes];
+  const bool known = b != nullptr && absolute(fromfd, from, from_path, sizeof from_path) &&
+                     absolute(tofd, to, to_path, sizeof to_path) &&
+                     (under_root(from_path, *b) || under_root(to_path, *b));
+  const int r = call();
+  if (known && r == 0) journal_paths(*b, kind, 0, from_path, to_path);
+  return r;
+}
 
 // --- the fault ---------------------------------------------------------------
 
@@ -276,16 +509,31 @@ int iov_prefix(const struct iovec* iov, int count, std::size_t limit, struct iov
   return n;
 }
 
-// The open family: only creating opens under the root are aimed at.
+// The open family: only creating opens under the root are aimed at; while
+// tracking, a file it creates and a file it truncates are journalled.
 template <class Call>
 int open_like(const char* name, int dirfd, const char* p, int flags, Call call) {
+  char tracked[kPathBytes];
+  ControlBlock* t = (flags & (O_CREAT | O_TRUNC)) != 0 ? tracked_path(dirfd, p, tracked, sizeof tracked) : nullptr;
+  struct stat before {};
+  const bool existed = t != nullptr && stat(tracked, &before) == 0;
+  auto journalled = [&](int fd) {
+    struct stat st {};
+    if (t == nullptr || fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return fd;
+    if (!existed) {
+      journal_paths(*t, JournalKind::create, static_cast<std::uint64_t>(st.st_ino), tracked);
+    } else if ((flags & O_TRUNC) != 0) {
+      journal_append(*t, JournalKind::truncate, static_cast<std::uint64_t>(st.st_ino), 0, nullptr, 0, 0, 0);
+    }
+    return fd;
+  };
   if ((flags & O_CREAT) != 0) {
     char path[kPathBytes];
     if (ControlBlock* b = aimed_path(op_create, dirfd, p, path, sizeof path)) {
-      return fail_or_call(b, Aim{op_create, name, -1, path}, call);
+      return journalled(fail_or_call(b, Aim{op_create, name, -1, path}, call));
     }
   }
-  return call();
+  return journalled(call());
 }
 
 // The control file the kit named in the environment, mapped (both sides
@@ -330,10 +578,25 @@ __attribute__((constructor)) void attach() {
   next(real_openat64, "openat64");
   next(real_creat, "creat");
   next(real_creat64, "creat64");
+  next(real_ftruncate, "ftruncate");
+  next(real_ftruncate64, "ftruncate64");
+  next(real_truncate, "truncate");
+  next(real_truncate64, "truncate64");
+  next(real_unlink, "unlink");
+  next(real_rmdir, "rmdir");
+  next(real_unlinkat, "unlinkat");
+  next(real_mkdir, "mkdir");
+  next(real_mkdirat, "mkdirat");
+  next(real_link, "link");
+  next(real_linkat, "linkat");
+  next(real_sync, "sync");
+  next(real_syncfs, "syncfs");
+  next(real_msync, "msync");
   attach_control();
   // A fork server's children (docs/wire-protocol.md) are forks, not new
   // programs: each attaches to the control file its server named for it.
   pthread_atfork(nullptr, nullptr, [] {
+    pthread_mutex_init(&g_journal_mutex, nullptr);  // a thread of the parent may have held it
     const char* file = getenv(kControlFileEnv);
     if (file != nullptr && strncmp(file, g_attached, sizeof g_attached) != 0) attach_control();
   });
@@ -352,6 +615,20 @@ mode_t mode_of(int flags, va_list ap) {
   return has_mode ? static_cast<mode_t>(va_arg(ap, int)) : 0;
 }
 
+// truncate and truncate64: journalled when tracked (power loss).
+template <class Real>
+int truncate_like(const char* p, off_t length, Real real) {
+  char path[kPathBytes];
+  ControlBlock* b = tracked_path(AT_FDCWD, p, path, sizeof path);
+  const int r = real(p, length);
+  struct stat st {};
+  if (b != nullptr && r == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+    journal_append(*b, JournalKind::truncate, static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(length),
+                   nullptr, 0, 0, 0);
+  }
+  return r;
+}
+
 }  // namespace
 
 extern "C" {
@@ -366,24 +643,36 @@ SINKKIT_EXPORT void* sinkkit_faults_control_block() {
 SINKKIT_EXPORT ssize_t write(int fd, const void* buf, size_t n) {
   auto real = next(real_write, "write");
   if (missing(real)) return -1;
-  return write_like(
+  const auto tracked = tracked_write(fd, -1);
+  const ssize_t r = write_like(
       fd, "write", n, [&] { return hash_bytes(kHashSeed, buf, n); }, [&](std::size_t k) { return real(fd, buf, k); });
+  const struct iovec part{const_cast<void*>(buf), n};
+  journal_write(tracked, &part, 1, r);
+  return r;
 }
 
 SINKKIT_EXPORT ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
   auto real = next(real_pwrite, "pwrite");
   if (missing(real)) return -1;
-  return write_like(
+  const auto tracked = tracked_write(fd, off);
+  const ssize_t r = write_like(
       fd, "pwrite", n, [&] { return hash_bytes(kHashSeed, buf, n); },
       [&](std::size_t k) { return real(fd, buf, k, off); });
+  const struct iovec part{const_cast<void*>(buf), n};
+  journal_write(tracked, &part, 1, r);
+  return r;
 }
 
 SINKKIT_EXPORT ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) {
   auto real = next(real_pwrite64, "pwrite64");
   if (missing(real)) return -1;
-  return write_like(
+  const auto tracked = tracked_write(fd, off);
+  const ssize_t r = write_like(
       fd, "pwrite64", n, [&] { return hash_bytes(kHashSeed, buf, n); },
       [&](std::size_t k) { return real(fd, buf, k, off); });
+  const struct iovec part{const_cast<void*>(buf), n};
+  journal_write(tracked, &part, 1, r);
+  return r;
 }
 
 }  // extern "C"
@@ -416,19 +705,30 @@ extern "C" {
 SINKKIT_EXPORT ssize_t writev(int fd, const struct iovec* iov, int count) {
   auto real = next(real_writev, "writev");
   if (missing(real)) return -1;
-  return vector_write(fd, "writev", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c); });
+  const auto tracked = tracked_write(fd, -1);
+  const ssize_t r = vector_write(fd, "writev", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c); });
+  journal_write(tracked, iov, count, r);
+  return r;
 }
 
 SINKKIT_EXPORT ssize_t pwritev(int fd, const struct iovec* iov, int count, off_t off) {
   auto real = next(real_pwritev, "pwritev");
   if (missing(real)) return -1;
-  return vector_write(fd, "pwritev", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c, off); });
+  const auto tracked = tracked_write(fd, off);
+  const ssize_t r =
+      vector_write(fd, "pwritev", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c, off); });
+  journal_write(tracked, iov, count, r);
+  return r;
 }
 
 SINKKIT_EXPORT ssize_t pwritev64(int fd, const struct iovec* iov, int count, off_t off) {
   auto real = next(real_pwritev64, "pwritev64");
   if (missing(real)) return -1;
-  return vector_write(fd, "pwritev64", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c, off); });
+  const auto tracked = tracked_write(fd, off);
+  const ssize_t r =
+      vector_write(fd, "pwritev64", iov, count, [&](const struct iovec* v, int c) { return real(fd, v, c, off); });
+  journal_write(tracked, iov, count, r);
+  return r;
 }
 
 SINKKIT_EXPORT int fsync(int fd) {
@@ -436,8 +736,9 @@ SINKKIT_EXPORT int fsync(int fd) {
   if (missing(real)) return -1;
   char path[kPathBytes];
   ControlBlock* b = aimed_fd(op_sync, fd, path, sizeof path);
-  if (b == nullptr) return real(fd);
-  return fail_or_call(b, Aim{op_sync, "fsync", fd, path}, [&] { return real(fd); });
+  const int r = b == nullptr ? real(fd) : fail_or_call(b, Aim{op_sync, "fsync", fd, path}, [&] { return real(fd); });
+  if (r == 0) journal_sync(fd);
+  return r;
 }
 
 SINKKIT_EXPORT int fdatasync(int fd) {
@@ -445,36 +746,160 @@ SINKKIT_EXPORT int fdatasync(int fd) {
   if (missing(real)) return -1;
   char path[kPathBytes];
   ControlBlock* b = aimed_fd(op_sync, fd, path, sizeof path);
-  if (b == nullptr) return real(fd);
-  return fail_or_call(b, Aim{op_sync, "fdatasync", fd, path}, [&] { return real(fd); });
+  const int r =
+      b == nullptr ? real(fd) : fail_or_call(b, Aim{op_sync, "fdatasync", fd, path}, [&] { return real(fd); });
+  if (r == 0) journal_sync(fd);
+  return r;
 }
 
 SINKKIT_EXPORT int rename(const char* from, const char* to) {
   auto real = next(real_rename, "rename");
   if (missing(real)) return -1;
-  char path[kPathBytes];
-  ControlBlock* b = aimed_path(op_rename, AT_FDCWD, to, path, sizeof path);
-  if (b == nullptr) return real(from, to);
-  return fail_or_call(b, Aim{op_rename, "rename", -1, path}, [&] { return real(from, to); });
+  return journal_two_names(JournalKind::rename, AT_FDCWD, from, AT_FDCWD, to, [&] {
+    char path[kPathBytes];
+    ControlBlock* b = aimed_path(op_rename, AT_FDCWD, to, path, sizeof path);
+    if (b == nullptr) return real(from, to);
+    return fail_or_call(b, Aim{op_rename, "rename", -1, path}, [&] { return real(from, to); });
+  });
 }
 
 SINKKIT_EXPORT int renameat(int fromfd, const char* from, int tofd, const char* to) {
   auto real = next(real_renameat, "renameat");
   if (missing(real)) return -1;
-  char path[kPathBytes];
-  ControlBlock* b = aimed_path(op_rename, tofd, to, path, sizeof path);
-  if (b == nullptr) return real(fromfd, from, tofd, to);
-  return fail_or_call(b, Aim{op_rename, "renameat", -1, path}, [&] { return real(fromfd, from, tofd, to); });
+  return journal_two_names(JournalKind::rename, fromfd, from, tofd, to, [&] {
+    char path[kPathBytes];
+    ControlBlock* b = aimed_path(op_rename, tofd, to, path, sizeof path);
+    if (b == nullptr) return real(fromfd, from, tofd, to);
+    return fail_or_call(b, Aim{op_rename, "renameat", -1, path}, [&] { return real(fromfd, from, tofd, to); });
+  });
 }
 
 SINKKIT_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char* to, unsigned flags) {
   auto real = next(real_renameat2, "renameat2");
   if (missing(real)) return -1;
+  return journal_two_names(JournalKind::rename, fromfd, from, tofd, to, [&] {
+    char path[kPathBytes];
+    ControlBlock* b = aimed_path(op_rename, tofd, to, path, sizeof path);
+    if (b == nullptr) return real(fromfd, from, tofd, to, flags);
+    return fail_or_call(b, Aim{op_rename, "renameat2", -1, path},
+                        [&] { return real(fromfd, from, tofd, to, flags); });
+  });
+}
+
+// Only journalled (power loss), never failed: a sink's storage errors are
+// the calls above.
+
+SINKKIT_EXPORT int ftruncate(int fd, off_t length) {
+  auto real = next(real_ftruncate, "ftruncate");
+  if (missing(real)) return -1;
+  const auto tracked = tracked_write(fd, 0);
+  const int r = real(fd, length);
+  if (tracked.block != nullptr && r == 0) {
+    journal_append(*tracked.block, JournalKind::truncate, tracked.ino, static_cast<std::uint64_t>(length), nullptr, 0,
+                   0, 0);
+  }
+  return r;
+}
+
+SINKKIT_EXPORT int ftruncate64(int fd, off_t length) {
+  auto real = next(real_ftruncate64, "ftruncate64");
+  if (missing(real)) return -1;
+  const auto tracked = tracked_write(fd, 0);
+  const int r = real(fd, length);
+  if (tracked.block != nullptr && r == 0) {
+    journal_append(*tracked.block, JournalKind::truncate, tracked.ino, static_cast<std::uint64_t>(length), nullptr, 0,
+                   0, 0);
+  }
+  return r;
+}
+
+SINKKIT_EXPORT int truncate(const char* p, off_t length) {
+  auto real = next(real_truncate, "truncate");
+  if (missing(real)) return -1;
+  return truncate_like(p, length, real);
+}
+
+SINKKIT_EXPORT int truncate64(const char* p, off_t length) {
+  auto real = next(real_truncate64, "truncate64");
+  if (missing(real)) return -1;
+  return truncate_like(p, length, real);
+}
+
+SINKKIT_EXPORT int unlink(const char* p) {
+  auto real = next(real_unlink, "unlink");
+  if (missing(real)) return -1;
+  return journal_name(JournalKind::unlink, AT_FDCWD, p, [&] { return real(p); });
+}
+
+SINKKIT_EXPORT int rmdir(const char* p) {
+  auto real = next(real_rmdir, "rmdir");
+  if (missing(real)) return -1;
+  return journal_name(JournalKind::rmdir, AT_FDCWD, p, [&] { return real(p); });
+}
+
+SINKKIT_EXPORT int unlinkat(int dirfd, const char* p, int flags) {
+  auto real = next(real_unlinkat, "unlinkat");
+  if (missing(real)) return -1;
+  return journal_name((flags & AT_REMOVEDIR) != 0 ? JournalKind::rmdir : JournalKind::unlink, dirfd, p,
+                      [&] { return real(dirfd, p, flags); });
+}
+
+SINKKIT_EXPORT int mkdir(const char* p, mode_t mode) {
+  auto real = next(real_mkdir, "mkdir");
+  if (missing(real)) return -1;
+  return journal_name(JournalKind::mkdir, AT_FDCWD, p, [&] { return real(p, mode); });
+}
+
+SINKKIT_EXPORT int mkdirat(int dirfd, const char* p, mode_t mode) {
+  auto real = next(real_mkdirat, "mkdirat");
+  if (missing(real)) return -1;
+  return journal_name(JournalKind::mkdir, dirfd, p, [&] { return real(dirfd, p, mode); });
+}
+
+SINKKIT_EXPORT int link(const char* from, const char* to) {
+  auto real = next(real_link, "link");
+  if (missing(real)) return -1;
+  return journal_two_names(JournalKind::link, AT_FDCWD, from, AT_FDCWD, to, [&] { return real(from, to); });
+}
+
+SINKKIT_EXPORT int linkat(int fromfd, const char* from, int tofd, const char* to, int flags) {
+  auto real = next(real_linkat, "linkat");
+  if (missing(real)) return -1;
+  return journal_two_names(JournalKind::link, fromfd, from, tofd, to, [&] { return real(fromfd, from, tofd, to, flags); });
+}
+
+SINKKIT_EXPORT void sync() {
+  auto real = next(real_sync, "sync");
+  if (real != nullptr) real();
+  if (ControlBlock* b = tracking_block()) journal_append(*b, JournalKind::syncall, 0, 0, nullptr, 0, 0, 0);
+}
+
+SINKKIT_EXPORT int syncfs(int fd) {
+  auto real = next(real_syncfs, "syncfs");
+  if (missing(real)) return -1;
+  const int r = real(fd);
+  if (ControlBlock* b = tracking_block(); b != nullptr && r == 0) {
+    journal_append(*b, JournalKind::syncall, 0, 0, nullptr, 0, 0, 0);
+  }
+  return r;
+}
+
+// msync(MS_SYNC) of a shared mapping of a file under the root: the file's
+// content is durable as it is now (its mapping is found in /proc/self/maps).
+SINKKIT_EXPORT int msync(void* addr, size_t length, int flags) {
+  auto real = next(real_msync, "msync");
+  if (missing(real)) return -1;
+  const int r = real(addr, length, flags);
+  ControlBlock* b = tracking_block();
+  if (b == nullptr || r != 0 || (flags & MS_SYNC) == 0) return r;
   char path[kPathBytes];
-  ControlBlock* b = aimed_path(op_rename, tofd, to, path, sizeof path);
-  if (b == nullptr) return real(fromfd, from, tofd, to, flags);
-  return fail_or_call(b, Aim{op_rename, "renameat2", -1, path},
-                      [&] { return real(fromfd, from, tofd, to, flags); });
+  if (mapped_file(addr, path, sizeof path) && under_root(path, *b)) {
+    struct stat st {};
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+      journal_synced_file(*b, path, static_cast<std::uint64_t>(st.st_ino));
+    }
+  }
+  return r;
 }
 
 SINKKIT_EXPORT int open(const char* p, int flags, ...) {
