@@ -54,8 +54,9 @@ void add_common(CLI::App& app, Common& c, const std::string& seed_help, const st
   app.add_option("--scratch", c.scratch,
                  "Where test targets are made (default: /dev/shm when it is a RAM file system with 1 GiB free and "
                  "TMPDIR is unset, else TMPDIR or /tmp). The kit's crash is a killed process, whose writes the page "
-                 "cache keeps, so targets in memory change no verdict and spare the disk the sink's fsyncs; give a "
-                 "disk directory for a sink that needs one (O_DIRECT)")
+                 "cache keeps, and its power cut (SK-4.6) is modelled from the sink's calls, not from the disk, so "
+                 "targets in memory change no verdict and spare the disk the sink's fsyncs; give a disk directory "
+                 "for a sink that needs one (O_DIRECT)")
       ->check(CLI::ExistingDirectory);
   app.add_flag("--strict", c.strict, "SHOULD rules that fail make the run fail too");
   app.add_flag("--no-fork", c.no_fork, "Run checks in this process (to debug the kit; a crashing sink takes it down)");

@@ -45,6 +45,7 @@ void to_json(nlohmann::json& j, const Capabilities& c) {
                      {"accepts_empty_batches", c.accepts_empty_batches},
                      {"requires_bridge", c.requires_bridge},
                      {"survives_crash", c.survives_crash},
+                     {"survives_power_loss", c.survives_power_loss},
                      {"max_batch_size", c.max_batch_size},
                      {"fault_injection", c.fault_injection}};
 }
@@ -73,6 +74,7 @@ void from_json(const nlohmann::json& j, Capabilities& c) {
   take("accepts_empty_batches", c.accepts_empty_batches);
   take("requires_bridge", c.requires_bridge);
   take("survives_crash", c.survives_crash);
+  take("survives_power_loss", c.survives_power_loss);
   take("max_batch_size", c.max_batch_size);
   take("fault_injection", c.fault_injection);
 }

@@ -223,6 +223,23 @@ constexpr std::array kRules = {
          "housekeeping there and may rightly ignore it). Over the network the proxy sees requests, not which of "
          "them mattered: a call that returned normally after its connection failed, without sending again on a "
          "new connection, fails the rule when acknowledged items are missing from storage."},
+    Rule{"SK-4.6", L::capability, "survives power loss",
+         "After a power cut at a generated point, a fresh build and read-back hold every item acknowledged before "
+         "it (durability on_return) or closed before it (on_close), no torn record, and a read-back that works: "
+         "what the durability class promises is on disk, not only in the page cache.",
+         "A killed process leaves the page cache behind it; a power cut, a kernel panic or a host failure does "
+         "not: data never fsynced, and names whose directory was never fsynced, are gone (ALICE, LazyFS).",
+         {S::power_can_be_cut},
+         "The kit's interposer journals every change the sink makes under its target (a copy of a file at each "
+         "fsync, fdatasync, O_SYNC write or msync, the writes, truncations and name changes between); the power "
+         "is cut after a generated number of acknowledged writes (during the next, or right after the run's "
+         "closes): every sink process killed, the target rewritten to a crash state, the strict one (a file's "
+         "data as of its last sync, a name only where its directory was fsynced) or one the seed draws between "
+         "it and the page cache's (each file a prefix of its unsynced writes, each unsynced name change kept or "
+         "not), named in the trace and drawn again from the seed; then a fresh build and close, and the "
+         "read-back. For a sink that does not declare survives_power_loss, what a cut would have lost is said, "
+         "not judged. Untested if no case wrote under the target (for a sink that does not declare it, not "
+         "applicable)."},
     Rule{"SK-5.1", L::capability, "router branches do not collide",
          "Several partitions of one node on one worker (router branches), written interleaved, do not collide: "
          "each reads back as if it were alone.",
@@ -293,6 +310,10 @@ std::string applies_text(const Applies& applies) {
     case Scope::declares_survives_crash_on_return: text = "sinks declaring survives_crash and durability on_return"; break;
     case Scope::declares_survives_crash: text = "sinks declaring survives_crash"; break;
     case Scope::router_branch_safe: text = "sinks whose node is router_branch_safe"; break;
+    case Scope::power_can_be_cut:
+      text = "sinks declaring survives_power_loss whose file calls the kit sees (through its interposer: a sink "
+             "process, a conformance program; otherwise untested); for the others, what a cut would lose is said";
+      break;
   }
   if (!applies.remark.empty()) text += " (" + std::string(applies.remark) + ")";
   return text;

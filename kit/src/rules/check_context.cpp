@@ -126,6 +126,14 @@ std::optional<CrashRun> CheckContext::run_and_kill(const nlohmann::json& config,
   return sut_.run_and_kill(config, request, kill_after_acks);
 }
 
+std::optional<PowerCut> CheckContext::run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
+                                                        const RunRequest& request, std::int64_t cut_after_acks,
+                                                        PowerCutState state) {
+  enter_case_child();
+  announce(request);
+  return sut_.run_and_cut_power(config, target, request, cut_after_acks, state);
+}
+
 ResourceUsage CheckContext::resource_usage(int workers) {
   enter_case_child();
   bridge_.run([] {});  // its threads start with its first task

@@ -117,6 +117,9 @@ class CheckContext {
   ReadBack read_back(const nlohmann::json& config, const Trace* trace = nullptr);
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                        std::int64_t kill_after_acks);
+  std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
+                                            const RunRequest& request, std::int64_t cut_after_acks,
+                                            PowerCutState state);
   // The sink's processes' descriptors, threads and children for a run of
   // `workers` workers (SK-3.5), the kit's own bridge threads started first:
   // they are the kit's, there before and after.

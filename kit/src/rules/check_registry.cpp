@@ -103,6 +103,13 @@ std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckCont
     case Scope::router_branch_safe:
       if (!ctx.sut().router_branch_safe()) return not_applicable("the node is not router_branch_safe");
       return std::nullopt;
+    case Scope::power_can_be_cut:
+      if (!ctx.sut().power_can_be_cut()) {
+        return untested("the kit models a power cut on the files a sink writes under its target, seen through its "
+                        "interposer, which is not in the sink's process (a sink process that did not load it, a "
+                        "server's storage, a harness program without libsinkkit_faults)");
+      }
+      return std::nullopt;
   }
   return std::nullopt;
 }

@@ -12,6 +12,7 @@
 #include <sinkkit/simulation/storage_fault_injector.hpp>
 
 #include "../faults/fault_control.hpp"
+#include "../faults/power_loss.hpp"
 #include "process_resources.hpp"
 
 namespace sinkkit::detail {
@@ -45,8 +46,7 @@ std::optional<ResourceUsage> current_process_usage() {
   return ResourceUsage{{std::move(*self)}};
 }
 
-CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
-                   const std::function<void(const WriteHook& before, const WriteHook& after)>& run) {
+CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks, const CrashRunBody& run) {
   // The child stops itself at the kill point and waits there for the kit's
   // SIGKILL. Killing it when the parent reads the N-th ack instead let a fast
   // child run ahead, even through close, before the kill landed: the crash
@@ -76,6 +76,11 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
             [fd, &acks](const TraceEvent& e) {
               report(fd, 'A', e);
               ++acks;
+            },
+            [fd](const TraceEvent& e) {  // "C worker branch epoch call outcome 0": a close and how it ended
+              TraceEvent c = e;
+              c.first_seq = e.outcome == Outcome::ok ? 1 : 0;
+              report(fd, 'C', c);
             });
       },
       options);
@@ -97,6 +102,13 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
     unsigned size = 0;
     if (line == "K") continue;
     if (!(in >> tag >> e.partition.worker >> e.partition.branch >> epoch >> e.call >> first >> size)) continue;
+    if (tag == 'C') {
+      e.kind = CallKind::close;
+      e.index = index++;
+      e.sink_outcome = e.outcome = first == 1 ? Outcome::ok : Outcome::threw;
+      out.writes.events.push_back(e);
+      continue;
+    }
     e.kind = CallKind::write_batch;
     e.epoch = epoch;
     e.first_seq = first;
@@ -109,7 +121,7 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
       out.writes.events.push_back(e);
     } else {
       for (auto it = out.writes.events.rbegin(); it != out.writes.events.rend(); ++it) {
-        if (it->partition == e.partition && it->call == e.call) {
+        if (it->kind == CallKind::write_batch && it->partition == e.partition && it->call == e.call) {
           it->sink_outcome = it->outcome = Outcome::ok;
           it->error_kind.clear();
           it->message.clear();
@@ -118,6 +130,32 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
       }
     }
   }
+  return out;
+}
+
+std::optional<PowerCut> power_cut_run(const std::filesystem::path& target, const Workload& workload,
+                                      std::int64_t cut_after_acks, PowerCutState state, const CrashRunBody& run) {
+  faults::ControlBlock* block = faults::in_process_block();
+  if (block == nullptr) return std::nullopt;
+  const auto before = faults::snapshot_tree(target);
+  // Beside the target, not in it: the cut rewrites what is in it.
+  const auto journal = target.parent_path() / (target.filename().string() + ".journal");
+  std::error_code ec;
+  std::filesystem::remove(journal, ec);
+  CrashRun crash = crash_run(workload, cut_after_acks, [&](const WriteHook& b, const WriteHook& a, const WriteHook& c) {
+    faults::start_tracking(*block, target, journal);  // in the child: its copy of the block
+    run(b, a, c);
+  });
+  PowerCut out;
+  out.mid_run = crash.killed;
+  out.wrote = std::filesystem::exists(journal, ec) && std::filesystem::file_size(journal, ec) > 0;
+  const auto report = faults::cut_power(target, before, {journal}, {state.strict, state.seed});
+  std::filesystem::remove(journal, ec);
+  out.state = report.description;
+  out.writes = std::move(crash.writes);
+  out.writes.aborted = true;
+  out.writes.abort_reason = std::string(out.mid_run ? "power cut during a write" : "power cut right after the run's closes") +
+                            " (" + (state.strict ? "strict" : "seed " + std::to_string(state.seed)) + "): " + out.state;
   return out;
 }
 

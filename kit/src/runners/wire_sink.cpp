@@ -25,6 +25,7 @@
 
 #include "../faults/fault_control.hpp"
 #include "../faults/network_proxy.hpp"
+#include "../faults/power_loss.hpp"
 #include "call_pace.hpp"
 #include "fork_server.hpp"
 #include "process_resources.hpp"
@@ -287,6 +288,38 @@ class WireSink::Impl {
     }
   }
 
+  // A power cut: every sink process dies at once.
+  void kill_all() {
+    for (std::size_t w = 0; w < worker_processes_.size(); ++w) {
+      if (worker_processes_[w].process) kill(static_cast<int>(w));
+    }
+  }
+
+  // Power loss (SK-4.6): every process the workers of a run will use
+  // started, and journalling what changes under `target` into a journal of
+  // its own (they are merged by time); their journals.
+  std::vector<std::filesystem::path> track(int workers, const std::filesystem::path& target) {
+    static std::atomic<int> next_journal{0};
+    start_processes(workers);
+    std::vector<std::filesystem::path> journals;
+    const int n = options_.layout == ProcessLayout::single ? 1 : std::min(workers, kMaxWorkers);
+    for (int w = 0; w < n; ++w) {
+      WorkerProcess& entry = worker_process(w);
+      std::lock_guard lock(entry.mutex);
+      if (!entry.faults) continue;
+      journals.push_back(control_dir_ / ("journal-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(next_journal++)));
+      detail::faults::start_tracking(*entry.faults->block(), target, journals.back());
+    }
+    return journals;
+  }
+  void stop_tracking() {
+    for (auto& entry : worker_processes_) {
+      std::lock_guard lock(entry.mutex);
+      if (entry.faults) detail::faults::stop_tracking(*entry.faults->block());
+    }
+  }
+
   // The workers whose process is running, and its pid.
   std::vector<std::pair<int, pid_t>> live_processes() {
     std::vector<std::pair<int, pid_t>> out;
@@ -366,6 +399,9 @@ class WireSink::Impl {
     std::atomic<std::int64_t> acks{0};
     std::atomic<bool> fired{false};
     int killed_worker = -1;
+    bool power = false;  // a power cut: every process dies, not the one worker's
+    // Killed by the plan: `worker`'s calls from here on fail as killed.
+    [[nodiscard]] bool took(int worker) const { return fired && (power || killed_worker == worker); }
   };
   CrashPlan* crash = nullptr;
   detail::CallPace pace;
@@ -434,11 +470,19 @@ class RemotePartition {
       items.push_back(std::move(j));
     }
     const auto req = wire::encode(wire::WriteBatch{name_, std::move(items)});
+    if (auto* crash = impl_->crash; crash != nullptr && crash->took(worker_)) {
+      throw RemoteError("killed", "the power was cut before this write");
+    }
     if (auto* crash = impl_->crash; crash != nullptr && !crash->fired && crash->acks.load() >= crash->kill_after) {
       crash->fired = true;
       crash->killed_worker = worker_;
       impl_->request(worker_, req, /*send_only=*/true);
-      impl_->kill(worker_);  // while it works on the write: its effect is unknown
+      // While it works on the write: its effect is unknown.
+      if (crash->power) {
+        impl_->kill_all();
+        throw RemoteError("killed", "the kit cut the power during this write: every sink process killed");
+      }
+      impl_->kill(worker_);
       throw RemoteError("killed", "the kit killed the sink process during this write (crash rule)");
     }
     const auto r = impl_->request(worker_, req, /*send_only=*/false, batch.size());
@@ -449,8 +493,8 @@ class RemotePartition {
   }
 
   void close() {
-    if (auto* crash = impl_->crash; crash != nullptr && crash->fired && crash->killed_worker == worker_) {
-      throw RemoteError("killed", "the sink process was killed by the kit");
+    if (auto* crash = impl_->crash; crash != nullptr && crash->took(worker_)) {
+      throw RemoteError("killed", crash->power ? "the power was cut" : "the sink process was killed by the kit");
     }
     const auto r = impl_->request(worker_, wire::encode(wire::Close{name_}));
     const auto report = detail::close_report_of(r);
@@ -626,6 +670,42 @@ std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, con
   out.note = plan.fired ? "killed worker " + std::to_string(plan.killed_worker) + "'s process mid-write" : "the run ended first";
   return out;
 }
+
+std::optional<PowerCut> WireSink::run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
+                                                    const RunRequest& request, std::int64_t cut_after_acks,
+                                                    PowerCutState state) {
+  if (!power_can_be_cut()) return std::nullopt;
+  const auto before = detail::faults::snapshot_tree(target.dir);
+  impl_->begin_run();
+  const auto journals = impl_->track(request.workload.workers, target.dir);
+  Impl::CrashPlan plan;
+  plan.kill_after = cut_after_acks;
+  plan.power = true;
+  impl_->crash = &plan;
+  PowerCut out;
+  try {
+    out.writes = run(config, request);
+  } catch (...) {
+    impl_->crash = nullptr;
+    impl_->stop_tracking();
+    throw;
+  }
+  impl_->crash = nullptr;
+  impl_->kill_all();  // the run ended first: the cut comes right after its closes
+  impl_->stop_tracking();
+  out.mid_run = plan.fired;
+  std::error_code ec;
+  for (const auto& j : journals) out.wrote = out.wrote || std::filesystem::file_size(j, ec) > 0;
+  const auto report = detail::faults::cut_power(target.dir, before, journals, {state.strict, state.seed});
+  for (const auto& j : journals) std::filesystem::remove(j, ec);
+  out.state = report.description;
+  out.writes.aborted = true;
+  out.writes.abort_reason = std::string(out.mid_run ? "power cut during a write" : "power cut right after the run's closes") +
+                            " (" + (state.strict ? "strict" : "seed " + std::to_string(state.seed)) + "): " + out.state;
+  return out;
+}
+
+bool WireSink::power_can_be_cut() const { return impl_->mechanism() == StorageFaultMechanism::file_system; }
 
 void WireSink::release() { impl_->release_all(); }
 

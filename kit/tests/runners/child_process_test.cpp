@@ -129,7 +129,7 @@ TEST(RunningChild, OneNotWaitedForIsKilledAndReaped) {
 TEST(CrashRun, KillsExactlyAtThePlannedPointHoweverFastTheChildRuns) {
   const auto workload = Workload::empty(1, 1, 1);
   for (const std::int64_t kill_after : {0, 1, 3, 50}) {
-    auto crash = detail::crash_run(workload, kill_after, [](const detail::WriteHook& before, const detail::WriteHook& after) {
+    auto crash = detail::crash_run(workload, kill_after, [](const detail::WriteHook& before, const detail::WriteHook& after, const detail::WriteHook&) {
       for (int call = 0; call < 10'000; ++call) {
         TraceEvent e;
         e.partition = {0, 0};
@@ -152,7 +152,7 @@ TEST(CrashRun, KillsExactlyAtThePlannedPointHoweverFastTheChildRuns) {
 }
 
 TEST(CrashRun, ARunThatEndsBeforeTheKillPointIsNotKilled) {
-  auto crash = detail::crash_run(Workload::empty(1, 1, 1), 5, [](const detail::WriteHook& before, const detail::WriteHook& after) {
+  auto crash = detail::crash_run(Workload::empty(1, 1, 1), 5, [](const detail::WriteHook& before, const detail::WriteHook& after, const detail::WriteHook&) {
     TraceEvent e;
     e.size = 1;
     before(e);

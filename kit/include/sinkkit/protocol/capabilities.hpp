@@ -59,6 +59,10 @@ struct Capabilities {
   bool requires_bridge = false;
   /// Acknowledged items survive the worker process being killed.
   bool survives_crash = false;
+  /// What the durability class says is durable survives a power cut, not
+  /// only a killed process: the sink fsyncs its data, and the directories of
+  /// the names it creates, before it acknowledges (rule SK-4.6).
+  bool survives_power_loss = false;
   /// Largest batch the sink accepts.
   std::size_t max_batch_size = 65'536;
   /// The harness can make the sink's storage fail on demand.

@@ -37,6 +37,7 @@ enum class Scope {
   declares_survives_crash_on_return,
   declares_survives_crash,
   router_branch_safe,
+  power_can_be_cut,  ///< the kit sees its file calls (untested otherwise); binds sinks declaring survives_power_loss
 };
 
 /// Where a rule applies: its scope, and a remark on how (may be empty).

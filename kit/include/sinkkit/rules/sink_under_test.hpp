@@ -135,6 +135,27 @@ struct CrashRun {
   std::string note;     ///< how the child ended, for the report
 };
 
+/// Where between the strict state and the page cache's a power cut leaves
+/// the disk (SK-4.6): with `strict`, only what was synced; else what `seed`
+/// draws (each file a prefix of its unsynced writes, each directory each of
+/// its unsynced name changes or not).
+struct PowerCutState {
+  bool strict = true;
+  std::uint64_t seed = 0;
+};
+
+/// What a power cut left (SK-4.6).
+struct PowerCut {
+  /// The calls before the cut (the closes too when the run ended first),
+  /// the cut's account as its abort reason.
+  Trace writes;
+  bool mid_run = false;  ///< the cut came during a write (else right after the run's closes)
+  /// "2 unsynced writes of part-w0.jsonl dropped, the name part-w1.jsonl not
+  /// yet durable", or "nothing written was unsynced".
+  std::string state;
+  bool wrote = false;  ///< the sink changed anything under its target before the cut
+};
+
 /// Thrown by a `SinkUnderTest` when the sink broke the runner's contract
 /// rather than a rule (a process that crashed, hung or answered garbage): the
 /// case fails with this message and the trace up to the break.
@@ -194,6 +215,22 @@ class SinkUnderTest {
   /// run that way.
   virtual std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                                std::int64_t kill_after_acks) = 0;
+
+  /// Runs `request` on `target` (`config` names it) while the kit journals
+  /// every change the sink makes under the target, then cuts the power after
+  /// `cut_after_acks` acknowledged writes (during the next one; after the
+  /// run's closes when it ends first): every process hosting the sink is
+  /// killed and the target rewritten to the crash state `state` draws
+  /// (faults/power_loss.hpp). Nullopt when the kit cannot see the sink's
+  /// file calls (no interposer in its process).
+  virtual std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
+                                                    const RunRequest& request, std::int64_t cut_after_acks,
+                                                    PowerCutState state) {
+    (void)config, (void)target, (void)request, (void)cut_after_acks, (void)state;
+    return std::nullopt;
+  }
+  /// The kit can cut the power under this sink (its file calls are seen).
+  [[nodiscard]] virtual bool power_can_be_cut() const { return false; }
 
   /// The sink runs in the kit's own process (a harness): a crash of the sink
   /// ends the process checking the rule, and the runner checks that rule

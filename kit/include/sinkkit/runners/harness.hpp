@@ -190,12 +190,18 @@ concept HarnessWithStorageFaults = requires(H& h, const nlohmann::json& config, 
 namespace detail {
 /// This process's descriptors, threads and children, from /proc.
 std::optional<ResourceUsage> current_process_usage();
-/// Runs `run(before_write, after_write)` in a child process that reports
-/// every write to the parent, and SIGKILLs it after `kill_after_acks`
-/// acknowledged writes. Returns the writes the sink saw as a trace.
+/// Runs `run(before_write, after_write, after_close)` in a child process that
+/// reports every write and close to the parent, and SIGKILLs it after
+/// `kill_after_acks` acknowledged writes. Returns the calls the sink saw as a
+/// trace (closes only when the run ended before the kill).
 using WriteHook = std::function<void(const TraceEvent&)>;
-CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks,
-                   const std::function<void(const WriteHook& before, const WriteHook& after)>& run);
+using CrashRunBody = std::function<void(const WriteHook& before, const WriteHook& after, const WriteHook& closed)>;
+CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks, const CrashRunBody& run);
+/// The same, the kit's interposer journalling every change under `target`
+/// in the child, then the power cut: the target rewritten to the crash state
+/// `state` draws. Nullopt when the interposer is not in this program.
+std::optional<PowerCut> power_cut_run(const std::filesystem::path& target, const Workload& workload,
+                                      std::int64_t cut_after_acks, PowerCutState state, const CrashRunBody& run);
 /// The kit's file-system fault injector in this process, scoped to files
 /// under `root`; nullptr when the interposer (libsinkkit_faults) is not
 /// loaded into this process (conformance programs link it).
@@ -289,22 +295,38 @@ class HarnessSink final : public SinkUnderTest {
 
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                        std::int64_t kill_after_acks) override {
-    return detail::crash_run(request.workload, kill_after_acks,
-                             [&](const detail::WriteHook& before, const detail::WriteHook& after) {
-                               RunRequest r = request;
-                               r.simulation.after_write = after;
-                               std::unique_ptr<AsyncBridge> bridge;
-                               if (capabilities().requires_bridge) {
-                                 bridge = std::make_unique<AsyncBridge>(1);
-                                 r.simulation.bridge = bridge.get();
-                               }
-                               simulate(config, r, before);
-                             });
+    return detail::crash_run(request.workload, kill_after_acks, crash_run_body(config, request));
   }
+
+  /// In a child process of its own, as run_and_kill, this program's
+  /// interposer journalling the target (conformance programs link it).
+  std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
+                                            const RunRequest& request, std::int64_t cut_after_acks,
+                                            PowerCutState state) override {
+    return detail::power_cut_run(target.dir, request.workload, cut_after_acks, state,
+                                 crash_run_body(config, request));
+  }
+  [[nodiscard]] bool power_can_be_cut() const override { return detail::in_process_storage_faults_loaded(); }
 
   [[nodiscard]] H& harness() noexcept { return harness_; }
 
  private:
+  // The run of a crash or a power cut, in its child: the calls reported.
+  detail::CrashRunBody crash_run_body(const nlohmann::json& config, const RunRequest& request) {
+    return [this, &config, &request](const detail::WriteHook& before, const detail::WriteHook& after,
+                                     const detail::WriteHook& closed) {
+      RunRequest r = request;
+      r.simulation.after_write = after;
+      r.simulation.after_close = closed;
+      std::unique_ptr<AsyncBridge> bridge;
+      if (capabilities().requires_bridge) {
+        bridge = std::make_unique<AsyncBridge>(1);
+        r.simulation.bridge = bridge.get();
+      }
+      simulate(config, r, before);
+    };
+  }
+
   Trace simulate(const nlohmann::json& config, const RunRequest& request, detail::WriteHook before_write) {
     SimulatorOptions opts = request.simulation;
     opts.before_write = std::move(before_write);

@@ -109,6 +109,13 @@ class WireSink final : public SinkUnderTest {
   std::optional<BorrowedResources> borrowed_resources() override;
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                        std::int64_t kill_after_acks) override;
+  /// Every sink process journalling the target through the interposer, all
+  /// of them killed at the cut (a power cut takes the machine).
+  std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
+                                            const RunRequest& request, std::int64_t cut_after_acks,
+                                            PowerCutState state) override;
+  /// The interposer is in its processes (the file-system mechanism).
+  [[nodiscard]] bool power_can_be_cut() const override;
   /// Shuts the sink processes down (their stderr goes to this process's).
   void release() override;
   /// The calls that were slow, not hung (see above).
