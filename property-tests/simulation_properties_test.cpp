@@ -65,7 +65,7 @@ Judged run_jsonl(const Workload& w, const FaultPlan& plan, SimulatorOptions opts
   Sink node;
   auto trace = Simulator(node, cfg, make_item, std::move(opts)).run(w, plan);
   auto stored = sinkkit_test::keys_of(Sink::read_back(cfg));
-  auto verdict = Oracle(Sink::capabilities()).judge(trace, stored);
+  auto verdict = Oracle(Sink::capabilities(cfg)).judge(trace, stored);
   return {std::move(trace), std::move(verdict), std::move(stored)};
 }
 

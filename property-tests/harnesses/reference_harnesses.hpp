@@ -60,7 +60,7 @@ struct JsonlFileSinkHarness : EventItems {
   node_type make_node() { return node_type{}; }
   nlohmann::json make_config(const sinkkit::TestTarget& t) { return {{"dir", t.dir.string()}, {"fsync", Fsync}}; }
   std::vector<Event> read_back(const nlohmann::json& config) { return node_type::read_back(config); }
-  sinkkit::Capabilities capabilities() { return node_type::capabilities(); }
+  sinkkit::Capabilities capabilities() { return node_type::capabilities({{"fsync", Fsync}}); }
   std::vector<sinkkit::InvalidConfig> invalid_configs(const sinkkit::TestTarget& t) {
     return {{{{"fsync", "never"}}, "dir"},
             {{{"dir", (t.dir / "missing").string()}}, "dir"},

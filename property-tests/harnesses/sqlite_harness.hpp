@@ -100,6 +100,7 @@ struct SqliteTableSinkHarness : EventItems {
             {with("chunk_size", 0), "chunk_size"},
             {with("buffer_max_age_s", -1), "buffer_max_age_s"},
             {with("flush_on_shutdown", "yes"), "flush_on_shutdown"},
+            {with("synchronous", "off"), "synchronous"},
             {with("chunksize", 10), "chunksize"}};
   }
   void arm_storage_fault(const nlohmann::json& config, sinkkit::PartitionId p, std::int64_t after_items) {

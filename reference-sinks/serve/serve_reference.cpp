@@ -1,6 +1,7 @@
 // sinkkit_serve_reference SINK: serves a bundled C++ reference sink over the
 // wire protocol, so the out-of-process path can be checked against the
-// in-process one on the same sink. SINK: jsonl | sqlite | sqlite-every-batch.
+// in-process one on the same sink. SINK: jsonl | jsonl-fsync-batch | sqlite |
+// sqlite-every-batch.
 
 #include <iostream>
 #include <string>
@@ -39,11 +40,12 @@ sinkkit::WireServer<Node> event_server() {
 
 int main(int argc, char** argv) {
   const std::string which = argc > 1 ? argv[1] : "";
-  if (which == "jsonl") {
+  if (which == "jsonl" || which == "jsonl-fsync-batch") {
     using Node = sinkkit::sinks::JsonlFileSink<Event>;
     auto s = event_server<Node>();
-    s.capabilities = Node::capabilities();
-    s.config_template = nlohmann::json{{"dir", "{target}"}, {"fsync", "never"}};
+    const nlohmann::json config = {{"dir", "{target}"}, {"fsync", which == "jsonl" ? "never" : "batch"}};
+    s.capabilities = Node::capabilities(config);
+    s.config_template = config;
     return sinkkit::serve_wire(Node{}, s);
   }
   if (which == "sqlite" || which == "sqlite-every-batch") {
@@ -55,6 +57,6 @@ int main(int argc, char** argv) {
     s.config_template = config;
     return sinkkit::serve_wire(Node{}, s);
   }
-  std::cerr << "usage: sinkkit_serve_reference jsonl|sqlite|sqlite-every-batch\n";
+  std::cerr << "usage: sinkkit_serve_reference jsonl|jsonl-fsync-batch|sqlite|sqlite-every-batch\n";
   return 2;
 }

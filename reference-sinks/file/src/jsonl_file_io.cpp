@@ -66,14 +66,31 @@ std::uint64_t repair_torn_tail(int fd, const fs::path& path, std::uint64_t size)
   return size;
 }
 
+void sync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw SinkError("opening " + dir.string() + " to fsync it failed: " + errno_text(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw SinkError("fsync of the directory " + dir.string() + " failed: " + errno_text(err));
+}
+
+FsyncPolicy policy_named(const std::string& name) {
+  return name == "batch" ? FsyncPolicy::batch : name == "close" ? FsyncPolicy::close : FsyncPolicy::never;
+}
+
 }  // namespace
+
+FsyncPolicy fsync_policy_of(const nlohmann::json& config) {
+  if (!config.is_object() || !config.contains("fsync") || !config["fsync"].is_string()) return FsyncPolicy::batch;
+  return policy_named(config["fsync"].get<std::string>());
+}
 
 JsonlFileConfig parse_jsonl_config(const nlohmann::json& config) {
   ConfigReader reader(config);
   JsonlFileConfig out;
   out.dir = reader.required_string("dir");
-  auto fsync = reader.one_of("fsync", {"batch", "close", "never"}, "batch");
-  out.fsync = fsync == "batch" ? FsyncPolicy::batch : fsync == "close" ? FsyncPolicy::close : FsyncPolicy::never;
+  out.fsync = policy_named(reader.one_of("fsync", {"batch", "close", "never"}, "batch"));
   reader.reject_unknown_keys();
 
   std::error_code ec;
@@ -88,14 +105,28 @@ JsonlFileConfig parse_jsonl_config(const nlohmann::json& config) {
   return out;
 }
 
-PartitionFile open_partition_file(const fs::path& dir, int worker_index) {
+PartitionFile open_partition_file(const fs::path& dir, int worker_index, FsyncPolicy fsync) {
   for (int branch = 0; branch < kMaxBranchesPerWorker; ++branch) {
     PartitionFile file;
     file.path = dir / ("part-w" + std::to_string(worker_index) + "-b" + std::to_string(branch) + ".jsonl");
     // Read-write: the repair reads the tail (pread) and cuts it (ftruncate) on this descriptor.
-    file.fd = ::open(file.path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    // O_EXCL first, to know whether the name is new: a new name is durable
+    // only once its directory is synced (fsync(2)), and the file's later
+    // fdatasyncs do not sync it.
+    constexpr int kFlags = O_RDWR | O_APPEND | O_CLOEXEC;
+    file.fd = ::open(file.path.c_str(), kFlags | O_CREAT | O_EXCL, 0644);
+    const bool created = file.fd >= 0;
+    if (!created && errno == EEXIST) file.fd = ::open(file.path.c_str(), kFlags);
     if (file.fd < 0) {
       throw ConfigError("dir", "cannot create " + file.path.string() + ": " + errno_text(errno));
+    }
+    if (created && fsync != FsyncPolicy::never) {
+      try {
+        sync_directory(dir);
+      } catch (...) {
+        ::close(file.fd);
+        throw;
+      }
     }
     if (::flock(file.fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;

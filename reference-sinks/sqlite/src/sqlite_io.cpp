@@ -1,7 +1,12 @@
 #include <sinkkit/sinks/detail/sqlite_io.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -90,6 +95,19 @@ class Reader final : public SqlRowReader {
   sqlite3_stmt* stmt_;
 };
 
+// A database file SQLite creates is not durable until its directory is
+// synced, and SQLite syncs the directory only when it creates a journal or
+// WAL file (os_unix.c's UNIXFILE_DIRSYNC).
+void sync_directory_of(const std::filesystem::path& file) {
+  const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw SinkError("opening " + dir.string() + " to fsync it failed: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw SinkError("fsync of the directory " + dir.string() + " failed: " + std::strerror(err));
+}
+
 }  // namespace
 
 bool flushes_every_batch(const nlohmann::json& config) {
@@ -98,6 +116,11 @@ bool flushes_every_batch(const nlohmann::json& config) {
   const auto age = config.value("buffer_max_age_s", nlohmann::json(60));
   return (records.is_number_integer() && records.get<std::int64_t>() <= 1) ||
          (age.is_number_integer() && age.get<std::int64_t>() == 0);
+}
+
+bool synchronous_full(const nlohmann::json& config) {
+  if (!config.is_object() || !config.contains("synchronous") || !config["synchronous"].is_string()) return true;
+  return config["synchronous"].get<std::string>() == "full";
 }
 
 SqliteConfig parse_sqlite_config(const nlohmann::json& config, std::size_t columns) {
@@ -115,6 +138,7 @@ SqliteConfig parse_sqlite_config(const nlohmann::json& config, std::size_t colum
   c.buffer_max_age = std::chrono::milliseconds(reader.optional_int("buffer_max_age_s", 60, 0, 86'400) * 1000);
   c.flush_on_shutdown = reader.optional_bool("flush_on_shutdown", true);
   c.busy_timeout = std::chrono::milliseconds(reader.optional_int("busy_timeout_ms", 5'000, 0, 600'000));
+  c.synchronous_full = reader.one_of("synchronous", {"full", "normal"}, "full") == "full";
   reader.reject_unknown_keys();
   const auto dir = c.path.has_parent_path() ? c.path.parent_path() : std::filesystem::path(".");
   if (!std::filesystem::is_directory(dir)) {
@@ -146,7 +170,8 @@ SqliteDb::SqliteDb(const SqliteConfig& config, std::span<const SqlColumn> column
   // fail with SQLITE_BUSY without SQLite calling the busy handler (it would
   // deadlock), so the setup retries on its own, within the same busy timeout.
   const auto deadline = std::chrono::steady_clock::now() + config_.busy_timeout;
-  for (const std::string& sql : {std::string("PRAGMA journal_mode=WAL"), std::string("PRAGMA synchronous=NORMAL"), create}) {
+  const std::string synchronous = config_.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+  for (const std::string& sql : {std::string("PRAGMA journal_mode=WAL"), synchronous, create}) {
     for (;;) {
       char* err = nullptr;
       const int status = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
@@ -162,6 +187,14 @@ SqliteDb::SqliteDb(const SqliteConfig& config, std::span<const SqlColumn> column
       close();
       throw SinkError("sqlite '" + config_.path.string() + "': '" + sql.substr(0, 60) + "' failed: " + why +
                       (locked ? " (still locked after " + std::to_string(config_.busy_timeout.count()) + " ms)" : ""));
+    }
+  }
+  if (config_.synchronous_full) {
+    try {
+      sync_directory_of(config_.path);
+    } catch (...) {
+      close();
+      throw;
     }
   }
 }

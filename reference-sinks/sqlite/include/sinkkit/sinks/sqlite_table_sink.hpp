@@ -19,8 +19,10 @@
 /// Config: `path` (database file), `table`, `chunk_size` (rows per INSERT,
 /// default 500), `buffer_max_records` (50,000), `buffer_max_bytes` (128 MiB),
 /// `buffer_max_age_s` (60), `flush_on_shutdown` (true), `busy_timeout_ms`
-/// (5,000). With `buffer_max_records` 1 or `buffer_max_age_s` 0 it flushes
-/// every batch and its rows are durable on return; otherwise on close.
+/// (5,000), `synchronous` (`full`, or `normal`: faster, but a power cut may
+/// take the last commits). With `buffer_max_records` 1 or `buffer_max_age_s`
+/// 0 it flushes every batch and its rows are durable on return; otherwise on
+/// close.
 ///
 /// **Example**:
 ///
@@ -134,12 +136,14 @@ class SqliteTableSink {
 
   /// Exactly once and ordered; durable on close, or on return when `config`
   /// flushes every batch. Survives a crash only then (a buffer is process
-  /// memory).
+  /// memory); survives a power cut (what its durability class promises)
+  /// with `synchronous: full`.
   static Capabilities capabilities(const nlohmann::json& config) {
     const bool every_batch = detail::flushes_every_batch(config);
     Capabilities caps;
     caps.durability = every_batch ? Durability::on_return : Durability::on_close;
     caps.survives_crash = every_batch;
+    caps.survives_power_loss = detail::synchronous_full(config);
     return caps;
   }
 };

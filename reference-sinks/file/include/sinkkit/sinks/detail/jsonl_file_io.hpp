@@ -37,9 +37,15 @@ struct PartitionFile {
 
 /// Opens (creating if needed) the first `part-w<worker>-b<n>.jsonl` in `dir`
 /// that no other open partition holds (flock), and cuts off a torn last line.
-/// The lock is what keeps router branches and duplicate nodes apart.
-/// Throws `ConfigError` (key `dir`) when the directory refuses the file.
-PartitionFile open_partition_file(const std::filesystem::path& dir, int worker_index);
+/// The lock is what keeps router branches and duplicate nodes apart. A file
+/// it creates has its name made durable (`dir` fsynced) unless `fsync` is
+/// `never`. Throws `ConfigError` (key `dir`) when the directory refuses the
+/// file, `SinkError` when the directory's fsync fails.
+PartitionFile open_partition_file(const std::filesystem::path& dir, int worker_index, FsyncPolicy fsync);
+
+/// The `fsync` policy `config` asks for (the default when it names none),
+/// without checking the rest of it.
+FsyncPolicy fsync_policy_of(const nlohmann::json& config);
 
 /// Writes all of `data` at the end of `file` (one write where the kernel
 /// allows). On failure the file is cut back to its old size, so a batch is

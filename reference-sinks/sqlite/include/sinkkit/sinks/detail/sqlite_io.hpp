@@ -32,6 +32,10 @@ struct SqliteConfig {
   std::chrono::milliseconds buffer_max_age{60'000};
   bool flush_on_shutdown = true;
   std::chrono::milliseconds busy_timeout{5'000};
+  /// SQLite's `synchronous` (in WAL mode): `full` syncs the WAL at every
+  /// commit, so a committed flush survives a power cut; `normal` only at
+  /// checkpoints (survives a killed process, not a power cut).
+  bool synchronous_full = true;
 
   /// Every write_batch flushes (max records 1, or max age 0): rows are
   /// durable when write_batch returns.
@@ -44,6 +48,10 @@ struct SqliteConfig {
 /// validating the rest of it (capabilities are asked before any target exists).
 bool flushes_every_batch(const nlohmann::json& config);
 
+/// Whether `config` asks for `synchronous: full` (the default), read without
+/// validating the rest of it.
+bool synchronous_full(const nlohmann::json& config);
+
 /// Throws `ConfigError` naming the key. `columns` bounds chunk_size (SQLite
 /// allows 32,766 bound values per statement).
 SqliteConfig parse_sqlite_config(const nlohmann::json& config, std::size_t columns);
@@ -51,8 +59,10 @@ SqliteConfig parse_sqlite_config(const nlohmann::json& config, std::size_t colum
 /// One connection. Not thread-safe: one per partition.
 class SqliteDb {
  public:
-  /// Opens (creating) the database, sets WAL and the busy timeout, and
-  /// creates the table if missing. Throws `ConfigError("path", ...)` when the
+  /// Opens (creating) the database, sets WAL, `synchronous` and the busy
+  /// timeout, and creates the table if missing; with `synchronous: full` it
+  /// then fsyncs the database's directory (SQLite syncs it for the journal
+  /// and WAL files it creates, not for the database file itself). Throws `ConfigError("path", ...)` when the
   /// file cannot be opened, `SinkError` when SQLite fails.
   SqliteDb(const SqliteConfig& config, std::span<const SqlColumn> columns, std::size_t unique_key);
   ~SqliteDb();
