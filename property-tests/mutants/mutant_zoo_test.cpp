@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -78,6 +79,29 @@ TEST(MutantZoo, ARaceIsFoundAtEverySeed) {
     if (r.status != RuleStatus::failed) missed += " " + std::to_string(seed) + " (" + r.message + ")";
   }
   EXPECT_TRUE(missed.empty()) << "SK-2.10 passed at seeds:" << missed;
+}
+
+// A power cut's mutants keep all a killed process wrote (the page cache has
+// it): SK-4.3 passes them, SK-4.6 alone fails them, and its counterexample
+// names what the cut dropped.
+TEST(MutantZoo, PowerCutMutantsPassAKillAndNameWhatTheCutDropped) {
+  const std::map<std::string, std::string> dropped = {
+      {"NoDirectoryFsyncAfterCreate", "the name part-w"},
+      {"RenamesUnsyncedFile", "unsynced write of part-w"},
+      {"FsyncsBeforeTheLastWrite", "unsynced write of part-w"},
+      {"FsyncsTheWrongDescriptor", "unsynced write of part-w"},
+  };
+  for (const auto& spec : zoo::specimens()) {
+    if (spec.rule != "SK-4.6") continue;
+    ASSERT_TRUE(dropped.contains(spec.name)) << spec.name << ": say what its counterexample names";
+    auto killed = spec.make();
+    const auto kill = run_rule(rule("SK-4.3"), *killed, zoo_options());
+    EXPECT_EQ(to_string(kill.status), "passed") << spec.name << ":\n" << kill.to_text();
+    auto cut = spec.make();
+    const auto power = run_rule(rule("SK-4.6"), *cut, zoo_options());
+    EXPECT_EQ(to_string(power.status), "failed") << spec.name << ":\n" << power.to_text();
+    EXPECT_NE(power.message.find(dropped.at(spec.name)), std::string::npos) << spec.name << ":\n" << power.to_text();
+  }
 }
 
 TEST(MutantZoo, EveryRuleHasAMutant) {

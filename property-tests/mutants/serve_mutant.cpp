@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
     };
     s.to_item = [](const Event& e) { return nlohmann::json{{"key", e.key}, {"value", e.value}}; };
     s.read_back = [](const nlohmann::json& config) { return Jsonl::read_back(config); };
-    s.capabilities = Jsonl::capabilities();
-    s.config_template = nlohmann::json{{"dir", "{target}"}, {"fsync", "never"}};
+    const nlohmann::json config = {{"dir", "{target}"}, {"fsync", "never"}};
+    s.capabilities = Jsonl::capabilities(config);
+    s.config_template = config;
     return sinkkit::serve_wire(LeaksDescriptorPerBuild{}, s);
   }
   std::cerr << "usage: sinkkit_serve_mutant leaks-descriptor\n";

@@ -1,8 +1,9 @@
-// Mutants around faults, crashes, restarts and branches (SK-4.x, SK-5.1), and
-// one that duplicates what a storage fault made it retry (SK-2.5).
+// Mutants around faults, crashes, power cuts, restarts and branches (SK-4.x,
+// SK-5.1), and one that duplicates what a storage fault made it retry (SK-2.5).
 
 #include "zoo.hpp"
 #include "fault_mutants.hpp"
+#include "power_mutants.hpp"
 #include "sqlite_mutants.hpp"
 
 namespace zoo {
@@ -24,6 +25,13 @@ std::vector<Specimen> fault_specimens() {
       specimen<PosixJsonlHarness<RetriesBatchFromItsStart>>("FileRetriesBatchFromItsStart", "SK-2.5"),
       specimen<FilesHarness<TruncatesOnRestart>>("TruncatesOnRestart", "SK-4.4"),
       specimen<FilesHarness<BranchesShareFile>>("BranchesShareFile", "SK-5.1"),
+      specimen<PowerCutHarness<LosesOnPowerCut<PowerBug::no_directory_fsync_after_create>>>(
+          "NoDirectoryFsyncAfterCreate", "SK-4.6"),
+      specimen<PowerCutHarness<LosesOnPowerCut<PowerBug::renames_unsynced_file>>>("RenamesUnsyncedFile", "SK-4.6"),
+      specimen<PowerCutHarness<LosesOnPowerCut<PowerBug::fsyncs_before_the_last_write>>>("FsyncsBeforeTheLastWrite",
+                                                                                           "SK-4.6"),
+      specimen<PowerCutHarness<LosesOnPowerCut<PowerBug::fsyncs_the_wrong_descriptor>>>("FsyncsTheWrongDescriptor",
+                                                                                          "SK-4.6"),
   };
 }
 
