@@ -14,6 +14,7 @@ PACKAGES=(
   libsqlite3-dev                       # SQLite, for the table sink
   python3                              # the language adapter and repo checks
   postgresql python3-psycopg           # the PostgreSQL table sink, on a throwaway cluster (scripts/with_postgres.sh)
+  liblmdb-dev                          # LMDB: the power-loss model checked against a real library (property-tests/real-storage)
 )
 # Only the tests need these (scripts/test.sh passes --tests).
 TEST_PACKAGES=(
