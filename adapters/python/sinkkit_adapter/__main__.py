@@ -22,7 +22,8 @@ CAPABILITIES_DOC = """capabilities (JSON object; from --capabilities, else the n
                          everything acknowledged (checked with durability on_return), and rescaling keeps it
   survives_power_loss    false (default); true: after a power cut, what the durability class promises is on
                          disk (the sink fsyncs its data, and the directories of the files it creates, before
-                         it acknowledges); undeclared, the report says what a cut would have lost
+                         it acknowledges); implies survives_crash; undeclared, the report says what a
+                         cut would have lost
   fault_injection        false (default); the sink's own storage fault hook (serve(fault=...) only)
   requires_bridge        false (default): build_partition refuses a None bridge (SK-1.3)
   max_batch_size         the largest batch the sink takes (default 65536)

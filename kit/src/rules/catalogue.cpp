@@ -182,7 +182,7 @@ constexpr std::array kRules = {
          "server is reset, stalled, or loses its requests or its replies, then is reset (the kit's TCP fault "
          "proxy); the sink is unmodified in both; or the sink's hook fails it. The run aborts and closes; the "
          "oracle's lost and gap counts and the corrupted records must be 0 (after a fresh build, for sinks "
-         "declaring survives_crash), and for a sink declaring exactly_once its duplicated count too. Untested if "
+         "declaring survives_crash or survives_power_loss), and for a sink declaring exactly_once its duplicated count too. Untested if "
          "no case reached the fault."},
     Rule{"SK-4.2", L::should, "buffered items kept for a later flush",
          "Items buffered when a flush fails are kept and written by a later flush: if writing goes on after the "
@@ -307,8 +307,10 @@ std::string applies_text(const Applies& applies) {
       text = "sinks with storage under their target or a server named {proxy:HOST:PORT} (faults from outside; a "
              "hook cannot tell what failed; otherwise untested)";
       break;
-    case Scope::declares_survives_crash_on_return: text = "sinks declaring survives_crash and durability on_return"; break;
-    case Scope::declares_survives_crash: text = "sinks declaring survives_crash"; break;
+    case Scope::declares_survives_crash_on_return:
+      text = "sinks declaring survives_crash (or survives_power_loss) and durability on_return";
+      break;
+    case Scope::declares_survives_crash: text = "sinks declaring survives_crash (or survives_power_loss)"; break;
     case Scope::router_branch_safe: text = "sinks whose node is router_branch_safe"; break;
     case Scope::power_can_be_cut:
       text = "sinks declaring survives_power_loss whose file calls the kit sees (through its interposer: a sink "

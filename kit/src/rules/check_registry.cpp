@@ -92,13 +92,13 @@ std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckCont
       }
       return std::nullopt;
     case Scope::declares_survives_crash_on_return:
-      if (!caps.survives_crash) return not_applicable("the sink does not declare survives_crash");
+      if (!caps.promises_crash_survival()) return not_applicable("the sink declares neither survives_crash nor survives_power_loss");
       if (caps.durability != Durability::on_return) {
         return not_applicable("the sink's durability is on_close: nothing is promised before close");
       }
       return std::nullopt;
     case Scope::declares_survives_crash:
-      if (!caps.survives_crash) return not_applicable("the sink does not declare survives_crash");
+      if (!caps.promises_crash_survival()) return not_applicable("the sink declares neither survives_crash nor survives_power_loss");
       return std::nullopt;
     case Scope::router_branch_safe:
       if (!ctx.sut().router_branch_safe()) return not_applicable("the node is not router_branch_safe");

@@ -83,8 +83,8 @@ CheckOutcome storage_fault_property(CheckContext& ctx, bool keep_writing) {
     if (auto f = corrupted(j)) return f;
     if (auto f = violation(j, ViolationKind::duplicated)) return f;  // an exactly-once sink's only
     // A torn record left by a short write must be gone once the sink opens
-    // its storage again (a sink that can: survives_crash).
-    if (fault.kind == StorageFaultKind::short_write && fired && ctx.caps().survives_crash) {
+    // its storage again (a sink that can: survives_crash, or a power cut).
+    if (fault.kind == StorageFaultKind::short_write && fired && ctx.caps().promises_crash_survival()) {
       ctx.run(config, ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0));
       j.stored = ctx.read_back(config, &j.trace);
       if (auto f = corrupted(j)) {

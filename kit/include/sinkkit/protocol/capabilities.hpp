@@ -61,12 +61,17 @@ struct Capabilities {
   bool survives_crash = false;
   /// What the durability class says is durable survives a power cut, not
   /// only a killed process: the sink fsyncs its data, and the directories of
-  /// the names it creates, before it acknowledges (rule SK-4.6).
+  /// the names it creates, before it acknowledges (rule SK-4.6). A power cut
+  /// is a kill and more, so it promises `survives_crash` too.
   bool survives_power_loss = false;
   /// Largest batch the sink accepts.
   std::size_t max_batch_size = 65'536;
   /// The harness can make the sink's storage fail on demand.
   bool fault_injection = false;
+
+  /// Whether a killed worker keeps what was acknowledged: declared, or
+  /// implied by surviving a power cut.
+  [[nodiscard]] bool promises_crash_survival() const { return survives_crash || survives_power_loss; }
 
   friend bool operator==(const Capabilities&, const Capabilities&) = default;
 };
