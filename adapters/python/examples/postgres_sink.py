@@ -191,6 +191,17 @@ def read_back(config):
     return [{"key": k, "value": v, "label": l} for k, v, l in rows]
 
 
+def drop_table(config):
+    """What a test target holds: its table. The kit calls this after each
+    target's read-back, so a run leaves nothing on the server."""
+    dsn, table, _, _ = parse(config)
+    with connect(dsn) as conn:
+        # A killed worker's session may hold the table a moment longer: wait
+        # for it a while, not for the kit's call timeout.
+        conn.execute("SET lock_timeout = '5s'")
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
+
+
 def config_template():
     host = os.environ.get("PGHOST", "127.0.0.1")
     port = os.environ.get("PGPORT", "5432")
@@ -207,4 +218,4 @@ def capabilities():
 
 if __name__ == "__main__":
     serve(PostgresNode(), read_back, fields={"value": "int", "label": "string"}, capabilities=capabilities(),
-          config_template=config_template())
+          config_template=config_template(), cleanup=drop_table)

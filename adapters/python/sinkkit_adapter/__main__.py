@@ -84,6 +84,10 @@ def main(argv=None):
                         help="MODULE:FUNC (config -> the stored items, payload objects or dicts, in stored order), "
                              "or a built-in: jsonl[:DIR_KEY], sqlite[:PATH_KEY[:TABLE_KEY]], "
                              "postgres[:DSN_KEY[:TABLE_KEY]]; default: the node's sinkkit_read_back")
+    parser.add_argument("--cleanup", default=None,
+                        help="MODULE:FUNC (config -> None): removes what a test target holds on a server (tables, "
+                             "streams, keys), called after each target's read-back; default: the node's "
+                             "sinkkit_cleanup, if any")
     parser.add_argument("--capabilities", default=None, help="JSON object (see below)")
     parser.add_argument("--key-field", default="key", help="the payload's str field that carries the kit's item key")
     parser.add_argument("--config-template", default=None,
@@ -111,13 +115,17 @@ def main(argv=None):
         _fail("no read-back: give --read-back MODULE:FUNC or a built-in (jsonl, sqlite, postgres), "
               "or give the node a sinkkit_read_back(config)")
 
+    cleanup = _import(args.cleanup, "--cleanup") if args.cleanup is not None else getattr(node, "sinkkit_cleanup", None)
+    if cleanup is not None and not callable(cleanup):
+        _fail("the cleanup is not callable (give --cleanup MODULE:FUNC, or a sinkkit_cleanup(config) on the node)")
+
     if capabilities is None:
         capabilities = dict(getattr(node, "sinkkit_capabilities", None) or {})
     if template is None:
         template = getattr(node, "sinkkit_config_template", None)
 
     serve(node, read_back, capabilities=capabilities, config_template=template, payload=payload,
-          build_errors_are_config=True)
+          build_errors_are_config=True, cleanup=cleanup)
 
 
 if __name__ == "__main__":

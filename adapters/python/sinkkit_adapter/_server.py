@@ -33,7 +33,7 @@ def _error(kind, message):
 
 
 def serve(node, read_back, fields=None, capabilities=None, config_template=None, fault=None,
-          stdin=None, stdout=None, payload=None, build_errors_are_config=False):
+          stdin=None, stdout=None, payload=None, build_errors_are_config=False, cleanup=None):
     """Answer requests from stdin until shutdown or end of input.
 
     fields: the declared payload fields ({name: "string" | "int" | "float" |
@@ -43,6 +43,9 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
     declares fault_injection). build_errors_are_config: any exception from
     build_partition is a config error (loom nodes raise ValueError, TypeError
     or KeyError for a bad config); otherwise only ConfigError is.
+    cleanup(config), if given, removes what a test target holds on a server
+    (tables, streams, keys): the kit calls it after each target's read-back
+    (the op drop_target); it must not fail on a target that holds nothing.
     """
     standard_streams = stdin is None and stdout is None
     if standard_streams and os.environ.get("SINKKIT_FORK_SERVER") == "1":
@@ -70,7 +73,10 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             if config_template is not None:
                 sink["config_template"] = config_template
             # This process can serve forks of itself (docs/wire-protocol.md).
-            return {"ok": True, "protocol": PROTOCOL, "sink": sink, "fork_server": standard_streams}
+            hello = {"ok": True, "protocol": PROTOCOL, "sink": sink, "fork_server": standard_streams}
+            if cleanup is not None:
+                hello["drops_targets"] = True
+            return hello
         if op == "build":
             name = _require(req, "partition", str)
             if name in partitions:
@@ -106,6 +112,11 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             if fault is None:
                 return _error("protocol", "this sink does not declare fault_injection")
             fault(_partition(partitions, req), _require(req, "after_items", int))
+            return {"ok": True}
+        if op == "drop_target":
+            if cleanup is None:
+                return _error("protocol", "this sink does not drop targets (no cleanup given)")
+            cleanup(req.get("config"))
             return {"ok": True}
         if op == "shutdown":
             return {"ok": True}

@@ -246,6 +246,17 @@ class RequestLoop(unittest.TestCase):
         self.assertEqual(r[1]["bridge_in_flight"], 1)
         self.assertEqual(r[1]["session_manager"], {"disposed": False, "leased": 1})
 
+    def test_drop_target_calls_the_cleanup_and_hello_says_so(self):
+        dropped = []
+        hello, drop = self.talk(Node(), [{"op": "hello", "protocol": 1}, {"op": "drop_target", "config": {"t": 1}}],
+                                cleanup=dropped.append)
+        self.assertIs(hello["drops_targets"], True)
+        self.assertEqual(drop, {"ok": True})
+        self.assertEqual(dropped, [{"t": 1}])
+        hello, drop = self.talk(Node(), [{"op": "hello", "protocol": 1}, {"op": "drop_target", "config": {}}])
+        self.assertNotIn("drops_targets", hello)
+        self.assertEqual(drop["error"]["kind"], "protocol")
+
     def test_payload_objects_reach_write_batch(self):
         node = Node()
         build = {"op": "build", "partition": "a", "config": {}, "worker_index": 0, "worker_count": 1}

@@ -333,6 +333,22 @@ class Postgres(unittest.TestCase):
         self.assertRegex(r.stdout, r"\[storage: the connection to 127\.0\.0\.1:\d+ (was reset|stalled|lost its)")
         self.assertIn("--pop-before-insert", r.stdout)  # in the reproduce line
 
+    def test_a_whole_run_leaves_no_table_on_the_server(self):
+        # The sink's cleanup (the op drop_target) drops each target's table
+        # after its read-back: crashed, faulted and rejected targets too.
+        import psycopg  # noqa: PLC0415 - the Debian package, for this case only
+
+        def tables():
+            with psycopg.connect(autocommit=True) as conn:  # the PG* environment
+                return {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+
+        before = tables()
+        r, report = run_with_report("--seed", "11", "--budget", "3", "--report-formats", "json", "--", PY, self.SINK)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertGreater(sum(x["cases"] for x in report["rules"]), 40, report["rules"])
+        self.assertEqual(tables() - before, set(), "tables the run left behind")
+        self.assertNotIn("left behind", r.stdout + r.stderr)
+
     def test_a_server_the_proxy_cannot_reach_is_a_usage_error(self):
         config = json.dumps({"dsn": "postgresql://u@{proxy:db.example.com:5432}/x", "table": "t"})
         r = sinkkit("run", "--config", config, "--", PY, self.SINK)

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <random>
 #include <sinkkit/detail/signal_text.hpp>
 #include <sinkkit/detail/write_all.hpp>
 #include <sinkkit/judgement/oracle.hpp>
@@ -25,11 +26,18 @@ namespace sinkkit::detail::checks {
 
 namespace fs = std::filesystem;
 
-ScopedTarget::ScopedTarget(const fs::path& root, std::string id) : target_{root / id, std::move(id)} {
+ScopedTarget::ScopedTarget(const fs::path& root, std::string id, SinkUnderTest* sut)
+    : target_{root / id, std::move(id)}, sut_(sut) {
   fs::create_directories(target_.dir);
 }
 
 ScopedTarget::~ScopedTarget() {
+  if (sut_ != nullptr) {
+    try {
+      sut_->drop_target(target_);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a drop that fails is the sink's note, never the case's end
+    }
+  }
   std::error_code ec;  // best effort: a sink may still hold a file open
   fs::remove_all(target_.dir, ec);
 }
@@ -50,6 +58,17 @@ CheckOutcome from_property(PropertyResult r) {
   return {CheckOutcome::broken, r.cases, std::move(message), std::move(r.failure)};
 }
 
+// Six letters drawn once per kit process, shared by the checks it forks.
+const std::string& run_tag() {
+  static const std::string tag = [] {
+    std::random_device device;
+    std::string t;
+    for (int i = 0; i < 6; ++i) t += static_cast<char>('a' + device() % 26);
+    return t;
+  }();
+  return tag;
+}
+
 std::uint64_t rule_seed(const Rule& rule, std::uint64_t seed) {
   // Each rule explores its own sequence of cases from the run's seed.
   std::uint64_t h = seed ^ 0x9E3779B97F4A7C15ULL;
@@ -63,6 +82,7 @@ std::uint64_t rule_seed(const Rule& rule, std::uint64_t seed) {
 
 CheckContext::CheckContext(const Rule& rule, SinkUnderTest& sut, const CheckOptions& options)
     : rule_(rule), sut_(sut), options_(options), caps_(sut.capabilities()) {
+  (void)run_tag();  // drawn before any case forks, so the run's targets share it
   root_ = options.scratch.empty() ? fs::temp_directory_path() : options.scratch;
   root_ /= "sinkkit-" + std::to_string(::getpid()) + "-" +
            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
@@ -74,7 +94,11 @@ CheckContext::~CheckContext() {
 }
 
 std::unique_ptr<ScopedTarget> CheckContext::fresh_target() {
-  return std::make_unique<ScopedTarget>(root_, "t" + std::to_string(::getpid()) + "-" + std::to_string(next_++));
+  // The process id keeps apart the cases forked from one check; the run's
+  // random part keeps apart runs whose targets outlive them on a server
+  // (a sink that cannot drop them, a run that was killed).
+  return std::make_unique<ScopedTarget>(
+      root_, "t" + std::to_string(::getpid()) + "-" + run_tag() + "-" + std::to_string(next_++), &sut_);
 }
 
 int CheckContext::budget() const { return std::max(1, options_.budget); }

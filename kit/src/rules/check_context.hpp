@@ -30,10 +30,11 @@
 // short names like `failure` or `draw` must not meet them across TUs.
 namespace sinkkit::detail::checks {
 
-// A fresh directory and id per case, removed when the case ends.
+// A fresh directory and id per case, removed when the case ends, and what
+// the sink keeps for it elsewhere dropped (SinkUnderTest::drop_target).
 class ScopedTarget {
  public:
-  ScopedTarget(const std::filesystem::path& root, std::string id);
+  ScopedTarget(const std::filesystem::path& root, std::string id, SinkUnderTest* sut = nullptr);
   ~ScopedTarget();
   ScopedTarget(const ScopedTarget&) = delete;
   ScopedTarget& operator=(const ScopedTarget&) = delete;
@@ -41,6 +42,7 @@ class ScopedTarget {
 
  private:
   TestTarget target_;
+  SinkUnderTest* sut_;
 };
 
 // How a check ended, before levels turn it into a status. `broken`: a case

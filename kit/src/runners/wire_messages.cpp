@@ -97,7 +97,7 @@ json encode(const Request& request) {
           j["items"] = r.items;
         } else if constexpr (std::is_same_v<R, Close>) {
           j["partition"] = r.partition;
-        } else if constexpr (std::is_same_v<R, ReadBack>) {
+        } else if constexpr (std::is_same_v<R, ReadBack> || std::is_same_v<R, DropTarget>) {
           j["config"] = r.config;
         } else if constexpr (std::is_same_v<R, Fault>) {
           j["partition"] = r.partition;
@@ -141,6 +141,7 @@ Request decode_request(const json& m) {
   if (op == to_string(Op::fault)) return Fault{required_string(m, "partition"), required_integer(m, "after_items")};
   if (op == to_string(Op::shutdown)) return Shutdown{};
   if (op == to_string(Op::collect_garbage)) return CollectGarbage{};
+  if (op == to_string(Op::drop_target)) return DropTarget{required(m, "config")};
   throw ProtocolError("unknown op '" + op + "'");
 }
 
@@ -166,6 +167,7 @@ json encode(const HelloOk& r) {
   if (r.sink.config_template) sink["config_template"] = *r.sink.config_template;
   json out = {{"ok", true}, {"protocol", kProtocolVersion}, {"sink", std::move(sink)}};
   if (r.fork_server) out["fork_server"] = true;
+  if (r.drops_targets) out["drops_targets"] = true;
   return out;
 }
 
@@ -254,6 +256,10 @@ HelloOk decode_hello_ok(const json& r) {
   if (r.contains("fork_server")) {
     if (!r["fork_server"].is_boolean()) throw bad("fork_server is not a boolean");
     out.fork_server = r["fork_server"];
+  }
+  if (r.contains("drops_targets")) {
+    if (!r["drops_targets"].is_boolean()) throw bad("drops_targets is not a boolean");
+    out.drops_targets = r["drops_targets"];
   }
   return out;
 }

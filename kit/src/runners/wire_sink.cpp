@@ -86,6 +86,7 @@ class WireSink::Impl {
     try {
       hello = detail::read_hello(probe->call(wire::encode(wire::Hello{})));
       info_ = hello.sink;
+      drops_targets_ = hello.drops_targets;
     } catch (const WireError& e) {
       // A sink that dies before its hello (an ImportError, say) says why on stderr.
       throw WireError(e.kind(), e.what() + stderr_suffix(*probe));
@@ -145,6 +146,36 @@ class WireSink::Impl {
   Impl& operator=(const Impl&) = delete;
 
   StorageFaultMechanism mechanism() const { return mechanism_; }
+  bool drops_targets() const { return drops_targets_; }
+
+  // Sends drop_target for a target's config (its server named directly);
+  // the error, or nullopt once dropped.
+  std::optional<std::string> drop(const nlohmann::json& config) {
+    begin_run();
+    nlohmann::json r;
+    try {
+      r = request(0, wire::encode(wire::DropTarget{config}));
+    } catch (const RemoteError&) {
+      return "the sink process failed: " + take_failure().value_or("?");
+    }
+    report_stderr_of_run();
+    if (const auto error = wire::failure_of(r)) return std::string(wire::to_string(error->kind)) + ": " + error->message;
+    return std::nullopt;
+  }
+  // A target whose drop failed: tried once more when the check ends.
+  void remember_undropped(std::string id, nlohmann::json config) {
+    undropped_.emplace_back(std::move(id), std::move(config));
+  }
+  // The undropped targets tried again; what still fails becomes a note.
+  void drop_the_rest() {
+    for (auto& [id, config] : std::exchange(undropped_, {})) {
+      if (auto error = drop(config)) {
+        drop_notes_.push_back("drop_target of " + id + " failed twice (" + *error +
+                              "): what it holds on the server is left behind");
+      }
+    }
+  }
+  std::vector<std::string> take_drop_notes() { return std::exchange(drop_notes_, {}); }
 
   const WireSinkInfo& info() const { return info_; }
   const WireOptions& options() const { return options_; }
@@ -451,6 +482,9 @@ class WireSink::Impl {
   std::optional<std::filesystem::path> interposer_;
   std::shared_ptr<detail::ForkServer> fork_server_;  // when the sink offers one
   std::filesystem::path control_dir_;
+  bool drops_targets_ = false;
+  std::vector<std::pair<std::string, nlohmann::json>> undropped_;
+  std::vector<std::string> drop_notes_;
 };
 
 namespace {
@@ -553,7 +587,14 @@ class RemoteNode {
 }  // namespace
 
 WireSink::WireSink(WireOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
-WireSink::~WireSink() { impl_->release_all(); }
+WireSink::~WireSink() {
+  try {
+    impl_->drop_the_rest();
+    for (const auto& note : impl_->take_drop_notes()) std::cerr << "sinkkit: " << note << "\n";
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor; the processes are released below
+  }
+  impl_->release_all();
+}
 
 const WireSinkInfo& WireSink::info() const noexcept { return impl_->info(); }
 std::string WireSink::name() const { return impl_->info().name; }
@@ -707,7 +748,19 @@ std::optional<PowerCut> WireSink::run_and_cut_power(const nlohmann::json& config
 
 bool WireSink::power_can_be_cut() const { return impl_->mechanism() == StorageFaultMechanism::file_system; }
 
-void WireSink::release() { impl_->release_all(); }
+void WireSink::drop_target(const TestTarget& target) {
+  if (!impl_->drops_targets()) return;
+  auto config = make_config(target);
+  detail::faults::substitute_proxies(config, [](const detail::faults::Endpoint& e) { return e.text(); });
+  if (impl_->drop(config)) impl_->remember_undropped(target.id, std::move(config));
+}
+
+bool WireSink::drops_targets() const { return impl_->drops_targets(); }
+
+void WireSink::release() {
+  impl_->drop_the_rest();
+  impl_->release_all();
+}
 
 std::optional<ResourceUsage> WireSink::resource_usage(int workers) {
   impl_->start_processes(workers);
@@ -730,7 +783,11 @@ void WireSink::collect_garbage() {
   (void)impl_->take_failure();
 }
 
-std::vector<std::string> WireSink::take_notes() { return impl_->pace.take_notes(); }
+std::vector<std::string> WireSink::take_notes() {
+  auto notes = impl_->pace.take_notes();
+  for (auto& note : impl_->take_drop_notes()) notes.push_back(std::move(note));
+  return notes;
+}
 
 std::optional<BorrowedResources> WireSink::borrowed_resources() { return impl_->resources(); }
 

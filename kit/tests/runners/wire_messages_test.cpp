@@ -79,6 +79,8 @@ TEST(WireMessages, WriteBatchRoundTripsWithExtraItemFields) {
   EXPECT_TRUE(std::get<wire::WriteBatch>(round_trip(wire::WriteBatch{"p0", json::array()})).items.empty());
 }
 
+void expect_protocol_error(const std::string& line, const std::string& words);
+
 TEST(WireMessages, CloseReadBackFaultAndShutdownRoundTrip) {
   EXPECT_EQ(wire::to_line(wire::encode(wire::Close{"p1"})), "{\"op\":\"close\",\"partition\":\"p1\"}\n");
   EXPECT_EQ(std::get<wire::Close>(round_trip(wire::Close{"p1"})).partition, "p1");
@@ -98,6 +100,29 @@ TEST(WireMessages, CloseReadBackFaultAndShutdownRoundTrip) {
   EXPECT_EQ(wire::to_line(wire::encode(wire::CollectGarbage{})), "{\"op\":\"collect_garbage\"}\n");
   EXPECT_TRUE(std::holds_alternative<wire::CollectGarbage>(round_trip(wire::CollectGarbage{})));
   EXPECT_EQ(wire::op_of(wire::CollectGarbage{}), wire::Op::collect_garbage);
+
+  EXPECT_EQ(wire::encode(wire::DropTarget{{{"table", "events_t1"}}}),
+            json::parse(R"({"op":"drop_target","config":{"table":"events_t1"}})"));
+  EXPECT_EQ(std::get<wire::DropTarget>(round_trip(wire::DropTarget{{{"table", "e"}}})).config, (json{{"table", "e"}}));
+  EXPECT_EQ(wire::op_of(wire::DropTarget{}), wire::Op::drop_target);
+  expect_protocol_error(R"({"op":"drop_target"})", "config");
+}
+
+TEST(WireMessages, HelloSaysWhetherTheSinkDropsTargets) {
+  wire::HelloOk hello{{.name = "s"}};
+  EXPECT_FALSE(wire::encode(hello).contains("drops_targets")) << "absent unless the sink drops targets";
+  EXPECT_FALSE(wire::decode_hello_ok(wire::encode(hello)).drops_targets);
+  hello.drops_targets = true;
+  EXPECT_EQ(wire::encode(hello)["drops_targets"], true);
+  EXPECT_TRUE(wire::decode_hello_ok(wire::encode(hello)).drops_targets);
+  auto bad = wire::encode(hello);
+  bad["drops_targets"] = "yes";
+  try {
+    (void)wire::decode_hello_ok(bad);
+    FAIL() << "a drops_targets that is not a boolean must be refused";
+  } catch (const wire::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("drops_targets is not a boolean"), std::string::npos) << e.what();
+  }
 }
 
 TEST(WireMessages, OpOfNamesEveryRequest) {

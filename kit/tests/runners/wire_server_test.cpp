@@ -207,6 +207,23 @@ TEST(WireServer, FaultWithoutAHookIsAProtocolErrorAndHelloDoesNotDeclareIt) {
   EXPECT_EQ(s.responses[3], kOk) << "no fault was armed";
 }
 
+TEST(WireServer, DropTargetCallsTheHookAndHelloSaysSo) {
+  StoreSink sink;
+  auto server = server_for(sink);
+  std::vector<json> dropped;
+  server.drop_target = [&dropped](const json& config) { dropped.push_back(config); };
+  const auto s = serve(sink, server, {line(wire::Hello{}), line(wire::DropTarget{{{"target", "t9"}}})});
+  ASSERT_EQ(s.responses.size(), 2U) << s.raw;
+  EXPECT_EQ(s.responses[0]["drops_targets"], true);
+  EXPECT_EQ(s.responses[1], kOk);
+  EXPECT_EQ(dropped, (std::vector<json>{{{"target", "t9"}}}));
+
+  const auto without = serve(sink, server_for(sink), {line(wire::Hello{}), line(wire::DropTarget{{{"target", "t9"}}})});
+  ASSERT_EQ(without.responses.size(), 2U) << without.raw;
+  EXPECT_FALSE(without.responses[0].contains("drops_targets"));
+  expect_error(without.responses[1], wire::ErrorKind::protocol, "does not drop targets");
+}
+
 TEST(WireServer, ABadConfigIsAConfigErrorNamingTheKey) {
   StoreSink sink;
   const auto s = serve(sink, server_for(sink),

@@ -238,6 +238,13 @@ class SinkUnderTest {
   /// sink's process dies alone and its call fails: false.
   [[nodiscard]] virtual bool in_process() const { return true; }
 
+  /// Removes what `target` holds outside its directory (tables, streams,
+  /// keys on a server), once the case is done with it: after its read-back,
+  /// before the kit removes the directory. Nothing to do for a sink whose
+  /// storage is the directory. A failure is a note (`take_notes`), not an
+  /// exception.
+  virtual void drop_target(const TestTarget& target) { (void)target; }
+
   /// Called when a check ends: stop what the check started (sink processes).
   virtual void release() {}
   /// What the kit noticed during the check that is not a failure (a sink

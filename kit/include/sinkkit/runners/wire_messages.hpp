@@ -69,9 +69,10 @@ enum class ErrorKind {
   other,     ///< anything else (also any kind a sink names that is not one of these)
 };
 
-/// The requests, by their `op`. `collect_garbage` is an op added within
-/// version 1 (a sink that does not know it answers a protocol error).
-enum class Op { hello, build, write_batch, close, read_back, fault, shutdown, collect_garbage };
+/// The requests, by their `op`. `collect_garbage` and `drop_target` are ops
+/// added within version 1 (a sink that does not know one answers a protocol
+/// error).
+enum class Op { hello, build, write_batch, close, read_back, fault, shutdown, collect_garbage, drop_target };
 
 }  // namespace wire
 }  // namespace runners
@@ -83,7 +84,8 @@ inline constexpr std::pair<wire::ErrorKind, std::string_view> kWireErrorKindName
 inline constexpr std::pair<wire::Op, std::string_view> kWireOpNames[] = {
     {wire::Op::hello, "hello"},         {wire::Op::build, "build"}, {wire::Op::write_batch, "write_batch"},
     {wire::Op::close, "close"},         {wire::Op::read_back, "read_back"}, {wire::Op::fault, "fault"},
-    {wire::Op::shutdown, "shutdown"},   {wire::Op::collect_garbage, "collect_garbage"}};
+    {wire::Op::shutdown, "shutdown"},   {wire::Op::collect_garbage, "collect_garbage"},
+    {wire::Op::drop_target, "drop_target"}};
 }  // namespace detail
 
 inline namespace runners {
@@ -150,8 +152,14 @@ struct Shutdown {};
 /// SK-3.5): a process with a garbage collector runs it, so that what only
 /// garbage holds is told apart. `{"ok": true}`.
 struct CollectGarbage {};
+/// Removes what the target named by `config` holds on a server (tables,
+/// streams, keys), sent after the target's read-back when the hello said
+/// `"drops_targets": true`. `{"ok": true}`.
+struct DropTarget {
+  nlohmann::json config = nlohmann::json::object();
+};
 
-using Request = std::variant<Hello, Build, WriteBatch, Close, ReadBack, Fault, Shutdown, CollectGarbage>;
+using Request = std::variant<Hello, Build, WriteBatch, Close, ReadBack, Fault, Shutdown, CollectGarbage, DropTarget>;
 
 /// The op of a request.
 [[nodiscard]] inline Op op_of(const Request& request) { return static_cast<Op>(request.index()); }
@@ -165,7 +173,7 @@ using Request = std::variant<Hello, Build, WriteBatch, Close, ReadBack, Fault, S
 
 // --- responses --------------------------------------------------------------
 
-/// `{"ok": true}`: build, write_batch, close, fault, shutdown.
+/// `{"ok": true}`: build, write_batch, close, fault, shutdown, collect_garbage, drop_target.
 struct Ok {};
 /// The answer to hello.
 struct HelloOk {
@@ -173,6 +181,8 @@ struct HelloOk {
   /// The process can serve forks of itself (optional, "Fork server" in
   /// docs/wire-protocol.md): the kit then starts the rest that way.
   bool fork_server = false;
+  /// The sink answers `drop_target` (optional `"drops_targets": true`).
+  bool drops_targets = false;
 };
 /// The answer to read_back: stored items in stored order.
 struct ReadBackOk {

@@ -69,6 +69,10 @@ struct WireServer {
   /// `after_items` more items, once. Without it, `fault` is answered with a
   /// `protocol` error.
   std::function<void(const ServedPartition& partition, std::int64_t after_items)> arm_fault;
+  /// Removes what the target of `config` holds on a server. With it, hello
+  /// says `"drops_targets": true` and the kit sends `drop_target` after each
+  /// target's read-back; without it, `drop_target` is a `protocol` error.
+  std::function<void(const nlohmann::json& config)> drop_target;
 };
 
 /// Serves `node` on `in`/`out` (stdin/stdout) until `shutdown` or end of
@@ -106,6 +110,7 @@ int serve_wire(Node node, const WireServer<Node>& server, std::istream& in = std
                                  .capabilities = server.capabilities,
                                  .config_template = server.config_template}};
             hello.sink.capabilities.fault_injection = static_cast<bool>(server.arm_fault);
+            hello.drops_targets = static_cast<bool>(server.drop_target);
             return wire::encode(hello);
           } else if constexpr (std::is_same_v<R, wire::Build>) {
             if (partitions.contains(r.partition)) {
@@ -141,6 +146,10 @@ int serve_wire(Node node, const WireServer<Node>& server, std::istream& in = std
               throw wire::ProtocolError("this sink does not declare fault_injection (its WireServer has no arm_fault)");
             }
             server.arm_fault(served(r.partition).info, r.after_items);
+            return wire::encode(wire::Ok{});
+          } else if constexpr (std::is_same_v<R, wire::DropTarget>) {
+            if (!server.drop_target) throw wire::ProtocolError("this sink does not drop targets (no drop_target)");
+            server.drop_target(r.config);
             return wire::encode(wire::Ok{});
           } else {
             // Shutdown, and CollectGarbage: C++ has no garbage to collect.

@@ -116,7 +116,14 @@ class WireSink final : public SinkUnderTest {
                                             PowerCutState state) override;
   /// The interposer is in its processes (the file-system mechanism).
   [[nodiscard]] bool power_can_be_cut() const override;
-  /// Shuts the sink processes down (their stderr goes to this process's).
+  /// Sends `drop_target` when the sink's hello said `"drops_targets": true`
+  /// (its server named directly, not through the fault proxy). A drop that
+  /// fails is tried again at `release`, and a note if it fails again.
+  void drop_target(const TestTarget& target) override;
+  /// The sink's hello said `"drops_targets": true`.
+  [[nodiscard]] bool drops_targets() const;
+  /// Drops what failed to drop before, then shuts the sink processes down
+  /// (their stderr goes to this process's).
   void release() override;
   /// The calls that were slow, not hung (see above).
   std::vector<std::string> take_notes() override;
