@@ -1,5 +1,7 @@
 """python3 -m sinkkit_adapter MODULE:NODE [options]: serve a loom sink node,
-as it is, over the sinkkit wire protocol (run it under `sinkkit run --`)."""
+as it is, over the sinkkit wire protocol (run it under `sinkkit run --`);
+or python3 -m sinkkit_adapter --bytewax MODULE:SINK --item SHAPE [options]:
+a Bytewax DynamicSink, as it is."""
 
 import argparse
 import importlib
@@ -7,6 +9,8 @@ import json
 import os
 import sys
 
+from ._bytewax import BytewaxNode, DictItems, ItemShapeError, install_stand_in, item_shape
+from ._bytewax import __doc__ as BYTEWAX_DOC
 from ._payloads import PayloadError, PayloadType
 from . import _readbacks
 from ._readbacks import built_in
@@ -78,8 +82,16 @@ def main(argv=None):
         prog="python3 -m sinkkit_adapter", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve a loom sink node over the sinkkit wire protocol: "
                     "sinkkit run -- python3 -m sinkkit_adapter mypkg.sinks:node --read-back jsonl",
-        epilog=CAPABILITIES_DOC + "\nbuilt-in read-backs (--read-back):\n" + _readbacks.__doc__.split("\n\n", 1)[1])
-    parser.add_argument("node", help="MODULE:NODE: the node object, or a class or zero-argument factory making it")
+        epilog=CAPABILITIES_DOC + "\nbuilt-in read-backs (--read-back):\n" + _readbacks.__doc__.split("\n\n", 1)[1]
+        + "\n--bytewax: " + BYTEWAX_DOC)
+    parser.add_argument("node", nargs="?",
+                        help="MODULE:NODE: the node object, or a class or zero-argument factory making it")
+    parser.add_argument("--bytewax", metavar="MODULE:SINK", default=None,
+                        help="serve a Bytewax DynamicSink instead of a loom node: a class or factory called with "
+                             "the config's keys as keyword arguments, or an instance (see below)")
+    parser.add_argument("--item", default=None,
+                        help="with --bytewax: the items' shape, dict:NAME=TYPE,..., tuple:KEY,VALUE or str")
+    parser.add_argument("--name", default=None, help="with --bytewax: the sink's name (default: the class's)")
     parser.add_argument("--read-back", default=None,
                         help="MODULE:FUNC (config -> the stored items, payload objects or dicts, in stored order), "
                              "or a built-in: jsonl[:DIR_KEY], sqlite[:PATH_KEY[:TABLE_KEY]], "
@@ -97,14 +109,29 @@ def main(argv=None):
     capabilities = _json_object(args.capabilities, "--capabilities") if args.capabilities is not None else None
     template = _json_object(args.config_template, "--config-template") if args.config_template is not None else None
 
-    node = _node(args.node)
-    payload_cls = getattr(node, "payload", None)
-    if payload_cls is None:
-        _fail(f"node {args.node!r} has no payload class (loom's IntoSink.payload)")
-    try:
-        payload = PayloadType(payload_cls, args.key_field)
-    except PayloadError as e:
-        _fail(str(e))
+    if (args.node is None) == (args.bytewax is None):
+        _fail("give a loom node (MODULE:NODE) or --bytewax MODULE:SINK, one of them")
+    if args.bytewax is not None:
+        if args.item is None:
+            _fail("--bytewax needs --item: the shape of the items the sink takes, dict:key=str,value=int,..., "
+                  "tuple:key,value or str")
+        install_stand_in()  # before the sink's module imports bytewax.outputs
+        try:
+            payload = item_shape(args.item, args.key_field)
+            node = BytewaxNode(_import(args.bytewax, "--bytewax"), name=args.name)
+        except ItemShapeError as e:
+            _fail(str(e))
+    else:
+        if args.item is not None or args.name is not None:
+            _fail("--item and --name go with --bytewax; a loom node's items are its payload class")
+        node = _node(args.node)
+        payload_cls = getattr(node, "payload", None)
+        if payload_cls is None:
+            _fail(f"node {args.node!r} has no payload class (loom's IntoSink.payload)")
+        try:
+            payload = PayloadType(payload_cls, args.key_field)
+        except PayloadError as e:
+            _fail(str(e))
 
     read_back = None
     if args.read_back is not None:
@@ -114,6 +141,11 @@ def main(argv=None):
     if not callable(read_back):
         _fail("no read-back: give --read-back MODULE:FUNC or a built-in (jsonl, sqlite, postgres), "
               "or give the node a sinkkit_read_back(config)")
+    if args.bytewax is not None and args.read_back is not None and built_in(args.read_back) is not None:
+        # A built-in reads dicts; a Bytewax sink's items may be tuples or strs.
+        if not isinstance(payload, DictItems):
+            _fail(f"--read-back {args.read_back}: the built-in read-backs return dicts; with --item {args.item} "
+                  "give --read-back MODULE:FUNC returning the items in that shape")
 
     cleanup = _import(args.cleanup, "--cleanup") if args.cleanup is not None else getattr(node, "sinkkit_cleanup", None)
     if cleanup is not None and not callable(cleanup):

@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from sinkkit_adapter import AsyncBridge, BridgeShutDown, PayloadError, PayloadType, SessionManager, serve  # noqa: E402
-from sinkkit_adapter import _readbacks  # noqa: E402
+from sinkkit_adapter import _bytewax, _readbacks  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,6 +382,76 @@ class ExampleSinks(unittest.TestCase):
         self.assertEqual(errors, [])
 
 
+class BytewaxShapes(unittest.TestCase):
+    def test_dict_items_carry_the_key_and_the_declared_fields(self):
+        shape = _bytewax.item_shape("dict:key=str,value=int,label=str")
+        self.assertEqual(shape.wire_fields(), {"value": "int", "label": "string"})
+        item = {"key": "0.0.0.1", "value": 7, "label": "v:0.0.0.1", "sinkkit_subtype": {"level": 2}}
+        made = shape.make(item)
+        self.assertEqual(made, item)  # a dict holds a subtype's extra fields too
+        self.assertEqual(shape.to_item(made), item)
+        renamed = _bytewax.item_shape("dict:id=str,value=int", key_field="id")
+        self.assertEqual(renamed.make({"key": "k", "value": 1}), {"id": "k", "value": 1})
+        self.assertEqual(renamed.to_item({"id": "k", "value": 1}), {"key": "k", "value": 1})
+
+    def test_tuple_and_str_items_round_trip(self):
+        pair = _bytewax.item_shape("tuple:key,value")
+        self.assertEqual(pair.wire_fields(), {"value": "string"})
+        self.assertEqual(pair.make({"key": "k", "value": "v:k"}), ("k", "v:k"))
+        for stored in (("k", "v:k"), ["k", "v:k"]):
+            self.assertEqual(pair.to_item(stored), {"key": "k", "value": "v:k"})
+        self.assertIn("not a (key, value) pair", pair.to_item("k v")["key"])
+        line = _bytewax.item_shape("str")
+        self.assertEqual(line.make({"key": "0.1.2.3", "value": "v:0.1.2.3"}), "0.1.2.3 v:0.1.2.3")
+        for stored in ("0.1.2.3 v:0.1.2.3\n", b"0.1.2.3 v:0.1.2.3"):
+            self.assertEqual(line.to_item(stored), {"key": "0.1.2.3", "value": "v:0.1.2.3"})
+
+    def test_a_shape_it_cannot_use_is_named(self):
+        for spec, says in (("dict:value=int", "needs a str field 'key'"), ("dict:key=str,value=list", "NAME=TYPE"),
+                           ("dict:key=str,key=int", "named twice"), ("tuple:key", "name the two parts"),
+                           ("bytes", "expected dict:")):
+            with self.assertRaises(_bytewax.ItemShapeError) as e:
+                _bytewax.item_shape(spec)
+            self.assertIn(says, str(e.exception), spec)
+
+    def test_a_dynamic_sink_is_built_per_target_from_the_config(self):
+        built = []
+
+        class Sink:
+            def __init__(self, path):
+                self.path = path
+
+            def build(self, step_id, worker_index, worker_count):
+                built.append((self.path, step_id, worker_index, worker_count))
+                return "partition"
+
+        class OldSink:
+            def build(self, worker_index, worker_count):
+                built.append(("old", worker_index, worker_count))
+                return "partition"
+
+        node = _bytewax.BytewaxNode(Sink)
+        self.assertEqual(node.name, "Sink")
+        self.assertEqual(node.build_partition({"path": "/t1"}, 1, 3), "partition")
+        with self.assertRaises(TypeError):  # a key the constructor does not take: a config error
+            node.build_partition({"nope": 1}, 0, 1)
+        _bytewax.BytewaxNode(OldSink(), name="old").build_partition({"ignored": 1}, 0, 2)
+        self.assertEqual(built, [("/t1", "sinkkit_output", 1, 3), ("old", 0, 2)])
+
+    def test_a_fixed_partitioned_sink_is_refused_with_the_reason(self):
+        class Stateful:
+            def list_parts(self):
+                return ["a"]
+
+            def build_part(self, step_id, for_part, resume_state):
+                pass
+
+        with self.assertRaises(_bytewax.ItemShapeError) as e:
+            _bytewax.BytewaxNode(Stateful)
+        self.assertIn("FixedPartitionedSink", str(e.exception))
+        self.assertIn("resume", str(e.exception))
+
+
 class CommandLine(unittest.TestCase):
     def adapter(self, *args, cwd=None):
         env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
@@ -410,6 +480,30 @@ class CommandLine(unittest.TestCase):
             for args, says in ((["m"], "expected MODULE:NAME"), (["m:nope"], "has no 'nope'"),
                                (["m:n", "--read-back", "jsonl"], "has no payload class"),
                                (["m:n", "--capabilities", "[1]"], "--capabilities: must be a JSON object")):
+                r = self.adapter(*args, cwd=d)
+                self.assertEqual(r.returncode, 2, (args, r.stderr))
+                self.assertIn(says, r.stderr, args)
+
+    def test_a_bytewax_module_runs_unchanged_without_bytewax(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "bw.py"), "w") as f:
+                f.write("from bytewax.outputs import DynamicSink, StatelessSinkPartition\n"
+                        "class Sink(DynamicSink):\n"
+                        "    def __init__(self, directory): self.directory = directory\n"
+                        "    def build(self, step_id, worker_index, worker_count): return StatelessSinkPartition()\n"
+                        "def read_back(config): return []\n")
+            r = self.adapter("--bytewax", "bw:Sink", "--item", "tuple:key,value", "--read-back", "bw:read_back",
+                             cwd=d)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            hello = json.loads(r.stdout.splitlines()[0])
+            self.assertEqual(hello["sink"]["name"], "Sink")
+            self.assertEqual(hello["sink"]["payload"], {"fields": {"value": "string"}})
+            for args, says in ((["--bytewax", "bw:Sink"], "--bytewax needs --item"),
+                               (["bw:Sink", "--bytewax", "bw:Sink", "--item", "str"], "one of them"),
+                               (["--bytewax", "bw:Sink", "--item", "str", "--read-back", "jsonl"],
+                                "the built-in read-backs return dicts"),
+                               (["--bytewax", "bw:Sink", "--item", "dict:value=int", "--read-back", "jsonl"],
+                                "needs a str field 'key'")):
                 r = self.adapter(*args, cwd=d)
                 self.assertEqual(r.returncode, 2, (args, r.stderr))
                 self.assertIn(says, r.stderr, args)
