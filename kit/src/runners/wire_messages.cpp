@@ -97,8 +97,21 @@ json encode(const Request& request) {
           j["items"] = r.items;
         } else if constexpr (std::is_same_v<R, Close>) {
           j["partition"] = r.partition;
-        } else if constexpr (std::is_same_v<R, ReadBack> || std::is_same_v<R, DropTarget>) {
+        } else if constexpr (std::is_same_v<R, ReadBack> || std::is_same_v<R, DropTarget> ||
+                             std::is_same_v<R, ListParts>) {
           j["config"] = r.config;
+        } else if constexpr (std::is_same_v<R, Route>) {
+          j["config"] = r.config;
+          j["keys"] = r.keys;
+        } else if constexpr (std::is_same_v<R, BuildPart>) {
+          j["partition"] = r.partition;
+          j["config"] = r.config;
+          j["part"] = r.part;
+          j["resume_state"] = r.resume_state ? nlohmann::json(*r.resume_state) : nlohmann::json(nullptr);
+          j["worker_index"] = r.worker_index;
+          j["worker_count"] = r.worker_count;
+        } else if constexpr (std::is_same_v<R, Snapshot>) {
+          j["partition"] = r.partition;
         } else if constexpr (std::is_same_v<R, Fault>) {
           j["partition"] = r.partition;
           j["after_items"] = r.after_items;
@@ -142,6 +155,27 @@ Request decode_request(const json& m) {
   if (op == to_string(Op::shutdown)) return Shutdown{};
   if (op == to_string(Op::collect_garbage)) return CollectGarbage{};
   if (op == to_string(Op::drop_target)) return DropTarget{required(m, "config")};
+  if (op == to_string(Op::list_parts)) return ListParts{required(m, "config")};
+  if (op == to_string(Op::route)) {
+    const auto& keys = required(m, "keys");
+    Route r{required(m, "config"), {}};
+    if (!keys.is_array()) throw ProtocolError("request field 'keys' must be an array, got " + detail::shorten(keys));
+    for (const auto& k : keys) {
+      if (!k.is_string()) throw ProtocolError("a key that is not a string: " + detail::shorten(k));
+      r.keys.push_back(k.get<std::string>());
+    }
+    return r;
+  }
+  if (op == to_string(Op::build_part)) {
+    const auto& state = required(m, "resume_state");
+    if (!state.is_null() && !state.is_string()) {
+      throw ProtocolError("request field 'resume_state' must be a string or null, got " + detail::shorten(state));
+    }
+    return BuildPart{required_string(m, "partition"), required(m, "config"), required_string(m, "part"),
+                     state.is_null() ? std::nullopt : std::optional<std::string>(state.get<std::string>()),
+                     required_int(m, "worker_index"), required_int(m, "worker_count")};
+  }
+  if (op == to_string(Op::snapshot)) return Snapshot{required_string(m, "partition")};
   throw ProtocolError("unknown op '" + op + "'");
 }
 
@@ -168,6 +202,7 @@ json encode(const HelloOk& r) {
   json out = {{"ok", true}, {"protocol", kProtocolVersion}, {"sink", std::move(sink)}};
   if (r.fork_server) out["fork_server"] = true;
   if (r.drops_targets) out["drops_targets"] = true;
+  if (r.stateful) out["stateful"] = true;
   return out;
 }
 
@@ -260,6 +295,10 @@ HelloOk decode_hello_ok(const json& r) {
   if (r.contains("drops_targets")) {
     if (!r["drops_targets"].is_boolean()) throw bad("drops_targets is not a boolean");
     out.drops_targets = r["drops_targets"];
+  }
+  if (r.contains("stateful")) {
+    if (!r["stateful"].is_boolean()) throw bad("stateful is not a boolean");
+    out.stateful = r["stateful"];
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,6 +88,7 @@ class WireSink::Impl {
       hello = detail::read_hello(probe->call(wire::encode(wire::Hello{})));
       info_ = hello.sink;
       drops_targets_ = hello.drops_targets;
+      stateful_ = hello.stateful;
     } catch (const WireError& e) {
       // A sink that dies before its hello (an ImportError, say) says why on stderr.
       throw WireError(e.kind(), e.what() + stderr_suffix(*probe));
@@ -147,6 +149,7 @@ class WireSink::Impl {
 
   StorageFaultMechanism mechanism() const { return mechanism_; }
   bool drops_targets() const { return drops_targets_; }
+  bool stateful() const { return stateful_; }
 
   // Sends drop_target for a target's config (its server named directly);
   // the error, or nullopt once dropped.
@@ -483,6 +486,7 @@ class WireSink::Impl {
   std::shared_ptr<detail::ForkServer> fork_server_;  // when the sink offers one
   std::filesystem::path control_dir_;
   bool drops_targets_ = false;
+  bool stateful_ = false;
   std::vector<std::pair<std::string, nlohmann::json>> undropped_;
   std::vector<std::string> drop_notes_;
 };
@@ -756,6 +760,322 @@ void WireSink::drop_target(const TestTarget& target) {
 }
 
 bool WireSink::drops_targets() const { return impl_->drops_targets(); }
+
+bool WireSink::stateful() const { return impl_->stateful(); }
+
+namespace {
+
+// One stateful run against the sink's processes (see StatefulRequest): the
+// parts, their owners, each epoch's snapshots, the kill and the resume.
+class StatefulDriver {
+ public:
+  StatefulDriver(WireSink::Impl& impl, nlohmann::json config, const StatefulRequest& request)
+      : impl_(impl), config_(std::move(config)), request_(request), w_(request.workload) {
+    out.trace.mode = ExecutionMode::deterministic;
+    out.trace.workload = w_;
+  }
+
+  StatefulRun run() {
+    impl_.begin_run();
+    if (!list_and_route()) return std::move(out);
+    std::map<std::string, std::optional<std::string>> fresh;
+    for (const auto& p : out.parts) fresh[p] = std::nullopt;
+    const int first_workers = w_.workers;
+    const auto first = phase(first_workers, 0, fresh);
+    if (first == Ended::failed) return std::move(out);
+    if (first == Ended::completed && request_.foreign_snapshots && last_complete_epoch_ >= 0) {
+      // SK-7.4: a restart after the input, each part handed another's snapshot.
+      impl_.begin_run();
+      out.note = "the input done; each part rebuilt with the next part's snapshot of epoch " +
+                 std::to_string(last_complete_epoch_);
+      foreign(first_workers, snapshots_.at(last_complete_epoch_));
+      return std::move(out);
+    }
+    if (first == Ended::crashed) {
+      out.crashed = true;
+      impl_.begin_run();  // the killed processes are replaced: a new execution
+      const int workers = request_.resume_workers > 0 ? request_.resume_workers : first_workers;
+      const auto resume_from = last_complete_epoch_;
+      out.resumed_from_epoch = resume_from;
+      std::map<std::string, std::optional<std::string>> states = fresh;
+      if (resume_from >= 0) states = snapshots_.at(resume_from);
+      out.note += "; resumed on " + std::to_string(workers) + (workers == 1 ? " worker" : " workers") +
+                  (resume_from >= 0 ? " from the snapshots of epoch " + std::to_string(resume_from) : " afresh");
+      if (phase(workers, resume_from + 1, states) == Ended::failed) return std::move(out);
+    }
+    return std::move(out);
+  }
+
+  StatefulRun out;
+
+ private:
+  enum class Ended { completed, crashed, failed };
+
+  // The answer to a call, a failure when the process failed in it.
+  nlohmann::json call(int worker, const nlohmann::json& req, std::size_t items = 0) {
+    try {
+      return impl_.request(worker, req, /*send_only=*/false, items);
+    } catch (const RemoteError& e) {
+      (void)impl_.take_failure();
+      return wire::encode(wire::Failure{wire::ErrorKind::other, e.kind() + ": " + e.what()});
+    }
+  }
+
+  bool fail(const std::string& what, const nlohmann::json& r) {
+    const auto f = wire::failure_of(r);
+    if (!f) return false;
+    out.failed = what + " failed: " + std::string(wire::to_string(f->kind)) + ": " + f->message;
+    out.trace.aborted = true;
+    out.trace.abort_reason = *out.failed;
+    return true;
+  }
+
+  bool list_and_route() {
+    auto r = call(0, wire::encode(wire::ListParts{config_}));
+    if (fail("list_parts", r)) return false;
+    if (!r.contains("parts") || !r["parts"].is_array() || r["parts"].empty()) {
+      out.failed = "list_parts answered no parts: " + r.dump().substr(0, 200);
+      return false;
+    }
+    for (const auto& p : r["parts"]) {
+      if (!p.is_string()) {
+        out.failed = "list_parts answered a part that is not a string: " + p.dump();
+        return false;
+      }
+      out.parts.push_back(p.get<std::string>());
+    }
+    wire::Route route{config_, {}};
+    for (int worker = 0; worker < w_.workers; ++worker) {
+      std::int64_t seq = 0;
+      for (int e = 0; e < w_.epochs; ++e) {
+        for (auto size : w_.batches(worker, 0, e)) {
+          for (std::uint32_t i = 0; i < size; ++i) route.keys.push_back(to_string(ItemKey{worker, 0, e, seq + i}));
+          seq += size;
+        }
+      }
+    }
+    r = call(0, wire::encode(route));
+    if (fail("route", r)) return false;
+    if (!r.contains("parts") || !r["parts"].is_array() || r["parts"].size() != route.keys.size()) {
+      out.failed = "route answered " + std::to_string(r.value("parts", nlohmann::json::array()).size()) +
+                   " parts for " + std::to_string(route.keys.size()) + " keys";
+      return false;
+    }
+    for (std::size_t i = 0; i < route.keys.size(); ++i) {
+      const auto& part = r["parts"][i];
+      if (!part.is_string() || std::ranges::find(out.parts, part.get<std::string>()) == out.parts.end()) {
+        out.failed = "route sent " + route.keys[i] + " to " + part.dump() + ", not a part list_parts named";
+        return false;
+      }
+      part_of_[route.keys[i]] = part.get<std::string>();
+    }
+    // The part writes of the first run: each input batch once per part its
+    // items go to. The crash comes before one of them, whatever the request
+    // asked (modulo): a request always crashes.
+    std::int64_t writes = 0;
+    std::size_t k = 0;
+    for (int worker = 0; worker < w_.workers; ++worker) {
+      for (int e = 0; e < w_.epochs; ++e) {
+        for (auto size : w_.batches(worker, 0, e)) {
+          std::set<std::string> parts;
+          for (std::uint32_t i = 0; i < size; ++i) parts.insert(part_of_.at(route.keys[k++]));
+          writes += static_cast<std::int64_t>(parts.size());
+        }
+      }
+    }
+    crash_after_ = request_.crash_after < 0 || writes == 0 ? -1 : request_.crash_after % writes;
+    return true;
+  }
+
+  int owner(const std::string& part, int workers) const {
+    const auto index = std::ranges::find(out.parts, part) - out.parts.begin();
+    return static_cast<int>(index % workers);
+  }
+
+  // Builds every part on its owner; false (and `failed`) when one fails.
+  bool build_parts(int workers, const std::map<std::string, std::optional<std::string>>& states) {
+    names_.clear();
+    for (const auto& part : out.parts) {
+      const auto name = unique_name(part);
+      const auto r = call(owner(part, workers),
+                          wire::encode(wire::BuildPart{name, config_, part, states.at(part),
+                                                       owner(part, workers), workers}));
+      const auto what = "build_part of " + part + (states.at(part) ? " (resuming)" : "");
+      if (const auto f = wire::failure_of(r)) {
+        // In the trace as the build it is: the failed call a cause is named by.
+        TraceEvent event;
+        event.kind = CallKind::build;
+        event.partition = PartitionId{owner(part, workers), 0};
+        event.outcome = event.sink_outcome = Outcome::threw;
+        event.error_kind = std::string(wire::to_string(f->kind));
+        event.message = what + ": " + f->message;
+        add(event);
+      }
+      if (fail(what, r)) return false;
+      names_[part] = name;
+    }
+    return true;
+  }
+
+  // Epochs `from`.. of the input on `workers` workers.
+  Ended phase(int workers, std::int64_t from, const std::map<std::string, std::optional<std::string>>& states) {
+    if (!build_parts(workers, states)) return Ended::failed;
+    std::vector<std::int64_t> seq(static_cast<std::size_t>(w_.workers), 0);
+    for (int e = 0; e < w_.epochs; ++e) {
+      // Batches in delivery order: each input worker's in turn, by index.
+      std::size_t most = 0;
+      for (int worker = 0; worker < w_.workers; ++worker) most = std::max(most, w_.batches(worker, 0, e).size());
+      for (std::size_t b = 0; b < most; ++b) {
+        for (int worker = 0; worker < w_.workers; ++worker) {
+          const auto& sizes = w_.batches(worker, 0, e);
+          if (b >= sizes.size()) continue;
+          const auto first_seq = seq[static_cast<std::size_t>(worker)];
+          seq[static_cast<std::size_t>(worker)] += sizes[b];
+          if (e < from) continue;  // before the resume's snapshots: not delivered again
+          const auto ended = deliver(workers, worker, e, first_seq, sizes[b]);
+          if (ended != Ended::completed) return ended;
+        }
+      }
+      // The epoch ends: every part's snapshot, kept as its recovery state.
+      std::map<std::string, std::optional<std::string>> taken;
+      for (const auto& part : out.parts) {
+        const auto r = call(owner(part, workers), wire::encode(wire::Snapshot{names_.at(part)}));
+        if (fail("snapshot of " + part + " at the end of epoch " + std::to_string(e), r)) return Ended::failed;
+        const auto state = r.value("state", nlohmann::json());
+        if (!state.is_null() && !state.is_string()) {
+          out.failed = "snapshot of " + part + " answered a state that is not a string: " + state.dump();
+          return Ended::failed;
+        }
+        taken[part] = state.is_null() ? std::nullopt : std::optional<std::string>(state.get<std::string>());
+      }
+      snapshots_[e] = std::move(taken);
+      last_complete_epoch_ = e;
+    }
+    // The end of the input: every part closed; each input worker's close is
+    // as good as the worst of them.
+    TraceEvent close_event;
+    close_event.kind = CallKind::close;
+    for (const auto& part : out.parts) {
+      const auto r = call(owner(part, workers), wire::encode(wire::Close{names_.at(part)}));
+      if (const auto f = wire::failure_of(r)) {
+        close_event.outcome = close_event.sink_outcome = Outcome::threw;
+        close_event.error_kind = std::string(wire::to_string(f->kind));
+        close_event.message = "close of " + part + ": " + f->message;
+      }
+    }
+    for (int worker = 0; worker < w_.workers; ++worker) {
+      close_event.partition = PartitionId{worker, 0};
+      add(close_event);
+    }
+    return Ended::completed;
+  }
+
+  // One input batch, split over the parts its items route to.
+  Ended deliver(int workers, int worker, int epoch, std::int64_t first_seq, std::uint32_t size) {
+    TraceEvent event;
+    event.kind = CallKind::write_batch;
+    event.partition = PartitionId{worker, 0};
+    event.epoch = epoch;
+    event.first_seq = first_seq;
+    event.size = size;
+    std::map<std::string, nlohmann::json> by_part;
+    std::vector<std::string> order;
+    for (std::uint32_t i = 0; i < size; ++i) {
+      const auto key = ItemKey{worker, 0, epoch, first_seq + i};
+      const auto& part = part_of_.at(to_string(key));
+      if (!by_part.contains(part)) order.push_back(part);
+      nlohmann::json item = {{"key", to_string(key)}};
+      for (const auto& [field, type] : impl_.info().fields) item[field] = detail::expected_value(type, key);
+      by_part[part].push_back(std::move(item));
+    }
+    for (const auto& part : order) {
+      if (crash_after_ >= 0 && !crashed_ && acks_ >= crash_after_) {
+        crashed_ = true;
+        impl_.kill_all();
+        event.outcome = event.sink_outcome = Outcome::threw;
+        event.error_kind = "killed";
+        event.message = "the kit killed every worker before this batch's write to " + part;
+        out.note = "killed every worker after " + std::to_string(acks_) + " part writes, in epoch " +
+                   std::to_string(epoch);
+        add(event);
+        return Ended::crashed;
+      }
+      const auto items = by_part[part].size();
+      const auto r = call(owner(part, workers), wire::encode(wire::WriteBatch{names_.at(part), by_part[part]}), items);
+      if (const auto f = wire::failure_of(r)) {
+        event.outcome = event.sink_outcome = Outcome::threw;
+        event.error_kind = std::string(wire::to_string(f->kind));
+        event.message = "write_batch of " + part + ": " + f->message;
+        add(event);
+        out.failed = "write_batch of " + std::to_string(items) + " items to " + part + " failed: " + f->message;
+        out.trace.aborted = true;
+        out.trace.abort_reason = *out.failed;
+        return Ended::failed;
+      }
+      ++acks_;
+    }
+    add(event);
+    return Ended::completed;
+  }
+
+  // The resume of SK-7.4: each part handed the next part's snapshot.
+  void foreign(int workers, const std::map<std::string, std::optional<std::string>>& states) {
+    for (std::size_t i = 0; i < out.parts.size(); ++i) {
+      const auto& part = out.parts[i];
+      const auto& other = out.parts[(i + 1) % out.parts.size()];
+      if (other == part || !states.at(other)) continue;
+      const auto name = unique_name(part);
+      const auto r = call(owner(part, workers), wire::encode(wire::BuildPart{name, config_, part, states.at(other),
+                                                                             owner(part, workers), workers}));
+      if (wire::failure_of(r)) continue;  // refused, as it should be
+      out.accepted_foreign.push_back(part + " (handed " + other + "'s)");
+      (void)call(owner(part, workers), wire::encode(wire::Close{name}));
+    }
+  }
+
+  // A partition name no earlier run of these processes used.
+  static std::string unique_name(const std::string& part) {
+    static std::atomic<int> next{0};
+    return "s" + std::to_string(next++) + "-" + part;
+  }
+
+  void add(TraceEvent e) {
+    e.index = out.trace.events.size();
+    e.start = e.end = static_cast<std::int64_t>(e.index);
+    if (e.kind == CallKind::write_batch) {
+      e.call = calls_[{e.partition.worker, 0}]++;
+    } else if (e.kind == CallKind::close) {
+      e.call = closes_[e.partition.worker]++;
+    }
+    out.trace.events.push_back(std::move(e));
+  }
+
+  WireSink::Impl& impl_;
+  nlohmann::json config_;
+  const StatefulRequest& request_;
+  const Workload& w_;
+  std::map<std::string, std::string> part_of_;  // item key -> part
+  std::map<std::string, std::string> names_;    // part -> its partition name in this execution
+  std::map<std::int64_t, std::map<std::string, std::optional<std::string>>> snapshots_;
+  std::int64_t last_complete_epoch_ = -1;
+  std::int64_t acks_ = 0;
+  std::int64_t crash_after_ = -1;
+  bool crashed_ = false;
+  std::map<std::pair<int, int>, int> calls_;
+  std::map<int, int> closes_;
+};
+
+}  // namespace
+
+std::optional<StatefulRun> WireSink::run_stateful(const nlohmann::json& config, const StatefulRequest& request) {
+  if (!impl_->stateful()) return std::nullopt;
+  auto direct = config;  // no storage faults in these runs: the server itself
+  detail::faults::substitute_proxies(direct, [](const detail::faults::Endpoint& e) { return e.text(); });
+  StatefulDriver driver(*impl_, std::move(direct), request);
+  auto out = driver.run();
+  impl_->report_stderr_of_run();
+  return out;
+}
 
 void WireSink::release() {
   impl_->drop_the_rest();

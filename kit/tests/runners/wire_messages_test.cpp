@@ -108,6 +108,30 @@ TEST(WireMessages, CloseReadBackFaultAndShutdownRoundTrip) {
   expect_protocol_error(R"({"op":"drop_target"})", "config");
 }
 
+TEST(WireMessages, TheStatefulOpsRoundTrip) {
+  const json config = {{"directory", "/t"}};
+  EXPECT_EQ(wire::encode(wire::ListParts{config}), json::parse(R"({"op":"list_parts","config":{"directory":"/t"}})"));
+  EXPECT_EQ(std::get<wire::ListParts>(round_trip(wire::ListParts{config})).config, config);
+  const auto route = std::get<wire::Route>(round_trip(wire::Route{config, {"0.0.0.1", "1.0.2.7"}}));
+  EXPECT_EQ(route.keys, (std::vector<std::string>{"0.0.0.1", "1.0.2.7"}));
+  const wire::BuildPart fresh{"s1-p0", config, "p0", std::nullopt, 1, 3};
+  EXPECT_EQ(wire::encode(fresh)["resume_state"], nullptr);
+  const auto resumed = std::get<wire::BuildPart>(round_trip(wire::BuildPart{"s2-p0", config, "p0", "gASV", 0, 2}));
+  EXPECT_EQ(resumed.resume_state, std::optional<std::string>("gASV"));
+  EXPECT_EQ(resumed.part, "p0");
+  EXPECT_EQ(resumed.worker_count, 2);
+  EXPECT_FALSE(std::get<wire::BuildPart>(round_trip(fresh)).resume_state.has_value());
+  EXPECT_EQ(std::get<wire::Snapshot>(round_trip(wire::Snapshot{"s1-p0"})).partition, "s1-p0");
+  expect_protocol_error(R"({"op":"route","config":{},"keys":[1]})", "a key that is not a string");
+  expect_protocol_error(
+      R"({"op":"build_part","partition":"a","config":{},"part":"p","resume_state":7,"worker_index":0,"worker_count":1})",
+      "'resume_state' must be a string or null");
+  wire::HelloOk hello{{.name = "s"}};
+  hello.stateful = true;
+  EXPECT_TRUE(wire::decode_hello_ok(wire::encode(hello)).stateful);
+  EXPECT_FALSE(wire::decode_hello_ok(wire::encode(wire::HelloOk{{.name = "s"}})).stateful);
+}
+
 TEST(WireMessages, HelloSaysWhetherTheSinkDropsTargets) {
   wire::HelloOk hello{{.name = "s"}};
   EXPECT_FALSE(wire::encode(hello).contains("drops_targets")) << "absent unless the sink drops targets";

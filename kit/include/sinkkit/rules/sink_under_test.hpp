@@ -156,6 +156,49 @@ struct PowerCut {
   bool wrote = false;  ///< the sink changed anything under its target before the cut
 };
 
+/// A run of a sink with stateful partitions (Bytewax's FixedPartitionedSink;
+/// rules SK-7.x), driven as Bytewax drives one: its parts are the sink's
+/// (sorted), each item goes to the part its key routes to (`part_fn`), part i
+/// lives on worker i % workers, and every part's snapshot is taken at the
+/// end of every epoch. A crash kills every worker; the resume rebuilds every
+/// part with the snapshot of the last epoch whose snapshots were all taken,
+/// and delivers the items of the epochs after it again.
+struct StatefulRequest {
+  /// The input: worker w's batches of each epoch (keys w.0.e.seq), each
+  /// split over the parts its items route to.
+  Workload workload;
+  /// Every worker killed before the part write that follows this many
+  /// acknowledged ones, taken modulo the first run's part writes so that
+  /// every request crashes (-1: no crash).
+  std::int64_t crash_after = -1;
+  /// The worker count after the crash (0: the workload's).
+  int resume_workers = 0;
+  /// After the input (no crash), each part is built again with the next
+  /// part's last snapshot (SK-7.4), and the run ends after those builds.
+  bool foreign_snapshots = false;
+};
+
+/// What a stateful run did.
+struct StatefulRun {
+  /// The calls as the input saw them: each input batch one write_batch event
+  /// on its input worker's partition (ok when all its part writes were), the
+  /// first run's then the resume's, and a close per input worker at the end
+  /// (ok when every part's close was).
+  Trace trace;
+  std::vector<std::string> parts;  ///< the sink's, sorted
+  bool crashed = false;
+  /// The epoch whose snapshots the resume used (-1: none, every part afresh).
+  std::int64_t resumed_from_epoch = -1;
+  /// A call of the stateful protocol the sink failed (build_part, snapshot,
+  /// list_parts, route), said; the run stopped there.
+  std::optional<std::string> failed;
+  /// With foreign_snapshots: the parts whose build took another part's snapshot.
+  std::vector<std::string> accepted_foreign;
+  /// "killed every worker after 5 part writes, in epoch 2; resumed on 4
+  /// workers from the snapshots of epoch 1".
+  std::string note;
+};
+
 /// Thrown by a `SinkUnderTest` when the sink broke the runner's contract
 /// rather than a rule (a process that crashed, hung or answered garbage): the
 /// case fails with this message and the trace up to the break.
@@ -231,6 +274,15 @@ class SinkUnderTest {
   }
   /// The kit can cut the power under this sink (its file calls are seen).
   [[nodiscard]] virtual bool power_can_be_cut() const { return false; }
+
+  /// The sink has stateful partitions: parts, snapshots, resumes (SK-7.x).
+  [[nodiscard]] virtual bool stateful() const { return false; }
+  /// Runs `request` as Bytewax runs a stateful sink (see StatefulRequest);
+  /// nullopt when the sink has no stateful partitions.
+  virtual std::optional<StatefulRun> run_stateful(const nlohmann::json& config, const StatefulRequest& request) {
+    (void)config, (void)request;
+    return std::nullopt;
+  }
 
   /// The sink runs in the kit's own process (a harness): a crash of the sink
   /// ends the process checking the rule, and the runner checks that rule

@@ -39,6 +39,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <sinkkit/protocol/capabilities.hpp>
@@ -69,10 +70,25 @@ enum class ErrorKind {
   other,     ///< anything else (also any kind a sink names that is not one of these)
 };
 
-/// The requests, by their `op`. `collect_garbage` and `drop_target` are ops
-/// added within version 1 (a sink that does not know one answers a protocol
-/// error).
-enum class Op { hello, build, write_batch, close, read_back, fault, shutdown, collect_garbage, drop_target };
+/// The requests, by their `op`. `collect_garbage`, `drop_target` and the
+/// stateful ops (`list_parts`, `route`, `build_part`, `snapshot`: sinks whose
+/// hello says `"stateful": true`) are ops added within version 1 (a sink that
+/// does not know one answers a protocol error).
+enum class Op {
+  hello,
+  build,
+  write_batch,
+  close,
+  read_back,
+  fault,
+  shutdown,
+  collect_garbage,
+  drop_target,
+  list_parts,
+  route,
+  build_part,
+  snapshot
+};
 
 }  // namespace wire
 }  // namespace runners
@@ -85,7 +101,8 @@ inline constexpr std::pair<wire::Op, std::string_view> kWireOpNames[] = {
     {wire::Op::hello, "hello"},         {wire::Op::build, "build"}, {wire::Op::write_batch, "write_batch"},
     {wire::Op::close, "close"},         {wire::Op::read_back, "read_back"}, {wire::Op::fault, "fault"},
     {wire::Op::shutdown, "shutdown"},   {wire::Op::collect_garbage, "collect_garbage"},
-    {wire::Op::drop_target, "drop_target"}};
+    {wire::Op::drop_target, "drop_target"}, {wire::Op::list_parts, "list_parts"},
+    {wire::Op::route, "route"},         {wire::Op::build_part, "build_part"}, {wire::Op::snapshot, "snapshot"}};
 }  // namespace detail
 
 inline namespace runners {
@@ -159,7 +176,36 @@ struct DropTarget {
   nlohmann::json config = nlohmann::json::object();
 };
 
-using Request = std::variant<Hello, Build, WriteBatch, Close, ReadBack, Fault, Shutdown, CollectGarbage, DropTarget>;
+// Stateful partitions (Bytewax's FixedPartitionedSink; rules SK-7.x).
+/// The sink's parts for the target of `config`, sorted: `{"ok": true, "parts": [NAME, ...]}`.
+struct ListParts {
+  nlohmann::json config = nlohmann::json::object();
+};
+/// The part each key goes to (`parts[part_fn(key) % len(parts)]`):
+/// `{"ok": true, "parts": [NAME, ...]}`, one per key.
+struct Route {
+  nlohmann::json config = nlohmann::json::object();
+  std::vector<std::string> keys;
+};
+/// Builds part `part` as partition `partition` (then written to and closed as
+/// any), resuming from `resume_state` (a snapshot the sink gave, as it gave
+/// it), or afresh when there is none.
+struct BuildPart {
+  std::string partition;
+  nlohmann::json config = nlohmann::json::object();
+  std::string part;
+  std::optional<std::string> resume_state;
+  int worker_index = 0;
+  int worker_count = 1;
+};
+/// The part's state to resume from after what it was handed so far:
+/// `{"ok": true, "state": S}`, S a string (or null) the runner keeps as it is.
+struct Snapshot {
+  std::string partition;
+};
+
+using Request = std::variant<Hello, Build, WriteBatch, Close, ReadBack, Fault, Shutdown, CollectGarbage, DropTarget,
+                             ListParts, Route, BuildPart, Snapshot>;
 
 /// The op of a request.
 [[nodiscard]] inline Op op_of(const Request& request) { return static_cast<Op>(request.index()); }
@@ -183,6 +229,9 @@ struct HelloOk {
   bool fork_server = false;
   /// The sink answers `drop_target` (optional `"drops_targets": true`).
   bool drops_targets = false;
+  /// The sink has stateful partitions and answers their ops (optional
+  /// `"stateful": true`).
+  bool stateful = false;
 };
 /// The answer to read_back: stored items in stored order.
 struct ReadBackOk {

@@ -151,6 +151,9 @@ int serve_wire(Node node, const WireServer<Node>& server, std::istream& in = std
             if (!server.drop_target) throw wire::ProtocolError("this sink does not drop targets (no drop_target)");
             server.drop_target(r.config);
             return wire::encode(wire::Ok{});
+          } else if constexpr (std::is_same_v<R, wire::ListParts> || std::is_same_v<R, wire::Route> ||
+                               std::is_same_v<R, wire::BuildPart> || std::is_same_v<R, wire::Snapshot>) {
+            throw wire::ProtocolError("this sink has no stateful partitions (its hello does not say \"stateful\")");
           } else {
             // Shutdown, and CollectGarbage: C++ has no garbage to collect.
             static_assert(std::is_same_v<R, wire::Shutdown> || std::is_same_v<R, wire::CollectGarbage>);

@@ -116,6 +116,11 @@ class WireSink final : public SinkUnderTest {
                                             PowerCutState state) override;
   /// The interposer is in its processes (the file-system mechanism).
   [[nodiscard]] bool power_can_be_cut() const override;
+  /// The sink's hello said `"stateful": true`.
+  [[nodiscard]] bool stateful() const override;
+  /// Drives the stateful ops (list_parts, route, build_part, snapshot) and
+  /// write_batch/close on the parts, one process per worker, as Bytewax would.
+  std::optional<StatefulRun> run_stateful(const nlohmann::json& config, const StatefulRequest& request) override;
   /// Sends `drop_target` when the sink's hello said `"drops_targets": true`
   /// (its server named directly, not through the fault proxy). A drop that
   /// fails is tried again at `release`, and a note if it fails again.
