@@ -124,7 +124,10 @@ TEST(ReferenceSinks, PassEveryRuleBetweenThem) {
   HarnessSink<sinkkit_harnesses::JsonlFileSinkHarness<sinkkit_harnesses::kFsyncNever>> jsonl;
   HarnessSink<sinkkit_harnesses::SqliteBufferedHarness> sqlite_buffered;
   HarnessSink<sinkkit_harnesses::SqliteEveryBatchHarness> sqlite_every_batch;
-  const std::initializer_list<SinkUnderTest*> sinks{&memory, &buffered, &jsonl, &sqlite_buffered, &sqlite_every_batch};
+  // The stateful rules' reference: the Bytewax-style file sink, served.
+  const auto resumable = zoo::resumable_file_sink("", R"({"ordered_per_partition": false})");
+  const std::initializer_list<SinkUnderTest*> sinks{&memory,          &buffered,           &jsonl,
+                                                    &sqlite_buffered, &sqlite_every_batch, resumable.get()};
   for (const auto& rule : catalogue()) {
     bool passed = false;
     for (SinkUnderTest* sut : sinks) {

@@ -4,7 +4,7 @@ namespace zoo {
 
 std::vector<Specimen> specimens() {
   std::vector<Specimen> all;
-  for (auto part : {build_and_write_specimens(), close_and_runtime_specimens(), fault_specimens()}) {
+  for (auto part : {build_and_write_specimens(), close_and_runtime_specimens(), fault_specimens(), stateful_specimens()}) {
     all.insert(all.end(), part.begin(), part.end());
   }
   return all;

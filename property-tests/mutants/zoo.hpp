@@ -28,11 +28,17 @@ Specimen specimen(std::string name, std::string rule) {
   return {std::move(name), std::move(rule), [] { return std::make_unique<sinkkit::HarnessSink<H>>(); }};
 }
 
-/// Every specimen (grouped as the three parts below).
+/// Every specimen (grouped as the four parts below).
 std::vector<Specimen> specimens();
 
 std::vector<Specimen> build_and_write_specimens();
 std::vector<Specimen> close_and_runtime_specimens();
 std::vector<Specimen> fault_specimens();
+std::vector<Specimen> stateful_specimens();
+
+/// The Bytewax-style file sink of the examples, served by the Python adapter:
+/// `twin` empty for the sink itself, else one of its twins (which run
+/// without storage faults); `capabilities` as the adapter takes them.
+std::unique_ptr<sinkkit::SinkUnderTest> resumable_file_sink(const std::string& twin, const std::string& capabilities);
 
 }  // namespace zoo

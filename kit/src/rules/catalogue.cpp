@@ -261,6 +261,42 @@ constexpr std::array kRules = {
          "The kit's SessionManager is handed to every build; after the run, which may fail as SK-3.3's do "
          "(failed writes and builds, aborts, and a third with the sink's storage failing), it must not be "
          "disposed and have no lease outstanding."},
+    Rule{"SK-7.1", L::must, "a resume keeps every item",
+         "After every worker is killed at any point, a resume that rebuilds every part with its snapshot of the "
+         "last epoch all parts completed, and is delivered the epochs after it again, leaves every item in "
+         "storage once the input is done, and no torn record; each snapshot survives a round trip through "
+         "pickle, and a resumed part builds.",
+         "Bytewax keeps a stateful sink's snapshots as its recovery state and resumes from them after a crash: a "
+         "snapshot that runs ahead of what storage holds loses what lies between.",
+         {S::stateful},
+         "Parts are the sink's list_parts(), sorted; each item goes to the part its key routes to (part_fn, "
+         "modulo their number), part i on worker i mod the worker count; every part's snapshot is taken at the "
+         "end of every epoch (pickled, kept by the kit). Every worker is killed before a generated part write; a "
+         "resume on as many workers rebuilds every part with the last complete epoch's snapshots (none: afresh) "
+         "and delivers the later epochs again. The oracle judges the read-back after the input: no lost item, no "
+         "corrupted record."},
+    Rule{"SK-7.2", L::capability, "a resume writes nothing twice",
+         "After such a crash and resume, a sink declaring exactly_once holds each item once: the epochs delivered "
+         "again after the resume are its to deduplicate.",
+         "A replay is how Bytewax recovers; only the sink can remove what the crashed epoch had already written "
+         "(truncate to the snapshot, or skip what it holds).",
+         {S::stateful_exactly_once},
+         "As SK-7.1; the oracle's duplicated count must be 0."},
+    Rule{"SK-7.3", L::must, "a resume on another worker count keeps every part",
+         "A resume on a different number of workers, its parts rebuilt on other workers than before, keeps "
+         "every item.",
+         "Dataflows are restarted with more or fewer workers; a part's state must not depend on the worker or "
+         "process that held it.",
+         {S::stateful},
+         "As SK-7.1, but the resume runs on another worker count (1 to 4, not the first run's)."},
+    Rule{"SK-7.4", L::should, "a foreign snapshot is refused",
+         "A part built with a snapshot that is not its own (another part's) fails its build, loudly, instead of "
+         "resuming from it.",
+         "A recovery store mixed up between steps or parts would otherwise resume a part from another's "
+         "position: silent loss or duplicates.",
+         {S::stateful, "with two parts or more"},
+         "After the input, each part is built again with the next part's last snapshot; every such build must "
+         "fail."},
 };
 
 }  // namespace
@@ -315,6 +351,12 @@ std::string applies_text(const Applies& applies) {
     case Scope::power_can_be_cut:
       text = "sinks declaring survives_power_loss whose file calls the kit sees (through its interposer: a sink "
              "process, a conformance program; otherwise untested); for the others, what a cut would lose is said";
+      break;
+    case Scope::stateful:
+      text = "sinks with stateful partitions (a Bytewax FixedPartitionedSink served with --bytewax)";
+      break;
+    case Scope::stateful_exactly_once:
+      text = "sinks with stateful partitions declaring exactly_once";
       break;
   }
   if (!applies.remark.empty()) text += " (" + std::string(applies.remark) + ")";

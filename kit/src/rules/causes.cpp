@@ -203,12 +203,18 @@ bool claims(const Evidence& ev) {
     if (id == "SK-4.5") return ev.findings.contains("lost") && ev.acknowledged_a_storage_failure;
     // Duplicates after a repeated close are the close's (SK-3.1), not delivery's.
     if (ev.findings.contains("duplicated") && ev.repeated_close) return id == "SK-3.1";
+    // A resume's loss (SK-7.1) shows again on another worker count (SK-7.3);
+    // its duplicates are SK-7.2's.
+    if (id == "SK-7.1") return ev.findings.contains("lost");
     static const std::map<std::string_view, std::string_view> kAbout = {
-        {"SK-2.2", "reordered"}, {"SK-2.3", "lost"}, {"SK-2.4", "unexpected"}, {"SK-2.5", "duplicated"}};
+        {"SK-2.2", "reordered"}, {"SK-2.3", "lost"},       {"SK-2.4", "unexpected"},
+        {"SK-2.5", "duplicated"}, {"SK-7.2", "duplicated"}};
     const auto about = kAbout.find(id);
     return about != kAbout.end() && ev.findings.contains(std::string(about->second));
   }
   const auto& e = *ev.fatal;
+  // A part that fails to resume from its snapshot: the resume's rule.
+  if (e.kind == CallKind::build && e.message.starts_with("build_part of ")) return id == "SK-7.1";
   if (id == "SK-1.1") return e.kind == CallKind::build;
   if (id == "SK-3.2") {
     return e.kind == CallKind::close && e.call == 0 &&

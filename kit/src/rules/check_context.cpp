@@ -160,6 +160,11 @@ std::optional<PowerCut> CheckContext::run_and_cut_power(const nlohmann::json& co
   return sut_.run_and_cut_power(config, target, request, cut_after_acks, state);
 }
 
+std::optional<StatefulRun> CheckContext::run_stateful(const nlohmann::json& config, const StatefulRequest& request) {
+  enter_case_child();
+  return sut_.run_stateful(config, request);
+}
+
 ResourceUsage CheckContext::resource_usage(int workers) {
   enter_case_child();
   bridge_.run([] {});  // its threads start with its first task

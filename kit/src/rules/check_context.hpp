@@ -122,6 +122,7 @@ class CheckContext {
   std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
                                             const RunRequest& request, std::int64_t cut_after_acks,
                                             PowerCutState state);
+  std::optional<StatefulRun> run_stateful(const nlohmann::json& config, const StatefulRequest& request);
   // The sink's processes' descriptors, threads and children for a run of
   // `workers` workers (SK-3.5), the kit's own bridge threads started first:
   // they are the kit's, there before and after.
@@ -285,5 +286,6 @@ void add_write_checks(CheckRegistry& registry);    // SK-2.x
 void add_close_checks(CheckRegistry& registry);    // SK-3.x
 void add_fault_checks(CheckRegistry& registry);    // SK-4.x
 void add_runtime_checks(CheckRegistry& registry);  // SK-5.x, SK-6.x
+void add_stateful_checks(CheckRegistry& registry);  // SK-7.x
 
 }  // namespace sinkkit::detail::checks

@@ -39,6 +39,7 @@ const detail::checks::CheckRegistry& registry() {
     detail::checks::add_close_checks(r);
     detail::checks::add_fault_checks(r);
     detail::checks::add_runtime_checks(r);
+    detail::checks::add_stateful_checks(r);
     return r;
   }();
   return all;
@@ -48,6 +49,9 @@ const detail::checks::CheckRegistry& registry() {
 // what does not bind the sink is not applicable, and what the kit cannot
 // check is untested. The catalogue's applies_text says the same in words.
 // (harness_lists_invalid_configs needs a target to ask: SK-1.2 asks itself.)
+constexpr const char* kNotStateful =
+    "the sink has no stateful partitions (a Bytewax FixedPartitionedSink served with --bytewax has)";
+
 std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckContext& ctx) {
   using detail::checks::not_applicable;
   using detail::checks::untested;
@@ -99,6 +103,13 @@ std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckCont
       return std::nullopt;
     case Scope::declares_survives_crash:
       if (!caps.promises_crash_survival()) return not_applicable("the sink declares neither survives_crash nor survives_power_loss");
+      return std::nullopt;
+    case Scope::stateful:
+      if (!ctx.sut().stateful()) return not_applicable(kNotStateful);
+      return std::nullopt;
+    case Scope::stateful_exactly_once:
+      if (!ctx.sut().stateful()) return not_applicable(kNotStateful);
+      if (caps.delivery != Delivery::exactly_once) return not_applicable("the sink declares at_least_once delivery");
       return std::nullopt;
     case Scope::router_branch_safe:
       if (!ctx.sut().router_branch_safe()) return not_applicable("the node is not router_branch_safe");

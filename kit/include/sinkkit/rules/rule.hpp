@@ -38,6 +38,8 @@ enum class Scope {
   declares_survives_crash,
   router_branch_safe,
   power_can_be_cut,  ///< the kit sees its file calls (untested otherwise); binds sinks declaring survives_power_loss
+  stateful,               ///< stateful partitions: parts, snapshots, resumes (Bytewax's FixedPartitionedSink)
+  stateful_exactly_once,  ///< the same, declaring exactly_once
 };
 
 /// Where a rule applies: its scope, and a remark on how (may be empty).
