@@ -76,13 +76,15 @@ for sink in jsonl_sink sqlite_sink; do
 done
 # Bytewax-shaped sinks (DynamicSink, no node class, no sinkkit import),
 # served as they are with --bytewax.
-for spec in "lines_sink:JsonLinesSink|dict:key=str,value=int,label=str|{\"directory\": \"{target}\"}" \
-            "kv_sink:KeyValueSink|tuple:key,value|{\"path\": \"{target}/kv.db\"}"; do
-  IFS='|' read -r sink item template <<<"$spec"
+# The stateful one (a FixedPartitionedSink) is also checked for its resumes.
+for spec in "lines_sink:JsonLinesSink|dict:key=str,value=int,label=str|{\"directory\": \"{target}\"}|{\"survives_crash\": true}" \
+            "kv_sink:KeyValueSink|tuple:key,value|{\"path\": \"{target}/kv.db\"}|{\"survives_crash\": true}" \
+            "resumable_file_sink:ResumableFileSink|dict:key=str,value=int,label=str|{\"directory\": \"{target}\", \"parts\": 8}|{}"; do
+  IFS='|' read -r sink item template capabilities <<<"$spec"
   PYTHONPATH="$PWD/adapters/python:$PWD/adapters/python/examples/bytewax" "$SINKKIT" run --seed "$SINKKIT_SEED" \
     --budget "$SINKKIT_BUDGET" --report "$REPORT_DIR/wire/bytewax_${sink%%:*}" -- "$PYTHON" -m sinkkit_adapter \
     --bytewax "$sink" --item "$item" --read-back "${sink%%:*}:read_back" --config-template "$template" \
-    --capabilities '{"survives_crash": true}' || status=1
+    --capabilities "$capabilities" || status=1
 done
 # A budget of its own: each case starts a process and a database session per
 # worker, about 4 s per rule at 25 cases.

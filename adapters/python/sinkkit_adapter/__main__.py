@@ -118,7 +118,7 @@ def main(argv=None):
         install_stand_in()  # before the sink's module imports bytewax.outputs
         try:
             payload = item_shape(args.item, args.key_field)
-            node = BytewaxNode(_import(args.bytewax, "--bytewax"), name=args.name)
+            node = BytewaxNode(_import(args.bytewax, "--bytewax"), payload, name=args.name)
         except ItemShapeError as e:
             _fail(str(e))
     else:
@@ -156,8 +156,15 @@ def main(argv=None):
     if template is None:
         template = getattr(node, "sinkkit_config_template", None)
 
+    extra_ops = hello_extra = None
+    if args.bytewax is not None:
+        node.learn_shape(template if template is not None else {"dir": "{target}"})
+        if node.stateful:  # a FixedPartitionedSink: the kit drives its epochs, snapshots and resumes
+            extra_ops, hello_extra = node.stateful_ops(), {"stateful": True}
+            # A worker's items go to several parts: order is kept per part, not per worker.
+            capabilities.setdefault("ordered_per_partition", False)
     serve(node, read_back, capabilities=capabilities, config_template=template, payload=payload,
-          build_errors_are_config=True, cleanup=cleanup)
+          build_errors_are_config=True, cleanup=cleanup, extra_ops=extra_ops, hello_extra=hello_extra)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,18 @@
 """Bytewax's own sink shapes, served as they are: a `DynamicSink` whose
 `build(step_id, worker_index, worker_count)` makes a `StatelessSinkPartition`
-(`write_batch(items)`, `close()`), duck-typed, so Bytewax need not be
-installed (when it is not, `bytewax.outputs` is a stand-in with its class
-names, so a module that imports them runs unchanged).
+(`write_batch(items)`, `close()`), or a `FixedPartitionedSink` (`list_parts()`,
+`part_fn(item_key)`, `build_part(step_id, for_part, resume_state)` making a
+`StatefulSinkPartition` with `write_batch(values)`, `snapshot()`, `close()`);
+duck-typed, so Bytewax need not be installed (when it is not,
+`bytewax.outputs` is a stand-in with its class names, so a module that
+imports them runs unchanged).
+
+A FixedPartitionedSink is driven as Bytewax drives it: its parts are
+list_parts() sorted, an item goes to parts[part_fn(key) % len(parts)], and
+the kit keeps each epoch's snapshots (pickled) to resume from (rules
+SK-7.x). In the other rules, each worker builds the parts it owns (part i
+on worker i % worker_count) with no resume state, and an item routed to a
+part of another worker goes to one of its own.
 
 Items reach the sink in the shape Bytewax hands it, said with --item:
 
@@ -173,7 +183,7 @@ def install_stand_in():
     return True
 
 
-def _is_stateful(obj):
+def is_stateful(obj):
     return callable(getattr(obj, "list_parts", None)) and callable(getattr(obj, "build_part", None))
 
 
@@ -190,27 +200,35 @@ def _takes_step_id(build):
 
 
 class BytewaxNode:
-    """A `DynamicSink` (a class or factory called with the config's keys as
-    keyword arguments, or an instance) as the loom-style node serve() drives."""
+    """A `DynamicSink` or `FixedPartitionedSink` (a class or factory called
+    with the config's keys as keyword arguments, or an instance) as the
+    loom-style node serve() drives, and the stateful ops (`stateful_ops`)."""
 
     router_branch_safe = False
 
-    def __init__(self, sink, name=None, step_id="sinkkit_output"):
+    def __init__(self, sink, shape, name=None, step_id="sinkkit_output"):
         self.sink = sink
+        self.shape = shape
         self.step_id = step_id
         self.is_factory = isinstance(sink, type) or (callable(sink) and not callable(getattr(sink, "build", None))
-                                                     and not _is_stateful(sink))
+                                                     and not is_stateful(sink))
         probe = sink if not self.is_factory else (sink if isinstance(sink, type) else None)
-        if probe is not None and _is_stateful(probe):
-            raise ItemShapeError(
-                f"{_name_of(sink)} is a FixedPartitionedSink (list_parts, build_part): its recovery state is the "
-                "runtime's to keep, and judging it without a resume would fail it for what its design predicts. "
-                "This version of the adapter serves DynamicSink only")
-        if probe is not None and not callable(getattr(probe, "build", None)):
-            raise ItemShapeError(f"{_name_of(sink)} has no build(step_id, worker_index, worker_count): "
-                                 "not a Bytewax DynamicSink")
+        if probe is not None and not callable(getattr(probe, "build", None)) and not is_stateful(probe):
+            raise ItemShapeError(f"{_name_of(sink)} has neither build(step_id, worker_index, worker_count) (a "
+                                 "DynamicSink) nor list_parts and build_part (a FixedPartitionedSink)")
+        # A factory function's shape is known once it has made a sink: the
+        # command line asks it once with the config template.
+        self.stateful = probe is not None and is_stateful(probe)
         self.name = name or _name_of(sink)
         self.sinkkit_capabilities = getattr(sink, "sinkkit_capabilities", None)
+
+    def learn_shape(self, config):
+        """For a factory function: whether what it makes is stateful."""
+        if self.is_factory and not isinstance(self.sink, type):
+            try:
+                self.stateful = is_stateful(self._sink_for(config))
+            except Exception:  # noqa: BLE001 - a config it refuses: the rules name that, per build
+                pass
 
     def _sink_for(self, config):
         if not self.is_factory:
@@ -221,18 +239,162 @@ class BytewaxNode:
             raise TypeError(f"the config must be an object of keyword arguments for {_name_of(self.sink)}, "
                             f"got {config!r}")
         sink = self.sink(**config)
-        if _is_stateful(sink):
-            raise TypeError(f"{_name_of(self.sink)} made a FixedPartitionedSink; this adapter serves DynamicSink only")
-        if not callable(getattr(sink, "build", None)):
-            raise TypeError(f"{_name_of(self.sink)}(**config) made {sink!r}, which has no build(step_id, "
-                            "worker_index, worker_count)")
+        if not callable(getattr(sink, "build", None)) and not is_stateful(sink):
+            raise TypeError(f"{_name_of(self.sink)}(**config) made {sink!r}, which is neither a DynamicSink nor a "
+                            "FixedPartitionedSink")
         return sink
 
     def build_partition(self, config, worker_index, worker_count, bridge=None, session_manager=None):
         sink = self._sink_for(config)
+        if is_stateful(sink):
+            return _OwnedParts(self, sink, worker_index, worker_count)
         if _takes_step_id(sink.build):
             return sink.build(self.step_id, worker_index, worker_count)
         return sink.build(worker_index, worker_count)
+
+    # --- the stateful ops (docs/wire-protocol.md, "Stateful partitions") ---
+
+    def parts(self, sink):
+        parts = sorted(sink.list_parts())
+        if not parts or not all(isinstance(p, str) for p in parts) or len(set(parts)) != len(parts):
+            raise ValueError(f"list_parts() returned {parts!r}: it must be distinct str keys, at least one")
+        return parts
+
+    def part_of(self, sink, parts, key):
+        index = sink.part_fn(key) if callable(getattr(sink, "part_fn", None)) else zlib_adler32(key)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise ValueError(f"part_fn({key!r}) returned {index!r}, not an int")
+        return parts[index % len(parts)]
+
+    def stateful_ops(self):
+        def list_parts(req, partitions):
+            return {"ok": True, "parts": self.parts(self._sink_for(req.get("config")))}
+
+        def route(req, partitions):
+            sink = self._sink_for(req.get("config"))
+            parts = self.parts(sink)
+            return {"ok": True, "parts": [self.part_of(sink, parts, k) for k in req.get("keys", [])]}
+
+        def build_part(req, partitions):
+            name = req.get("partition")
+            if not isinstance(name, str) or name in partitions:
+                return _wire_error("protocol", f"build_part: partition {name!r} is missing or already built")
+            try:
+                sink = self._sink_for(req.get("config"))
+                state = req.get("resume_state")
+                resume = None if state is None else _unpickle(state)
+                part = sink.build_part(self.step_id, req.get("part"), resume)
+            except Exception as e:  # noqa: BLE001 - the sink refused the part or its state: said, not raised
+                return _wire_error("config", f"{type(e).__name__}: {e}")
+            if part is None:
+                return _wire_error("config", f"build_part({req.get('part')!r}) returned None")
+            partitions[name] = _StatefulPart(part, self.shape, req.get("part"))
+            return {"ok": True}
+
+        def snapshot(req, partitions):
+            name = req.get("partition")
+            if name not in partitions or not isinstance(partitions[name], _StatefulPart):
+                return _wire_error("protocol", f"snapshot: no part built as {name!r}")
+            return {"ok": True, "state": partitions[name].snapshot()}
+
+        return {"list_parts": list_parts, "route": route, "build_part": build_part, "snapshot": snapshot}
+
+
+def zlib_adler32(key):
+    """Bytewax's default part_fn."""
+    import zlib  # noqa: PLC0415
+    return zlib.adler32(key.encode())
+
+
+def _wire_error(kind, message):
+    return {"ok": False, "error": {"kind": kind, "message": message}}
+
+
+def _pickle(state, part):
+    import base64  # noqa: PLC0415
+    import pickle  # noqa: PLC0415
+    try:
+        data = pickle.dumps(state)
+        pickle.loads(data)  # what Bytewax's recovery store does with it
+    except Exception as e:
+        raise ValueError(f"snapshot() of part {part!r} returned {state!r:.80}, which does not survive a round trip "
+                         f"through pickle: {type(e).__name__}: {e}") from None
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unpickle(text):
+    import base64  # noqa: PLC0415
+    import pickle  # noqa: PLC0415
+    return pickle.loads(base64.b64decode(text))
+
+
+class _StatefulPart:
+    """A part built by build_part: values in the item shape, snapshots pickled."""
+
+    def __init__(self, part, shape, name):
+        self.part, self.shape, self.name = part, shape, name
+
+    def write_batch(self, values):
+        self.part.write_batch(values)
+
+    def snapshot(self):
+        return _pickle(self.part.snapshot(), self.name)
+
+    def close(self):
+        self.part.close()
+
+
+class _OwnedParts:
+    """The parts one worker owns, built with no resume state, as one partition."""
+
+    sinkkit_wire_items = True  # the keys route the items
+
+    def __init__(self, node, sink, worker_index, worker_count):
+        self.node, self.sink = node, sink
+        self.global_parts = node.parts(sink)
+        owned = [p for i, p in enumerate(self.global_parts) if i % worker_count == worker_index]
+        if not owned:
+            raise ValueError(f"worker {worker_index} of {worker_count} owns none of the {len(self.global_parts)} "
+                             "parts list_parts() names: give the sink more parts than the kit has workers "
+                             "(or run the kit with fewer: --workers)")
+        self.parts = {}
+        try:
+            for p in owned:
+                self.parts[p] = sink.build_part(node.step_id, p, None)
+        except Exception:
+            self.close()
+            raise
+        self.owned = owned
+
+    closed = False
+
+    def write_batch(self, items):
+        if self.closed:
+            raise RuntimeError("write_batch after close")
+        by_part = {}
+        for item in items:
+            part = self.node.part_of(self.sink, self.global_parts, item.get("key"))
+            if part not in self.parts:  # another worker's part: one of ours, consistently
+                part = self.owned[self.global_parts.index(part) % len(self.owned)]
+            by_part.setdefault(part, []).append(self.node.shape.make(item))
+        for part, values in by_part.items():
+            self.parts[part].write_batch(values)
+
+    def close(self):
+        # Bytewax closes a part once: a part whose close returned is not closed
+        # again; one whose close failed is, at the next close (its items are
+        # still to be kept).
+        error = None
+        for name, part in list(self.parts.items()):
+            try:
+                part.close()
+            except Exception as e:  # noqa: BLE001 - the others are closed all the same
+                error = error or e
+                continue
+            del self.parts[name]
+        self.closed = True
+        if error is not None:
+            raise error
 
 
 def _name_of(obj):

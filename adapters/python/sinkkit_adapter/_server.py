@@ -33,7 +33,8 @@ def _error(kind, message):
 
 
 def serve(node, read_back, fields=None, capabilities=None, config_template=None, fault=None,
-          stdin=None, stdout=None, payload=None, build_errors_are_config=False, cleanup=None):
+          stdin=None, stdout=None, payload=None, build_errors_are_config=False, cleanup=None, extra_ops=None,
+          hello_extra=None):
     """Answer requests from stdin until shutdown or end of input.
 
     fields: the declared payload fields ({name: "string" | "int" | "float" |
@@ -46,6 +47,10 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
     cleanup(config), if given, removes what a test target holds on a server
     (tables, streams, keys): the kit calls it after each target's read-back
     (the op drop_target); it must not fail on a target that holds nothing.
+    extra_ops: {op: handler(request, partitions) -> response} for ops of a
+    sink shape of its own (Bytewax's stateful partitions), and hello_extra
+    fields the hello then carries. A partition with `sinkkit_wire_items`
+    true gets the wire items themselves (with their keys), not payloads.
     """
     standard_streams = stdin is None and stdout is None
     if standard_streams and os.environ.get("SINKKIT_FORK_SERVER") == "1":
@@ -76,6 +81,7 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             hello = {"ok": True, "protocol": PROTOCOL, "sink": sink, "fork_server": standard_streams}
             if cleanup is not None:
                 hello["drops_targets"] = True
+            hello.update(hello_extra or {})
             return hello
         if op == "build":
             name = _require(req, "partition", str)
@@ -97,7 +103,8 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
         if op == "write_batch":
             part = _partition(partitions, req)
             items = _require(req, "items", list)
-            batch = [payload.make(i) for i in items] if payload is not None else items
+            wire_items = payload is None or getattr(part, "sinkkit_wire_items", False)
+            batch = items if wire_items else [payload.make(i) for i in items]
             start = time.perf_counter_ns()
             part.write_batch(batch)
             # The sink's own time, beside the runner's end-to-end one (`sinkkit bench`).
@@ -113,6 +120,8 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
                 return _error("protocol", "this sink does not declare fault_injection")
             fault(_partition(partitions, req), _require(req, "after_items", int))
             return {"ok": True}
+        if extra_ops and op in extra_ops:
+            return extra_ops[op](req, partitions)
         if op == "drop_target":
             if cleanup is None:
                 return _error("protocol", "this sink does not drop targets (no cleanup given)")

@@ -430,26 +430,78 @@ class BytewaxShapes(unittest.TestCase):
                 built.append(("old", worker_index, worker_count))
                 return "partition"
 
-        node = _bytewax.BytewaxNode(Sink)
+        node = _bytewax.BytewaxNode(Sink, _bytewax.item_shape("str"))
         self.assertEqual(node.name, "Sink")
         self.assertEqual(node.build_partition({"path": "/t1"}, 1, 3), "partition")
         with self.assertRaises(TypeError):  # a key the constructor does not take: a config error
             node.build_partition({"nope": 1}, 0, 1)
-        _bytewax.BytewaxNode(OldSink(), name="old").build_partition({"ignored": 1}, 0, 2)
+        _bytewax.BytewaxNode(OldSink(), _bytewax.item_shape("str"), name="old").build_partition({"ignored": 1}, 0, 2)
         self.assertEqual(built, [("/t1", "sinkkit_output", 1, 3), ("old", 0, 2)])
 
-    def test_a_fixed_partitioned_sink_is_refused_with_the_reason(self):
-        class Stateful:
-            def list_parts(self):
-                return ["a"]
+    def test_a_fixed_partitioned_sink_answers_the_stateful_ops(self):
+        class Part:
+            def __init__(self, name, state):
+                self.name, self.values = name, list(state or [])
 
-            def build_part(self, step_id, for_part, resume_state):
+            def write_batch(self, values):
+                self.values += values
+
+            def snapshot(self):
+                return list(self.values)
+
+            def close(self):
                 pass
 
-        with self.assertRaises(_bytewax.ItemShapeError) as e:
-            _bytewax.BytewaxNode(Stateful)
-        self.assertIn("FixedPartitionedSink", str(e.exception))
-        self.assertIn("resume", str(e.exception))
+        class Sink:
+            def __init__(self, n):
+                self.n = n
+
+            def list_parts(self):
+                return [f"p{i}" for i in reversed(range(self.n))]  # sorted by the adapter
+
+            def part_fn(self, key):
+                return int(key.split(".")[-1])
+
+            def build_part(self, step_id, for_part, resume_state):
+                if resume_state is not None and resume_state and resume_state[0] == "foreign":
+                    raise ValueError("not my snapshot")
+                return Part(for_part, resume_state)
+
+        node = _bytewax.BytewaxNode(Sink, _bytewax.item_shape("str"))
+        self.assertTrue(node.stateful)
+        out = io.StringIO()
+        config = {"n": 3}
+        requests = [
+            {"op": "list_parts", "config": config},
+            {"op": "route", "config": config, "keys": ["0.0.0.4", "0.0.0.2"]},
+            {"op": "build_part", "partition": "a", "config": config, "part": "p1", "resume_state": None,
+             "worker_index": 0, "worker_count": 1},
+            {"op": "write_batch", "partition": "a", "items": [{"key": "0.0.0.4", "value": "v"}]},
+            {"op": "snapshot", "partition": "a"},
+        ]
+        serve(node, lambda c: [], payload=node.shape, extra_ops=node.stateful_ops(), hello_extra={"stateful": True},
+              stdin=io.StringIO("".join(json.dumps(r) + "\n" for r in requests)), stdout=out)
+        r = [json.loads(line) for line in out.getvalue().splitlines()]
+        self.assertEqual(r[0]["parts"], ["p0", "p1", "p2"])
+        self.assertEqual(r[1]["parts"], ["p1", "p2"])  # part_fn modulo the sorted parts
+        self.assertEqual(r[2], {"ok": True})
+        self.assertTrue(r[3]["ok"], r[3])
+        state = r[4]["state"]
+        # The snapshot comes back, pickled, to resume from.
+        again = [{"op": "build_part", "partition": "b", "config": config, "part": "p1", "resume_state": state,
+                  "worker_index": 0, "worker_count": 2}, {"op": "snapshot", "partition": "b"}]
+        out = io.StringIO()
+        serve(node, lambda c: [], payload=node.shape, extra_ops=node.stateful_ops(),
+              stdin=io.StringIO("".join(json.dumps(x) + "\n" for x in again)), stdout=out)
+        r = [json.loads(line) for line in out.getvalue().splitlines()]
+        self.assertEqual(r[0], {"ok": True})
+        self.assertEqual(_bytewax._unpickle(r[1]["state"]), ["0.0.0.4 v"])
+
+    def test_a_snapshot_pickle_cannot_take_is_named(self):
+        with self.assertRaises(ValueError) as e:
+            _bytewax._pickle(lambda: 0, "p0")
+        self.assertIn("does not survive a round trip through pickle", str(e.exception))
+        self.assertIn("'p0'", str(e.exception))
 
 
 class CommandLine(unittest.TestCase):

@@ -935,14 +935,14 @@ class Bytewax(unittest.TestCase):
     """Bytewax-shaped sinks (a DynamicSink, no node class, no sinkkit import)
     served with --bytewax, over dict, tuple and str items."""
 
-    def run_sink(self, sink, item, read_back, template, *extra, pythonpath=(), budget="8"):
+    def run_sink(self, sink, item, read_back, template, *extra, pythonpath=(), budget="8",
+                 capabilities='{"survives_crash": true}'):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "adapters", "python"),
                                              os.path.join(EXAMPLES, "bytewax"), *pythonpath])
         return run_with_report("--seed", "5", "--budget", budget, "--report-formats", "json", *extra, "--", PY, "-m",
                                "sinkkit_adapter", "--bytewax", sink, "--item", item, "--read-back", read_back,
-                               "--config-template", json.dumps(template), "--capabilities",
-                               '{"survives_crash": true}', env=env)
+                               "--config-template", json.dumps(template), "--capabilities", capabilities, env=env)
 
     def assert_conformant(self, r, report):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -960,6 +960,31 @@ class Bytewax(unittest.TestCase):
     def test_a_dynamic_sink_over_key_value_tuples_passes_the_catalogue(self):
         self.assert_conformant(*self.run_sink("kv_sink:KeyValueSink", "tuple:key,value", "kv_sink:read_back",
                                               {"path": "{target}/kv.db"}))
+
+    def test_a_fixed_partitioned_sink_passes_the_stateful_rules_and_the_rest(self):
+        # The project's Bytewax-style file sink: offsets as snapshots, truncate on resume.
+        r, report = self.run_sink("resumable_file_sink:ResumableFileSink", "dict:key=str,value=int,label=str",
+                                  "resumable_file_sink:read_back", {"directory": "{target}", "parts": 8},
+                                  capabilities="{}")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rules = {x["id"]: x for x in report["rules"]}
+        self.assertEqual({k for k, v in rules.items() if v["status"] not in ("passed", "not_applicable")}, set(),
+                         r.stdout)
+        for rule in ("SK-2.3", "SK-7.1", "SK-7.2", "SK-7.3", "SK-7.4"):
+            self.assertEqual(rules[rule]["status"], "passed", rules[rule])
+            self.assertGreater(rules[rule]["cases"], 0, rules[rule])
+        self.assertEqual(rules["SK-2.2"]["status"], "not_applicable")  # items of a worker go to several parts
+
+    def test_a_twin_that_does_not_truncate_on_resume_fails_exactly_once_alone(self):
+        r, report = self.run_sink("resumable_file_sink:ResumableFileSink", "dict:key=str,value=int,label=str",
+                                  "resumable_file_sink:read_back",
+                                  {"directory": "{target}", "parts": 8, "twin": "no-truncate"},
+                                  "--rules", "SK-7.1,SK-7.2,SK-7.3", capabilities="{}")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        rules = {x["id"]: x["status"] for x in report["rules"]}
+        self.assertEqual(rules, {"SK-7.1": "passed", "SK-7.2": "failed", "SK-7.3": "passed"})
+        self.assertRegex(r.stdout, r"killed every worker after \d+ part writes, in epoch \d+; resumed on \d+ workers? "
+                                   r"(from the snapshots of epoch \d+|afresh): \d+ duplicate cop")
 
     def test_a_line_sink_that_buffers_past_its_return_is_caught(self):
         # A str-item sink as often written: a buffered file, flushed at close.
@@ -1003,7 +1028,7 @@ class QuickStart(unittest.TestCase):
     python blocks that start with "# NAME.py") in an empty folder, then its
     commands (the sh blocks), with sinkkit and python3 on PATH."""
 
-    def follow(self, heading, must_mention):
+    def follow(self, heading, must_mention, rules="SK-1.1,SK-2.3,SK-3.1,SK-6.1"):
         """The section `heading` of docs/python.md, as a reader follows it."""
         with open(os.path.join(ROOT, "docs", "python.md"), encoding="utf-8") as f:
             doc = f.read()
@@ -1020,8 +1045,9 @@ class QuickStart(unittest.TestCase):
             work = os.path.join(tmp, "work")
             os.mkdir(work)
             env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""),
-                       PYTHONPATH=os.path.join(ROOT, "adapters", "python"), SINKKIT_BUDGET="3", SINKKIT_MAX_WORKERS="1",
-                       SINKKIT_RULES="SK-1.1,SK-2.3,SK-3.1,SK-6.1")
+                       PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "adapters", "python"),
+                                                   os.path.join(EXAMPLES, "bytewax")]),
+                       SINKKIT_BUDGET="3", SINKKIT_MAX_WORKERS="1", SINKKIT_RULES=rules)
             for lang, block in steps:
                 if lang == "python" and block.startswith("# "):
                     with open(os.path.join(work, block.splitlines()[0][2:].strip()), "w", encoding="utf-8") as f:
@@ -1042,7 +1068,8 @@ class QuickStart(unittest.TestCase):
         self.assertGreaterEqual(self.follow("Quick start", "my_sink.py"), 3)
 
     def test_the_bytewax_section_works_as_written(self):
-        self.assertGreaterEqual(self.follow("Bytewax sinks", "stream_sink.py"), 1)
+        self.assertGreaterEqual(self.follow("Bytewax sinks", "stream_sink.py",
+                                            rules="SK-1.1,SK-2.3,SK-3.1,SK-6.1,SK-7.1,SK-7.2"), 2)
 
 if __name__ == "__main__":
     SINKKIT, ROOT = sys.argv[1], sys.argv[2]
