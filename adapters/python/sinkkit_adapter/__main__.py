@@ -92,6 +92,9 @@ def main(argv=None):
     parser.add_argument("--item", default=None,
                         help="with --bytewax: the items' shape, dict:NAME=TYPE,..., tuple:KEY,VALUE or str")
     parser.add_argument("--name", default=None, help="with --bytewax: the sink's name (default: the class's)")
+    parser.add_argument("--stateful", action="store_true",
+                        help="with --bytewax: SINK makes a FixedPartitionedSink (needed only for a factory function "
+                             "the adapter cannot ask with the config template)")
     parser.add_argument("--read-back", default=None,
                         help="MODULE:FUNC (config -> the stored items, payload objects or dicts, in stored order), "
                              "or a built-in: jsonl[:DIR_KEY], sqlite[:PATH_KEY[:TABLE_KEY]], "
@@ -122,8 +125,8 @@ def main(argv=None):
         except ItemShapeError as e:
             _fail(str(e))
     else:
-        if args.item is not None or args.name is not None:
-            _fail("--item and --name go with --bytewax; a loom node's items are its payload class")
+        if args.item is not None or args.name is not None or args.stateful:
+            _fail("--item, --name and --stateful go with --bytewax; a loom node's items are its payload class")
         node = _node(args.node)
         payload_cls = getattr(node, "payload", None)
         if payload_cls is None:
@@ -158,7 +161,7 @@ def main(argv=None):
 
     extra_ops = hello_extra = None
     if args.bytewax is not None:
-        node.learn_shape(template if template is not None else {"dir": "{target}"})
+        node.learn_shape(template if template is not None else {"dir": "{target}"}, forced=args.stateful)
         if node.stateful:  # a FixedPartitionedSink: the kit drives its epochs, snapshots and resumes
             extra_ops, hello_extra = node.stateful_ops(), {"stateful": True}
             # A worker's items go to several parts: order is kept per part, not per worker.

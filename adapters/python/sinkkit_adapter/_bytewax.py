@@ -26,6 +26,7 @@ The read-back returns what storage holds in the same shape (dicts, 2-tuples
 or 2-lists, strs; a str may end in a newline).
 """
 
+import json
 import sys
 import types
 
@@ -170,7 +171,7 @@ def install_stand_in():
             raise NotImplementedError
 
         def part_fn(self, item_key):
-            raise NotImplementedError
+            return zlib_adler32(item_key)  # Bytewax's own default
 
         def build_part(self, step_id, for_part, resume_state):
             raise NotImplementedError
@@ -220,15 +221,31 @@ class BytewaxNode:
         # command line asks it once with the config template.
         self.stateful = probe is not None and is_stateful(probe)
         self.name = name or _name_of(sink)
-        self.sinkkit_capabilities = getattr(sink, "sinkkit_capabilities", None)
+        # What a sink class may say for the kit, as a loom node says it.
+        for attr in ("sinkkit_capabilities", "sinkkit_cleanup", "sinkkit_read_back", "sinkkit_config_template"):
+            setattr(self, attr, getattr(sink, attr, None))
 
-    def learn_shape(self, config):
-        """For a factory function: whether what it makes is stateful."""
-        if self.is_factory and not isinstance(self.sink, type):
-            try:
-                self.stateful = is_stateful(self._sink_for(config))
-            except Exception:  # noqa: BLE001 - a config it refuses: the rules name that, per build
-                pass
+    def learn_shape(self, template, forced=False):
+        """For a factory function: whether what it makes is stateful, asked
+        once with the config template on a throwaway folder ({target}).
+        `forced` (--stateful) says so without asking."""
+        if forced:
+            self.stateful = True
+            return
+        if not self.is_factory or isinstance(self.sink, type):
+            return
+        import shutil  # noqa: PLC0415
+        import tempfile  # noqa: PLC0415
+        probe_dir = tempfile.mkdtemp(prefix="sinkkit-probe-")
+        try:
+            config = json.loads(json.dumps(template).replace("{target}", probe_dir)
+                                .replace("{target_id}", "probe"))
+            self.stateful = is_stateful(self._sink_for(config))
+        except Exception as e:  # noqa: BLE001 - said: the stateful rules would be skipped silently otherwise
+            print(f"sinkkit_adapter: could not ask {_name_of(self.sink)} what it makes ({type(e).__name__}: {e}); "
+                  "served as a DynamicSink (give --stateful if it makes a FixedPartitionedSink)", file=sys.stderr)
+        finally:
+            shutil.rmtree(probe_dir, ignore_errors=True)
 
     def _sink_for(self, config):
         if not self.is_factory:
@@ -362,7 +379,10 @@ class _OwnedParts:
             for p in owned:
                 self.parts[p] = sink.build_part(node.step_id, p, None)
         except Exception:
-            self.close()
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001, S110 - the build's error is the one to tell
+                pass
             raise
         self.owned = owned
 
@@ -370,7 +390,8 @@ class _OwnedParts:
 
     def write_batch(self, items):
         if self.closed:
-            raise RuntimeError("write_batch after close")
+            from ._server import ClosedError  # noqa: PLC0415 - the request loop's kinds
+            raise ClosedError("write_batch on a closed partition")
         by_part = {}
         for item in items:
             part = self.node.part_of(self.sink, self.global_parts, item.get("key"))

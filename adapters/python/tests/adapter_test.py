@@ -18,6 +18,7 @@ import threading
 import time
 import typing
 import unittest
+import unittest.mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -496,6 +497,40 @@ class BytewaxShapes(unittest.TestCase):
         r = [json.loads(line) for line in out.getvalue().splitlines()]
         self.assertEqual(r[0], {"ok": True})
         self.assertEqual(_bytewax._unpickle(r[1]["state"]), ["0.0.0.4 v"])
+
+    def test_a_factory_is_asked_what_it_makes_on_a_throwaway_folder(self):
+        class Stateful:
+            def __init__(self, directory):
+                if not os.path.isdir(directory):  # "{target}" itself would be refused
+                    raise ValueError(f"directory: {directory!r}")
+
+            def list_parts(self):
+                return ["p"]
+
+            def build_part(self, step_id, for_part, resume_state):
+                pass
+
+        def factory(directory):
+            return Stateful(directory)
+
+        node = _bytewax.BytewaxNode(factory, _bytewax.item_shape("str"))
+        self.assertFalse(node.stateful)  # a function: not known until asked
+        node.learn_shape({"directory": "{target}"})
+        self.assertTrue(node.stateful)
+        refused = _bytewax.BytewaxNode(factory, _bytewax.item_shape("str"))
+        err = io.StringIO()
+        with unittest.mock.patch("sys.stderr", err):
+            refused.learn_shape({"path": "{target}"})  # a key the factory does not take
+        self.assertFalse(refused.stateful)
+        self.assertIn("give --stateful", err.getvalue())
+        refused.learn_shape({"path": "{target}"}, forced=True)
+        self.assertTrue(refused.stateful)
+
+    def test_the_stand_in_routes_as_bytewax_does(self):
+        import zlib  # noqa: PLC0415
+        _bytewax.install_stand_in()
+        from bytewax.outputs import FixedPartitionedSink  # noqa: PLC0415 - the stand-in, or Bytewax itself
+        self.assertEqual(FixedPartitionedSink().part_fn("0.0.1.7"), zlib.adler32(b"0.0.1.7"))
 
     def test_a_snapshot_pickle_cannot_take_is_named(self):
         with self.assertRaises(ValueError) as e:

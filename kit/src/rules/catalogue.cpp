@@ -271,7 +271,8 @@ constexpr std::array kRules = {
          {S::stateful},
          "Parts are the sink's list_parts(), sorted; each item goes to the part its key routes to (part_fn, "
          "modulo their number), part i on worker i mod the worker count; every part's snapshot is taken at the "
-         "end of every epoch (pickled, kept by the kit). Every worker is killed before a generated part write; a "
+         "end of every epoch (pickled, kept by the kit). Every worker is killed during a generated part write "
+         "(or after an epoch's last write, before its snapshots); a "
          "resume on as many workers rebuilds every part with the last complete epoch's snapshots (none: afresh) "
          "and delivers the later epochs again. The oracle judges the read-back after the input: no lost item, no "
          "corrupted record."},
@@ -295,8 +296,9 @@ constexpr std::array kRules = {
          "A recovery store mixed up between steps or parts would otherwise resume a part from another's "
          "position: silent loss or duplicates.",
          {S::stateful, "with two parts or more"},
-         "After the input, each part is built again with the next part's last snapshot; every such build must "
-         "fail."},
+         "After the input, each part is built again, on fresh processes, with the next part's last snapshot; "
+         "every such build must fail with a config error (a process that dies or hangs in it fails the case). "
+         "Untested if no part had a snapshot to hand on."},
 };
 
 }  // namespace

@@ -214,7 +214,10 @@ bool claims(const Evidence& ev) {
   }
   const auto& e = *ev.fatal;
   // A part that fails to resume from its snapshot: the resume's rule.
-  if (e.kind == CallKind::build && e.message.starts_with("build_part of ")) return id == "SK-7.1";
+  if (e.kind == CallKind::build && e.message.starts_with("build_part of ") &&
+      e.message.find("(resuming)") != std::string::npos) {
+    return id == "SK-7.1";
+  }
   if (id == "SK-1.1") return e.kind == CallKind::build;
   if (id == "SK-3.2") {
     return e.kind == CallKind::close && e.call == 0 &&

@@ -58,8 +58,9 @@ CheckOutcome from_property(PropertyResult r) {
   return {CheckOutcome::broken, r.cases, std::move(message), std::move(r.failure)};
 }
 
-// Six digits drawn once per kit process, shared by the checks it forks.
-// Digits, not letters: a sink's error naming its target (a table) is one
+// Six digits drawn once per process that checks rules (each rule's check
+// may be a process of its own; its pid is in the id too), shared by the
+// cases it forks. Digits, not letters: a sink's error naming its target (a table) is one
 // failure whatever the target, and the kit masks numbers to tell (causes).
 const std::string& run_tag() {
   static const std::string tag = [] {
@@ -84,7 +85,7 @@ std::uint64_t rule_seed(const Rule& rule, std::uint64_t seed) {
 
 CheckContext::CheckContext(const Rule& rule, SinkUnderTest& sut, const CheckOptions& options)
     : rule_(rule), sut_(sut), options_(options), caps_(sut.capabilities()) {
-  (void)run_tag();  // drawn before any case forks, so the run's targets share it
+  (void)run_tag();  // drawn before any case forks, so the check's targets share it
   root_ = options.scratch.empty() ? fs::temp_directory_path() : options.scratch;
   root_ /= "sinkkit-" + std::to_string(::getpid()) + "-" +
            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);

@@ -179,6 +179,10 @@ class WireSink::Impl {
     }
   }
   std::vector<std::string> take_drop_notes() { return std::exchange(drop_notes_, {}); }
+  void note_undropped(const std::string& id, const std::string& why) {
+    drop_notes_.push_back("drop_target of " + id + " could not be sent (" + why +
+                          "): what it holds on the server is left behind");
+  }
 
   const WireSinkInfo& info() const { return info_; }
   const WireOptions& options() const { return options_; }
@@ -754,9 +758,17 @@ bool WireSink::power_can_be_cut() const { return impl_->mechanism() == StorageFa
 
 void WireSink::drop_target(const TestTarget& target) {
   if (!impl_->drops_targets()) return;
-  auto config = make_config(target);
-  detail::faults::substitute_proxies(config, [](const detail::faults::Endpoint& e) { return e.text(); });
-  if (impl_->drop(config)) impl_->remember_undropped(target.id, std::move(config));
+  nlohmann::json config;
+  try {
+    config = make_config(target);
+    detail::faults::substitute_proxies(config, [](const detail::faults::Endpoint& e) { return e.text(); });
+    if (!impl_->drop(config)) return;
+  } catch (const std::exception& e) {
+    // The kit's own failure to send it: said, as a failed drop is.
+    impl_->note_undropped(target.id, e.what());
+    return;
+  }
+  impl_->remember_undropped(target.id, std::move(config));
 }
 
 bool WireSink::drops_targets() const { return impl_->drops_targets(); }
@@ -883,7 +895,8 @@ class StatefulDriver {
         }
       }
     }
-    crash_after_ = request_.crash_after < 0 || writes == 0 ? -1 : request_.crash_after % writes;
+    // writes + 1: the last crash point is after the input's last write.
+    crash_after_ = request_.crash_after < 0 ? -1 : request_.crash_after % (writes + 1);
     return true;
   }
 
@@ -905,7 +918,8 @@ class StatefulDriver {
         // In the trace as the build it is: the failed call a cause is named by.
         TraceEvent event;
         event.kind = CallKind::build;
-        event.partition = PartitionId{owner(part, workers), 0};
+        // On an input worker's partition: the trace's workload knows no other.
+        event.partition = PartitionId{std::min(owner(part, workers), w_.workers - 1), 0};
         event.outcome = event.sink_outcome = Outcome::threw;
         event.error_kind = std::string(wire::to_string(f->kind));
         event.message = what + ": " + f->message;
@@ -936,7 +950,16 @@ class StatefulDriver {
           if (ended != Ended::completed) return ended;
         }
       }
-      // The epoch ends: every part's snapshot, kept as its recovery state.
+      if (e < from) continue;  // delivered before the crash: its snapshots are kept already
+      // The epoch ends. A crash planned after its last write comes before its snapshots.
+      if (crash_after_ >= 0 && !crashed_ && acks_ >= crash_after_) {
+        crashed_ = true;
+        impl_.kill_all();
+        out.note = "killed every worker after " + std::to_string(acks_) + " part writes, at the end of epoch " +
+                   std::to_string(e) + " before its snapshots";
+        return Ended::crashed;
+      }
+      // Every part's snapshot, kept as its recovery state.
       std::map<std::string, std::optional<std::string>> taken;
       for (const auto& part : out.parts) {
         const auto r = call(owner(part, workers), wire::encode(wire::Snapshot{names_.at(part)}));
@@ -961,11 +984,17 @@ class StatefulDriver {
         close_event.outcome = close_event.sink_outcome = Outcome::threw;
         close_event.error_kind = std::string(wire::to_string(f->kind));
         close_event.message = "close of " + part + ": " + f->message;
+        if (!out.failed) out.failed = "close of " + part + " failed: " + close_event.message;
       }
     }
     for (int worker = 0; worker < w_.workers; ++worker) {
       close_event.partition = PartitionId{worker, 0};
       add(close_event);
+    }
+    if (out.failed) {
+      out.trace.aborted = true;
+      out.trace.abort_reason = *out.failed;
+      return Ended::failed;
     }
     return Ended::completed;
   }
@@ -989,19 +1018,26 @@ class StatefulDriver {
       by_part[part].push_back(std::move(item));
     }
     for (const auto& part : order) {
+      const auto items = by_part[part].size();
+      const auto request = wire::encode(wire::WriteBatch{names_.at(part), by_part[part]});
       if (crash_after_ >= 0 && !crashed_ && acks_ >= crash_after_) {
         crashed_ = true;
+        // While the part works on the write, as SK-4.3 kills: its effect is unknown.
+        try {
+          (void)impl_.request(owner(part, workers), request, /*send_only=*/true);
+        } catch (const RemoteError&) {
+          (void)impl_.take_failure();
+        }
         impl_.kill_all();
         event.outcome = event.sink_outcome = Outcome::threw;
         event.error_kind = "killed";
-        event.message = "the kit killed every worker before this batch's write to " + part;
+        event.message = "the kit killed every worker during this batch's write to " + part;
         out.note = "killed every worker after " + std::to_string(acks_) + " part writes, in epoch " +
                    std::to_string(epoch);
         add(event);
         return Ended::crashed;
       }
-      const auto items = by_part[part].size();
-      const auto r = call(owner(part, workers), wire::encode(wire::WriteBatch{names_.at(part), by_part[part]}), items);
+      const auto r = call(owner(part, workers), request, items);
       if (const auto f = wire::failure_of(r)) {
         event.outcome = event.sink_outcome = Outcome::threw;
         event.error_kind = std::string(wire::to_string(f->kind));
@@ -1018,16 +1054,26 @@ class StatefulDriver {
     return Ended::completed;
   }
 
-  // The resume of SK-7.4: each part handed the next part's snapshot.
+  // SK-7.4: each part built again, on fresh processes, with the next part's
+  // snapshot. Only a `config` refusal is a refusal: a process that died or
+  // hung in the build, or did not understand it, is the run's failure.
   void foreign(int workers, const std::map<std::string, std::optional<std::string>>& states) {
+    impl_.kill_all();
+    impl_.begin_run();
     for (std::size_t i = 0; i < out.parts.size(); ++i) {
       const auto& part = out.parts[i];
       const auto& other = out.parts[(i + 1) % out.parts.size()];
       if (other == part || !states.at(other)) continue;
+      ++out.foreign_builds;
       const auto name = unique_name(part);
       const auto r = call(owner(part, workers), wire::encode(wire::BuildPart{name, config_, part, states.at(other),
                                                                              owner(part, workers), workers}));
-      if (wire::failure_of(r)) continue;  // refused, as it should be
+      if (const auto f = wire::failure_of(r)) {
+        if (f->kind == wire::ErrorKind::config) continue;  // refused, as it should be
+        out.failed = "build_part of " + part + " with " + other + "'s snapshot failed, not as a refusal: " +
+                     std::string(wire::to_string(f->kind)) + ": " + f->message;
+        return;
+      }
       out.accepted_foreign.push_back(part + " (handed " + other + "'s)");
       (void)call(owner(part, workers), wire::encode(wire::Close{name}));
     }

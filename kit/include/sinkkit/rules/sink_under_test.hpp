@@ -167,14 +167,16 @@ struct StatefulRequest {
   /// The input: worker w's batches of each epoch (keys w.0.e.seq), each
   /// split over the parts its items route to.
   Workload workload;
-  /// Every worker killed before the part write that follows this many
-  /// acknowledged ones, taken modulo the first run's part writes so that
-  /// every request crashes (-1: no crash).
+  /// Every worker killed during the part write that follows this many
+  /// acknowledged ones (or, after an epoch's last write, before its
+  /// snapshots), taken modulo the first run's part writes + 1 so that every
+  /// request crashes (-1: no crash).
   std::int64_t crash_after = -1;
   /// The worker count after the crash (0: the workload's).
   int resume_workers = 0;
-  /// After the input (no crash), each part is built again with the next
-  /// part's last snapshot (SK-7.4), and the run ends after those builds.
+  /// After the input (no crash), each part is built again, on fresh
+  /// processes, with the next part's last snapshot (SK-7.4), and the run
+  /// ends after those builds.
   bool foreign_snapshots = false;
 };
 
@@ -192,7 +194,9 @@ struct StatefulRun {
   /// A call of the stateful protocol the sink failed (build_part, snapshot,
   /// list_parts, route), said; the run stopped there.
   std::optional<std::string> failed;
-  /// With foreign_snapshots: the parts whose build took another part's snapshot.
+  /// With foreign_snapshots: the builds tried with another part's snapshot,
+  /// and the parts whose build took it.
+  int foreign_builds = 0;
   std::vector<std::string> accepted_foreign;
   /// "killed every worker after 5 part writes, in epoch 2; resumed on 4
   /// workers from the snapshots of epoch 1".
