@@ -52,15 +52,11 @@ const detail::checks::CheckRegistry& registry() {
 constexpr const char* kNotStateful =
     "the sink has no stateful partitions (a Bytewax FixedPartitionedSink served with --bytewax has)";
 
-std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckContext& ctx) {
+// What the sink's declarations alone decide (its capabilities, its node's
+// router_branch_safe, stateful partitions, subtype batches): no sink call.
+std::optional<CheckOutcome> declared_scope(Scope scope, const Capabilities& caps, SinkUnderTest& sut) {
   using detail::checks::not_applicable;
-  using detail::checks::untested;
-  const auto& caps = ctx.caps();
-  const auto mechanism = ctx.sut().storage_fault_mechanism();
   switch (scope) {
-    case Scope::every_sink:
-    case Scope::harness_lists_invalid_configs:
-      return std::nullopt;
     case Scope::declares_requires_bridge:
       if (!caps.requires_bridge) return not_applicable("the sink does not declare requires_bridge");
       return std::nullopt;
@@ -71,10 +67,46 @@ std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckCont
       if (caps.delivery != Delivery::exactly_once) return not_applicable("the sink declares at_least_once delivery");
       return std::nullopt;
     case Scope::takes_subtype_batches:
-      if (!ctx.sut().accepts_subtype_batches()) {
+      if (!sut.accepts_subtype_batches()) {
         return not_applicable("the sink cannot be handed batches of a payload subtype (its payload is not a "
                               "non-final class)");
       }
+      return std::nullopt;
+    case Scope::declares_survives_crash_on_return:
+      if (!caps.promises_crash_survival()) {
+        return not_applicable("the sink declares neither survives_crash nor survives_power_loss");
+      }
+      if (caps.durability != Durability::on_return) {
+        return not_applicable("the sink's durability is on_close: nothing is promised before close");
+      }
+      return std::nullopt;
+    case Scope::declares_survives_crash:
+      if (!caps.promises_crash_survival()) {
+        return not_applicable("the sink declares neither survives_crash nor survives_power_loss");
+      }
+      return std::nullopt;
+    case Scope::stateful:
+      if (!sut.stateful()) return not_applicable(kNotStateful);
+      return std::nullopt;
+    case Scope::stateful_exactly_once:
+      if (!sut.stateful()) return not_applicable(kNotStateful);
+      if (caps.delivery != Delivery::exactly_once) return not_applicable("the sink declares at_least_once delivery");
+      return std::nullopt;
+    case Scope::router_branch_safe:
+      if (!sut.router_branch_safe()) return not_applicable("the node is not router_branch_safe");
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckContext& ctx) {
+  using detail::checks::untested;
+  if (auto declared = declared_scope(scope, ctx.caps(), ctx.sut())) return declared;
+  const auto mechanism = ctx.sut().storage_fault_mechanism();
+  switch (scope) {
+    case Scope::every_sink:
+    case Scope::harness_lists_invalid_configs:
       return std::nullopt;
     case Scope::inspectable_process:
       if (!ctx.sut().resource_usage(1)) {
@@ -95,25 +127,6 @@ std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckCont
                             : "the kit cannot make the sink's storage fail: it keeps no files under its target");
       }
       return std::nullopt;
-    case Scope::declares_survives_crash_on_return:
-      if (!caps.promises_crash_survival()) return not_applicable("the sink declares neither survives_crash nor survives_power_loss");
-      if (caps.durability != Durability::on_return) {
-        return not_applicable("the sink's durability is on_close: nothing is promised before close");
-      }
-      return std::nullopt;
-    case Scope::declares_survives_crash:
-      if (!caps.promises_crash_survival()) return not_applicable("the sink declares neither survives_crash nor survives_power_loss");
-      return std::nullopt;
-    case Scope::stateful:
-      if (!ctx.sut().stateful()) return not_applicable(kNotStateful);
-      return std::nullopt;
-    case Scope::stateful_exactly_once:
-      if (!ctx.sut().stateful()) return not_applicable(kNotStateful);
-      if (caps.delivery != Delivery::exactly_once) return not_applicable("the sink declares at_least_once delivery");
-      return std::nullopt;
-    case Scope::router_branch_safe:
-      if (!ctx.sut().router_branch_safe()) return not_applicable("the node is not router_branch_safe");
-      return std::nullopt;
     case Scope::power_can_be_cut:
       if (!ctx.sut().power_can_be_cut()) {
         return untested("the kit models a power cut on the files a sink writes under its target, seen through its "
@@ -121,9 +134,18 @@ std::optional<CheckOutcome> outside_scope(Scope scope, detail::checks::CheckCont
                         "server's storage, a harness program without libsinkkit_faults)");
       }
       return std::nullopt;
+    default:
+      return std::nullopt;  // decided by declared_scope
   }
-  return std::nullopt;
 }
+
+}  // namespace
+
+bool declared_outside(const Rule& rule, SinkUnderTest& sut) {
+  return declared_scope(rule.applies.scope, sut.capabilities(), sut).has_value();
+}
+
+namespace {
 
 RuleStatus status_of(const CheckOutcome& o, RuleLevel level) {
   switch (o.kind) {

@@ -377,8 +377,12 @@ std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnd
         continue;
       }
       if (options.on_start) options.on_start(rule, index + 1, total);
-      if (!options.isolate) {
-        results[index] = run_rule(rule, sut, options);
+      // Not applicable by what the sink declares: judged here, with no
+      // process of its own (a run of the catalogue forked one per rule).
+      if (!options.isolate || declared_outside(rule, sut)) {
+        SuiteOptions here = options;
+        here.isolate = false;
+        results[index] = run_rule(rule, sut, here);
         show_ready();  // in process: its line as soon as it is done
         continue;
       }

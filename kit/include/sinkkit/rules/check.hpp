@@ -80,6 +80,12 @@ struct CheckOptions {
 /// failed result naming it.
 RuleResult check_rule(const Rule& rule, SinkUnderTest& sut, const CheckOptions& options);
 
+/// True when what `sut` declares (capabilities, router_branch_safe, stateful
+/// partitions, subtype batches) puts it outside the rule's scope:
+/// `check_rule` then returns not_applicable without a call of the sink, so a
+/// runner needs no process of its own for it.
+bool declared_outside(const Rule& rule, SinkUnderTest& sut);
+
 /// True when this kit has a check for the rule id (every catalogue rule does;
 /// a test keeps it so).
 bool has_check(std::string_view id);
