@@ -30,6 +30,8 @@ import json
 import sys
 import types
 
+from ._payloads import declared_values
+
 _TYPES = {"str": "string", "int": "int", "float": "float", "bool": "bool"}
 
 
@@ -61,9 +63,7 @@ class DictItems:
         return dict(self.fields)
 
     def make(self, item):
-        out = {self.key_field: item.get("key")}
-        for name in self.fields:
-            out[name] = item.get(name)
+        out = declared_values(item, self.key_field, self.fields)
         for name, value in item.items():  # a payload subtype's extra fields: a dict holds them too
             if name != "key" and name not in out:
                 out[name] = value

@@ -105,10 +105,7 @@ class PayloadType:
         return dict(self.fields)
 
     def _declared(self, item):
-        values = {self.key_field: item.get("key")}
-        for name in self.fields:
-            values[name] = item.get(name)
-        return values
+        return declared_values(item, self.key_field, self.fields)
 
     def subtype(self):
         """A subclass of the payload class with one more field."""
@@ -151,6 +148,14 @@ class PayloadType:
         for name in self.fields:
             item[name] = getattr(stored, name, None)
         return item
+
+
+def declared_values(item, key_field, fields):
+    """A wire item's key (under `key_field`) and declared `fields`."""
+    values = {key_field: item.get("key")}
+    for name in fields:
+        values[name] = item.get(name)
+    return values
 
 
 def _construct(cls, values):

@@ -615,6 +615,18 @@ mode_t mode_of(int flags, va_list ap) {
   return has_mode ? static_cast<mode_t>(va_arg(ap, int)) : 0;
 }
 
+// ftruncate and ftruncate64: journalled when tracked (power loss).
+template <class Real>
+int ftruncate_like(int fd, off_t length, Real real) {
+  const auto tracked = tracked_write(fd, 0);
+  const int r = real(fd, length);
+  if (tracked.block != nullptr && r == 0) {
+    journal_append(*tracked.block, JournalKind::truncate, tracked.ino, static_cast<std::uint64_t>(length), nullptr, 0,
+                   0, 0);
+  }
+  return r;
+}
+
 // truncate and truncate64: journalled when tracked (power loss).
 template <class Real>
 int truncate_like(const char* p, off_t length, Real real) {
@@ -792,25 +804,13 @@ SINKKIT_EXPORT int renameat2(int fromfd, const char* from, int tofd, const char*
 SINKKIT_EXPORT int ftruncate(int fd, off_t length) {
   auto real = next(real_ftruncate, "ftruncate");
   if (missing(real)) return -1;
-  const auto tracked = tracked_write(fd, 0);
-  const int r = real(fd, length);
-  if (tracked.block != nullptr && r == 0) {
-    journal_append(*tracked.block, JournalKind::truncate, tracked.ino, static_cast<std::uint64_t>(length), nullptr, 0,
-                   0, 0);
-  }
-  return r;
+  return ftruncate_like(fd, length, real);
 }
 
 SINKKIT_EXPORT int ftruncate64(int fd, off_t length) {
   auto real = next(real_ftruncate64, "ftruncate64");
   if (missing(real)) return -1;
-  const auto tracked = tracked_write(fd, 0);
-  const int r = real(fd, length);
-  if (tracked.block != nullptr && r == 0) {
-    journal_append(*tracked.block, JournalKind::truncate, tracked.ino, static_cast<std::uint64_t>(length), nullptr, 0,
-                   0, 0);
-  }
-  return r;
+  return ftruncate_like(fd, length, real);
 }
 
 SINKKIT_EXPORT int truncate(const char* p, off_t length) {

@@ -288,18 +288,15 @@ HelloOk decode_hello_ok(const json& r) {
     if (!s["config_template"].is_object()) throw bad("sink.config_template is not an object");
     info.config_template = s["config_template"];
   }
-  if (r.contains("fork_server")) {
-    if (!r["fork_server"].is_boolean()) throw bad("fork_server is not a boolean");
-    out.fork_server = r["fork_server"];
-  }
-  if (r.contains("drops_targets")) {
-    if (!r["drops_targets"].is_boolean()) throw bad("drops_targets is not a boolean");
-    out.drops_targets = r["drops_targets"];
-  }
-  if (r.contains("stateful")) {
-    if (!r["stateful"].is_boolean()) throw bad("stateful is not a boolean");
-    out.stateful = r["stateful"];
-  }
+  // Optional top-level flags added within version 1.
+  auto flag = [&](const char* name, bool& field) {
+    if (!r.contains(name)) return;
+    if (!r[name].is_boolean()) throw bad(std::string(name) + " is not a boolean");
+    field = r[name];
+  };
+  flag("fork_server", out.fork_server);
+  flag("drops_targets", out.drops_targets);
+  flag("stateful", out.stateful);
   return out;
 }
 

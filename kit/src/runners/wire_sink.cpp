@@ -185,6 +185,13 @@ class WireSink::Impl {
   }
 
   const WireSinkInfo& info() const { return info_; }
+  // The item the kit writes under `key`: the key and the declared fields'
+  // values, which follow from it (the read-back is judged against them).
+  nlohmann::json item_of(const ItemKey& key) const {
+    nlohmann::json j = {{"key", to_string(key)}};
+    for (const auto& [field, type] : info_.fields) j[field] = detail::expected_value(type, key);
+    return j;
+  }
   const WireOptions& options() const { return options_; }
 
   struct WorkerProcess {
@@ -506,8 +513,7 @@ class RemotePartition {
   void write_batch(Batch<WireItem> batch) {
     nlohmann::json items = nlohmann::json::array();
     for (const auto& item : batch) {
-      nlohmann::json j = {{"key", to_string(item.key)}};
-      for (const auto& [field, type] : impl_->info().fields) j[field] = detail::expected_value(type, item.key);
+      auto j = impl_->item_of(item.key);
       if (impl_->subtype_items) j[kExtraField] = {{"level", 2}, {"note", "a field the sink did not declare"}};
       items.push_back(std::move(j));
     }
@@ -1013,9 +1019,7 @@ class StatefulDriver {
       const auto key = ItemKey{worker, 0, epoch, first_seq + i};
       const auto& part = part_of_.at(to_string(key));
       if (!by_part.contains(part)) order.push_back(part);
-      nlohmann::json item = {{"key", to_string(key)}};
-      for (const auto& [field, type] : impl_.info().fields) item[field] = detail::expected_value(type, key);
-      by_part[part].push_back(std::move(item));
+      by_part[part].push_back(impl_.item_of(key));
     }
     for (const auto& part : order) {
       const auto items = by_part[part].size();
