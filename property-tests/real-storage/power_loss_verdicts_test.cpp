@@ -17,8 +17,10 @@
 //
 // Each failing store passes SK-4.3: a killed process loses none of it.
 
+#include <algorithm>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <sinkkit/rules/catalogue.hpp>
@@ -44,7 +46,11 @@ RuleResult check(const std::string& store, const char* rule_id) {
 struct Expected {
   std::string store;
   bool survives;
-  std::string names;  // what a failure's counterexample names
+  // What a failure's counterexample names: any one of these. A store that
+  // never syncs anything (WAL + OFF) can lose the data file's writes or the
+  // WAL's name first; which the shrink keeps depends on how the workers'
+  // writes interleaved, and both are the documented loss.
+  std::vector<std::string> names;
 };
 
 // GoogleTest would print the struct's bytes in every test's name.
@@ -57,8 +63,12 @@ TEST_P(RealStorage, GetsTheVerdictItsDocumentsGive) {
   const auto power = check(e.store, "SK-4.6");
   EXPECT_EQ(to_string(power.status), e.survives ? "passed" : "failed") << power.to_text();
   if (!e.survives) {
-    EXPECT_NE(power.message.find(e.names), std::string::npos) << "expected it to name '" << e.names << "':\n"
-                                                              << power.to_text();
+    const bool named = std::any_of(e.names.begin(), e.names.end(), [&](const std::string& n) {
+      return power.message.find(n) != std::string::npos;
+    });
+    std::string wanted;
+    for (const auto& n : e.names) wanted += (wanted.empty() ? "'" : " or '") + n + "'";
+    EXPECT_TRUE(named) << "expected it to name " << wanted << ":\n" << power.to_text();
     const auto kill = check(e.store, "SK-4.3");
     EXPECT_EQ(to_string(kill.status), "passed") << "a killed process loses nothing:\n" << kill.to_text();
   }
@@ -66,13 +76,13 @@ TEST_P(RealStorage, GetsTheVerdictItsDocumentsGive) {
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, RealStorage,
-    ::testing::Values(Expected{"sqlite-wal-full", true, ""},
-                      Expected{"sqlite-wal-off", false, "unsynced writes of sink.db"},
-                      Expected{"sqlite-delete-full", false, "sink.db-journal still"},
-                      Expected{"sqlite-delete-extra", true, ""},
-                      Expected{"lmdb", true, ""},
-                      Expected{"lmdb-nosync", false, "unsynced writes of env-"},
-                      Expected{"lmdb-no-dirsync", false, "/data.mdb not yet durable"}),
+    ::testing::Values(Expected{"sqlite-wal-full", true, {}},
+                      Expected{"sqlite-wal-off", false, {"unsynced writes of sink.db", "sink.db not yet durable", "sink.db-wal not yet durable"}},
+                      Expected{"sqlite-delete-full", false, {"sink.db-journal still"}},
+                      Expected{"sqlite-delete-extra", true, {}},
+                      Expected{"lmdb", true, {}},
+                      Expected{"lmdb-nosync", false, {"unsynced writes of env-"}},
+                      Expected{"lmdb-no-dirsync", false, {"/data.mdb not yet durable"}}),
     [](const auto& p) {
       std::string name;
       for (char c : p.param.store) name += c == '-' ? '_' : c;
