@@ -1,11 +1,16 @@
 # cmake -DCOMPILER=... -DSOURCE=... -DINCLUDES="a;b" [-DDEFINES="A;B=1"] -DEXPECT=fail|pass
-#       [-DREGEX=...] [-DFIRST_ERROR=ON] -P ExpectCompile.cmake
+#       [-DREGEX=...] [-DFIRST_ERROR=ON] [-DPCH=header] -P ExpectCompile.cmake
 #
 # Compiles SOURCE with -fsyntax-only. EXPECT=fail passes only when the compile
 # fails with a diagnostic matching REGEX (so a broken include path cannot pass
 # for a rejected conversion); with FIRST_ERROR, the first "error:" line must
 # match it (what a user reads first). EXPECT=pass only when it compiles.
+# PCH: a header included first, whose .gch beside it saves the parse of what
+# SOURCE includes anyway (a .gch GCC cannot use only costs the time).
 set(args -std=c++20 -fsyntax-only)
+if(PCH)
+  list(APPEND args -Winvalid-pch -include "${PCH}")
+endif()
 foreach(dir IN LISTS INCLUDES)
   list(APPEND args "-I${dir}")
 endforeach()
