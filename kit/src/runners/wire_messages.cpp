@@ -64,6 +64,39 @@ const std::set<std::string>& capability_names() {
   return names;
 }
 
+// The `columns` of a write_batch sent as rows: distinct strings, `key`
+// among them.
+std::vector<std::string> row_columns(const json& columns) {
+  if (!columns.is_array()) throw wire::ProtocolError("request field 'columns' must be an array, got " + shorten(columns));
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& c : columns) {
+    if (!c.is_string()) throw wire::ProtocolError("a column name that is not a string: " + shorten(c));
+    if (!seen.insert(c.get<std::string>()).second) {
+      throw wire::ProtocolError("column '" + c.get<std::string>() + "' is named twice in 'columns'");
+    }
+    out.push_back(c.get<std::string>());
+  }
+  if (!seen.contains("key")) throw wire::ProtocolError("'columns' has no \"key\": " + shorten(columns));
+  return out;
+}
+
+// Rows as the objects they stand for: each row an array with a value per column.
+json objects_of_rows(const std::vector<std::string>& columns, const json& rows) {
+  json out = json::array();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    if (!row.is_array() || row.size() != columns.size()) {
+      throw wire::ProtocolError("item " + std::to_string(i) + " of the batch is not a row of " +
+                                std::to_string(columns.size()) + " values: " + shorten(row));
+    }
+    json item = json::object();
+    for (std::size_t c = 0; c < columns.size(); ++c) item[columns[c]] = row[c];
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -123,7 +156,9 @@ json encode(const Request& request) {
   return j;
 }
 
-Request decode_request(const json& m) {
+Request decode_request(const json& m) { return decode_request(json(m)); }
+
+Request decode_request(json&& m) {
   using detail::required;
   using detail::required_int;
   using detail::required_integer;
@@ -142,12 +177,19 @@ Request decode_request(const json& m) {
   if (op == to_string(Op::write_batch)) {
     const auto& items = required(m, "items");
     if (!items.is_array()) throw ProtocolError("request field 'items' must be an array, got " + detail::shorten(items));
+    WriteBatch batch{required_string(m, "partition"), json::array(), {}};
+    if (const auto columns = m.find("columns"); columns != m.end()) {
+      batch.columns = detail::row_columns(*columns);
+      batch.items = detail::objects_of_rows(batch.columns, items);
+      return batch;
+    }
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!items[i].is_object()) {
         throw ProtocolError("item " + std::to_string(i) + " of the batch is not an object: " + detail::shorten(items[i]));
       }
     }
-    return WriteBatch{required_string(m, "partition"), items};
+    batch.items = std::move(m["items"]);
+    return batch;
   }
   if (op == to_string(Op::close)) return Close{required_string(m, "partition")};
   if (op == to_string(Op::read_back)) return ReadBack{required(m, "config")};
@@ -179,16 +221,230 @@ Request decode_request(const json& m) {
   throw ProtocolError("unknown op '" + op + "'");
 }
 
-Request parse_request(std::string_view line) {
+Request parse_request(std::string_view line) { return parse_request(line, nullptr); }
+
+namespace {
+
+// parse_request's SAX handler for a server that takes items one at a time.
+// The request is built as a DOM (nlohmann's own builder), except the items
+// of a write_batch whose "op" came before them: each item object is built
+// on its own and handed over; each row's values are moved into one reused
+// object (a string into the string already there: no allocation per row),
+// which is handed over. Rows come as fast as the parser reads them.
+class StreamingRequest {
+ public:
+  using TakeItem = std::function<void(const json& item, std::size_t index)>;
+  explicit StreamingRequest(const TakeItem& take_item) : take_item_(take_item) {}
+
   json message;
-  try {
-    message = json::parse(line);
-  } catch (const json::parse_error& e) {
+  std::string parse_error_text;  // set when the line is not JSON
+  std::size_t taken = 0, first_object = 0;
+  std::vector<std::string> columns;
+
+  bool null() {
+    return value(nullptr, [](Dom& d) { return d.null(); });
+  }
+  bool boolean(bool v) {
+    return value(v, [v](Dom& d) { return d.boolean(v); });
+  }
+  bool number_integer(json::number_integer_t v) {
+    return value(v, [v](Dom& d) { return d.number_integer(v); });
+  }
+  bool number_unsigned(json::number_unsigned_t v) {
+    return value(v, [v](Dom& d) { return d.number_unsigned(v); });
+  }
+  bool number_float(json::number_float_t v, const json::string_t& text) {
+    return value(v, [&](Dom& d) { return d.number_float(v, text); });
+  }
+  bool string(json::string_t& v) {
+    if (at_ == At::top && depth_ == 1 && key_ == "op") write_batch_ = v == to_string(Op::write_batch);
+    if (at_ == At::row && col_ < slots_.size() && slots_[col_]->is_string()) {
+      slots_[col_++]->get_ref<std::string&>().assign(v);  // the slot's own buffer, reused
+      return true;
+    }
+    return value(v, [&](Dom& d) { return d.string(v); });
+  }
+  bool binary(json::binary_t& v) {
+    return value(v, [&](Dom& d) { return d.binary(v); });
+  }
+  bool key(json::string_t& k) {
+    if (at_ == At::top) {
+      if (depth_ == 1) {
+        // A repeated key would be read twice here and once (the last) by a
+        // DOM: refused, so both decoders agree on every line they accept.
+        if ((k == "op" || k == "items" || k == "columns") && !seen_.insert(k).second) {
+          throw ProtocolError("request field '" + k + "' is given twice");
+        }
+        key_ = k;
+      }
+      return top_.key(k);
+    }
+    return sub_->key(k);
+  }
+  bool start_object(std::size_t n) {
+    if (in_items()) {
+      if (!columns.empty()) throw not_a_row();
+      if (taken == 0) first_object = index_;
+      start_sub(At::item);
+      ++sub_depth_;
+      return sub_->start_object(n);
+    }
+    return start(n, false);
+  }
+  bool start_array(std::size_t n) {
+    if (in_items() && !columns.empty()) {
+      at_ = At::row;
+      col_ = 0;
+      return true;
+    }
+    if (at_ == At::top && depth_ == 1) items_ = key_ == "items" && write_batch_;
+    return start(n, true);
+  }
+  bool end_object() { return end(false); }
+  bool end_array() {
+    if (at_ == At::row) {
+      if (col_ != slots_.size()) throw not_a_row();
+      take_item_(row_, index_++);
+      ++taken;
+      at_ = At::top;
+      return true;
+    }
+    return end(true);
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    parse_error_text = e.what();
+    return false;
+  }
+
+ private:
+  using Dom = nlohmann::detail::json_sax_dom_parser<json>;
+  enum class At { top, item, row, cell };  // building the request, an item object, a row, a row's container
+
+  bool in_items() const { return at_ == At::top && items_ && depth_ == 2; }
+  ProtocolError not_a_row() const {
+    return ProtocolError("item " + std::to_string(index_) + " of the batch is not a row of " +
+                         std::to_string(columns.size()) + " values");
+  }
+
+  // A scalar: into the request, a row's slot, or the item or cell being built.
+  template <class V, class Call>
+  bool value(const V& v, Call call) {
+    switch (at_) {
+      case At::top:
+        if (in_items()) {
+          throw ProtocolError("item " + std::to_string(index_) + " of the batch is not an object: " +
+                              detail::shorten(json(v)));
+        }
+        return call(top_);
+      case At::row:
+        if (col_ >= slots_.size()) throw not_a_row();
+        *slots_[col_++] = v;
+        return true;
+      default:
+        return call(*sub_);
+    }
+  }
+
+  void start_sub(At at) {
+    at_ = at;
+    sub_value_ = json();
+    sub_.emplace(sub_value_, true);
+    sub_depth_ = 0;
+  }
+  bool start(std::size_t n, bool array) {
+    if (at_ == At::row) {  // a row's value that is an object or an array
+      if (col_ >= slots_.size()) throw not_a_row();
+      start_sub(At::cell);
+    }
+    if (at_ == At::top) {
+      ++depth_;
+      return array ? top_.start_array(n) : top_.start_object(n);
+    }
+    ++sub_depth_;
+    return array ? sub_->start_array(n) : sub_->start_object(n);
+  }
+  bool end(bool array) {
+    if (at_ == At::top) {
+      const bool columns_ended = array && depth_ == 2 && key_ == "columns" && write_batch_ && index_ == 0;
+      if (array && depth_ == 2 && items_) items_ = false;
+      if (array && depth_ == 3 && items_) ++index_;  // a row before its columns: kept, decoded with the request
+      --depth_;
+      const bool ok = array ? top_.end_array() : top_.end_object();
+      if (columns_ended) {
+        try {
+          columns = detail::row_columns(message.at("columns"));
+          for (const auto& c : columns) slots_.push_back(&row_[c]);
+        } catch (const ProtocolError&) {
+          // Not usable columns: the rows are kept, and the request's decoding
+          // names the fault as the plain decoder does (a later "columns"
+          // would be refused as repeated).
+        }
+      }
+      return ok;
+    }
+    const bool ok = array ? sub_->end_array() : sub_->end_object();
+    if (--sub_depth_ > 0) return ok;
+    if (at_ == At::item) {
+      take_item_(sub_value_, index_++);
+      ++taken;
+      at_ = At::top;
+    } else {  // a row's container value, done
+      *slots_[col_++] = std::move(sub_value_);
+      at_ = At::row;
+    }
+    return ok;
+  }
+
+  const TakeItem& take_item_;
+  Dom top_{message, true};
+  std::optional<Dom> sub_;
+  json sub_value_;
+  int sub_depth_ = 0;
+  At at_ = At::top;
+  int depth_ = 0;  // containers open in the request's own DOM
+  std::string key_;  // the top-level key being read
+  std::set<std::string> seen_;  // of op, items and columns
+  bool write_batch_ = false, items_ = false;
+  std::size_t index_ = 0, col_ = 0;
+  json row_ = json::object();   // each row as its object
+  std::vector<json*> slots_;    // row_'s value per column
+};
+
+}  // namespace
+
+Request parse_request(std::string_view line,
+                      const std::function<void(const nlohmann::json& item, std::size_t index)>& take_item) {
+  json message;
+  std::size_t taken = 0, first_object = 0;
+  bool rows = false;
+  std::string not_json;
+  if (take_item) {
+    StreamingRequest request(take_item);
+    if (json::sax_parse(line, &request)) {
+      message = std::move(request.message);
+      taken = request.taken;
+      first_object = request.first_object;
+      rows = !request.columns.empty();
+    } else {
+      not_json = request.parse_error_text.empty() ? "incomplete" : request.parse_error_text;
+    }
+  } else {
+    try {
+      message = json::parse(line);
+    } catch (const json::exception& e) {  // a parse error, or a number out of range (1e380)
+      not_json = e.what();
+    }
+  }
+  if (!not_json.empty()) {
     const auto shown = line.substr(0, 200);
     throw ProtocolError("a request line that is not JSON: '" + std::string(shown) + (line.size() > 200 ? "...'" : "'") +
-                        " (" + e.what() + ")");
+                        " (" + not_json + ")");
   }
-  return decode_request(message);
+  if (taken > 0 && !rows && message.contains("columns")) {
+    throw ProtocolError("item " + std::to_string(first_object) +
+                        " of the batch is not a row (an object, and the request has 'columns')");
+  }
+  return decode_request(std::move(message));
 }
 
 json encode(const Ok&) { return {{"ok", true}}; }
@@ -203,6 +459,7 @@ json encode(const HelloOk& r) {
   if (r.fork_server) out["fork_server"] = true;
   if (r.drops_targets) out["drops_targets"] = true;
   if (r.stateful) out["stateful"] = true;
+  if (!r.item_encodings.empty()) out["item_encodings"] = r.item_encodings;
   return out;
 }
 
@@ -297,6 +554,13 @@ HelloOk decode_hello_ok(const json& r) {
   flag("fork_server", out.fork_server);
   flag("drops_targets", out.drops_targets);
   flag("stateful", out.stateful);
+  if (const auto encodings = r.find("item_encodings"); encodings != r.end()) {
+    if (!encodings->is_array() || encodings->empty()) throw bad("item_encodings is not a non-empty array");
+    for (const auto& e : *encodings) {
+      if (!e.is_string()) throw bad("item_encodings holds " + e.dump() + ", not an encoding's name");
+      out.item_encodings.push_back(e.get<std::string>());
+    }
+  }
   return out;
 }
 

@@ -89,15 +89,30 @@ CloseReport close_report_of(const nlohmann::json& response) {
   return out;
 }
 
+// Wrapping (unsigned) arithmetic: a read-back may carry any key the sink
+// made up, and the kit's own keys are small enough never to wrap.
+std::int64_t expected_int(const ItemKey& k) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(k.seq) * 7u + static_cast<std::uint64_t>(k.worker));
+}
+double expected_float(const ItemKey& k) { return static_cast<double>(k.seq) + 0.25; }
+bool expected_bool(const ItemKey& k) { return k.seq % 2 == 0; }
+char* write_expected_string(char* out, const ItemKey& k) {
+  *out++ = 'v';
+  *out++ = ':';
+  return write_item_key(out, k);
+}
+void append_expected_string(std::string& out, const ItemKey& k) {
+  char text[kMaxExpectedStringChars];
+  out.append(text, write_expected_string(text, k));
+}
+
 nlohmann::json expected_value(const std::string& type, const ItemKey& k) {
-  // Wrapping (unsigned) arithmetic: a read-back may carry any key the sink
-  // made up, and the kit's own keys are small enough never to wrap.
-  if (type == "int") {
-    return static_cast<std::int64_t>(static_cast<std::uint64_t>(k.seq) * 7u + static_cast<std::uint64_t>(k.worker));
-  }
-  if (type == "float") return static_cast<double>(k.seq) + 0.25;
-  if (type == "bool") return k.seq % 2 == 0;
-  return "v:" + to_string(k);
+  if (type == "int") return expected_int(k);
+  if (type == "float") return expected_float(k);
+  if (type == "bool") return expected_bool(k);
+  std::string text;
+  append_expected_string(text, k);
+  return text;
 }
 
 ReadBack read_back_of(const nlohmann::json& response, const std::map<std::string, std::string>& fields) {

@@ -62,8 +62,16 @@ struct CloseReport {
 CloseReport close_report_of(const nlohmann::json& response);
 
 // The declared payload field `type`'s value for the item with key `k`: what
-// the runner writes, and so what it expects to read back.
+// the runner writes, and so what it expects to read back. The typed ones
+// are its parts, shared with the batch encoder (write_batch_encoder.hpp),
+// which writes the same values as text.
 nlohmann::json expected_value(const std::string& type, const ItemKey& k);
+std::int64_t expected_int(const ItemKey& k);
+double expected_float(const ItemKey& k);
+bool expected_bool(const ItemKey& k);
+void append_expected_string(std::string& out, const ItemKey& k);  // the text, unquoted
+inline constexpr std::size_t kMaxExpectedStringChars = 2 + kMaxItemKeyChars;
+char* write_expected_string(char* out, const ItemKey& k);  // the same at `out`, returning the end
 
 // read_back's answer as keys (an unparseable key counts as unexpected) and
 // corrupted items (a declared field that is not what was written). Throws

@@ -31,13 +31,12 @@
 #include "fork_server.hpp"
 #include "process_resources.hpp"
 #include "wire_responses.hpp"
+#include "write_batch_encoder.hpp"
 
 namespace sinkkit {
 inline namespace runners {
 
 namespace {
-
-const std::string kExtraField = "sinkkit_subtype";
 
 // The payload the simulator hands around: the key is enough, the declared
 // fields follow from it (so batches stay small and poisoning is harmless).
@@ -89,6 +88,14 @@ class WireSink::Impl {
       info_ = hello.sink;
       drops_targets_ = hello.drops_targets;
       stateful_ = hello.stateful;
+      const auto encoding = detail::choose_item_encoding(hello.item_encodings);
+      if (!encoding) {
+        std::string named;
+        for (const auto& e : hello.item_encodings) named += (named.empty() ? "" : ", ") + e;
+        throw WireError(WireError::Kind::protocol, "hello: item_encodings names none this kit knows (objects, rows): " +
+                                                       named);
+      }
+      encoder_.emplace(info_.fields, *encoding);
     } catch (const WireError& e) {
       // A sink that dies before its hello (an ImportError, say) says why on stderr.
       throw WireError(e.kind(), e.what() + stderr_suffix(*probe));
@@ -187,12 +194,8 @@ class WireSink::Impl {
   const WireSinkInfo& info() const { return info_; }
   // The item the kit writes under `key`: the key and the declared fields'
   // values, which follow from it (the read-back is judged against them).
-  nlohmann::json item_of(const ItemKey& key) const {
-    nlohmann::json j = {{"key", to_string(key)}};
-    for (const auto& [field, type] : info_.fields) j[field] = detail::expected_value(type, key);
-    return j;
-  }
   const WireOptions& options() const { return options_; }
+  const detail::WriteBatchEncoder& encoder() const { return *encoder_; }
 
   struct WorkerProcess {
     std::mutex mutex;
@@ -258,9 +261,14 @@ class WireSink::Impl {
   // simulator as an error of kind `other`.
   // `batch_items`: a write_batch's item count (0 for the other ops), for its pace.
   nlohmann::json request(int worker, const nlohmann::json& req, bool send_only = false, std::size_t batch_items = 0) {
+    return request_line(worker, wire::to_line(req), detail::CallPace::kind_of(req.value("op", std::string())),
+                        send_only, batch_items);
+  }
+  // The same for a request already written as its line (the batch encoder's).
+  nlohmann::json request_line(int worker, const std::string& line, detail::CallPace::Kind kind, bool send_only,
+                              std::size_t batch_items) {
     WorkerProcess& entry = worker_process(worker);
     std::lock_guard lock(entry.mutex);
-    const auto kind = detail::CallPace::kind_of(req.value("op", std::string()));
     const auto limit = pace.limit(kind, batch_items, options_.call_timeout);
     if (!entry.process && entry.died) {
       throw RemoteError(std::string(wire::to_string(wire::ErrorKind::other)),
@@ -269,11 +277,11 @@ class WireSink::Impl {
     try {
       start_if_needed(entry);
       if (send_only) {
-        entry.process->send(req);
+        entry.process->send_line(line);
         return nlohmann::json::object();
       }
       const auto start = std::chrono::steady_clock::now();
-      auto response = entry.process->call(req, limit.timeout);
+      auto response = entry.process->call_line(line, limit.timeout);
       pace.answered(kind, batch_items, std::chrono::steady_clock::now() - start, options_.call_timeout, limit);
       return response;
     } catch (const WireError& e) {
@@ -485,6 +493,7 @@ class WireSink::Impl {
  private:
   WireOptions options_;
   WireSinkInfo info_;
+  std::optional<detail::WriteBatchEncoder> encoder_;  // set by hello
   std::array<WorkerProcess, kMaxWorkers> worker_processes_;
   std::atomic<int> next_partition_{0};
   std::mutex failure_mutex_;
@@ -511,20 +520,21 @@ class RemotePartition {
       : impl_(&impl), name_(std::move(name)), worker_(worker) {}
 
   void write_batch(Batch<WireItem> batch) {
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& item : batch) {
-      auto j = impl_->item_of(item.key);
-      if (impl_->subtype_items) j[kExtraField] = {{"level", 2}, {"note", "a field the sink did not declare"}};
-      items.push_back(std::move(j));
-    }
-    const auto req = wire::encode(wire::WriteBatch{name_, std::move(items)});
+    const auto& encoder = impl_->encoder();
+    const bool subtype = impl_->subtype_items;
+    line_.clear();
+    encoder.begin(line_, name_, subtype);
+    for (const auto& item : batch) encoder.item(line_, item.key, subtype);
+    encoder.end(line_);
+    const auto& req = line_;
+    constexpr auto kind = detail::CallPace::Kind::write_batch;
     if (auto* crash = impl_->crash; crash != nullptr && crash->took(worker_)) {
       throw RemoteError("killed", "the power was cut before this write");
     }
     if (auto* crash = impl_->crash; crash != nullptr && !crash->fired && crash->acks.load() >= crash->kill_after) {
       crash->fired = true;
       crash->killed_worker = worker_;
-      impl_->request(worker_, req, /*send_only=*/true);
+      impl_->request_line(worker_, req, kind, /*send_only=*/true, batch.size());
       // While it works on the write: its effect is unknown.
       if (crash->power) {
         impl_->kill_all();
@@ -533,7 +543,7 @@ class RemotePartition {
       impl_->kill(worker_);
       throw RemoteError("killed", "the kit killed the sink process during this write (crash rule)");
     }
-    const auto r = impl_->request(worker_, req, /*send_only=*/false, batch.size());
+    const auto r = impl_->request_line(worker_, req, kind, /*send_only=*/false, batch.size());
     detail::throw_if_failed(r);
     // The sink's own time in the call, beside the kit's end-to-end one (bench).
     if (const auto own = detail::sink_time_of(r)) detail::report_sink_time(*own);
@@ -555,6 +565,7 @@ class RemotePartition {
   WireSink::Impl* impl_;
   std::string name_;
   int worker_;
+  std::string line_;  // the last write_batch's request: its buffer is kept for the next
 };
 
 class RemoteNode {
@@ -830,9 +841,12 @@ class StatefulDriver {
   enum class Ended { completed, crashed, failed };
 
   // The answer to a call, a failure when the process failed in it.
-  nlohmann::json call(int worker, const nlohmann::json& req, std::size_t items = 0) {
+  nlohmann::json call(int worker, const nlohmann::json& req) {
+    return call_line(worker, wire::to_line(req), detail::CallPace::kind_of(req.value("op", std::string())), 0);
+  }
+  nlohmann::json call_line(int worker, const std::string& line, detail::CallPace::Kind kind, std::size_t items) {
     try {
-      return impl_.request(worker, req, /*send_only=*/false, items);
+      return impl_.request_line(worker, line, kind, /*send_only=*/false, items);
     } catch (const RemoteError& e) {
       (void)impl_.take_failure();
       return wire::encode(wire::Failure{wire::ErrorKind::other, e.kind() + ": " + e.what()});
@@ -1013,22 +1027,27 @@ class StatefulDriver {
     event.epoch = epoch;
     event.first_seq = first_seq;
     event.size = size;
-    std::map<std::string, nlohmann::json> by_part;
+    std::map<std::string, std::vector<ItemKey>> by_part;
     std::vector<std::string> order;
     for (std::uint32_t i = 0; i < size; ++i) {
       const auto key = ItemKey{worker, 0, epoch, first_seq + i};
       const auto& part = part_of_.at(to_string(key));
       if (!by_part.contains(part)) order.push_back(part);
-      by_part[part].push_back(impl_.item_of(key));
+      by_part[part].push_back(key);
     }
+    constexpr auto kind = detail::CallPace::Kind::write_batch;
     for (const auto& part : order) {
       const auto items = by_part[part].size();
-      const auto request = wire::encode(wire::WriteBatch{names_.at(part), by_part[part]});
+      std::string request;
+      const auto& encoder = impl_.encoder();
+      encoder.begin(request, names_.at(part), false);
+      for (const auto& key : by_part[part]) encoder.item(request, key, false);
+      encoder.end(request);
       if (crash_after_ >= 0 && !crashed_ && acks_ >= crash_after_) {
         crashed_ = true;
         // While the part works on the write, as SK-4.3 kills: its effect is unknown.
         try {
-          (void)impl_.request(owner(part, workers), request, /*send_only=*/true);
+          (void)impl_.request_line(owner(part, workers), request, kind, /*send_only=*/true, items);
         } catch (const RemoteError&) {
           (void)impl_.take_failure();
         }
@@ -1041,7 +1060,7 @@ class StatefulDriver {
         add(event);
         return Ended::crashed;
       }
-      const auto r = call(owner(part, workers), request, items);
+      const auto r = call_line(owner(part, workers), request, kind, items);
       if (const auto f = wire::failure_of(r)) {
         event.outcome = event.sink_outcome = Outcome::threw;
         event.error_kind = std::string(wire::to_string(f->kind));

@@ -11,6 +11,7 @@
 
 #include <charconv>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -31,11 +32,40 @@ struct ItemKey {
   friend auto operator<=>(const ItemKey&, const ItemKey&) = default;
 };
 
+/// The longest `to_string` of a key: four tags, three dots, the digits of
+/// two 32-bit and two 64-bit integers with their signs.
+inline constexpr std::size_t kMaxItemKeyChars = 4 + 3 + 2 * 11 + 2 * 20;
+
+/// Writes `k` as `to_string` renders it at `out` (room for
+/// `kMaxItemKeyChars`), returning the end: the wire's batch encoder writes
+/// a key per item, with no allocation.
+inline char* write_item_key(char* out, const ItemKey& k) {
+  auto field = [&out](char tag, std::int64_t v) {
+    *out++ = tag;
+    out = std::to_chars(out, out + 20, v).ptr;
+  };
+  field('w', k.worker);
+  *out++ = '.';
+  field('b', k.branch);
+  *out++ = '.';
+  field('e', k.epoch);
+  *out++ = '.';
+  field('s', k.seq);
+  return out;
+}
+
+/// Appends `k` as `to_string` renders it.
+inline void append_item_key(std::string& out, const ItemKey& k) {
+  char text[kMaxItemKeyChars];
+  out.append(text, write_item_key(text, k));
+}
+
 /// Renders `k` as `w<worker>.b<branch>.e<epoch>.s<seq>`, the form used in
 /// traces, reports and the wire protocol's `key` field.
 inline std::string to_string(const ItemKey& k) {
-  return "w" + std::to_string(k.worker) + ".b" + std::to_string(k.branch) + ".e" +
-         std::to_string(k.epoch) + ".s" + std::to_string(k.seq);
+  std::string out;
+  append_item_key(out, k);
+  return out;
 }
 
 /// Parses the form `to_string` writes; `nullopt` for anything else.

@@ -18,6 +18,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -75,6 +76,11 @@ class SinkProcess {
   /// the process while it works on it).
   void send(const nlohmann::json& request);
 
+  /// `call` and `send` for a request already written as one JSON line,
+  /// `'\n'` included (the runner writes write_batch requests itself).
+  nlohmann::json call_line(std::string_view line, std::chrono::milliseconds timeout);
+  void send_line(std::string_view line);
+
   /// SIGKILL and reap. Idempotent.
   void kill() noexcept;
   /// Asks it to shut down and waits (up to the call timeout) for it to exit;
@@ -95,7 +101,7 @@ class SinkProcess {
   [[nodiscard]] std::string command_text() const;
 
  private:
-  void write_line(const std::string& line, std::chrono::steady_clock::time_point deadline);
+  void write_line(std::string_view line, std::chrono::steady_clock::time_point deadline);
   std::string read_line(std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout);
   void drain_stderr();
   void reap(bool block) noexcept;

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -146,9 +147,13 @@ struct Build {
   bool bridge = true;
 };
 /// `items`: objects with a string `key`, the declared fields, maybe more.
+/// Sent as rows (a sink that asked for them at hello), the request names
+/// each row's slots in `columns`; decoding turns the rows into those
+/// objects, so a server reads one shape, and keeps `columns`.
 struct WriteBatch {
   std::string partition;
   nlohmann::json items = nlohmann::json::array();
+  std::vector<std::string> columns;  ///< empty: the items came as objects
 };
 /// May be repeated, and may come with no write before it.
 struct Close {
@@ -213,9 +218,21 @@ using Request = std::variant<Hello, Build, WriteBatch, Close, ReadBack, Fault, S
 [[nodiscard]] nlohmann::json encode(const Request& request);
 /// Throws `ProtocolError` when `message` is not a request this version knows.
 [[nodiscard]] Request decode_request(const nlohmann::json& message);
+/// The same, taking the message's items instead of copying them.
+[[nodiscard]] Request decode_request(nlohmann::json&& message);
 /// `decode_request` of one line (without its `\n`); a line that is not JSON
 /// is a `ProtocolError` too.
 [[nodiscard]] Request parse_request(std::string_view line);
+/// The same for a server that takes a write_batch's items one at a time:
+/// each item goes to `take_item` (with its index) as the parser meets it,
+/// instead of into the request's `items`, so a batch never exists twice
+/// (as JSON and as payloads). A row comes as the object it stands for, one
+/// object reused for every row (valid during the call). Only for a
+/// write_batch whose "op" comes before its "items" (and "columns" before
+/// them), as the kit sends it; other orders are decoded as `parse_request`
+/// does.
+[[nodiscard]] Request parse_request(std::string_view line,
+                                    const std::function<void(const nlohmann::json& item, std::size_t index)>& take_item);
 
 // --- responses --------------------------------------------------------------
 
@@ -232,6 +249,9 @@ struct HelloOk {
   /// The sink has stateful partitions and answers their ops (optional
   /// `"stateful": true`).
   bool stateful = false;
+  /// The item encodings its write_batch accepts, preferred first (optional
+  /// `"item_encodings"`: `"objects"`, v1's, or `"rows"`); empty: objects.
+  std::vector<std::string> item_encodings;
 };
 /// The answer to read_back: stored items in stored order.
 struct ReadBackOk {

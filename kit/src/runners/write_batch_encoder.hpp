@@ -1,0 +1,57 @@
+#pragma once
+// The write_batch request line written straight from the items' keys, with
+// no JSON tree per item: building and dumping one object per item was most
+// of the kit's time per batch (docs/performance.md, "The wire"). The line
+// parses to the request wire::encode(WriteBatch) makes of the same items
+// (write_batch_encoder_test.cpp checks both encodings against it).
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sinkkit/protocol/item_key.hpp>
+
+namespace sinkkit::detail {
+
+// How a write_batch carries its items (docs/wire-protocol.md, "Item
+// encodings"): v1's objects, or rows (arrays under a `columns` list) for a
+// sink that asked for them at hello.
+enum class ItemEncoding { objects, rows };
+std::string_view encoding_name(ItemEncoding e);
+// The first of the sink's accepted encodings (its preference order) the kit
+// knows; objects for an empty list; nothing when it names none the kit knows.
+std::optional<ItemEncoding> choose_item_encoding(const std::vector<std::string>& accepted);
+
+class WriteBatchEncoder {
+ public:
+  // `fields`: the sink's declared payload fields and their wire types.
+  WriteBatchEncoder(const std::map<std::string, std::string>& fields, ItemEncoding encoding);
+
+  // One request line ('\n' included): begin, an item per key, end. With
+  // `subtype_items` each item carries one field the sink did not declare
+  // (a payload subtype, SK-1.x), as the sink must accept.
+  void begin(std::string& out, std::string_view partition, bool subtype_items) const;
+  void item(std::string& out, const ItemKey& key, bool subtype_items) const;
+  void end(std::string& out) const;
+
+  [[nodiscard]] ItemEncoding encoding() const noexcept { return encoding_; }
+
+ private:
+  enum class Type { string, integer, floating, boolean };
+  struct Field {
+    std::string prefix;  // objects: `,"name":`; rows: `,`
+    Type type;
+  };
+  ItemEncoding encoding_;
+  std::vector<Field> fields_;
+  std::string columns_;       // rows: the `"columns":[...` member, for the request
+  std::string subtype_name_;  // objects: `"sinkkit_subtype":`
+  std::size_t max_item_chars_ = 0;  // the longest item, without the subtype's field
+};
+
+// The field the kit adds to every item of a subtype batch, and its value.
+inline constexpr std::string_view kSubtypeField = "sinkkit_subtype";
+inline constexpr std::string_view kSubtypeValue = R"({"level":2,"note":"a field the sink did not declare"})";
+
+}  // namespace sinkkit::detail
