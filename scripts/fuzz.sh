@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${SINKKIT_JOBS:-2}
 BUILD=build/fuzz
-ALL_TARGETS=(wire_responses suite_report bench_results bench_targets allow_list sink_configs jsonl_read_back trace_json)
+ALL_TARGETS=(wire_responses wire_requests suite_report bench_results bench_targets allow_list sink_configs jsonl_read_back trace_json)
 
 build_only=false
 seconds=60
