@@ -7,6 +7,7 @@ classes (`__struct_fields__`) and plain classes with annotations. Instances
 are made by keyword arguments, falling back to setting attributes.
 """
 
+import operator
 import sys
 import types
 
@@ -100,6 +101,8 @@ class PayloadType:
                                    "str, int, float and bool fields")
             self.fields[name] = wire
         self._subtype = None
+        self._row_makers = {}  # columns -> a function making an instance of a row
+        self._positional = _positional_fields(cls)
 
     def wire_fields(self):
         return dict(self.fields)
@@ -137,6 +140,36 @@ class PayloadType:
             pass
         return obj
 
+    def row_maker(self, columns):
+        """A function making an instance of one row in `columns`' order (the
+        kit's rows encoding, docs/wire-protocol.md), made once per columns:
+        positional arguments in the constructor's order where it takes all
+        the fields so (a dataclass), no dict per item; keywords otherwise;
+        make() of the item for rows with fields the class does not declare.
+        Raises ValueError when the columns lack a declared field."""
+        cols = tuple(columns)
+        maker = self._row_makers.get(cols)
+        if maker is None:
+            maker = self._row_makers[cols] = self._new_row_maker(cols)
+        return maker
+
+    def _new_row_maker(self, cols):
+        cls = self.cls
+        index = {c: i for i, c in enumerate(cols)}
+        missing = [n for n in ("key", *self.fields) if n not in index]
+        if missing:
+            raise ValueError(f"the batch's columns {list(cols)} lack {', '.join(missing)}")
+        if len(cols) != len(self.fields) + 1:  # a payload subtype's extra field
+            return lambda row: self.make(dict(zip(cols, row)))
+        if self._positional is not None:
+            order = [index["key" if name == self.key_field else name] for name in self._positional]
+            if order == list(range(len(cols))):
+                return lambda row: cls(*row)
+            pick = operator.itemgetter(*order)
+            return lambda row: cls(*pick(row))
+        names = [self.key_field if c == "key" else c for c in cols]
+        return lambda row: _construct(cls, dict(zip(names, row)))
+
     def to_item(self, stored):
         """A read-back entry (a payload object or a dict) as a wire item."""
         if isinstance(stored, dict):
@@ -148,6 +181,18 @@ class PayloadType:
         for name in self.fields:
             item[name] = getattr(stored, name, None)
         return item
+
+
+def _positional_fields(cls):
+    """The field names in the order a dataclass's constructor takes them, when
+    it takes every field positionally (none init=False or keyword-only); else
+    None, and instances are made by keyword."""
+    if not _is_dataclass(cls):
+        return None
+    fields = _dataclasses().fields(cls)
+    if any(not f.init or getattr(f, "kw_only", False) for f in fields):
+        return None
+    return [f.name for f in fields]
 
 
 def declared_values(item, key_field, fields):

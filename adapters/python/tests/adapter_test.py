@@ -82,6 +82,29 @@ class Payloads(unittest.TestCase):
         self.assertIs(type(p.make(dict(item, sinkkit_subtype={}))), type(sub))  # one subclass
         self.assertIsInstance(PayloadType(StructLike).make({"key": "k", "value": 1, "sinkkit_subtype": {}}), StructLike)
 
+    def test_rows_make_the_instances_objects_make(self):
+        # The kit's columns: the key, then the declared fields by name.
+        item = {"key": "w0.b0.e0.s1", "qty": 3, "price": 1.5, "buy": True, "venue": "x"}
+        columns = ["key", "buy", "price", "qty", "venue"]
+        for cls in (Trade, Plain, StructLike):
+            p = PayloadType(cls)
+            cols = ["key", *sorted(p.wire_fields())]
+            wanted = {c: item.get(c, 7) for c in cols}
+            made = p.row_maker(cols)([wanted[c] for c in cols])
+            self.assertIs(type(made), cls)
+            self.assertEqual({c: getattr(made, c) for c in cols}, wanted)
+            self.assertIs(p.row_maker(list(cols)), p.row_maker(cols), "made once per columns")
+        p = PayloadType(Trade)
+        shuffled = ["venue", "key", "qty", "buy", "price"]  # any order the columns name
+        t = p.row_maker(shuffled)([item[c] for c in shuffled])
+        self.assertEqual((t.key, t.qty, t.price, t.buy, t.venue), ("w0.b0.e0.s1", 3, 1.5, True, "x"))
+        sub = p.row_maker([*columns, "sinkkit_subtype"])([item[c] for c in columns] + [{"level": 2}])
+        self.assertIsInstance(sub, Trade)
+        self.assertIsNot(type(sub), Trade)
+        self.assertEqual(sub.sinkkit_subtype, {"level": 2})
+        with self.assertRaisesRegex(ValueError, "lack qty"):
+            p.row_maker(["key", "buy", "price", "venue"])
+
     def test_read_back_takes_objects_or_dicts(self):
         p = PayloadType(Plain)
         self.assertEqual(p.to_item(Plain("k", 4)), {"key": "k", "value": 4})
@@ -266,6 +289,25 @@ class RequestLoop(unittest.TestCase):
         self.assertTrue(r[1]["ok"], r)
         self.assertIsInstance(node.items[0], Plain)
         self.assertEqual(node.items[0].value, 3)
+
+    def test_a_payload_class_asks_for_rows_and_gets_its_objects(self):
+        node = Node()
+        build = {"op": "build", "partition": "a", "config": {}, "worker_index": 0, "worker_count": 1}
+        rows = {"op": "write_batch", "partition": "a", "columns": ["key", "value"], "items": [["k", 3], ["l", 4]]}
+        short = dict(rows, items=[["k", 3], ["l"]])
+        lacking = dict(rows, columns=["key", "other"])
+        hello, built, wrote, bad, lacks = self.talk(node, [{"op": "hello", "protocol": 1}, build, rows, short, lacking],
+                                                    payload=PayloadType(Plain))
+        self.assertEqual(hello["item_encodings"], ["rows", "objects"])
+        self.assertTrue(wrote["ok"], wrote)
+        self.assertEqual([(type(i), i.key, i.value) for i in node.items], [(Plain, "k", 3), (Plain, "l", 4)])
+        self.assertEqual(bad["error"]["kind"], "protocol")
+        self.assertIn("item 1 of the batch is not a row of 2 values", bad["error"]["message"])
+        self.assertEqual(lacks["error"]["kind"], "protocol")
+        self.assertIn("lack value", lacks["error"]["message"])
+        # Dicts come from json.loads as they are: no rows asked for.
+        hello, = self.talk(Node(), [{"op": "hello", "protocol": 1}], fields={"value": "int"})
+        self.assertNotIn("item_encodings", hello)
 
 
 class StartUp(unittest.TestCase):
