@@ -7,12 +7,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -36,11 +38,23 @@ struct GenericEvent {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(GenericEvent, key, value)
 
+// The same fields through a direct encoder appending to a JsonText.
+struct TextEvent {
+  std::string key;
+  std::int64_t value = 0;
+  friend bool operator==(const TextEvent&, const TextEvent&) = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TextEvent, key, value)
+
 // An encoder that forgets to escape: its newline would split the record.
 struct UnescapedEvent {
   std::string key;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnescapedEvent, key)
+struct UnescapedTextEvent {
+  std::string key;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnescapedTextEvent, key)
 
 }  // namespace test_types
 
@@ -54,6 +68,26 @@ struct sinkkit::sinks::JsonlEncoder<test_types::DirectEvent> {
     out += R"(,"value":)";
     append_json_integer(out, e.value);
     out += '}';
+  }
+};
+
+template <>
+struct sinkkit::sinks::JsonlEncoder<test_types::TextEvent> {
+  static void append(JsonText& out, const test_types::TextEvent& e) {
+    out += R"({"key":)";
+    append_json_string(out, e.key);
+    out += R"(,"value":)";
+    append_json_integer(out, e.value);
+    out += '}';
+  }
+};
+
+template <>
+struct sinkkit::sinks::JsonlEncoder<test_types::UnescapedTextEvent> {
+  static void append(JsonText& out, const test_types::UnescapedTextEvent& e) {
+    out += R"({"key":")";
+    out += e.key;
+    out += R"("})";
   }
 };
 
@@ -118,6 +152,21 @@ TEST(AppendJsonString, RejectsIllFormedUtf8AsNlohmannDoesNamingTheByte) {
   }
 }
 
+// The sink's raw-newline guard counts a batch's newlines 16 bytes at a
+// time, in rounds of 255: every length, density and offset counts as a
+// byte-by-byte loop does.
+TEST(CountNewlines, MatchesACountByteByByte) {
+  std::mt19937 rng(20261207);
+  for (const std::size_t length : {0UL, 1UL, 7UL, 8UL, 15UL, 16UL, 17UL, 4079UL, 4080UL, 4081UL, 9000UL}) {
+    for (const unsigned every : {1U, 2U, 40U, 100000U}) {
+      std::string data(length, 'x');
+      for (auto& c : data) c = rng() % every == 0 ? '\n' : static_cast<char>('\x0b' + rng() % 100);
+      EXPECT_EQ(sinkkit::sinks::detail::count_newlines(data), static_cast<std::size_t>(std::count(data.begin(), data.end(), '\n')))
+          << "length " << length << ", a newline in " << every;
+    }
+  }
+}
+
 TEST(AppendJsonInteger, WritesWhatNlohmannWrites) {
   for (const std::int64_t v : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{42}, std::numeric_limits<std::int64_t>::min(),
                                std::numeric_limits<std::int64_t>::max()}) {
@@ -170,6 +219,49 @@ TEST_F(JsonlEncoderSinkTest, ASpecializedEncoderIsUsedAndWritesTheGenericEncoder
   g.close();
   EXPECT_EQ(slurp(d.path()), slurp(g.path()));
   EXPECT_EQ(JsonlFileSink<test_types::DirectEvent>::read_back(cfg("direct")), direct);
+}
+
+// A JsonText encoder writes the generic encoder's bytes too, over batches
+// that grow its buffer (past 4 KiB, then past 1 MiB) and reuse it.
+TEST_F(JsonlEncoderSinkTest, AJsonTextEncoderWritesTheGenericEncodersBytesInBatchesOfEverySize) {
+  static_assert(std::is_same_v<JsonlFileSink<test_types::TextEvent>::Partition::Buffer, sinkkit::sinks::JsonText>);
+  static_assert(std::is_same_v<JsonlFileSink<test_types::DirectEvent>::Partition::Buffer, std::string>);
+  JsonlFileSink<test_types::TextEvent> text_node;
+  JsonlFileSink<test_types::GenericEvent> generic_node;
+  auto t = text_node.build_partition(cfg("text"), 0, 1, nullptr, nullptr);
+  auto g = generic_node.build_partition(cfg("generic"), 0, 1, nullptr, nullptr);
+  std::vector<test_types::TextEvent> all;
+  int n = 0;
+  for (const int size : {1, 200, 40000, 3, 0, 7}) {
+    std::vector<test_types::TextEvent> text;
+    std::vector<test_types::GenericEvent> generic;
+    for (int i = 0; i < size; ++i, ++n) {
+      const std::string key = "k" + std::to_string(n) + (n % 13 == 0 ? "\"\\\n\xc3\xa9 and a longer tail" : "");
+      text.push_back({key, n * -7});
+      generic.push_back({key, n * -7});
+    }
+    t.write_batch(text);
+    g.write_batch(generic);
+    all.insert(all.end(), text.begin(), text.end());
+  }
+  t.close();
+  g.close();
+  EXPECT_EQ(slurp(t.path()), slurp(g.path()));
+  EXPECT_EQ(JsonlFileSink<test_types::TextEvent>::read_back(cfg("text")), all);
+}
+
+TEST_F(JsonlEncoderSinkTest, AJsonTextEncoderThatWritesARawNewlineFailsTheBatchNamingTheItem) {
+  JsonlFileSink<test_types::UnescapedTextEvent> node;
+  auto p = node.build_partition(cfg("raw-text"), 0, 1, nullptr, nullptr);
+  try {
+    p.write_batch(std::vector<test_types::UnescapedTextEvent>{{"ok"}, {"fine"}, {"two\nlines"}});
+    FAIL() << "a record split by a raw newline was written";
+  } catch (const sinkkit::SinkError& e) {
+    EXPECT_NE(std::string(e.what()).find("item 2 of the batch was encoded with a raw newline"), std::string::npos)
+        << e.what();
+  }
+  p.close();
+  EXPECT_EQ(slurp(p.path()), "");
 }
 
 TEST_F(JsonlEncoderSinkTest, AnEncoderThatWritesARawNewlineFailsTheBatchBeforeAnyWrite) {

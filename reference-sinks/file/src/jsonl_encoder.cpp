@@ -1,5 +1,10 @@
 #include <sinkkit/sinks/jsonl_encoder.hpp>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
 #include <sinkkit/detail/utf8.hpp>
 #include <sinkkit/protocol/errors.hpp>
 
@@ -27,12 +32,71 @@ void append_escape(std::string& out, unsigned char c) {
   }
 }
 
+// The length of the run of plain bytes `text` starts with, 8 bytes at a
+// time: a key or a label is one or two words, not a branch per byte (the
+// sink's per-item cost at large batches, docs/performance.md).
+std::size_t plain_prefix(std::string_view text) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  // Some byte of w is >= 0x80, or < 0x20 (exact when none is >= 0x80), or a
+  // quote or a backslash (zero after the xor).
+  const auto special = [](std::uint64_t w) {
+    const auto has_zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    return ((w & highs) | ((w - ones * 0x20) & ~w & highs) | has_zero_byte(w ^ (ones * '"')) |
+            has_zero_byte(w ^ (ones * '\\'))) != 0;
+  };
+  const auto word_at = [&text](std::size_t at) {
+    std::uint64_t w;
+    std::memcpy(&w, text.data() + at, 8);
+    return w;
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    if (special(word_at(i))) break;
+  }
+  // The last few bytes as the word that ends the text (overlapping the one before).
+  if (i < text.size() && text.size() >= 8 && i + 8 > text.size() && !special(word_at(text.size() - 8))) {
+    return text.size();
+  }
+  while (i < text.size() && plain(static_cast<unsigned char>(text[i]))) ++i;
+  return i;
+}
+
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  std::size_t i = 0;
+void JsonText::grow(std::size_t n) {
+  const std::size_t capacity = std::max({capacity_ * 2, size_ + n, std::size_t{4096}});
+  auto data = std::make_unique_for_overwrite<char[]>(capacity);
+  if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
+  data_ = std::move(data);
+  capacity_ = capacity;
+}
+
+void append_json_string(JsonText& out, std::string_view text) {
   const std::size_t n = text.size();
+  if (plain_prefix(text) == n) {  // the common case: the quotes around one copy, in one room
+    char* at = out.room(n + 2);
+    at[0] = '"';
+    std::memcpy(at + 1, text.data(), n);
+    at[n + 1] = '"';
+    out.commit(n + 2);
+    return;
+  }
+  std::string escaped;
+  append_json_string(escaped, text);
+  out.append(escaped);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  const std::size_t n = text.size();
+  std::size_t i = plain_prefix(text);
+  if (i == n) {  // the common case: the quotes around one copy
+    out += '"';
+    out.append(text.data(), n);
+    out += '"';
+    return;
+  }
+  out += '"';
+  out.append(text.data(), i);
   while (i < n) {
     // The common case, a run of plain ASCII, is copied in one append.
     std::size_t run = i;

@@ -5,7 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -147,6 +152,37 @@ PartitionFile open_partition_file(const fs::path& dir, int worker_index, FsyncPo
   }
   throw SinkError("more than " + std::to_string(kMaxBranchesPerWorker) + " open partitions of worker " +
                   std::to_string(worker_index) + " in " + dir.string());
+}
+
+std::size_t count_newlines(std::string_view data) noexcept {
+  std::size_t count = 0, i = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time: 0 or 1 per byte, summed per lane for up to 255 rounds.
+  const __m128i newline = _mm_set1_epi8('\n'), one = _mm_set1_epi8(1);
+  while (i + 16 <= data.size()) {
+    __m128i lanes = _mm_setzero_si128();
+    for (int round = 0; round < 255 && i + 16 <= data.size(); ++round, i += 16) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data.data() + i));
+      lanes = _mm_add_epi8(lanes, _mm_and_si128(_mm_cmpeq_epi8(bytes, newline), one));
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());  // two 64-bit sums
+    count += static_cast<std::size_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<std::size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+#else
+  constexpr std::uint64_t newlines = 0x0A0A0A0A0A0A0A0AULL, lows = 0x7F7F7F7F7F7F7F7FULL;
+  for (; i + 8 <= data.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, data.data() + i, 8);
+    const std::uint64_t x = w ^ newlines;  // a zero byte where a newline was
+    // Exact per byte (no borrow between bytes): the high bit set where x's
+    // byte is zero; then a 1 per such byte, summed into the top byte.
+    const std::uint64_t found = (~(((x & lows) + lows) | x | lows) >> 7);
+    count += static_cast<std::size_t>((found * 0x0101010101010101ULL) >> 56);
+  }
+#endif
+  for (; i < data.size(); ++i) count += data[i] == '\n' ? 1 : 0;
+  return count;
 }
 
 void append_all(PartitionFile& file, std::string_view data) {

@@ -51,6 +51,8 @@ FsyncPolicy fsync_policy_of(const nlohmann::json& config);
 /// allows). On failure the file is cut back to its old size, so a batch is
 /// all there or not at all, and `SinkError` is thrown.
 void append_all(PartitionFile& file, std::string_view data);
+/// How many '\n' bytes `data` holds (8 bytes at a time).
+std::size_t count_newlines(std::string_view data) noexcept;
 
 /// fdatasync; throws `SinkError` on failure.
 void sync_file(const PartitionFile& file);
