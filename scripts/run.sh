@@ -132,8 +132,9 @@ for bench in "${benches[@]}"; do
   echo "[$i/${#benches[@]}] $name: done at $(elapsed)"
 done
 echo "=== sinkkit bench: the Python JSON Lines sink over the wire protocol, at $(elapsed)"
-# 4096 items a run: at batch size 1 that is 4096 requests, each measured.
-"$SINKKIT" bench --repetitions 3 --batch-sizes 1,16,256,4096 --workers 1,2,4 --items 4096 \
+# 16384 items a run: at batch size 1 that is 16384 requests, each measured;
+# at 1,024 (the end-to-end target's size, bench/targets.json) 16 batches.
+"$SINKKIT" bench --repetitions 3 --batch-sizes 1,16,256,1024,4096 --workers 1,2,4 --items 16384 \
   -o "$REPORT_DIR/bench/python_jsonl.json" -- "$PYTHON" adapters/python/examples/jsonl_sink.py || status=1
 echo "=== benchmark report: bench.{md,html} (targets: bench/targets.json) at $(elapsed)"
 for format in md html; do

@@ -116,6 +116,24 @@ TEST(Targets, RatiosToTheSameRunsBaselineAndAbsoluteFloors) {
   EXPECT_FALSE(checks[3].met) << "a target that matches nothing is not silently met";
 }
 
+// sinkkit bench's end-to-end throughput against the sink's own, both
+// figures of one benchmark.
+TEST(Targets, ARatioToAnotherFigureOfTheSameBenchmark) {
+  auto file = gbench({{"py/batch:1024/workers:1", {800}}, {"py/batch:1024/workers:2", {500}}});
+  for (auto& b : file["benchmarks"]) b["sink_items_per_second"] = 1000.0;
+  const auto r = bench_results_from_json(file, "py.json");
+  const auto checks = check_targets(r, {{.title = "e2e", .match = "^py/batch:1024/",
+                                         .baseline_metric = "sink_items_per_second", .min_ratio = 0.8}});
+  ASSERT_EQ(checks.size(), 2U);
+  EXPECT_TRUE(checks[0].met);
+  EXPECT_NEAR(checks[0].value, 0.8, 1e-9);
+  EXPECT_FALSE(checks[1].met) << "0.5 of the sink's own";
+  EXPECT_EQ(checks[1].baseline, "py/batch:1024/workers:2 sink_items_per_second");
+  EXPECT_THROW((void)read_bench_targets_text(
+                   R"({"targets":[{"title":"t","match":"x","baseline":["a","b"],"baseline_metric":"m"}]})", "t.json"),
+               std::runtime_error);
+}
+
 TEST(BenchReport, ChartsThroughputByBatchPerWorkersAndLatency) {
   json file = gbench({{"sink/batch:16/workers:1", {10}}, {"sink/batch:256/workers:1", {20}},
                       {"sink/batch:16/workers:2", {15}}, {"sink/batch:256/workers:2", {30}}});

@@ -29,12 +29,16 @@ namespace sinkkit::reports {
 /// leading ^ anchors it at the start, a trailing $ at the end) and whose
 /// `batch` counter is at least `min_batch`, compared with the benchmark named
 /// by replacing `baseline_from` with `baseline_to` in its name (its baseline,
-/// same run), on `metric` (a throughput). Passes when subject/baseline >=
-/// `min_ratio`; without a baseline, when the subject's median >= `min_value`.
+/// same run), on `metric` (a throughput); or, with `baseline_metric`, with
+/// another figure of the same benchmark (`sinkkit bench`'s end-to-end
+/// items_per_second against the sink's own sink_items_per_second). Passes
+/// when subject/baseline >= `min_ratio`; without a baseline, when the
+/// subject's median >= `min_value`.
 struct BenchTarget {
   std::string title;
   std::string match;
   std::string baseline_from, baseline_to;
+  std::string baseline_metric;
   std::string metric = "items_per_second";
   double min_ratio = 0;
   double min_value = 0;
