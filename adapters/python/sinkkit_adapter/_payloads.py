@@ -185,14 +185,18 @@ class PayloadType:
 
 def _positional_fields(cls):
     """The field names in the order a dataclass's constructor takes them, when
-    it takes every field positionally (none init=False or keyword-only); else
-    None, and instances are made by keyword."""
+    its __init__ takes exactly its fields, positionally, in that order; else
+    None, and instances are made by keyword. Read from __init__ itself, not
+    from the fields alone: a hand-written __init__ (init=False, or a subclass
+    that overrides it), an InitVar or a keyword-only field would otherwise put
+    values in the wrong fields."""
     if not _is_dataclass(cls):
         return None
-    fields = _dataclasses().fields(cls)
-    if any(not f.init or getattr(f, "kw_only", False) for f in fields):
+    code = getattr(getattr(cls, "__init__", None), "__code__", None)
+    if code is None or code.co_kwonlyargcount:
         return None
-    return [f.name for f in fields]
+    names = [f.name for f in _dataclasses().fields(cls)]
+    return names if list(code.co_varnames[1:code.co_argcount]) == names else None
 
 
 def declared_values(item, key_field, fields):

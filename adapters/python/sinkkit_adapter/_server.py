@@ -155,7 +155,7 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             try:
                 try:
                     req = json.loads(line)
-                except json.JSONDecodeError as e:  # the request's; the sink's own are its errors
+                except (json.JSONDecodeError, UnicodeDecodeError) as e:  # the request's; the sink's own are its errors
                     raise _ProtocolError(f"the request is not JSON: {e}") from None
                 if not isinstance(req, dict):
                     raise _ProtocolError("a request must be a JSON object")

@@ -105,6 +105,41 @@ class Payloads(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "lack qty"):
             p.row_maker(["key", "buy", "price", "venue"])
 
+    def test_rows_fill_the_right_fields_whatever_the_constructor(self):
+        # Positional only where __init__ takes exactly the fields in order;
+        # these would swap or shift values if made positionally.
+        @dataclasses.dataclass(init=False)
+        class OwnInit:
+            key: str
+            value: int
+
+            def __init__(self, value, key):
+                self.key, self.value = key, value
+
+        @dataclasses.dataclass
+        class Base:
+            key: str
+            value: int
+
+        class Overrides(Base):
+            def __init__(self, value, key):
+                super().__init__(key, value)
+
+        @dataclasses.dataclass
+        class WithInitVar:
+            key: str
+            scale: dataclasses.InitVar[int] = 1
+            value: int = 0
+
+        @dataclasses.dataclass
+        class KeywordOnly:
+            key: str
+            value: int = dataclasses.field(kw_only=True, default=0)
+
+        for cls in (OwnInit, Overrides, WithInitVar, KeywordOnly, Base):
+            made = PayloadType(cls).row_maker(["key", "value"])(["k", 5])
+            self.assertEqual((made.key, made.value), ("k", 5), cls.__name__)
+
     def test_read_back_takes_objects_or_dicts(self):
         p = PayloadType(Plain)
         self.assertEqual(p.to_item(Plain("k", 4)), {"key": "k", "value": 4})
