@@ -34,7 +34,7 @@ int ms_until(Clock::time_point deadline) {
   return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1000));
 }
 
-constexpr int kPipeBytes = 1 << 20;
+constexpr int kRequestPipeBytes = 256 << 10;
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -79,9 +79,12 @@ SinkProcess::SinkProcess(ProcessOptions options)
   spawned_pid_ = pid_;
   tracked_ = std::make_unique<TrackedChild>(pid_, TrackedChild::Kind::process);
   // A batch of thousands of items is a line of a few hundred KiB: in the
-  // default 64 KiB pipe it went over in pieces, a context switch each.
-  // Best effort (the kernel caps it for unprivileged users at 1 MiB).
-  for (int fd : {in_, out_}) (void)::fcntl(fd, F_SETPIPE_SZ, kPipeBytes);
+  // default 64 KiB pipe it went over in pieces, a context switch each. Only
+  // the requests' pipe, and 256 KiB: a user's pipes share a budget
+  // (fs/pipe-user-pages-soft, 64 MiB), which 1 MiB for both pipes spent at
+  // 32 sink processes, leaving every later pipe of the user 8 KiB. Best
+  // effort: refused, the pipe keeps its size.
+  (void)::fcntl(in_, F_SETPIPE_SZ, kRequestPipeBytes);
   set_nonblocking(in_);
   set_nonblocking(out_);
   set_nonblocking(err_);
