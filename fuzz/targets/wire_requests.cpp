@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const wire::ProtocolError& e) {
     streamed_error = e.what();
   }
-  if (streamed_error.find("is given twice") != std::string::npos) return 0;  // refused by design
+  // Refused by design (a repeated op, items or columns), and said so in these words only.
+  if (streamed_error.starts_with("request field '") && streamed_error.ends_with("' is given twice")) return 0;
   expect(plain.has_value() == streamed.has_value(), plain ? "only the streaming decoder refused the line"
                                                           : "only the plain decoder refused the line");
   if (!plain) return 0;
@@ -51,10 +52,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     expect(taken.empty() || other.items.empty(), "items both taken and kept");
     auto items = taken;
     for (const auto& item : other.items) items.push_back(item);
-    expect(items == batch->items, "the streaming decoder's items are not the plain decoder's");
+    // As text: json's == takes 1, 1u and 1.0 for one value.
+    expect(items.dump() == batch->items.dump(), "the streaming decoder's items are not the plain decoder's");
     expect(other.columns == batch->columns && other.partition == batch->partition, "the batch's fields differ");
   } else {
-    expect(wire::encode(*plain) == wire::encode(*streamed), "the two decoders read different requests");
+    expect(wire::encode(*plain).dump() == wire::encode(*streamed).dump(), "the two decoders read different requests");
   }
   return 0;
 }

@@ -250,6 +250,25 @@ TEST_F(JsonlEncoderSinkTest, AJsonTextEncoderWritesTheGenericEncodersBytesInBatc
   EXPECT_EQ(JsonlFileSink<test_types::TextEvent>::read_back(cfg("text")), all);
 }
 
+TEST(JsonText, AppendsMovesAndAppendsItself) {
+  sinkkit::sinks::JsonText t;
+  t.append("");  // nothing, before any room was made
+  EXPECT_EQ(t.view(), "");
+  t += "abc";
+  t += '!';
+  sinkkit::sinks::append_json_integer(t, -42);
+  EXPECT_EQ(t.view(), "abc!-42");
+  for (int i = 0; i < 12; ++i) t += t.view();  // its own text, across the growths that move it
+  EXPECT_EQ(t.size(), 7U << 12);
+  EXPECT_EQ(t.view().substr(t.size() - 7), "abc!-42");
+  sinkkit::sinks::JsonText moved = std::move(t);
+  EXPECT_EQ(moved.size(), 7U << 12);
+  EXPECT_EQ(t.size(), 0U);      // NOLINT(bugprone-use-after-move): a moved-from text is empty and usable
+  EXPECT_EQ(t.capacity(), 0U);  // NOLINT(bugprone-use-after-move)
+  t += "again";
+  EXPECT_EQ(t.view(), "again");
+}
+
 TEST_F(JsonlEncoderSinkTest, AJsonTextEncoderThatWritesARawNewlineFailsTheBatchNamingTheItem) {
   JsonlFileSink<test_types::UnescapedTextEvent> node;
   auto p = node.build_partition(cfg("raw-text"), 0, 1, nullptr, nullptr);

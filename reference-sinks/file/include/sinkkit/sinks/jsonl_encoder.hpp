@@ -30,9 +30,11 @@
 #include <charconv>
 #include <concepts>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -54,11 +56,28 @@ struct JsonlEncoder {
 class JsonText {
  public:
   JsonText() = default;
-  JsonText(JsonText&&) noexcept = default;
-  JsonText& operator=(JsonText&&) noexcept = default;
+  JsonText(JsonText&& other) noexcept
+      : data_(std::move(other.data_)), size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)) {}
+  JsonText& operator=(JsonText&& other) noexcept {
+    data_ = std::move(other.data_);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    return *this;
+  }
 
   void append(std::string_view s) {
-    std::memcpy(room(s.size()), s.data(), s.size());
+    if (s.empty()) return;
+    if (capacity_ - size_ < s.size()) {
+      // Text of this buffer's own (out += out.view()) must be found again after it moves.
+      const char* base = data_.get();
+      const bool own = base != nullptr && !std::less<const char*>()(s.data(), base) &&
+                       std::less<const char*>()(s.data(), base + size_);
+      const auto offset = own ? static_cast<std::size_t>(s.data() - base) : 0;
+      grow(s.size());
+      if (own) s = std::string_view(data_.get() + offset, s.size());
+    }
+    std::memcpy(data_.get() + size_, s.data(), s.size());
     size_ += s.size();
   }
   void append(const char* first, const char* last) { append(std::string_view(first, static_cast<std::size_t>(last - first))); }
