@@ -58,27 +58,33 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnescapedTextEvent, key)
 
 }  // namespace test_types
 
+namespace test_types {
+
+// The line both direct encoders write, to a std::string or a JsonText.
+template <class Out>
+void append_key_and_value(Out& out, const std::string& key, std::int64_t value) {
+  out += R"({"key":)";
+  sinkkit::sinks::append_json_string(out, key);
+  out += R"(,"value":)";
+  sinkkit::sinks::append_json_integer(out, value);
+  out += '}';
+}
+
+}  // namespace test_types
+
 template <>
 struct sinkkit::sinks::JsonlEncoder<test_types::DirectEvent> {
   static inline int calls = 0;
   static void append(std::string& out, const test_types::DirectEvent& e) {
     ++calls;
-    out += R"({"key":)";
-    append_json_string(out, e.key);
-    out += R"(,"value":)";
-    append_json_integer(out, e.value);
-    out += '}';
+    test_types::append_key_and_value(out, e.key, e.value);
   }
 };
 
 template <>
 struct sinkkit::sinks::JsonlEncoder<test_types::TextEvent> {
   static void append(JsonText& out, const test_types::TextEvent& e) {
-    out += R"({"key":)";
-    append_json_string(out, e.key);
-    out += R"(,"value":)";
-    append_json_integer(out, e.value);
-    out += '}';
+    test_types::append_key_and_value(out, e.key, e.value);
   }
 };
 

@@ -101,18 +101,13 @@ char* write_expected_string(char* out, const ItemKey& k) {
   *out++ = ':';
   return write_item_key(out, k);
 }
-void append_expected_string(std::string& out, const ItemKey& k) {
-  char text[kMaxExpectedStringChars];
-  out.append(text, write_expected_string(text, k));
-}
 
 nlohmann::json expected_value(const std::string& type, const ItemKey& k) {
   if (type == "int") return expected_int(k);
   if (type == "float") return expected_float(k);
   if (type == "bool") return expected_bool(k);
-  std::string text;
-  append_expected_string(text, k);
-  return text;
+  char text[kMaxExpectedStringChars];
+  return std::string(text, write_expected_string(text, k));
 }
 
 ReadBack read_back_of(const nlohmann::json& response, const std::map<std::string, std::string>& fields) {

@@ -69,9 +69,10 @@ nlohmann::json expected_value(const std::string& type, const ItemKey& k);
 std::int64_t expected_int(const ItemKey& k);
 double expected_float(const ItemKey& k);
 bool expected_bool(const ItemKey& k);
-void append_expected_string(std::string& out, const ItemKey& k);  // the text, unquoted
+// A string field's value, unquoted, written at `out` (room for
+// kMaxExpectedStringChars); returns the end.
 inline constexpr std::size_t kMaxExpectedStringChars = 2 + kMaxItemKeyChars;
-char* write_expected_string(char* out, const ItemKey& k);  // the same at `out`, returning the end
+char* write_expected_string(char* out, const ItemKey& k);
 
 // read_back's answer as keys (an unparseable key counts as unexpected) and
 // corrupted items (a declared field that is not what was written). Throws

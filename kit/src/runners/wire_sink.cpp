@@ -192,8 +192,6 @@ class WireSink::Impl {
   }
 
   const WireSinkInfo& info() const { return info_; }
-  // The item the kit writes under `key`: the key and the declared fields'
-  // values, which follow from it (the read-back is judged against them).
   const WireOptions& options() const { return options_; }
   const detail::WriteBatchEncoder& encoder() const { return *encoder_; }
 

@@ -35,8 +35,6 @@ class WriteBatchEncoder {
   void item(std::string& out, const ItemKey& key, bool subtype_items) const;
   void end(std::string& out) const;
 
-  [[nodiscard]] ItemEncoding encoding() const noexcept { return encoding_; }
-
  private:
   enum class Type { string, integer, floating, boolean };
   struct Field {

@@ -75,11 +75,6 @@ struct WireServer {
   std::function<void(const nlohmann::json& config)> drop_target;
 };
 
-/// Serves `node` on `in`/`out` (stdin/stdout) until `shutdown` or end of
-/// input; returns the process exit code (0). Every request gets one line:
-/// one it cannot decode (not JSON, unknown op, missing field, unknown
-/// partition) a `protocol` error; an exception from the sink the kind
-/// `wire::error_kind_of` gives it.
 }  // namespace runners
 
 namespace detail {
@@ -108,6 +103,11 @@ class RequestLines {
 
 inline namespace runners {
 
+/// Serves `node` on `in`/`out` (stdin/stdout) until `shutdown` or end of
+/// input; returns the process exit code (0). Every request gets one line:
+/// one it cannot decode (not JSON, unknown op, missing field, unknown
+/// partition) a `protocol` error; an exception from the sink the kind
+/// `wire::error_kind_of` gives it.
 template <IntoSink Node>
 int serve_wire(Node node, const WireServer<Node>& server, std::istream& in = std::cin, std::ostream& out = std::cout) {
   using payload_type = payload_of<Node>;
@@ -202,8 +202,7 @@ int serve_wire(Node node, const WireServer<Node>& server, std::istream& in = std
     std::optional<wire::Op> op;
     try {
       items.clear();
-      const auto request =
-          wire::parse_request(line, take_item);
+      const auto request = wire::parse_request(line, take_item);
       op = wire::op_of(request);
       response = answer(request);
       shutdown = *op == wire::Op::shutdown;
