@@ -115,6 +115,7 @@ SuiteOptions suite_options(const Common& c, const std::vector<std::string>& rule
   o.strict = c.strict;
   o.isolate = !c.no_fork;
   o.jobs = c.jobs;
+  o.shard = c.shard;
   o.rule_timeout = std::chrono::seconds(c.rule_timeout_s);
   o.check.scratch = c.scratch.empty() ? default_scratch() : std::filesystem::path(c.scratch);
   o.reproduce = [c](const RuleResult& r) {

@@ -40,6 +40,7 @@ struct Common : SinkProcessArgs {
   bool strict = false;
   bool no_fork = false;
   int jobs = 1;  // rules checked at once (`run --jobs`; replay runs one)
+  Shard shard;   // `run --shard I/N`: the rules of that part
   std::string scratch;  // --scratch; empty: default_scratch()
 };
 

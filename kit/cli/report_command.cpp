@@ -29,6 +29,7 @@ struct ReportArgs {
   std::vector<std::string> inputs;
   std::string format = "md", output, allow_list;
   bool strict = false;
+  bool merge = false;
   std::string targets;
 };
 
@@ -74,6 +75,7 @@ int render_saved(const ReportArgs& args) {
     const auto f = reports::report_format_from(args.format);
     const auto benches = std::count_if(args.inputs.begin(), args.inputs.end(), is_bench_file);
     if (benches > 0) {
+      if (args.merge) throw std::invalid_argument("--merge takes conformance results (`run --report`), not benchmark results");
       if (static_cast<std::size_t>(benches) != args.inputs.size()) {
         throw std::invalid_argument("mixed inputs: give either conformance results or benchmark results");
       }
@@ -82,9 +84,15 @@ int render_saved(const ReportArgs& args) {
     AllowList allow;
     if (!args.allow_list.empty()) allow = AllowList::load(args.allow_list);
     std::vector<SuiteResult> runs;
-    for (const auto& in : args.inputs) {
-      runs.push_back(reports::read_json_report(in));
-      auto& run = runs.back();
+    for (const auto& in : args.inputs) runs.push_back(reports::read_json_report(in));
+    if (args.merge) {
+      // The shards of one run, one result again; its causes found over all
+      // its rules, as the unsharded run finds them.
+      auto merged = merge_shards(runs, args.inputs);
+      merged.causes = find_causes(merged.rules);
+      runs = {std::move(merged)};
+    }
+    for (auto& run : runs) {
       run.strict = run.strict || args.strict;
       // A report saved by a kit without causes, or merged by hand: found again.
       if (run.causes.empty()) run.causes = find_causes(run.rules);
@@ -123,6 +131,9 @@ void add_report_command(CLI::App& app, int& exit_code) {
   report->add_option("-o,--output", args->output, "Write here instead of standard output");
   report->add_option("--allow-list", args->allow_list, "Apply this allow-list to the saved results");
   report->add_flag("--strict", args->strict, "SHOULD failures fail too (as `run --strict`)");
+  report->add_flag("--merge", args->merge,
+                   "The inputs are shards of one run (`run --shard I/N`): one result of them all, its causes found "
+                   "again; a shard missing, failed or interrupted fails it (-f json -o FILE keeps it)");
   report->add_option("--targets", args->targets, "For benchmark results: check these targets (bench/targets.json)");
   report->callback([args, &exit_code] { exit_code = render_saved(*args); });
 }

@@ -18,6 +18,7 @@ namespace {
 struct RunArgs {
   Common common;
   std::string rules_csv;
+  std::string shard;
   Reporting reporting;
 };
 
@@ -53,6 +54,12 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->envname("SINKKIT_JOBS")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  // A CI matrix or a Kubernetes Indexed Job runs one shard per job, each at
+  // the same --seed; `sinkkit report --merge` makes their results one.
+  run->add_option("--shard", args->shard,
+                  "Check only shard I of N of the rules (I/N, from 1): rule k of the catalogue is shard k mod N + 1's; "
+                  "N runs at one --seed check what one run does; merge their --report JSON with `sinkkit report --merge`")
+      ->envname("SINKKIT_SHARD");
   run->add_option("--report", args->reporting.dir, "Write the reports (NAME.json, .md, .html, .junit.xml, .txt) to this directory");
   run->add_option("--report-formats", args->reporting.formats, "Which reports --report writes: json,md,html,junit,text or all")
       ->capture_default_str();
@@ -62,6 +69,13 @@ void add_run_command(CLI::App& app, int& exit_code) {
   run->callback([run, args, &exit_code] {
     args->common.seed_given = run->count("--seed") > 0;
     const auto ids = rule_ids(args->rules_csv);
+    if (!args->shard.empty()) {
+      try {
+        args->common.shard = parse_shard(args->shard);
+      } catch (const std::invalid_argument& e) {
+        throw CLI::ValidationError("--shard", e.what());
+      }
+    }
     (void)wire_options(args->common);  // validates --config before any process starts
     exit_code = run_and_report(args->common, ids, args->reporting);
   });

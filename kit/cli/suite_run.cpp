@@ -78,6 +78,7 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
   std::cout << "sinkkit " << kit_version() << ": sink '" << sut->name() << "' (" << command_line << "), seed " << c.seed << ", budget " << c.budget << ", workers up to "
             << c.max_workers << ", layout " << c.layout << ", jobs " << (options.isolate ? options.jobs : 1)
             << ", targets in " << options.check.scratch.string();
+  if (!c.shard.whole()) std::cout << ", shard " << to_string(c.shard);  // its rules are listed as they run
   if (!rules.empty()) {  // --rules or SINKKIT_RULES: said, so that a narrowed gate is seen
     std::cout << ", rules";
     for (const auto& id : rules) std::cout << (&id == &rules.front() ? " " : ",") << id;

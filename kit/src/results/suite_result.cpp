@@ -90,6 +90,7 @@ nlohmann::json SuiteResult::to_json() const {
           {"rules", std::move(rules_json)}};
   if (!infrastructure_error.empty()) j["infrastructure_error"] = infrastructure_error;  // a run that never started
   if (!interrupted.empty()) j["interrupted"] = interrupted;  // a run that did not finish
+  if (!shard.whole()) j["shard"] = to_string(shard);          // one part of a run (`--shard`)
   if (!causes.empty()) {
     auto& arr = j["causes"] = nlohmann::json::array();
     for (const auto& c : causes) arr.push_back(c.to_json());
@@ -120,6 +121,10 @@ SuiteResult SuiteResult::from_json(const nlohmann::json& j) {
   r.gate_notes = j.value("gate_notes", std::vector<std::string>{});
   r.infrastructure_error = j.value("infrastructure_error", "");
   r.interrupted = j.value("interrupted", "");
+  if (j.contains("shard")) {
+    if (!j.at("shard").is_string()) throw std::invalid_argument("result: \"shard\" must be a string like \"2/3\"");
+    r.shard = parse_shard(j.at("shard").get<std::string>());
+  }
   for (const auto& rj : j.at("rules")) r.rules.push_back(RuleResult::from_json(rj));
   if (j.contains("causes")) {
     if (!j.at("causes").is_array()) throw std::invalid_argument("result: \"causes\" must be an array");

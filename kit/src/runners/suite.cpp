@@ -425,7 +425,9 @@ SuiteResult run_suite(SinkUnderTest& sut, const SuiteOptions& options) {
   } else {
     for (const auto& id : options.rules) selected.push_back(&rule(id));
   }
+  selected = rules_of_shard(selected, options.shard);
   SuiteResult result;
+  result.shard = options.shard;
   result.sink = sut.name();
   result.capabilities = sut.capabilities();
   result.kit_version = kit_version();

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -205,6 +207,102 @@ TEST(SuiteResult, MergeNeverLetsANotRunRuleReplaceAVerdictAndClearsAnInterruptio
   EXPECT_EQ(merged.interrupted, "");
   EXPECT_TRUE(merged.gate_errors.empty());
   EXPECT_EQ(merged.rules[1].status, RuleStatus::passed);
+}
+
+TEST(Shard, ParsesIOfNAndNamesWhatIsWrong) {
+  EXPECT_EQ(parse_shard("2/3"), (Shard{.index = 2, .count = 3}));
+  EXPECT_EQ(to_string(parse_shard("1/1")), "1/1");
+  const auto error = [](std::string_view text) {
+    try {
+      (void)parse_shard(text);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_NE(error("0/3").find("I must be 1 to 3"), std::string::npos) << error("0/3");
+  EXPECT_NE(error("0/3").find("JOB_COMPLETION_INDEX"), std::string::npos) << "a 0-based index is a likely mistake";
+  EXPECT_NE(error("4/3").find("I must be 1 to 3"), std::string::npos) << error("4/3");
+  EXPECT_NE(error("2").find("expected I/N"), std::string::npos) << error("2");
+  EXPECT_NE(error("a/3").find("expected I/N"), std::string::npos) << error("a/3");
+  EXPECT_NE(error("1/3x").find("expected I/N"), std::string::npos) << error("1/3x");
+  EXPECT_NE(error("1/0").find("N must be 1 to 10000"), std::string::npos) << error("1/0");
+}
+
+TEST(Shard, NShardsHoldEveryRuleOfTheCatalogueOnce) {
+  std::vector<const Rule*> all;
+  for (const auto& r : catalogue()) all.push_back(&r);
+  for (int n = 1; n <= 4; ++n) {
+    std::map<std::string, int> held;
+    for (int i = 1; i <= n; ++i)
+      for (const Rule* r : rules_of_shard(all, Shard{.index = i, .count = n})) ++held[std::string(r->id)];
+    EXPECT_EQ(held.size(), all.size()) << n << " shards";
+    for (const auto& [id, times] : held) EXPECT_EQ(times, 1) << id << " in " << times << " of " << n << " shards";
+  }
+  // By place in the catalogue, whatever the selection: one rule's shard is the same in every process.
+  const std::vector<const Rule*> one{&rule("SK-2.3")};
+  int holders = 0;
+  for (int i = 1; i <= 3; ++i) holders += rules_of_shard(one, Shard{.index = i, .count = 3}).size() == 1 ? 1 : 0;
+  EXPECT_EQ(holders, 1);
+}
+
+SuiteResult shard_of(int index, int count, std::vector<RuleResult> rules) {
+  SuiteResult r{.sink = "s", .subject = "python3 s.py", .seed = 5, .seconds = 2};
+  r.shard = Shard{.index = index, .count = count};
+  r.rules = std::move(rules);
+  return r;
+}
+
+TEST(MergeShards, MakesOneRunAndAFailureInAnyShardFailsIt) {
+  const auto one = shard_of(1, 3, {{.id = "SK-2.3", .status = RuleStatus::passed}});
+  auto two = shard_of(2, 3, {{.id = "SK-1.1", .status = RuleStatus::failed}});
+  two.gate_errors = {"an expired entry"};
+  const auto three = shard_of(3, 3, {{.id = "SK-4.2", .status = RuleStatus::warning}});
+  const auto merged = merge_shards({one, two, three}, {"a.json", "b.json", "c.json"});
+  ASSERT_EQ(merged.rules.size(), 3U);
+  EXPECT_EQ(merged.rules[0].id, "SK-1.1") << "catalogue order";
+  EXPECT_EQ(merged.exit_code(), 1);
+  EXPECT_TRUE(merged.shard.whole());
+  EXPECT_DOUBLE_EQ(merged.seconds, 6) << "figures summed";
+  EXPECT_EQ(merged.seed, 5U);
+  EXPECT_EQ(merged.gate_errors, std::vector<std::string>{"an expired entry"});
+  ASSERT_EQ(merged.gate_notes.size(), 1U);
+  EXPECT_EQ(merged.gate_notes[0], "merged from shards 1/3 (a.json), 2/3 (b.json), 3/3 (c.json)");
+  // Shards round-trip through the JSON they are merged from.
+  EXPECT_EQ(SuiteResult::from_json(two.to_json()).shard, (Shard{.index = 2, .count = 3}));
+  EXPECT_FALSE(merged.to_json().contains("shard"));
+}
+
+TEST(MergeShards, AMissingShardFailsTheMergeAndPartsOfOtherRunsAreRefused) {
+  const auto one = shard_of(1, 3, {{.id = "SK-2.3", .status = RuleStatus::passed}});
+  const auto three = shard_of(3, 3, {{.id = "SK-4.2", .status = RuleStatus::passed}});
+  const auto merged = merge_shards({one, three}, {"a.json", "c.json"});
+  EXPECT_EQ(merged.exit_code(), 1) << "a CI job that wrote no result must not pass the gate";
+  ASSERT_EQ(merged.gate_errors.size(), 1U);
+  EXPECT_EQ(merged.gate_errors[0], "shard 2/3 missing from the merge: the run is incomplete");
+  const auto refused = [](const std::vector<SuiteResult>& parts) {
+    try {
+      (void)merge_shards(parts, {"a.json", "b.json"});
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("(merged)");
+  };
+  EXPECT_EQ(refused({one, one}), "shard 1/3 is given twice: a.json and b.json");
+  EXPECT_EQ(refused({one, shard_of(2, 4, {})}), "b.json is shard 2/4, another part was of 3 shards");
+  auto other = shard_of(2, 3, {});
+  other.subject = "python3 t.py";
+  EXPECT_NE(refused({one, other}).find("only shards of one run merge"), std::string::npos) << refused({one, other});
+  EXPECT_EQ(refused({one, shard_of(2, 3, {{.id = "SK-2.3", .status = RuleStatus::passed}})}),
+            "rule SK-2.3 is in both a.json and b.json: only parts of one run (disjoint rules) merge");
+  EXPECT_EQ(refused({}), "nothing to merge");
+  // A shard that did not finish, or never started, keeps the merge from passing.
+  auto cut = shard_of(2, 3, {});
+  cut.interrupted = "SIGTERM";
+  EXPECT_EQ(merge_shards({one, cut, three}, {}).exit_code(), 2);
+  auto broken = shard_of(2, 3, {});
+  broken.infrastructure_error = "cannot use the sink";
+  EXPECT_EQ(merge_shards({one, broken, three}, {"a", "b", "c"}).infrastructure_error, "b: cannot use the sink");
 }
 
 TEST(ResultFile, WritesAtomicallyReadsBackAndNamesTheFileOnError) {

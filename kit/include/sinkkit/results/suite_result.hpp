@@ -22,6 +22,7 @@
 #include <sinkkit/protocol/capabilities.hpp>
 #include <sinkkit/results/cause.hpp>
 #include <sinkkit/results/rule_result.hpp>
+#include <sinkkit/results/shard.hpp>
 
 namespace sinkkit {
 inline namespace results {
@@ -51,6 +52,9 @@ struct SuiteResult {
   Capabilities capabilities;
   std::string kit_version;
   std::uint64_t seed = 0;
+  /// The part of the run this is (`--shard 2/3`); whole for a run of all
+  /// its rules, and for the merge of its shards.
+  Shard shard;
   int budget = 0;
   int max_workers = 0;
   bool strict = false;
@@ -106,6 +110,19 @@ struct SuiteResult {
 /// fresh's), rules in catalogue order, gate errors united and seconds added:
 /// how one report collects rules that ran in separate processes.
 [[nodiscard]] SuiteResult merge_results(SuiteResult fresh, const SuiteResult& saved);
+
+/// The results of shards of one run as one result: rules of all (in
+/// catalogue order), gate errors and notes of all, seconds summed, the first
+/// interruption or infrastructure error kept (the merge then does not
+/// pass). A shard of the run missing from `parts` is a gate error (the merge
+/// fails: a CI job that never wrote its result must not pass the gate); the
+/// merged result's `shard` is whole. Results without a shard (runs of
+/// disjoint rules) merge too. `names` name the parts in errors (the files).
+/// Causes are not found again here (rules/causes.hpp does: `find_causes`).
+/// Throws `std::invalid_argument` when the parts cannot be one run's: two
+/// sinks or subjects, one rule in two parts, one shard twice, shard counts
+/// that differ, or no part.
+SuiteResult merge_shards(const std::vector<SuiteResult>& parts, const std::vector<std::string>& names);
 
 }  // namespace results
 }  // namespace sinkkit

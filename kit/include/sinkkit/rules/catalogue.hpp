@@ -12,7 +12,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <sinkkit/results/shard.hpp>
 #include <sinkkit/rules/rule.hpp>
 
 namespace sinkkit {
@@ -27,6 +29,10 @@ const Rule* find_rule(std::string_view id) noexcept;
 /// The rule with this id; throws `std::out_of_range` naming the id and the
 /// known ids otherwise.
 const Rule& rule(std::string_view id);
+
+/// The rules of `shard` among `rules`, in their order: rule k of the
+/// catalogue (0-based) is shard k mod N + 1's (results/shard.hpp).
+std::vector<const Rule*> rules_of_shard(const std::vector<const Rule*>& rules, const Shard& shard);
 
 /// The catalogue as the Markdown of docs/spec.md's catalogue section.
 std::string catalogue_markdown();

@@ -33,6 +33,9 @@ struct SuiteOptions {
   CheckOptions check;
   /// Rule ids to run; empty runs the whole catalogue.
   std::vector<std::string> rules;
+  /// The part of them this run checks (`--shard 2/3`): N runs at one seed,
+  /// one per shard, check what one run would (results/shard.hpp).
+  Shard shard;
   /// Run each rule in a child process, so a crash or hang fails only that
   /// rule. Turn off only to debug a check in a debugger.
   bool isolate = true;
