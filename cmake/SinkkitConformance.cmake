@@ -3,7 +3,10 @@
 #
 # Builds a GoogleTest program from SOURCES (which use SINKKIT_CONFORMANCE_SUITE)
 # and registers each of its rules with CTest (label "conformance", plus LABELS
-# if given, for `ctest -L`). BUDGET sets
+# if given, for `ctest -L`), named "<target>.Conformance/<Harness>.SK_..."
+# (two programs of a project may use one harness name). A SHOULD rule the
+# sink breaks is "***Skipped" with the warning (CTest has no warning state),
+# and fails with SINKKIT_STRICT=1 in the environment of ctest. BUDGET sets
 # SINKKIT_BUDGET (cases per rule) for the registered tests; TIMEOUT is the CTest
 # timeout per rule in seconds (default 600).
 #
@@ -11,7 +14,7 @@
 # program, <target>_tsan (<target>_asan): SOURCES, and a copy of each static
 # library of this project named in LINK, compiled with -fsanitize=thread
 # (address,undefined), linked with the kit's variant built with the same
-# sanitizer (sinkkit::gtest_tsan), its rules registered as "tsan.<rule test>"
+# sanitizer (sinkkit::gtest_tsan), its rules registered as "<target>_tsan.<rule test>"
 # with the label "sanitizer" too. A report of the sanitizer during a rule's
 # check fails that rule, the report in its output: a data race ThreadSanitizer
 # sees fails SK-2.10 at every seed, whatever the run lost. Needs a sinkkit
@@ -57,7 +60,7 @@ function(sinkkit_add_conformance_test target)
   if(arg_BUDGET)
     set(env "SINKKIT_BUDGET=${arg_BUDGET}")
   endif()
-  sinkkit_discover_tests(${target} LABELS conformance ${arg_LABELS}
+  sinkkit_discover_tests(${target} LABELS conformance ${arg_LABELS} TEST_PREFIX "${target}."
                          PROPERTIES TIMEOUT ${arg_TIMEOUT} ENVIRONMENT "${env}")
   foreach(sanitizer IN LISTS arg_SANITIZE)
     if(sanitizer STREQUAL "thread")
@@ -88,7 +91,7 @@ function(sinkkit_add_conformance_test target)
     target_link_options(${target}_${suffix} PRIVATE ${flags})
     target_link_libraries(${target}_${suffix} PRIVATE sinkkit::gtest_${suffix} sinkkit::kit_${suffix}
                                                       GTest::gtest_main ${links})
-    sinkkit_discover_tests(${target}_${suffix} LABELS conformance sanitizer ${arg_LABELS} TEST_PREFIX "${suffix}."
+    sinkkit_discover_tests(${target}_${suffix} LABELS conformance sanitizer ${arg_LABELS} TEST_PREFIX "${target}_${suffix}."
                            PROPERTIES TIMEOUT ${arg_TIMEOUT} ENVIRONMENT "${env}")
   endforeach()
 endfunction()

@@ -135,6 +135,8 @@ class SinkkitSuite(pytest.Collector):
                                      shlex.split(cfg.getoption("--sinkkit-adapter-args")))
             except SinkkitError as e:
                 self._run = e  # every rule's item reports it; the suite is not run again per item
+            else:
+                _remember_notes(cfg, self._run)
         if isinstance(self._run, SinkkitError):
             raise self._run
         return self._run
@@ -177,6 +179,26 @@ class SinkkitRule(pytest.Item):
         return self.parent.spec, None, f"{self.parent.spec} {self.name}"
 
 
+# --- how the passed rules were tested ---------------------------------------
+
+def _remember_notes(config, run):
+    """A passed rule's message says how it was tested (how many cases reached
+    a storage fault, a call that was slow): pytest shows a passed item's
+    output nowhere, so the session's summary lists them."""
+    notes = config.__dict__.setdefault("_sinkkit_notes", [])
+    for rule_id, r in run.rules.items():
+        if r.get("status") == "passed" and r.get("message"):
+            notes.append(f"{run.spec} {rule_id} passed ({r.get('cases', 0)} cases; {r['message']})")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    notes = config.__dict__.get("_sinkkit_notes")
+    if notes:
+        terminalreporter.section("sinkkit: how the passed rules were tested")
+        for line in notes:
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(session, config, items):
     for spec in config.getoption("--sinkkit"):
         suite = SinkkitSuite.from_parent(session, name=spec, spec=spec)
@@ -201,7 +223,9 @@ class SinkkitFixture:
 
     def run(self, node, read_back=None, args=(), adapter_args=()):
         """Runs the catalogue on `node` ("MODULE:NAME", or the object); returns the SuiteRun."""
-        return SuiteRun(sinkkit_binary(self._config), _spec_of(node), read_back, list(args), list(adapter_args))
+        run = SuiteRun(sinkkit_binary(self._config), _spec_of(node), read_back, list(args), list(adapter_args))
+        _remember_notes(self._config, run)
+        return run
 
     def check(self, node, read_back=None, args=(), adapter_args=()):
         """As run, and fails the test unless the sink is conformant."""

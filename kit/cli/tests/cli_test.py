@@ -174,6 +174,9 @@ class Conformance(unittest.TestCase):
         for rule in ("SK-4.1", "SK-4.2", "SK-4.5"):
             self.assertEqual(rules[rule]["status"], "passed", rules[rule])
             self.assertRegex(rules[rule]["message"], r"^storage faults by file system; [1-9]\d* of \d+ cases reached one")
+            # The console's line of a passed fault rule says it too, not only the report.
+            self.assertRegex(r.stdout, rf"\] {re.escape(rule)} [^\n]*: passed \(\d+ cases, [\d.]+ s\) - storage faults by "
+                                       r"file system; [1-9]\d* of \d+ cases reached one")
 
     def test_sink_processes_are_forks_of_one_that_started_once(self):
         # The adapter offers a fork server: Python starts twice (the hello's
@@ -364,6 +367,62 @@ class Report(unittest.TestCase):
 
     def report(self, *args):
         return sinkkit("report", self.SAMPLE, *args, timeout=60)
+
+    def test_three_shards_side_by_side_merge_into_the_unsharded_run(self):
+        # The broken SQLite sink: SK-4.1 fails, SK-4.2 warns, one cause for both,
+        # whichever shards they land in.
+        rules = "SK-1.1,SK-2.3,SK-2.5,SK-3.1,SK-4.1,SK-4.2,SK-4.5"
+        common = ("--seed", "11", "--budget", "5", "--jobs", "1", "--rules", rules, "--report-formats", "json")
+        sink = ("--", PY, os.path.join(EXAMPLES, "broken_sqlite_sink.py"))
+
+        def result_in(folder):
+            [name] = os.listdir(folder)
+            return os.path.join(folder, name)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            r = sinkkit("run", "--report", os.path.join(tmp, "whole"), *common, *sink)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            with open(result_in(os.path.join(tmp, "whole")), encoding="utf-8") as f:
+                whole = json.load(f)
+            shards = [subprocess.Popen([SINKKIT, "run", "--shard", f"{i}/3", "--report", os.path.join(tmp, f"s{i}"),
+                                        *common, *sink], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                      for i in (1, 2, 3)]
+            outputs = [p.communicate(timeout=600)[0] for p in shards]
+            files = [result_in(os.path.join(tmp, f"s{i}")) for i in (1, 2, 3)]
+            parts = []
+            for i, (p, out, path) in enumerate(zip(shards, outputs, files), start=1):
+                self.assertIn(f"shard {i}/3", out.splitlines()[0])  # the header says which part this is
+                with open(path, encoding="utf-8") as f:
+                    parts.append(json.load(f))
+                self.assertEqual(parts[-1]["shard"], f"{i}/3")
+                self.assertEqual(p.returncode, 1 if any(x["id"] == "SK-4.1" for x in parts[-1]["rules"]) else 0, out)
+            ran = [{x["id"] for x in part["rules"]} for part in parts]
+            self.assertEqual(sum(len(x) for x in ran), len(rules.split(",")), ran)  # disjoint
+            self.assertEqual(set().union(*ran), set(rules.split(",")))
+            self.assertGreaterEqual(sum(1 for x in ran if x), 2, ran)
+
+            merged_path = os.path.join(tmp, "merged.json")
+            r = sinkkit("report", "--merge", *files, "-f", "json", "-o", merged_path)
+            self.assertEqual(r.returncode, 1, r.stderr)  # SK-4.1's shard failed: the merge fails
+            with open(merged_path, encoding="utf-8") as f:
+                merged = json.load(f)
+            self.assertEqual({x["id"]: x["status"] for x in merged["rules"]},
+                             {x["id"]: x["status"] for x in whole["rules"]})
+            self.assertEqual(merged["causes"], whole["causes"])
+            self.assertEqual([(c["rule"], c["also"]) for c in merged["causes"]], [("SK-4.1", ["SK-4.2"])])
+            self.assertEqual(merged["summary"], whole["summary"])
+            self.assertNotIn("shard", merged)
+
+            # A shard missing fails the merge, naming it; one given twice is refused.
+            r = sinkkit("report", "--merge", files[0], files[2], "-f", "text")
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("shard 2/3 missing from the merge", r.stdout)
+            r = sinkkit("report", "--merge", files[0], files[0])
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("shard 1/3 is given twice", r.stderr)
+            r = sinkkit("run", "--shard", "0/3", *common, *sink)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("JOB_COMPLETION_INDEX from 0: add 1", r.stderr)
 
     def test_every_format_renders_and_exits_as_the_run_would(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -910,7 +969,7 @@ class PythonAdapter(unittest.TestCase):
         self.assertIn("durability", r.stderr.split("durabilty", 1)[1])  # among the known ones
 
     def test_pytest_fails_the_rules_sinkkit_run_fails(self):
-        rules = "SK-1.3,SK-2.3,SK-6.1"
+        rules = "SK-1.3,SK-2.3,SK-4.1,SK-6.1"
         for node, expect in (("loom_readings_sink:node", 0), ("loom_readings_sink:broken_node", 1)):
             r, report = self.run_node(node, "--rules", rules, budget="5")
             self.assertEqual(r.returncode, expect, r.stdout + r.stderr)
@@ -929,6 +988,11 @@ class PythonAdapter(unittest.TestCase):
             self.assertEqual(failed_by_pytest, failed_by_run, p.stdout)
             if expect:
                 self.assertIn("sinkkit replay --rule", p.stdout)  # the failure carries the replay command
+            else:
+                # A passed item shows nothing: the summary says how the fault rule was reached.
+                self.assertIn("sinkkit: how the passed rules were tested", p.stdout)
+                self.assertRegex(p.stdout, rf"{re.escape(node)} SK-4\.1 passed \(\d+ cases; storage faults by file "
+                                           r"system; [1-9]\d* of \d+ cases reached one\)")
 
 
 class Bytewax(unittest.TestCase):
