@@ -21,6 +21,7 @@ TEST_PACKAGES=(
   libxml2-utils                        # xmllint: the JUnit report is validated against its schema
   chromium                             # headless, to test the HTML report in a real browser
   python3-pytest                       # the adapter's pytest plugin, and docs/python.md's quick start
+  python3-kubernetes                   # the Kubernetes Job example checked against Kubernetes' schema (scripts/check_ci_examples.py)
   clang libclang-rt-14-dev             # libFuzzer: the fuzz targets' smoke (scripts/fuzz.sh, docs/fuzzing.md)
 )
 if [[ ${1:-} == --tests ]]; then
