@@ -97,10 +97,9 @@ int render_saved(const ReportArgs& args) {
       // A report saved by a kit without causes, or merged by hand: found again.
       if (run.causes.empty()) run.causes = find_causes(run.rules);
       if (!args.allow_list.empty()) {
-        // Re-gate from scratch: the saved marks may come from another list.
-        run.gate_errors.clear();
-        run.gate_notes.clear();
-        for (auto& r : run.rules) r.allowed.reset(), r.allowed_until.clear();
+        // Re-gate: the saved marks may come from another list; the gate's
+        // other errors (a shard missing from a merge) stay.
+        clear_allow_list_marks(run);
         apply_allow_list(run, allow, utc_today());
       }
     }

@@ -53,6 +53,7 @@ SuiteResult merge_shards(const std::vector<SuiteResult>& parts, const std::vecto
   std::map<std::string, std::size_t> rule_from;  // rule id -> the part it came from
   std::map<int, std::size_t> shard_from;         // shard index -> part
   int shard_count = 0;
+  bool differ = false;  // seeds or budgets: not one run's cases
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& p = parts[i];
     if (p.sink != merged.sink || p.subject != merged.subject) {
@@ -88,7 +89,7 @@ SuiteResult merge_shards(const std::vector<SuiteResult>& parts, const std::vecto
       merged.infrastructure_error = name(i) + ": " + p.infrastructure_error;
     }
     if (merged.interrupted.empty()) merged.interrupted = p.interrupted;
-    if (p.seed != merged.seed) merged.seed = 0;  // each rule keeps its own
+    if (p.seed != parts.front().seed || p.budget != parts.front().budget) differ = true;
     merged.started_at = std::min(merged.started_at, p.started_at);
   }
   if (shard_count != 0) {
@@ -105,6 +106,17 @@ SuiteResult merge_shards(const std::vector<SuiteResult>& parts, const std::vecto
       merged.gate_errors.push_back("shard " + missing + " missing from the merge: the run is incomplete");
     }
     merged.gate_notes.push_back("merged from shards " + from);
+  }
+  if (differ) {
+    // Still one report of disjoint rules, but not what one run checks.
+    std::string each;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      each += (i == 0 ? "" : ", ") + name(i) + ": seed " + std::to_string(parts[i].seed) + ", budget " +
+              std::to_string(parts[i].budget);
+    }
+    merged.seed = 0;
+    merged.gate_notes.push_back("the parts ran at different seeds or budgets (" + each +
+                                "): not one run's cases; each rule's replay line has its own seed");
   }
   std::stable_sort(merged.rules.begin(), merged.rules.end(),
                    [](const RuleResult& a, const RuleResult& b) { return rule_id_less(a.id, b.id); });

@@ -323,9 +323,11 @@ std::vector<const Rule*> rules_of_shard(const std::vector<const Rule*>& rules, c
   std::vector<const Rule*> mine;
   const auto all = catalogue();
   for (const Rule* r : rules) {
-    // A rule of the catalogue by its place in it; one from elsewhere (a test's) by its id's.
-    const bool listed = r >= all.data() && r < all.data() + all.size();
-    const auto position = listed ? static_cast<std::size_t>(r - all.data()) : std::hash<std::string_view>{}(r->id);
+    // By its id's place in the catalogue (a copy of a rule is placed as the
+    // rule); an id the catalogue lacks (a test's own rule) by its hash.
+    const Rule* listed = find_rule(r->id);
+    const auto position = listed != nullptr ? static_cast<std::size_t>(listed - all.data())
+                                            : std::hash<std::string_view>{}(r->id);
     if (shard.holds(position)) mine.push_back(r);
   }
   return mine;

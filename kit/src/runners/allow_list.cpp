@@ -26,6 +26,10 @@ bool matches(const AllowEntry& e, const SuiteResult& run) {
   return e.sink.empty() || e.sink == run.label() || e.sink == run.sink;
 }
 
+// How the gate's lines about entries end: `clear_allow_list_marks` finds them so.
+constexpr std::string_view kExpiredEnd = ": fix the rule or renew the entry";
+constexpr std::string_view kUnusedEnd = " matched no failure in this run: remove it if the rule is fixed";
+
 std::string describe(const AllowEntry& e) {
   return "allow-list entry " + e.rule + (e.sink.empty() ? "" : " for '" + e.sink + "'") + " (\"" + e.reason + "\")";
 }
@@ -84,13 +88,19 @@ AllowList AllowList::from_text(std::string_view text, std::string_view source) {
   }
 }
 
+void clear_allow_list_marks(SuiteResult& result) {
+  std::erase_if(result.gate_errors, [](const std::string& e) { return e.ends_with(kExpiredEnd); });
+  std::erase_if(result.gate_notes, [](const std::string& n) { return n.ends_with(kUnusedEnd); });
+  for (auto& r : result.rules) r.allowed.reset(), r.allowed_until.clear();
+}
+
 std::string utc_today() { return detail::utc_now("%Y-%m-%d"); }
 
 void apply_allow_list(SuiteResult& result, const AllowList& list, std::string_view today) {
   for (const auto& e : list.entries) {
     if (!matches(e, result)) continue;
     if (!e.expires.empty() && e.expires < today) {
-      result.gate_errors.push_back(describe(e) + " expired on " + e.expires + ": fix the rule or renew the entry");
+      result.gate_errors.push_back(describe(e) + " expired on " + e.expires + std::string(kExpiredEnd));
       continue;
     }
     bool used = false;
@@ -100,7 +110,7 @@ void apply_allow_list(SuiteResult& result, const AllowList& list, std::string_vi
       r.allowed_until = e.expires;
       used = true;
     }
-    if (!used) result.gate_notes.push_back(describe(e) + " matched no failure in this run: remove it if the rule is fixed");
+    if (!used) result.gate_notes.push_back(describe(e) + std::string(kUnusedEnd));
   }
 }
 

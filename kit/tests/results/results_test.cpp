@@ -296,6 +296,13 @@ TEST(MergeShards, AMissingShardFailsTheMergeAndPartsOfOtherRunsAreRefused) {
   EXPECT_EQ(refused({one, shard_of(2, 3, {{.id = "SK-2.3", .status = RuleStatus::passed}})}),
             "rule SK-2.3 is in both a.json and b.json: only parts of one run (disjoint rules) merge");
   EXPECT_EQ(refused({}), "nothing to merge");
+  // Parts at other seeds merge (disjoint rules), saying they are not one run's cases.
+  auto reseeded = shard_of(2, 3, {});
+  reseeded.seed = 6;
+  const auto mixed = merge_shards({one, reseeded, three}, {"a", "b", "c"});
+  EXPECT_EQ(mixed.seed, 0U);
+  EXPECT_NE(mixed.gate_notes.back().find("different seeds or budgets (a: seed 5, budget 0, b: seed 6"), std::string::npos)
+      << mixed.gate_notes.back();
   // A shard that did not finish, or never started, keeps the merge from passing.
   auto cut = shard_of(2, 3, {});
   cut.interrupted = "SIGTERM";

@@ -117,7 +117,9 @@ struct SuiteResult {
 /// pass). A shard of the run missing from `parts` is a gate error (the merge
 /// fails: a CI job that never wrote its result must not pass the gate); the
 /// merged result's `shard` is whole. Results without a shard (runs of
-/// disjoint rules) merge too. `names` name the parts in errors (the files).
+/// disjoint rules) merge too, as do parts run at different seeds or budgets
+/// (a note says so: not one run's cases). `names` name the parts in errors
+/// (the files).
 /// Causes are not found again here (rules/causes.hpp does: `find_causes`).
 /// Throws `std::invalid_argument` when the parts cannot be one run's: two
 /// sinks or subjects, one rule in two parts, one shard twice, shard counts

@@ -60,5 +60,10 @@ std::string utc_today();
 /// "YYYY-MM-DD"; an entry holds through its expiry day.
 void apply_allow_list(SuiteResult& result, const AllowList& list, std::string_view today);
 
+/// Undoes what `apply_allow_list` marked (the rules' marks, its gate errors
+/// and notes) and nothing else: a result gated again with another list keeps
+/// its other gate errors (an interruption, a shard missing from a merge).
+void clear_allow_list_marks(SuiteResult& result);
+
 }  // namespace runners
 }  // namespace sinkkit
