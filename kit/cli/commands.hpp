@@ -13,5 +13,6 @@ void add_report_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
 void add_replay_command(CLI::App& app, int& exit_code);
 void add_rules_command(CLI::App& app, int& exit_code);
+void add_soak_command(CLI::App& app, int& exit_code);
 
 }  // namespace sinkkit::cli

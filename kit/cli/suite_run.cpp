@@ -3,8 +3,11 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
+#include <stdexcept>
 
 #include <sinkkit/reports/report.hpp>
+#include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/allow_list.hpp>
 #include <sinkkit/runners/interruption.hpp>
 #include <sinkkit/runners/sink_process.hpp>
@@ -14,7 +17,64 @@ namespace sinkkit::cli {
 
 namespace {
 
-// Writes every report format asked for; false (with the error on stderr) if it could not.
+// The ids of --rules, each checked against the catalogue.
+std::vector<std::string> rule_ids(const std::string& rules_csv) {
+  std::vector<std::string> ids;
+  std::stringstream in(rules_csv);
+  for (std::string id; std::getline(in, id, ',');) {
+    if (id.empty()) continue;
+    if (find_rule(id) == nullptr) throw CLI::ValidationError("--rules", "unknown rule id '" + id + "' (see `sinkkit rules`)");
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+void add_run_options(CLI::App& cmd, RunArgs& args) {
+  add_common(cmd, args.common, "Seed of every rule's generated cases (default: random, printed)",
+             "The sink command, after --: sinkkit " + cmd.get_name() + " -- python3 my_sink.py");
+  // SINKKIT_RULES narrows every `sinkkit run` of a job or a test at once
+  // (the pytest plugin passes the environment through); the run's header
+  // line names the rules, so a leftover value does not narrow a gate unseen.
+  cmd.add_option("--rules", args.rules_csv, "Comma-separated rule ids to run (default: all; see `sinkkit rules`)")
+      ->envname("SINKKIT_RULES");
+  // Each rule runs in a child of its own and starts its own sink processes,
+  // so rules can be checked side by side; seeds are per rule, so a replay
+  // is the same whatever the count.
+  args.common.jobs = usable_cores();
+  cmd.add_option("--jobs,-j", args.common.jobs, "Rules checked at once, each in its own process (default: the cores)")
+      ->envname("SINKKIT_JOBS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  // A CI matrix or a Kubernetes Indexed Job runs one shard per job, each at
+  // the same --seed; `sinkkit report --merge` makes their results one.
+  cmd.add_option("--shard", args.shard,
+                 "Check only shard I of N of the rules (I/N, from 1): rule k of the catalogue is shard k mod N + 1's; "
+                 "N runs at one --seed check what one run does; merge their --report JSON with `sinkkit report --merge`")
+      ->envname("SINKKIT_SHARD");
+  cmd.add_option("--report", args.reporting.dir, "Write the reports (NAME.json, .md, .html, .junit.xml, .txt) to this directory");
+  cmd.add_option("--report-formats", args.reporting.formats, "Which reports --report writes: json,md,html,junit,text or all")
+      ->capture_default_str();
+  cmd.add_option("--allow-list", args.reporting.allow_list,
+                 "Known failures that do not fail the run (JSON: rule, reason, optional sink and expires; "
+                 "see docs/reports.md); an expired entry fails the run");
+}
+
+std::vector<std::string> validated_run_args(CLI::App& cmd, RunArgs& args) {
+  args.common.seed_given = cmd.count("--seed") > 0;
+  auto ids = rule_ids(args.rules_csv);
+  if (!args.shard.empty()) {
+    try {
+      args.common.shard = parse_shard(args.shard);
+    } catch (const std::invalid_argument& e) {
+      throw CLI::ValidationError("--shard", e.what());
+    }
+  }
+  (void)wire_options(args.common);  // validates --config before any process starts
+  return ids;
+}
+
 bool write_reports_of(const SuiteResult& result, const Reporting& reporting,
                       const std::vector<reports::ReportFormat>& formats, std::ostream& out) {
   try {
@@ -30,7 +90,38 @@ bool write_reports_of(const SuiteResult& result, const Reporting& reporting,
   }
 }
 
-}  // namespace
+std::string command_line_of(const Common& c) {
+  std::string line;
+  for (const auto& a : c.command) line += (line.empty() ? "" : " ") + quote(a);
+  return line;
+}
+
+std::unique_ptr<WireSink> start_sink(Common& c, const Reporting& reporting,
+                                     const std::vector<reports::ReportFormat>& formats, int& exit_code) {
+  try {
+    return std::make_unique<WireSink>(wire_options(c));
+  } catch (const WireError& e) {
+    exit_code = kExitUsage;
+    if (const int sig = interruption_signal(); sig != 0) {
+      exit_code = 128 + sig;  // stopped while it started: nothing judged
+      return nullptr;
+    }
+    std::cerr << "sinkkit: cannot use the sink: " << e.what() << "\n";
+    // The reports say so too, with the sink's stderr: a CI job shows them, not the console.
+    if (!reporting.dir.empty()) {
+      SuiteResult failed;
+      failed.sink = std::filesystem::path(c.command.empty() ? "sink" : c.command.back()).stem().string();
+      failed.subject = command_line_of(c);
+      failed.kit_version = std::string(kit_version());
+      failed.seed = c.seed;
+      failed.shard = c.shard;
+      failed.infrastructure_error = std::string("cannot use the sink: ") + e.what();
+      failed.gate_errors.push_back(failed.infrastructure_error);
+      (void)write_reports_of(failed, reporting, formats, std::cerr);  // exit 2 either way
+    }
+    return nullptr;
+  }
+}
 
 int run_and_report(Common& c, const std::vector<std::string>& rules, const Reporting& reporting) {
   choose_seed(c);
@@ -43,30 +134,13 @@ int run_and_report(Common& c, const std::vector<std::string>& rules, const Repor
     std::cerr << "sinkkit: " << e.what() << "\n";
     return kExitUsage;
   }
-  std::string command_line;
-  for (const auto& a : c.command) command_line += (command_line.empty() ? "" : " ") + quote(a);
+  const std::string command_line = command_line_of(c);
   // SIGINT, SIGTERM, SIGHUP: the rule in progress and its sink processes are
   // killed, the rules judged are reported, and the exit status says which signal.
   install_interruption_handling();
-  std::unique_ptr<WireSink> sut;
-  try {
-    sut = std::make_unique<WireSink>(wire_options(c));
-  } catch (const WireError& e) {
-    if (const int sig = interruption_signal(); sig != 0) return 128 + sig;  // stopped while it started: nothing judged
-    std::cerr << "sinkkit: cannot use the sink: " << e.what() << "\n";
-    // The reports say so too, with the sink's stderr: a CI job shows them, not the console.
-    if (!reporting.dir.empty()) {
-      SuiteResult failed;
-      failed.sink = std::filesystem::path(c.command.empty() ? "sink" : c.command.back()).stem().string();
-      failed.subject = command_line;
-      failed.kit_version = std::string(kit_version());
-      failed.seed = c.seed;
-      failed.infrastructure_error = std::string("cannot use the sink: ") + e.what();
-      failed.gate_errors.push_back(failed.infrastructure_error);
-      (void)write_reports_of(failed, reporting, formats, std::cerr);  // exit 2 either way
-    }
-    return kExitUsage;
-  }
+  int start_status = 0;
+  const auto sut = start_sink(c, reporting, formats, start_status);
+  if (!sut) return start_status;
   const bool live = ::isatty(STDOUT_FILENO) != 0;
   auto options = suite_options(c, rules);
   options.progress = &std::cout;

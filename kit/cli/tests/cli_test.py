@@ -417,6 +417,13 @@ class Report(unittest.TestCase):
             r = sinkkit("report", "--merge", files[0], files[2], "-f", "text")
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
             self.assertIn("shard 2/3 missing from the merge", r.stdout)
+            # Gated again with an allow-list, the merge still misses its shard.
+            allow = os.path.join(tmp, "allow.json")
+            with open(allow, "w", encoding="utf-8") as f:
+                json.dump({"allow": [{"rule": "SK-4.1", "reason": "known"}]}, f)
+            r = sinkkit("report", "--merge", files[0], files[2], "--allow-list", allow, "-f", "text")
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("shard 2/3 missing from the merge", r.stdout)
             r = sinkkit("report", "--merge", files[0], files[0])
             self.assertEqual(r.returncode, 2)
             self.assertIn("shard 1/3 is given twice", r.stderr)
@@ -877,6 +884,88 @@ class Interrupted(unittest.TestCase):
                 code, _, output, _, groups = self.interrupt(behaviour, signal.SIGKILL)
                 self.assertEqual(code, -signal.SIGKILL, output)
                 self.assert_nothing_left(groups)
+
+
+class Soak(unittest.TestCase):
+    """`sinkkit soak`: rounds at fresh seeds until the time is up, every
+    distinct cause kept once, progress as it goes, a signal ends it with the
+    report written."""
+
+    def soak(self, sink, duration, rules, reports, *extra):
+        return sinkkit("soak", "--duration", duration, "--seed", "100", "--budget", "5", "--jobs", "2", "--rules", rules,
+                       "--report", reports, "--report-formats", "json", *extra, "--", PY, os.path.join(EXAMPLES, sink))
+
+    def rounds_of(self, report):
+        [note] = [n for n in report["gate_notes"] if n.startswith("soak: ")]
+        return int(re.match(r"soak: (\d+) rounds?", note).group(1))
+
+    def test_a_mutant_soak_finds_its_cause_once_and_exits_1(self):
+        with tempfile.TemporaryDirectory() as reports:
+            r = self.soak("broken_sqlite_sink.py", "5s", "SK-2.3,SK-4.1,SK-4.2", reports)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            with open(os.path.join(reports, "python-sqlite-broken.json"), encoding="utf-8") as f:
+                report = json.load(f)
+        self.assertGreater(self.rounds_of(report), 1, report["gate_notes"])
+        # Found in every round, kept once: the same bug at other seeds is the same cause.
+        self.assertEqual([(c["rule"], c["also"]) for c in report["causes"]], [("SK-4.1", ["SK-4.2"])], report["causes"])
+        self.assertRegex(r.stdout, r"\[soak \dm\d\ds of 0m05s\] round 1 \(seed 100\): 2 rules broken; so far \d+ cases, "
+                                   r"1 cause \(1 new\)")
+        self.assertRegex(r.stdout, r"reproduce: \S+ replay --rule SK-4\.1 --seed 10\d ")
+        statuses = {x["id"]: x["status"] for x in report["rules"]}
+        self.assertEqual(statuses, {"SK-2.3": "passed", "SK-4.1": "failed", "SK-4.2": "warning"})
+
+    def test_a_reference_sink_soak_passes_after_several_rounds(self):
+        with tempfile.TemporaryDirectory() as reports:
+            r = self.soak("jsonl_sink.py", "3s", "SK-2.3,SK-3.1", reports)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(reports, "python-jsonl.json"), encoding="utf-8") as f:
+                report = json.load(f)
+        rounds = self.rounds_of(report)
+        self.assertGreater(rounds, 1, report["gate_notes"])
+        self.assertEqual(report["causes"] if "causes" in report else [], [])
+        for rule in report["rules"]:  # every round's cases, summed
+            self.assertEqual(rule["status"], "passed", rule)
+            self.assertGreaterEqual(rule["cases"], 5 * (rounds - 1), rule)
+        self.assertIn(f"round {rounds} (seed {100 + rounds - 1}", r.stdout)
+
+    def test_sigterm_mid_soak_writes_a_report_that_says_so(self):
+        # Nothing found: 128 + SIGTERM; a failure found before the signal: 1.
+        for sink, name, rules, code in (("jsonl_sink.py", "python-jsonl", "SK-2.3,SK-3.1", 128 + signal.SIGTERM),
+                                        ("broken_sqlite_sink.py", "python-sqlite-broken", "SK-4.1", 1)):
+            with tempfile.TemporaryDirectory() as reports:
+                p = subprocess.Popen([SINKKIT, "soak", "--duration", "10m", "--seed", "100", "--budget", "5", "--rules",
+                                      rules, "--report", reports, "--report-formats", "json", "--", PY,
+                                      os.path.join(EXAMPLES, sink)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                seen = []
+                for line in p.stdout:  # the first round's progress line, then the signal
+                    seen.append(line)
+                    if line.startswith("[soak "):
+                        p.send_signal(signal.SIGTERM)
+                        break
+                out = "".join(seen) + p.communicate(timeout=120)[0]
+                self.assertEqual(p.returncode, code, out)
+                with open(os.path.join(reports, name + ".json"), encoding="utf-8") as f:
+                    report = json.load(f)
+            self.assertEqual(report["interrupted"], "SIGTERM")
+            self.assertEqual(report["exit_code"], 2)  # a soak cut short never passes a gate
+            self.assertGreaterEqual(self.rounds_of(report), 1)
+            self.assertNotIn("had not finished", " ".join(report["gate_errors"]))  # the last write, not a round's
+            self.assertNotIn("untested", {x["status"] for x in report["rules"]})  # judged rounds kept, no "not run"
+
+    def test_a_soak_of_rules_that_do_not_apply_stops_after_one_round(self):
+        with tempfile.TemporaryDirectory() as reports:
+            r = self.soak("jsonl_sink.py", "10m", "SK-7.1", reports)  # a stateless sink: resume rules do not apply
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(reports, "python-jsonl.json"), encoding="utf-8") as f:
+                report = json.load(f)
+        self.assertEqual(self.rounds_of(report), 1)
+        self.assertIn("no rule could be checked", " ".join(report["gate_notes"]))
+
+    def test_a_bad_duration_is_a_usage_error(self):
+        r = sinkkit("soak", "--duration", "5x", "--", PY, "x.py")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'5x': unit 'x', expected s, m, h or d", r.stderr)
 
 
 class PythonAdapter(unittest.TestCase):

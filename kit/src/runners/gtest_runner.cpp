@@ -46,6 +46,17 @@ std::optional<long long> env_number(const char* name, long long min, long long m
   return v;
 }
 
+// SINKKIT_SHARD=I/N, or the whole run when unset.
+Shard env_shard() {
+  const char* raw = std::getenv("SINKKIT_SHARD");
+  if (raw == nullptr || *raw == '\0') return Shard{};
+  try {
+    return parse_shard(raw);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("SINKKIT_SHARD=") + raw + ": " + e.what());
+  }
+}
+
 bool env_flag(const char* name) {
   const char* raw = std::getenv(name);
   if (raw == nullptr || *raw == '\0') return false;
@@ -154,6 +165,12 @@ class ReportBook : public ::testing::Environment {
           const Rule* rule = find_rule(test->value_param());
           if (rule == nullptr) continue;
           auto& result = suites_[suite_name.substr(prefix.size())];
+          if (result.sink.empty()) {  // no rule of it reported yet: its shard from the environment
+            try {
+              result.shard = env_shard();
+            } catch (const std::invalid_argument&) {  // every test failed naming it
+            }
+          }
           if (rules_of_shard({rule}, result.shard).empty()) continue;  // another shard's
           if (result.sink.empty()) result.sink = suite_name.substr(prefix.size());
           if (result.find(rule->id) != nullptr) continue;  // judged
@@ -291,16 +308,20 @@ SuiteOptions suite_options_from_env() {
   if (auto v = env_number("SINKKIT_MAX_WORKERS", 1, 64)) o.check.max_workers = static_cast<int>(*v);
   if (auto v = env_number("SINKKIT_RULE_TIMEOUT_S", 1, 86'400)) o.rule_timeout = std::chrono::seconds(*v);
   o.strict = env_flag("SINKKIT_STRICT");
-  if (const char* raw = std::getenv("SINKKIT_SHARD"); raw != nullptr && *raw != '\0') {
-    try {
-      o.shard = parse_shard(raw);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::string("SINKKIT_SHARD=") + raw + ": " + e.what());
-    }
-  }
+  o.shard = env_shard();
   o.isolate = !env_flag("SINKKIT_NO_FORK");
   o.jobs = static_cast<int>(env_number("SINKKIT_JOBS", 1, 256).value_or(usable_cores()));
   return o;
+}
+
+std::chrono::seconds soak_length_from_env() {
+  const char* raw = std::getenv("SINKKIT_SOAK");
+  if (raw == nullptr || *raw == '\0') return std::chrono::seconds(0);
+  try {
+    return parse_duration(raw);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("SINKKIT_SOAK=") + raw + ": " + e.what());
+  }
 }
 
 // SINKKIT_ALLOW_LIST=FILE, read once; a bad file fails every rule naming it.

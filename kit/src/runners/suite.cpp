@@ -376,6 +376,10 @@ std::vector<RuleResult> run_rules(const std::vector<const Rule*>& rules, SinkUnd
         results[index] = detail::not_run_result(rule, options.check.seed, detail::not_run_message(sig));
         continue;
       }
+      if (options.start_no_rule_after && std::chrono::steady_clock::now() >= *options.start_no_rule_after) {
+        results[index] = detail::not_run_result(rule, options.check.seed, std::string(detail::kNotStartedInTime));
+        continue;
+      }
       if (options.on_start) options.on_start(rule, index + 1, total);
       // Not applicable by what the sink declares: judged here, with no
       // process of its own (a run of the catalogue forked one per rule).

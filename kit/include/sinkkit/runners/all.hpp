@@ -15,6 +15,7 @@
 #include <sinkkit/runners/harness.hpp>
 #include <sinkkit/runners/interruption.hpp>
 #include <sinkkit/runners/sink_process.hpp>
+#include <sinkkit/runners/soak.hpp>
 #include <sinkkit/runners/suite.hpp>
 #include <sinkkit/runners/wire_messages.hpp>
 #include <sinkkit/runners/wire_server.hpp>

@@ -19,6 +19,9 @@
 /// a suite checks every selected rule of it, the others report their result),
 /// SINKKIT_SHARD=I/N (only shard I's rules; the others are skipped, see
 /// results/shard.hpp; with one SINKKIT_SEED, N shards check what one run does).
+/// SINKKIT_SOAK=30m (each rule's test checks its rule again and again, round
+/// r at seed SINKKIT_SEED + r, until the time is up or a round breaks it:
+/// under CTest that is per test; runners/soak.hpp).
 ///
 /// Not in runners/all.hpp (umbrella: excluded), since it needs GoogleTest.
 ///
@@ -28,6 +31,7 @@
 ///     // struct MyHarness: see runners/harness.hpp
 ///     SINKKIT_CONFORMANCE_SUITE(MyHarness);
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +41,7 @@
 #include <gtest/gtest.h>
 #include <sinkkit/rules/catalogue.hpp>
 #include <sinkkit/runners/harness.hpp>
+#include <sinkkit/runners/soak.hpp>
 #include <sinkkit/runners/suite.hpp>
 
 namespace sinkkit::detail {
@@ -44,6 +49,10 @@ namespace sinkkit::detail {
 /// Suite options from the SINKKIT_* environment; throws std::invalid_argument
 /// naming a variable with a bad value.
 SuiteOptions suite_options_from_env();
+
+/// SINKKIT_SOAK (a length: "30m", "2h"; see runners/soak.hpp), or zero when
+/// unset; throws std::invalid_argument naming a bad value.
+std::chrono::seconds soak_length_from_env();
 
 /// Records a rule's result for the suite's JSON report and reports it to
 /// GoogleTest (failure, warning or skip).
@@ -85,7 +94,14 @@ class ConformanceTest : public ::testing::Test {
       return "SINKKIT_SEED=" + std::to_string(r.seed) + " " + ::testing::internal::GetArgvs().front() +
              " --gtest_filter='Conformance/" + suite + "." + (rule ? test_name(*rule) : r.id) + "'";
     };
-    auto result = take_checked_ahead(suite_, rule_);
+    std::chrono::seconds soak{0};
+    try {
+      soak = soak_length_from_env();
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+    // SINKKIT_SOAK: this rule in rounds at fresh seeds until the time is up.
+    auto result = soak.count() > 0 ? std::optional(soak_rule(rule_, sut, options, soak)) : take_checked_ahead(suite_, rule_);
     if (!result) {
       if (options.jobs > 1 && options.isolate) {
         // This suite's selected rules, side by side; each test reports its own.

@@ -18,7 +18,9 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sinkkit/protocol/capabilities.hpp>
@@ -48,6 +50,9 @@ struct SuiteOptions {
   /// of two rules that find one failed call at once shrinks it.)
   int jobs = 1;
   std::chrono::milliseconds rule_timeout{std::chrono::minutes(5)};
+  /// No rule starts after this time (a soak's end, runners/soak.hpp): the
+  /// rules not started are untested, with `detail::kNotStartedInTime`.
+  std::optional<std::chrono::steady_clock::time_point> start_no_rule_after;
   /// SHOULD failures fail the suite too.
   bool strict = false;
   /// A line per rule as it finishes (nullptr: quiet).
@@ -78,6 +83,8 @@ std::string kit_version();
 }  // namespace runners
 
 namespace detail {
+/// The message of a rule not started because `start_no_rule_after` had passed.
+inline constexpr std::string_view kNotStartedInTime = "not started: the time was up";
 /// "not run: the run was interrupted by SIGTERM" (+ `detail`), the message
 /// of every rule an interrupted run did not judge.
 std::string not_run_message(int signal, const std::string& detail = "");

@@ -7,6 +7,7 @@
 #   the warning in its output; ctest exits 0;
 # - SINKKIT_STRICT=1 ctest: the same test fails, the warning in its output.
 # - SINKKIT_SHARD=2/3: only that shard's rules are checked, the result says so.
+# - SINKKIT_SOAK=2s: a rule checked in rounds at fresh seeds until the time is up.
 execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}" -G "${GENERATOR}" "-Dsinkkit_DIR=${BUILD_DIR}"
                         "-DCMAKE_CXX_FLAGS=${CONSUMER_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_FLAGS}"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -98,4 +99,16 @@ execute_process(COMMAND "${CMAKE_COMMAND}" -E env SINKKIT_SHARD=0/3 "${WORK_DIR}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 if(rc EQUAL 0 OR NOT out MATCHES "SINKKIT_SHARD=0/3: shard '0/3': I must be 1 to 3")
   message(FATAL_ERROR "SINKKIT_SHARD=0/3 was not refused naming the variable (exit ${rc}):\n${out}")
+endif()
+
+# SINKKIT_SOAK=2s: the rule's test checks it in rounds at fresh seeds until
+# the time is up, and says how many.
+execute_process(COMMAND "${CMAKE_COMMAND}" -E env SINKKIT_SOAK=2s SINKKIT_SEED=7 SINKKIT_BUDGET=5
+                        "${WORK_DIR}/lenient_conformance" "--gtest_filter=*SK_2_1_*"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "SK-2.1 passed \\(([0-9]+) cases; soaked: ([0-9]+) rounds in 0m0[0-9]s, seeds 7 to ")
+  message(FATAL_ERROR "SINKKIT_SOAK=2s did not soak SK-2.1 in rounds (exit ${rc}):\n${out}")
+endif()
+if(CMAKE_MATCH_2 LESS 2 OR CMAKE_MATCH_1 LESS 10)
+  message(FATAL_ERROR "SINKKIT_SOAK=2s ran ${CMAKE_MATCH_2} rounds, ${CMAKE_MATCH_1} cases:\n${out}")
 endif()
