@@ -9,7 +9,7 @@
 #   bash scripts/fuzz.sh [SECONDS]
 #   SINKKIT_FUZZ_RUNS=1000000 bash scripts/fuzz.sh 3600   # stop at 10^6 executions each
 #   SINKKIT_FUZZ_TARGETS="wire_responses trace_json" bash scripts/fuzz.sh 30
-#   bash scripts/fuzz.sh --build                          # only build (the test command's smoke)
+#   bash scripts/fuzz.sh --build                          # only build; then `ctest --test-dir build/fuzz` is the smoke
 #
 # A find is written, then minimised, to build/fuzz/fuzz/finds/<target>/: fix
 # the bug, then add the minimised input to fuzz/regressions/<target>/, where
@@ -35,7 +35,7 @@ for t in "${targets[@]}"; do
   [[ " ${ALL_TARGETS[*]} " == *" $t "* ]] || { echo "unknown fuzz target '$t' (${ALL_TARGETS[*]})" >&2; exit 2; }
 done
 
-if ! $build_only; then bash scripts/setup.sh --tests; fi
+if ! $build_only; then bash scripts/setup.sh --fuzz; fi
 mkdir -p build
 # Only the fuzz targets and what they link: no tests, benchmarks or CLI.
 # -O1: libFuzzer's advice (fast enough, and every check kept).
@@ -45,7 +45,7 @@ fi
 CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DSINKKIT_WERROR=ON -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" \
   -DSINKKIT_SANITIZE=address,undefined -DSINKKIT_FUZZ=ON -DSINKKIT_ENABLE_TESTS=OFF -DSINKKIT_ENABLE_BENCH=OFF \
   -DSINKKIT_INSTALL=OFF -DSINKKIT_HEADER_CHECKS=OFF -DSINKKIT_MUTANT_ZOO=OFF >"$BUILD.configure.log" 2>&1 \
-  || { cat "$BUILD.configure.log"; echo "[fuzz] configure failed (is clang installed? scripts/setup.sh --tests)" >&2; exit 2; }
+  || { cat "$BUILD.configure.log"; echo "[fuzz] configure failed (is clang installed? scripts/setup.sh --fuzz)" >&2; exit 2; }
 target_args=()
 for t in "${ALL_TARGETS[@]}"; do target_args+=(--target "sinkkit_fuzz_$t"); done
 set +e

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sinkkit needs, and only those that are
-# missing (with --tests, also what only the tests need). Idempotent: with everything present it changes nothing and needs
+# missing (with --tests, also what only the tests need; with --fuzz, what
+# scripts/fuzz.sh needs). Idempotent: with everything present it changes nothing and needs
 # no network. Runs as root (or through sudo when not root).
 set -euo pipefail
 
@@ -22,10 +23,15 @@ TEST_PACKAGES=(
   chromium                             # headless, to test the HTML report in a real browser
   python3-pytest                       # the adapter's pytest plugin, and docs/python.md's quick start
   python3-kubernetes                   # the Kubernetes Job example checked against Kubernetes' schema (scripts/check_ci_examples.py)
-  clang libclang-rt-14-dev             # libFuzzer: the fuzz targets' smoke (scripts/fuzz.sh, docs/fuzzing.md)
+)
+# Only scripts/fuzz.sh needs these (it passes --fuzz).
+FUZZ_PACKAGES=(
+  clang libclang-rt-14-dev             # libFuzzer (docs/fuzzing.md)
 )
 if [[ ${1:-} == --tests ]]; then
   PACKAGES+=("${TEST_PACKAGES[@]}")
+elif [[ ${1:-} == --fuzz ]]; then
+  PACKAGES+=("${FUZZ_PACKAGES[@]}")
 fi
 
 missing=()

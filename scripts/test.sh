@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, then builds and runs
-# every test in three builds, each in its own folder:
+# every test in two builds, each in its own folder:
 #   build/asan   ASan + UBSan, warnings as errors: every test (unit, property,
 #                conformance, mutant zoo, wire, CLI, package, header checks,
 #                doc examples, benchmark smoke)
@@ -11,8 +11,11 @@
 #                package.sanitizer_twin, a sink project's SANITIZE thread twin
 #                built against this build tree, which must fail SK-2.10 on
 #                its data race with ThreadSanitizer's report)
-#   build/fuzz   clang + libFuzzer, ASan+UBSan: each fuzz target fuzzed for
-#                a few seconds (the smoke; scripts/fuzz.sh fuzzes for long)
+# The fuzz targets' seeds and past finds are replayed in build/asan (tests
+# fuzz.<target>.corpus); fuzzing itself is scripts/fuzz.sh's (clang and
+# libFuzzer, its own build/fuzz: docs/fuzzing.md). Its smoke was here until
+# 2026-12-07: a third build (3 CPU-minutes, the last minute of a command that
+# must stay under 10) for 3 s of fuzzing per target.
 # Ends with one line "N passed, N failed" over both; exit 0 only if all pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,12 +94,11 @@ elapsed() { printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)); }
 # under TSan the threads of each case rather than many cases. Most rules run their cases in
 # the simulator's single-threaded deterministic mode, where TSan has nothing
 # to find: the TSan build runs only what runs threads.
-# The TSan build, then the fuzz build, run beside the ASan build and tests,
-# at the lowest CPU priority: they take only the cores those leave idle (the
-# tail of a build waiting on its last links; tests waiting on fsync,
-# timeouts, child processes), and so cost little time of their own. Their
-# output is shown when they are done. The fuzz smoke (a few seconds per
-# target) runs last.
+# The TSan build runs beside the ASan build and tests, at the lowest CPU
+# priority: it takes only the cores those leave idle (the tail of a build
+# waiting on its last links; tests waiting on fsync, timeouts, child
+# processes), and so costs little time of its own. Its output is shown when
+# it is done.
 # ASan's defaults record a 30-frame stack at every malloc and free and keep
 # 256 MB of freed memory in quarantine. The tests start thousands of short
 # ASan processes, many allocating much (JSON): 10 frames and 64 MB take a
@@ -107,7 +109,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=10:quarantine_size_mb=64
 
 tsan_log=build/tsan.build.log
 mkdir -p build
-echo "=== [tsan] then [fuzz] configure + build, in the background at the lowest priority ($tsan_log)"
+echo "=== [tsan] configure + build, in the background at the lowest priority ($tsan_log)"
 export JOBS
 export -f configure_and_build
 # Its own process group (job control on for this one job), so that a failed
@@ -115,13 +117,7 @@ export -f configure_and_build
 # session of its own (setsid): the kernel's autogroups would then share the
 # cores between the two sessions equally, whatever the nice value.
 set -m
-# The fuzz build (clang, the fuzz targets only) follows in the same job
-# (scripts/fuzz.sh is the one place that knows how to configure it); its
-# failure fails only the fuzz build, not the TSan tests.
-fuzz_status_file=build/fuzz.build.status
-rm -f "$fuzz_status_file"
-nice -n 19 bash -c 'set -euo pipefail; configure_and_build tsan "$@"
-  echo "=== [fuzz] configure + build"; st=0; bash scripts/fuzz.sh --build || st=$?; echo "$st" >'"$fuzz_status_file" _ \
+nice -n 19 bash -c 'set -euo pipefail; configure_and_build tsan "$@"' _ \
   "sinkkit_concurrency_tests sinkkit_reference_conformance" \
   -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" -DSINKKIT_SANITIZE=thread \
   -DSINKKIT_ENABLE_BENCH=OFF -DSINKKIT_HEADER_CHECKS=OFF -DSINKKIT_MUTANT_ZOO=OFF </dev/null >"$tsan_log" 2>&1 &
@@ -130,12 +126,9 @@ set +m
 # A failed or interrupted run does not leave the background build behind.
 trap 'kill -- "-$tsan_pid" 2>/dev/null || true' EXIT
 
-# The fuzz targets are not built here to replay their seeds and finds: the
-# fuzz build's smoke runs every one of them first, under clang's ASan+UBSan,
-# before it fuzzes (49 s of this build's compile time, for the same inputs).
 echo "=== [asan] configure + build"
 configure_and_build asan "" -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -Og" \
-  -DSINKKIT_SANITIZE=address,undefined -DSINKKIT_FUZZ_REPLAY=OFF
+  -DSINKKIT_SANITIZE=address,undefined -DSINKKIT_FUZZ_REPLAY=ON
 echo "=== [asan] built at $(elapsed)"
 SINKKIT_BUDGET=20 run_tests asan ""
 
@@ -146,12 +139,6 @@ cat "$tsan_log"
 [[ $tsan_status -eq 0 ]] || { echo "[tsan] configure or build failed" >&2; exit 2; }
 echo "=== [tsan] built at $(elapsed)"
 SINKKIT_BUDGET=20 run_tests tsan "-L threads"
-if [[ $(cat "$fuzz_status_file" 2>/dev/null) == 0 ]]; then
-  run_tests fuzz ""
-else
-  echo "[fuzz] configure or build failed (its output is above)" >&2
-  failed_builds+=(fuzz)
-fi
 
 if ((${#failed_builds[@]})); then
   echo "failing builds: ${failed_builds[*]}"
