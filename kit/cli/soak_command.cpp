@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -35,6 +36,7 @@ using Clock = std::chrono::steady_clock;
 struct SoakArgs {
   RunArgs run;
   std::string duration;
+  int rounds = 0;  // 0: as many as the time allows
 };
 
 // --duration as a CLI error.
@@ -63,24 +65,27 @@ bool judged(const RuleResult& r) {
 
 // What the rounds found so far: each rule's worst result (its first
 // failure, shrunk, its round's seed in its replay line) with the cases of
-// every round summed; each distinct cause once.
+// every round summed, a rule no round reached as its round said (untested,
+// "not run" or "not started"); each distinct cause once.
 class SoakFindings {
  public:
   // Adds a round's rules and causes; returns how many rules it judged
-  // (passed, failed or warned: not the rules a signal or the time left unrun).
+  // (passed, failed or warned: not those a signal or the time left unrun).
   int add_round(const SuiteResult& round) {
     int judged_now = 0;
     for (const auto& r : round.rules) {
-      if (is_not_run(r) || r.message == detail::kNotStartedInTime) continue;
-      judged_now += judged(r) ? 1 : 0;
-      cases_ += r.cases;
+      const bool unrun = is_not_run(r) || r.message == detail::kNotStartedInTime;
+      judged_now += !unrun && judged(r) ? 1 : 0;
       auto [at, fresh] = rules_.try_emplace(r.id, r);
+      if (unrun) continue;  // kept only while no round reached it
+      cases_ += r.cases;
       if (fresh) continue;
       auto& kept = at->second;
-      const int cases = kept.cases + r.cases;
-      const double seconds = kept.seconds + r.seconds;
-      if (rank(r.status) > rank(kept.status)) kept = r;
-      kept.cases = cases;
+      const bool kept_unrun = is_not_run(kept) || kept.message == detail::kNotStartedInTime;
+      const long long cases = (kept_unrun ? 0LL : kept.cases) + r.cases;
+      const double seconds = (kept_unrun ? 0.0 : kept.seconds) + r.seconds;
+      if (kept_unrun || rank(r.status) > rank(kept.status)) kept = r;
+      kept.cases = static_cast<int>(std::min<long long>(cases, std::numeric_limits<int>::max()));
       kept.seconds = seconds;
     }
     for (const auto& c : round.causes) add_cause(c, round);
@@ -89,7 +94,7 @@ class SoakFindings {
   [[nodiscard]] std::size_t causes() const { return causes_.size(); }
   [[nodiscard]] long long cases() const { return cases_; }
   [[nodiscard]] const std::string& reproduce(std::size_t i) const { return causes_[i].reproduce; }
-  // The rules and causes as a result (its metadata the caller's).
+  // The rules and causes into `out` (its metadata the caller's).
   void fill(SuiteResult& out) const {
     out.rules.clear();
     for (const auto& [id, r] : rules_) out.rules.push_back(r);
@@ -114,31 +119,41 @@ class SoakFindings {
 
   // One bug found again at another seed shrinks to other numbers and lists
   // other keys, and may break more rules (or fewer) in one round than in
-  // another: a cause with the same summary that shares a rule with one kept
-  // is that one (the one that saw more rules names it).
+  // another: a cause with the same summary that shares a rule with kept ones
+  // is them (all of them, now one; the one that saw the most rules names it).
   void add_cause(const Cause& c, const SuiteResult& round) {
     auto text = c.summary;
     if (const auto first = text.find("; first"); first != std::string::npos) text.resize(first);
-    const auto key = detail::mask_numbers(text);
-    const auto mine = rules_of(c);
+    Found fresh{c, detail::mask_numbers(text), ""};
+    if (const auto* r = round.find(c.rule)) fresh.reproduce = r->reproduce;
+    auto rules = rules_of(c);
+    std::size_t widest = rules.size();
+    std::vector<Found> kept;
+    constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t place = kNone;  // where the first cause it joins was
     for (auto& f : causes_) {
-      if (f.key != key) continue;
-      auto theirs = rules_of(f.cause);
-      if (std::ranges::none_of(mine, [&](const std::string& id) { return theirs.contains(id); })) continue;
-      const bool wider = std::ranges::includes(mine, theirs) && mine.size() > theirs.size();
-      theirs.insert(mine.begin(), mine.end());
-      if (wider) {
-        f.cause.rule = c.rule;
-        f.cause.summary = c.summary;
-        if (const auto* r = round.find(c.rule)) f.reproduce = r->reproduce;
+      const auto theirs = rules_of(f.cause);
+      if (f.key != fresh.key || std::ranges::none_of(theirs, [&](const std::string& id) { return rules.contains(id); })) {
+        kept.push_back(std::move(f));
+        continue;
       }
-      theirs.erase(f.cause.rule);
-      f.cause.also.assign(theirs.begin(), theirs.end());
-      std::ranges::sort(f.cause.also, [](const std::string& a, const std::string& b) { return rule_id_less(a, b); });
-      return;
+      if (place == kNone) place = kept.size();
+      rules.insert(theirs.begin(), theirs.end());
+      // The one that saw the most rules names the cause (the first on a tie:
+      // its replay line was shown first); an empty replay line never wins.
+      if (theirs.size() >= widest && !f.reproduce.empty()) {
+        widest = theirs.size();
+        fresh.cause.rule = f.cause.rule;
+        fresh.cause.summary = f.cause.summary;
+        fresh.reproduce = f.reproduce;
+      }
     }
-    const auto* r = round.find(c.rule);
-    causes_.push_back({c, key, r != nullptr ? r->reproduce : ""});
+    rules.erase(fresh.cause.rule);
+    fresh.cause.also.assign(rules.begin(), rules.end());
+    std::ranges::sort(fresh.cause.also, [](const std::string& a, const std::string& b) { return rule_id_less(a, b); });
+    // In the place of the first it joined: causes keep the order they were found in.
+    kept.insert(kept.begin() + static_cast<std::ptrdiff_t>(std::min(place, kept.size())), std::move(fresh));
+    causes_ = std::move(kept);
   }
 
   std::map<std::string, RuleResult> rules_;
@@ -168,8 +183,10 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
   const auto start = Clock::now();
   options.start_no_rule_after = start + length;
   std::cout << "sinkkit " << kit_version() << ": soak of sink '" << sut->name() << "' (" << command_line_of(c)
-            << ") for " << duration_text(length) << ", round n at seed " << c.seed << " + n - 1, budget " << c.budget
-            << ", jobs " << (options.isolate ? options.jobs : 1);
+            << ") for " << duration_text(length);
+  if (args.rounds > 0) std::cout << " or " << args.rounds << " rounds";
+  std::cout << ", round n at seed " << c.seed << " + n - 1, budget " << c.budget << ", jobs "
+            << (options.isolate ? options.jobs : 1);
   if (!c.shard.whole()) std::cout << ", shard " << to_string(c.shard);
   if (!ids.empty()) {
     std::cout << ", rules";
@@ -177,18 +194,31 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
   }
   std::cout << std::endl;
 
-  SoakFindings found;
+  // What the run is, whether or not a round ran.
   SuiteResult result;
+  result.sink = sut->name();
+  result.subject = command_line_of(c);
+  result.capabilities = sut->capabilities();
+  result.kit_version = kit_version();
+  result.seed = c.seed;
+  result.shard = c.shard;
+  result.budget = c.budget;
+  result.max_workers = c.max_workers;
+  result.strict = c.strict;
+  result.host = host_name();
+  result.started_at = detail::utc_now();
+
+  SoakFindings found;
   int rounds = 0;
   bool partial = false;
   std::string stopped_early;  // why the rounds ended before the time did
   int verdict = 0;
-  // The report as it stands, written after every round (marked unfinished
-  // until the last write): a soak killed outright (SIGKILL, a node lost)
-  // still leaves its last round's, and it does not pass a gate.
+  int signal_seen = 0;  // the signal the last report says, so the exit agrees with it
+  // The report as it stands (marked unfinished until the last write): a
+  // soak killed outright (SIGKILL, a node lost) still leaves its last one,
+  // and it does not pass a gate.
   const auto report = [&](bool last) {
     found.fill(result);
-    result.seed = c.seed;
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     result.gate_errors.clear();
     result.gate_notes.clear();
@@ -201,7 +231,8 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
                                 seeds + (stopped_early.empty() ? "" : "; " + stopped_early));
     apply_allow_list(result, allow, utc_today());
     verdict = result.exit_code();  // what the rounds found, before a signal marks the run
-    if (const int sig = interruption_signal(); sig != 0) detail::mark_interrupted(result, sig);
+    signal_seen = interruption_signal();
+    if (signal_seen != 0) detail::mark_interrupted(result, signal_seen);
     if (!last) result.gate_errors.push_back("the soak had not finished when this report was written (after round " +
                                             std::to_string(rounds) + ")");
     if (reporting.dir.empty()) return true;
@@ -210,37 +241,44 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
     if (last) std::cout << "\n" << listed.str();
     return written;
   };
-  while (Clock::now() < start + length && interruption_signal() == 0) {
+  // Progress and the report after a round, but at most every 10 s (rounds
+  // of a few milliseconds would flood the log and rewrite the reports
+  // thousands of times), and after the first, the last, and a new cause.
+  auto last_shown = start - std::chrono::hours(1);
+  while (Clock::now() < start + length && interruption_signal() == 0 && (args.rounds == 0 || rounds < args.rounds)) {
     options.check.seed = c.seed + static_cast<std::uint64_t>(rounds);
-    auto round = run_suite(*sut, options);
-    if (rounds == 0) result = round;  // the run's metadata: sink, capabilities, host, start
-    partial = std::ranges::any_of(round.rules, [](const RuleResult& r) {
+    const auto round = run_suite(*sut, options);
+    const bool cut = std::ranges::any_of(round.rules, [](const RuleResult& r) {
       return is_not_run(r) || r.message == detail::kNotStartedInTime;
     });
     const auto causes_before = found.causes();
     const int judged_now = found.add_round(round);
-    if (judged_now == 0 && partial) break;  // stopped before its first rule: not a round
+    if (judged_now == 0 && cut) break;  // stopped before its first rule: not a round
+    partial = cut;
     ++rounds;
-    const auto broken = std::ranges::count_if(round.rules, [](const RuleResult& r) { return r.broken(); });
-    std::cout << "[soak " << duration_text(Clock::now() - start) << " of " << duration_text(length) << "] round " << rounds
-              << " (seed " << options.check.seed << (partial ? ", partial" : "") << "): " << broken
-              << (broken == 1 ? " rule" : " rules") << " broken; so far " << found.cases() << " cases, " << found.causes()
-              << (found.causes() == 1 ? " cause" : " causes");
-    if (found.causes() > causes_before) std::cout << " (" << found.causes() - causes_before << " new)";
-    std::cout << std::endl;
+    if (rounds == 1) result.started_at = round.started_at;
+    const bool news = found.causes() > causes_before;
+    const bool last = judged_now == 0 || Clock::now() >= start + length || interruption_signal() != 0 ||
+                      (args.rounds > 0 && rounds >= args.rounds);
+    if (news || last || Clock::now() - last_shown >= std::chrono::seconds(10)) {
+      last_shown = Clock::now();
+      const auto broken = std::ranges::count_if(round.rules, [](const RuleResult& r) { return r.broken(); });
+      std::cout << "[soak " << duration_text(Clock::now() - start) << " of " << duration_text(length) << "] round "
+                << rounds << " (seed " << options.check.seed << (partial ? ", partial" : "") << "): " << broken
+                << (broken == 1 ? " rule" : " rules") << " broken; so far " << found.cases() << " cases, "
+                << found.causes() << (found.causes() == 1 ? " cause" : " causes");
+      if (news) std::cout << " (" << found.causes() - causes_before << " new)";
+      std::cout << std::endl;
+      if (!report(false)) return kExitUsage;
+    }
     if (judged_now == 0) {
       stopped_early = "no rule could be checked (each is not applicable or untested): one round is all there is";
       break;
     }
-    if (!report(false)) return kExitUsage;
   }
-  if (rounds == 0 && result.sink.empty()) {  // stopped before a round: what the sink is, from its hello
-    result.sink = sut->name();
-    result.capabilities = sut->capabilities();
-    result.kit_version = kit_version();
+  if (args.rounds > 0 && rounds == args.rounds && stopped_early.empty()) {
+    stopped_early = "stopped after --rounds " + std::to_string(args.rounds);
   }
-  result.subject = command_line_of(c);
-  result.shard = c.shard;
   if (!report(true)) return kExitUsage;
   if (!result.causes.empty()) {
     std::cout << "\n" << causes_heading(result.causes.size()) << ":\n";
@@ -254,8 +292,9 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
   std::cout << "\n" << result.summary_line() << std::endl;
   // What it found decides first: a failure found before a signal is still
   // found (a SHOULD rule's cause fails it only with --strict, as in `run`).
+  // The signal is the one the report says, not one that came after it.
   if (verdict != 0) return verdict;
-  if (const int sig = interruption_signal(); sig != 0) return 128 + sig;
+  if (signal_seen != 0) return 128 + signal_seen;
   return 0;
 }
 
@@ -271,6 +310,8 @@ void add_soak_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--duration", args->duration, "How long: 90s, 30m, 2h, 1h30m (rounds start until then)")
       ->envname("SINKKIT_SOAK")
       ->required();
+  cmd->add_option("--rounds", args->rounds, "Stop after this many rounds, if the time is not up first (default: no limit)")
+      ->check(CLI::Range(1, 1'000'000'000));
   cmd->callback([cmd, args, &exit_code] {
     const auto ids = validated_run_args(*cmd, args->run);
     (void)duration_of(args->duration);  // a usage error before any process starts

@@ -1,7 +1,8 @@
 """SINKKIT_REPORT_DIR under CTest: each rule runs in a process of its own, in
 parallel, and their results must add up to one report per suite (none
 overwriting another), with the allow-list (SINKKIT_ALLOW_LIST) applied. And
-a conformance program stopped by a signal keeps what it judged.
+a conformance program stopped by a signal keeps what it judged. And the
+console line of a passed fault rule says how many cases reached a fault.
 
 Usage: report_dir_test.py CONFORMANCE_BINARY [unittest args]
 """
@@ -41,6 +42,17 @@ class ReportDir(unittest.TestCase):
             self.assertEqual(sorted(ids), sorted(r.replace("_", "-", 1).replace("_", ".") for r in RULES))
             self.assertEqual(ids, sorted(ids, key=lambda i: [int(x) for x in i[3:].split(".")]), "catalogue order")
             self.assertEqual(report["exit_code"], 0)
+
+
+class ConsoleLine(unittest.TestCase):
+    def test_a_passed_fault_rule_says_how_many_cases_reached_a_fault(self):
+        # The console, not only the report: a pass that reached no fault would be untested.
+        env = dict(os.environ, SINKKIT_SEED="5", SINKKIT_BUDGET="5")
+        p = subprocess.run([BINARY, "--gtest_filter=Conformance/JsonlFileSink.SK_4_1_*"], env=env, capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"\[ sinkkit  \] SK-4\.1 passed \(5 cases; storage faults by [a-z ]+; [1-9]\d* of 5 "
+                                   r"cases reached one\)")
 
 
 class Interrupted(unittest.TestCase):

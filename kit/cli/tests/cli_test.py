@@ -891,8 +891,8 @@ class Soak(unittest.TestCase):
     distinct cause kept once, progress as it goes, a signal ends it with the
     report written."""
 
-    def soak(self, sink, duration, rules, reports, *extra):
-        return sinkkit("soak", "--duration", duration, "--seed", "100", "--budget", "5", "--jobs", "2", "--rules", rules,
+    def soak(self, sink, duration, rules, reports, *extra, jobs="2"):
+        return sinkkit("soak", "--duration", duration, "--seed", "100", "--budget", "5", "--jobs", jobs, "--rules", rules,
                        "--report", reports, "--report-formats", "json", *extra, "--", PY, os.path.join(EXAMPLES, sink))
 
     def rounds_of(self, report):
@@ -901,32 +901,50 @@ class Soak(unittest.TestCase):
 
     def test_a_mutant_soak_finds_its_cause_once_and_exits_1(self):
         with tempfile.TemporaryDirectory() as reports:
-            r = self.soak("broken_sqlite_sink.py", "5s", "SK-2.3,SK-4.1,SK-4.2", reports)
+            r = self.soak("broken_sqlite_sink.py", "10m", "SK-2.3,SK-4.1,SK-4.2", reports, "--rounds", "3")
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
             with open(os.path.join(reports, "python-sqlite-broken.json"), encoding="utf-8") as f:
                 report = json.load(f)
-        self.assertGreater(self.rounds_of(report), 1, report["gate_notes"])
+        self.assertEqual(self.rounds_of(report), 3, report["gate_notes"])
         # Found in every round, kept once: the same bug at other seeds is the same cause.
         self.assertEqual([(c["rule"], c["also"]) for c in report["causes"]], [("SK-4.1", ["SK-4.2"])], report["causes"])
-        self.assertRegex(r.stdout, r"\[soak \dm\d\ds of 0m05s\] round 1 \(seed 100\): 2 rules broken; so far \d+ cases, "
+        self.assertRegex(r.stdout, r"\[soak \dm\d\ds of 10m00s\] round 1 \(seed 100\): 2 rules broken; so far \d+ cases, "
                                    r"1 cause \(1 new\)")
+        self.assertIn("seeds 100 to 102; stopped after --rounds 3", " ".join(report["gate_notes"]))
         self.assertRegex(r.stdout, r"reproduce: \S+ replay --rule SK-4\.1 --seed 10\d ")
         statuses = {x["id"]: x["status"] for x in report["rules"]}
         self.assertEqual(statuses, {"SK-2.3": "passed", "SK-4.1": "failed", "SK-4.2": "warning"})
 
     def test_a_reference_sink_soak_passes_after_several_rounds(self):
         with tempfile.TemporaryDirectory() as reports:
-            r = self.soak("jsonl_sink.py", "3s", "SK-2.3,SK-3.1", reports)
+            r = self.soak("jsonl_sink.py", "10m", "SK-2.3,SK-3.1", reports, "--rounds", "3")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             with open(os.path.join(reports, "python-jsonl.json"), encoding="utf-8") as f:
                 report = json.load(f)
-        rounds = self.rounds_of(report)
-        self.assertGreater(rounds, 1, report["gate_notes"])
-        self.assertEqual(report["causes"] if "causes" in report else [], [])
+        self.assertEqual(self.rounds_of(report), 3, report["gate_notes"])
+        self.assertNotIn("causes", report)
         for rule in report["rules"]:  # every round's cases, summed
             self.assertEqual(rule["status"], "passed", rule)
-            self.assertGreaterEqual(rule["cases"], 5 * (rounds - 1), rule)
-        self.assertIn(f"round {rounds} (seed {100 + rounds - 1}", r.stdout)
+            self.assertEqual(rule["cases"], 15, rule)
+        self.assertIn("round 3 (seed 102)", r.stdout)  # the last round's line, whatever the 10 s pace
+
+    def test_a_soak_shorter_than_a_round_reports_the_rules_it_did_not_reach(self):
+        # A partition takes 0.3 s to build (its config is checked slowly), a
+        # rule's 5 cases more than the soak's 1 s: one rule at a time, the
+        # first runs, the others do not start.
+        slow_dir = "jsonl_sink._dir = (lambda check: lambda config: (time.sleep(0.3), check(config))[1])(jsonl_sink._dir)"
+        sink = jsonl_sink_variant(self, "pass", preamble=[slow_dir])
+        with tempfile.TemporaryDirectory() as reports:
+            r = self.soak(sink, "1s", "SK-2.3,SK-2.4,SK-3.1", reports, jobs="1")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(reports, "python-jsonl.json"), encoding="utf-8") as f:
+                report = json.load(f)
+        statuses = {x["id"]: (x["status"], x["message"]) for x in report["rules"]}
+        self.assertEqual(statuses["SK-2.3"][0], "passed", statuses)
+        self.assertEqual(statuses["SK-2.4"], ("untested", "not started: the time was up"))
+        self.assertEqual(statuses["SK-3.1"], ("untested", "not started: the time was up"))
+        self.assertIn("soak: 1 round (the last one partial)", " ".join(report["gate_notes"]))
+        self.assertIn("(the last one partial)", " ".join(report["gate_notes"]))
 
     def test_sigterm_mid_soak_writes_a_report_that_says_so(self):
         # Nothing found: 128 + SIGTERM; a failure found before the signal: 1.

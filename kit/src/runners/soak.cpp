@@ -1,6 +1,8 @@
 #include <sinkkit/runners/soak.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 
 #include <sinkkit/runners/interruption.hpp>
@@ -52,7 +54,8 @@ RuleResult soak_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& o
   const auto start = std::chrono::steady_clock::now();
   auto round_options = options;
   RuleResult kept;
-  int rounds = 0, cases = 0;
+  int rounds = 0;
+  long long cases = 0;
   double seconds = 0;
   do {
     round_options.check.seed = options.check.seed + static_cast<std::uint64_t>(rounds);
@@ -66,7 +69,7 @@ RuleResult soak_rule(const Rule& rule, SinkUnderTest& sut, const SuiteOptions& o
     // another round would say the same.
     if (kept.status != RuleStatus::passed) break;
   } while (std::chrono::steady_clock::now() - start < length && interruption_signal() == 0);
-  kept.cases = cases;
+  kept.cases = static_cast<int>(std::min<long long>(cases, std::numeric_limits<int>::max()));
   kept.seconds = seconds;
   const std::string soaked = "soaked: " + std::to_string(rounds) + (rounds == 1 ? " round" : " rounds") + " in " +
                              duration_text(std::chrono::steady_clock::now() - start) + ", seeds " +

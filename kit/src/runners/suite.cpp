@@ -37,13 +37,6 @@ inline namespace runners {
 
 namespace {
 
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
 const std::string kCaseMark = "#case ";
 // A sink's messages are arbitrary bytes; the result must still serialise.
 constexpr auto kReplaceBadUtf8 = nlohmann::json::error_handler_t::replace;
@@ -322,6 +315,12 @@ void print_progress(const RuleResult& r, const Rule& rule, std::size_t position,
 }  // namespace
 
 std::string kit_version() { return SINKKIT_VERSION; }
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
 
 int usable_cores() {
   cpu_set_t set;

@@ -80,6 +80,9 @@ int usable_cores();
 /// The kit's version ("0.1.0").
 std::string kit_version();
 
+/// This machine's name, as a result's `host` says it ("unknown" if none).
+std::string host_name();
+
 }  // namespace runners
 
 namespace detail {
