@@ -1,7 +1,8 @@
 """SINKKIT_REPORT_DIR under CTest: each rule runs in a process of its own, in
 parallel, and their results must add up to one report per suite (none
 overwriting another), with the allow-list (SINKKIT_ALLOW_LIST) applied. And
-a conformance program stopped by a signal keeps what it judged. And the
+a conformance program stopped by a signal keeps what it judged. Shards
+(SINKKIT_SHARD) of a program together report what one run does, and the
 console line of a passed fault rule says how many cases reached a fault.
 
 Usage: report_dir_test.py CONFORMANCE_BINARY [unittest args]
@@ -42,6 +43,37 @@ class ReportDir(unittest.TestCase):
             self.assertEqual(sorted(ids), sorted(r.replace("_", "-", 1).replace("_", ".") for r in RULES))
             self.assertEqual(ids, sorted(ids, key=lambda i: [int(x) for x in i[3:].split(".")]), "catalogue order")
             self.assertEqual(report["exit_code"], 0)
+
+
+class Shards(unittest.TestCase):
+    def test_three_shards_report_what_one_run_does(self):
+        # SINKKIT_SHARD=i/3 in three programs side by side: each report holds
+        # its shard's rules only, and together they are the unsharded run's.
+        filt = "--gtest_filter=Conformance/MemorySink.SK_1_*:Conformance/MemorySink.SK_2_*"
+        with tempfile.TemporaryDirectory() as tmp:
+            runs = {}
+            for shard in ("", "1/3", "2/3", "3/3"):
+                folder = os.path.join(tmp, shard.replace("/", "-") or "whole")
+                env = dict(os.environ, SINKKIT_REPORT_DIR=folder, SINKKIT_SEED="5", SINKKIT_BUDGET="5",
+                           SINKKIT_SHARD=shard)
+                runs[shard] = (folder, subprocess.Popen([BINARY, filt, "--gtest_brief=1"], env=env,
+                                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+            reports = {}
+            for shard, (folder, p) in runs.items():
+                out = p.communicate(timeout=300)[0]
+                self.assertEqual(p.returncode, 0, out)
+                with open(os.path.join(folder, "MemorySink.json"), encoding="utf-8") as f:
+                    reports[shard] = json.load(f)
+        whole = {r["id"]: r["status"] for r in reports[""]["rules"]}
+        together = {}
+        for shard in ("1/3", "2/3", "3/3"):
+            self.assertEqual(reports[shard]["shard"], shard)
+            mine = {r["id"]: r["status"] for r in reports[shard]["rules"]}
+            self.assertTrue(mine, shard)
+            self.assertFalse(set(mine) & set(together), f"{shard} repeats {set(mine) & set(together)}")
+            together.update(mine)
+        self.assertEqual(together, whole)
+        self.assertNotIn("shard", reports[""])
 
 
 class ConsoleLine(unittest.TestCase):
