@@ -107,7 +107,7 @@ class SoakFindings {
  private:
   struct Found {
     Cause cause;
-    std::string key;        // its summary as every finding of it reads: numbers masked, the keys listed cut
+    std::string key;        // Cause::key: the same in every round that finds it
     std::string reproduce;  // the replay line of the round that found it
   };
 
@@ -119,12 +119,16 @@ class SoakFindings {
 
   // One bug found again at another seed shrinks to other numbers and lists
   // other keys, and may break more rules (or fewer) in one round than in
-  // another: a cause with the same summary that shares a rule with kept ones
-  // is them (all of them, now one; the one that saw the most rules names it).
+  // another: what its counterexamples share (`Cause::key`, as one run groups
+  // rules into causes) says it is the same cause; the one that saw the most
+  // rules names it.
   void add_cause(const Cause& c, const SuiteResult& round) {
-    auto text = c.summary;
-    if (const auto first = text.find("; first"); first != std::string::npos) text.resize(first);
-    Found fresh{c, detail::mask_numbers(text), ""};
+    Found fresh{c, c.key, ""};
+    if (fresh.key.empty()) {  // a cause not found by find_causes: by its summary, numbers masked, keys listed cut
+      auto text = c.summary;
+      if (const auto first = text.find("; first"); first != std::string::npos) text.resize(first);
+      fresh.key = c.rule + "|" + detail::mask_numbers(text);
+    }
     if (const auto* r = round.find(c.rule)) fresh.reproduce = r->reproduce;
     auto rules = rules_of(c);
     std::size_t widest = rules.size();
@@ -133,7 +137,7 @@ class SoakFindings {
     std::size_t place = kNone;  // where the first cause it joins was
     for (auto& f : causes_) {
       const auto theirs = rules_of(f.cause);
-      if (f.key != fresh.key || std::ranges::none_of(theirs, [&](const std::string& id) { return rules.contains(id); })) {
+      if (f.key != fresh.key) {
         kept.push_back(std::move(f));
         continue;
       }

@@ -275,7 +275,7 @@ std::vector<Cause> find_causes(const std::vector<RuleResult>& rules) {
     const auto primary = std::max_element(members.begin(), members.end(),
                                           [](const Evidence& a, const Evidence& b) { return rank(a) < rank(b); });
     const std::size_t position = primary->position;  // before the sort below moves the members
-    Cause c{.rule = primary->result->id, .summary = primary->summary, .also = {}};
+    Cause c{.rule = primary->result->id, .summary = primary->summary, .also = {}, .key = key};
     std::sort(members.begin(), members.end(),
               [](const Evidence& a, const Evidence& b) { return a.position < b.position; });
     for (const auto& m : members)

@@ -341,3 +341,16 @@ TEST(Causes, RoundTripThroughTheSuiteResult) {
 }
 
 }  // namespace
+
+// A soak keeps one cause per bug over its rounds: the same bug found at
+// another seed, with other numbers, has the same key; another bug does not.
+TEST(Causes, OneBugFoundAgainWithOtherNumbersHasTheSameKey) {
+  const auto key_of = [](const std::string& message) {
+    sinkkit::RuleResult r{.id = "SK-3.5", .status = sinkkit::RuleStatus::warning, .message = message};
+    const auto causes = sinkkit::find_causes({r});
+    return causes.empty() ? std::string("(none)") : causes.front().key;
+  };
+  EXPECT_FALSE(key_of("3 descriptors left open after close").empty());
+  EXPECT_EQ(key_of("3 descriptors left open after close"), key_of("12 descriptors left open after close"));
+  EXPECT_NE(key_of("3 descriptors left open after close"), key_of("a thread left running after close"));
+}

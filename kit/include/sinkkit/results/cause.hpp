@@ -26,6 +26,10 @@ struct Cause {
   std::string rule;               ///< the rule it breaks most specifically
   std::string summary;            ///< what the sink did, numbers and keys as in that rule's counterexample
   std::vector<std::string> also;  ///< the other rules it made fail, in catalogue order
+  /// What its rules' counterexamples share (the failed call, the oracle's
+  /// finding, the crash), numbers masked: the same bug found in another run
+  /// has the same key (a soak keeps each key once). Not in the JSON.
+  std::string key;
 
   /// "SUMMARY (SK-2.8); also fails SK-2.2, SK-2.3".
   [[nodiscard]] std::string to_text() const;
