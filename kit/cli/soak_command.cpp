@@ -170,15 +170,10 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
   const auto& reporting = args.run.reporting;
   const auto length = duration_of(args.duration);
   choose_seed(c);
-  AllowList allow;
-  std::vector<reports::ReportFormat> formats;
-  try {
-    if (!reporting.allow_list.empty()) allow = AllowList::load(reporting.allow_list);
-    formats = reports::report_formats_from(reporting.formats);
-  } catch (const std::exception& e) {
-    std::cerr << "sinkkit: " << e.what() << "\n";
-    return kExitUsage;
-  }
+  const auto gate = load_gate(reporting);
+  if (!gate) return kExitUsage;
+  const AllowList& allow = gate->allow;
+  const auto& formats = gate->formats;
   install_interruption_handling();
   int start_status = 0;
   const auto sut = start_sink(c, reporting, formats, start_status);

@@ -123,17 +123,24 @@ std::unique_ptr<WireSink> start_sink(Common& c, const Reporting& reporting,
   }
 }
 
-int run_and_report(Common& c, const std::vector<std::string>& rules, const Reporting& reporting) {
-  choose_seed(c);
-  AllowList allow;
-  std::vector<reports::ReportFormat> formats;
+std::optional<Gate> load_gate(const Reporting& reporting) {
+  Gate gate;
   try {
-    if (!reporting.allow_list.empty()) allow = AllowList::load(reporting.allow_list);
-    formats = reports::report_formats_from(reporting.formats);
+    if (!reporting.allow_list.empty()) gate.allow = AllowList::load(reporting.allow_list);
+    gate.formats = reports::report_formats_from(reporting.formats);
   } catch (const std::exception& e) {
     std::cerr << "sinkkit: " << e.what() << "\n";
-    return kExitUsage;
+    return std::nullopt;
   }
+  return gate;
+}
+
+int run_and_report(Common& c, const std::vector<std::string>& rules, const Reporting& reporting) {
+  choose_seed(c);
+  const auto gate = load_gate(reporting);
+  if (!gate) return kExitUsage;
+  const AllowList& allow = gate->allow;
+  const auto& formats = gate->formats;
   const std::string command_line = command_line_of(c);
   // SIGINT, SIGTERM, SIGHUP: the rule in progress and its sink processes are
   // killed, the rules judged are reported, and the exit status says which signal.

@@ -4,10 +4,12 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <sinkkit/reports/report.hpp>
+#include <sinkkit/runners/allow_list.hpp>
 
 #include "options.hpp"
 
@@ -19,6 +21,15 @@ struct Reporting {
   std::string formats = "all";
   std::string allow_list;
 };
+
+// The allow-list and the report formats a run is gated and reported with.
+struct Gate {
+  AllowList allow;
+  std::vector<reports::ReportFormat> formats;
+};
+
+// Loads them; nothing (the error on stderr) when either cannot be used.
+std::optional<Gate> load_gate(const Reporting& reporting);
 
 // What `run` and `soak` take.
 struct RunArgs {
