@@ -85,13 +85,9 @@ int render_saved(const ReportArgs& args) {
     if (!args.allow_list.empty()) allow = AllowList::load(args.allow_list);
     std::vector<SuiteResult> runs;
     for (const auto& in : args.inputs) runs.push_back(reports::read_json_report(in));
-    if (args.merge) {
-      // The shards of one run, one result again; its causes found over all
-      // its rules, as the unsharded run finds them.
-      auto merged = merge_shards(runs, args.inputs);
-      merged.causes = find_causes(merged.rules);
-      runs = {std::move(merged)};
-    }
+    // The shards of one run, one result again (with no causes: the loop
+    // below finds them over all its rules, as the unsharded run does).
+    if (args.merge) runs = {merge_shards(runs, args.inputs)};
     for (auto& run : runs) {
       run.strict = run.strict || args.strict;
       // A report saved by a kit without causes, or merged by hand: found again.

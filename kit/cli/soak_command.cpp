@@ -59,9 +59,10 @@ int rank(RuleStatus s) {
   return 0;
 }
 
-bool judged(const RuleResult& r) {
-  return r.status == RuleStatus::passed || r.status == RuleStatus::failed || r.status == RuleStatus::warning;
-}
+bool judged(const RuleResult& r) { return r.status == RuleStatus::passed || r.broken(); }
+
+// A rule a round did not check: a signal or the soak's end came first.
+bool unrun(const RuleResult& r) { return is_not_run(r) || r.message == detail::kNotStartedInTime; }
 
 // What the rounds found so far: each rule's worst result (its first
 // failure, shrunk, its round's seed in its replay line) with the cases of
@@ -74,14 +75,13 @@ class SoakFindings {
   int add_round(const SuiteResult& round) {
     int judged_now = 0;
     for (const auto& r : round.rules) {
-      const bool unrun = is_not_run(r) || r.message == detail::kNotStartedInTime;
-      judged_now += !unrun && judged(r) ? 1 : 0;
+      judged_now += !unrun(r) && judged(r) ? 1 : 0;
       auto [at, fresh] = rules_.try_emplace(r.id, r);
-      if (unrun) continue;  // kept only while no round reached it
+      if (unrun(r)) continue;  // kept only while no round reached it
       cases_ += r.cases;
       if (fresh) continue;
       auto& kept = at->second;
-      const bool kept_unrun = is_not_run(kept) || kept.message == detail::kNotStartedInTime;
+      const bool kept_unrun = unrun(kept);
       const long long cases = (kept_unrun ? 0LL : kept.cases) + r.cases;
       const double seconds = (kept_unrun ? 0.0 : kept.seconds) + r.seconds;
       if (kept_unrun || rank(r.status) > rank(kept.status)) kept = r;
@@ -136,11 +136,11 @@ class SoakFindings {
     constexpr std::size_t kNone = static_cast<std::size_t>(-1);
     std::size_t place = kNone;  // where the first cause it joins was
     for (auto& f : causes_) {
-      const auto theirs = rules_of(f.cause);
       if (f.key != fresh.key) {
         kept.push_back(std::move(f));
         continue;
       }
+      const auto theirs = rules_of(f.cause);
       if (place == kNone) place = kept.size();
       rules.insert(theirs.begin(), theirs.end());
       // The one that saw the most rules names the cause (the first on a tie:
@@ -247,9 +247,7 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
   while (Clock::now() < start + length && interruption_signal() == 0 && (args.rounds == 0 || rounds < args.rounds)) {
     options.check.seed = c.seed + static_cast<std::uint64_t>(rounds);
     const auto round = run_suite(*sut, options);
-    const bool cut = std::ranges::any_of(round.rules, [](const RuleResult& r) {
-      return is_not_run(r) || r.message == detail::kNotStartedInTime;
-    });
+    const bool cut = std::ranges::any_of(round.rules, unrun);
     const auto causes_before = found.causes();
     const int judged_now = found.add_round(round);
     if (judged_now == 0 && cut) break;  // stopped before its first rule: not a round
