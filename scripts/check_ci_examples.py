@@ -19,8 +19,10 @@ Exits 1 naming each problem.
 """
 import json
 import pathlib
-import re
 import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from extract_doc_files import files_of  # noqa: E402  the docs' blocks, read one way
 
 try:
     import yaml
@@ -99,22 +101,10 @@ def check_actions(path):
 
 def check_docs(root):
     doc = root / "docs" / "conformance.md"
-    lines = doc.read_text(encoding="utf-8").splitlines(keepends=True)
-    shown = set()
-    for i, line in enumerate(lines):
-        m = re.match(r"^<!-- example: (\S+) -->\s*$", line)
-        if not m:
-            continue
-        fence = re.match(r"^(```+)", lines[i + 1]) if i + 1 < len(lines) else None
-        end = i + 2
-        while fence and end < len(lines) and not lines[end].startswith(fence.group(1)):
-            end += 1
-        if not fence or end == len(lines):
-            problems.append(f"{doc}:{i + 1}: '{line.strip()}' is not followed by a closed code block")
-            continue
-        shown.add(m.group(1))
-        if "".join(lines[i + 2:end]) != (root / m.group(1)).read_text(encoding="utf-8"):
-            problems.append(f"{doc}:{i + 1}: the block differs from {m.group(1)}")
+    shown = files_of(doc, kind="example")  # exits naming a block that is not closed, or none
+    for path, text in shown.items():
+        if text != (root / path).read_text(encoding="utf-8"):
+            problems.append(f"{doc}: the block of {path} differs from the file")
     for wanted in ("examples/ci/github-actions-sharded.yml", "examples/ci/kubernetes-indexed-job.yaml"):
         if wanted not in shown:
             problems.append(f"{doc}: does not show {wanted} (<!-- example: {wanted} -->)")

@@ -15,23 +15,26 @@ import pathlib
 import re
 import sys
 
-MARKER = re.compile(r"^<!-- file: (\S+) -->\s*$")
 FENCE = re.compile(r"^(```+)")
 
 
-def files_of(doc):
+def files_of(doc, kind="file"):
+    """The fenced blocks after `<!-- KIND: PATH -->` lines, by PATH ("file":
+    a walk-through's project; scripts/check_ci_examples.py reads "example":
+    a repository file the page shows as it is)."""
+    marker = re.compile(rf"^<!-- {kind}: (\S+) -->\s*$")
     lines = pathlib.Path(doc).read_text(encoding="utf-8").splitlines(keepends=True)
     files = {}
     i = 0
     while i < len(lines):
-        m = MARKER.match(lines[i])
+        m = marker.match(lines[i])
         if not m:
             i += 1
             continue
         path = m.group(1)
         fence = FENCE.match(lines[i + 1]) if i + 1 < len(lines) else None
         if not fence:
-            sys.exit(f"{doc}:{i + 1}: '<!-- file: {path} -->' is not followed by a fenced code block")
+            sys.exit(f"{doc}:{i + 1}: '<!-- {kind}: {path} -->' is not followed by a fenced code block")
         end = i + 2
         while end < len(lines) and not lines[end].startswith(fence.group(1)):
             end += 1
@@ -42,7 +45,7 @@ def files_of(doc):
         files[path] = "".join(lines[i + 2:end])
         i = end + 1
     if not files:
-        sys.exit(f"{doc}: no '<!-- file: PATH -->' blocks")
+        sys.exit(f"{doc}: no '<!-- {kind}: PATH -->' blocks")
     return files
 
 
