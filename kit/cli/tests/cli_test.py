@@ -891,20 +891,24 @@ class Soak(unittest.TestCase):
     distinct cause kept once, progress as it goes, a signal ends it with the
     report written."""
 
-    def soak(self, sink, duration, rules, reports, *extra, jobs="2"):
-        return sinkkit("soak", "--duration", duration, "--seed", "100", "--budget", "5", "--jobs", jobs, "--rules", rules,
-                       "--report", reports, "--report-formats", "json", *extra, "--", PY, os.path.join(EXAMPLES, sink))
+    def soak(self, sink, duration, rules, *extra, jobs="2"):
+        """`sinkkit soak` with a JSON report: the result and the report."""
+        with tempfile.TemporaryDirectory() as reports:
+            r = sinkkit("soak", "--duration", duration, "--seed", "100", "--budget", "5", "--jobs", jobs, "--rules", rules,
+                        "--report", reports, "--report-formats", "json", *extra, "--", PY, os.path.join(EXAMPLES, sink))
+            [name] = os.listdir(reports)
+            with open(os.path.join(reports, name), encoding="utf-8") as f:
+                report = json.load(f)
+        self.assertEqual(name, report["sink"] + ".json")  # named after the sink, as `run --report` names it
+        return r, report
 
     def rounds_of(self, report):
         [note] = [n for n in report["gate_notes"] if n.startswith("soak: ")]
         return int(re.match(r"soak: (\d+) rounds?", note).group(1))
 
     def test_a_mutant_soak_finds_its_cause_once_and_exits_1(self):
-        with tempfile.TemporaryDirectory() as reports:
-            r = self.soak("broken_sqlite_sink.py", "10m", "SK-2.3,SK-4.1,SK-4.2", reports, "--rounds", "3")
-            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-            with open(os.path.join(reports, "python-sqlite-broken.json"), encoding="utf-8") as f:
-                report = json.load(f)
+        r, report = self.soak("broken_sqlite_sink.py", "10m", "SK-2.3,SK-4.1,SK-4.2", "--rounds", "3")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertEqual(self.rounds_of(report), 3, report["gate_notes"])
         # Found in every round, kept once: the same bug at other seeds is the same cause.
         self.assertEqual([(c["rule"], c["also"]) for c in report["causes"]], [("SK-4.1", ["SK-4.2"])], report["causes"])
@@ -916,11 +920,8 @@ class Soak(unittest.TestCase):
         self.assertEqual(statuses, {"SK-2.3": "passed", "SK-4.1": "failed", "SK-4.2": "warning"})
 
     def test_a_reference_sink_soak_passes_after_several_rounds(self):
-        with tempfile.TemporaryDirectory() as reports:
-            r = self.soak("jsonl_sink.py", "10m", "SK-2.3,SK-3.1", reports, "--rounds", "3")
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            with open(os.path.join(reports, "python-jsonl.json"), encoding="utf-8") as f:
-                report = json.load(f)
+        r, report = self.soak("jsonl_sink.py", "10m", "SK-2.3,SK-3.1", "--rounds", "3")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.rounds_of(report), 3, report["gate_notes"])
         self.assertNotIn("causes", report)
         for rule in report["rules"]:  # every round's cases, summed
@@ -934,11 +935,8 @@ class Soak(unittest.TestCase):
         # first runs, the others do not start.
         slow_dir = "jsonl_sink._dir = (lambda check: lambda config: (time.sleep(0.3), check(config))[1])(jsonl_sink._dir)"
         sink = jsonl_sink_variant(self, "pass", preamble=[slow_dir])
-        with tempfile.TemporaryDirectory() as reports:
-            r = self.soak(sink, "1s", "SK-2.3,SK-2.4,SK-3.1", reports, jobs="1")
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            with open(os.path.join(reports, "python-jsonl.json"), encoding="utf-8") as f:
-                report = json.load(f)
+        r, report = self.soak(sink, "1s", "SK-2.3,SK-2.4,SK-3.1", jobs="1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         statuses = {x["id"]: (x["status"], x["message"]) for x in report["rules"]}
         self.assertEqual(statuses["SK-2.3"][0], "passed", statuses)
         self.assertEqual(statuses["SK-2.4"], ("untested", "not started: the time was up"))
@@ -972,11 +970,8 @@ class Soak(unittest.TestCase):
             self.assertNotIn("untested", {x["status"] for x in report["rules"]})  # judged rounds kept, no "not run"
 
     def test_a_soak_of_rules_that_do_not_apply_stops_after_one_round(self):
-        with tempfile.TemporaryDirectory() as reports:
-            r = self.soak("jsonl_sink.py", "10m", "SK-7.1", reports)  # a stateless sink: resume rules do not apply
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            with open(os.path.join(reports, "python-jsonl.json"), encoding="utf-8") as f:
-                report = json.load(f)
+        r, report = self.soak("jsonl_sink.py", "10m", "SK-7.1")  # a stateless sink: resume rules do not apply
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.rounds_of(report), 1)
         self.assertIn("no rule could be checked", " ".join(report["gate_notes"]))
 
