@@ -5,12 +5,15 @@ import gc
 import io
 import json
 import os
+import pickle
 import sys
 import time
 
 from ._bridge import AsyncBridge, SessionManager
 
 PROTOCOL = 1
+# One encoder for every response: json.dumps with arguments makes one a call.
+_dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
 class ConfigError(Exception):
@@ -68,8 +71,9 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
     # One of each per process, as loom's adapter owns them; disposed at shutdown.
     bridge = AsyncBridge()
     sessions = SessionManager()
+    lines = _request_lines(stdin)
 
-    def handle(req):
+    def handle(req, block=None):
         op = req.get("op")
         if op == "hello":
             if req.get("protocol") != PROTOCOL:
@@ -84,9 +88,13 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
                 hello["drops_targets"] = True
             if hasattr(payload, "row_maker"):
                 # Rows: a payload object is made of a row without a dict per
-                # item (PayloadType.row_maker); a dict payload is what
-                # json.loads makes of an object already.
+                # item (PayloadType.row_maker).
                 hello["item_encodings"] = ["rows", "objects"]
+            elif payload is None and isinstance(lines, io.BufferedReader):
+                # Dicts: the C unpickler makes them in half json.loads' time
+                # (docs/performance.md, "The wire"); the block follows the
+                # line, so only on a byte stream.
+                hello["item_encodings"] = ["pickle", "objects"]
             hello.update(hello_extra or {})
             return hello
         if op == "build":
@@ -108,7 +116,7 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             return {"ok": True}
         if op == "write_batch":
             part = _partition(partitions, req)
-            items = _require(req, "items", list)
+            items = _unpickle_items(block) if block is not None else _require(req, "items", list)
             wire_items = payload is None or getattr(part, "sinkkit_wire_items", False)
             columns = req.get("columns")
             if columns is not None:  # rows, as this hello asked
@@ -146,7 +154,6 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
             return {"ok": True}
         return _error("protocol", f"unknown op {op!r}")
 
-    lines = _request_lines(stdin)
     try:
         for line in lines:
             if not line or line.isspace():
@@ -159,7 +166,14 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
                     raise _ProtocolError(f"the request is not JSON: {e}") from None
                 if not isinstance(req, dict):
                     raise _ProtocolError("a request must be a JSON object")
-                resp = handle(req)
+                block = None
+                if "items_bytes" in req:  # the pickle encoding: the items follow the line
+                    block = _read_block(lines, req)
+                    if block is None:  # the stream cannot be followed any further
+                        stdout.write(_dumps(_error("protocol", _block_unreadable(req))) + "\n")
+                        stdout.flush()
+                        return
+                resp = handle(req, block)
             except _ProtocolError as e:
                 resp = _error("protocol", e)
             except ConfigError as e:
@@ -179,7 +193,7 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
                 # manager's state (SK-6.2).
                 resp["bridge_in_flight"] = bridge.in_flight()
                 resp["session_manager"] = {"disposed": sessions.take_disposed(), "leased": sessions.leased()}
-            stdout.write(json.dumps(resp, separators=(",", ":"), default=str) + "\n")
+            stdout.write(_dumps(resp) + "\n")
             stdout.flush()
             if isinstance(req, dict) and req.get("op") == "shutdown" and resp.get("ok"):
                 return
@@ -199,6 +213,45 @@ def _request_lines(stdin):
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):  # a StringIO in tests
         return stdin
     return io.open(fd, "rb", buffering=1 << 20, closefd=False)
+
+
+def _read_block(lines, req):
+    """The block of bytes a request line announced (items_bytes), or None
+    when it cannot be read: the size is not a size, the input is text, or it
+    ended first."""
+    size = req.get("items_bytes")
+    if type(size) is not int or size < 0 or not isinstance(lines, io.BufferedReader):
+        return None
+    block = lines.read(size)
+    return block if len(block) == size else None
+
+
+def _block_unreadable(req):
+    size = req.get("items_bytes")
+    if type(size) is not int or size < 0:
+        return f"request field 'items_bytes' must be a byte count, got {size!r}; the requests cannot be followed"
+    return f"the input ended within the {size} bytes of items the request announced (items_bytes)"
+
+
+class _NoClasses(pickle.Unpickler):
+    """The kit's pickles hold only lists, dicts, strings and numbers
+    (docs/wire-protocol.md, "Item encodings"): anything that names a class
+    or a function is refused, not imported."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"the items name {module}.{name}; an items block holds no classes")
+
+
+def _unpickle_items(block):
+    # A FRAME around the whole block (the kit's): the unpickler reads it at
+    # once from the BytesIO, not opcode by opcode.
+    try:
+        items = _NoClasses(io.BytesIO(block)).load()
+    except Exception as e:  # noqa: BLE001 - any way a block can be broken is the same protocol error
+        raise _ProtocolError(f"the items block is not a pickle of the items: {type(e).__name__}: {e}") from None
+    if type(items) is not list:
+        raise _ProtocolError(f"the items block holds a {type(items).__name__}, not a list of items")
+    return items
 
 
 def _rows_batch(columns, rows, payload):

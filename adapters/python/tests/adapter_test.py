@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import os
+import pickle
 import signal
 import socket
 import sqlite3
@@ -356,6 +357,79 @@ class StartUp(unittest.TestCase):
                            env=dict(os.environ, PYTHONPATH=os.path.dirname(HERE)))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), "[]")
+
+
+class _Runs:
+    """Unpickled, it would run a command: the adapter must never call it."""
+
+    def __reduce__(self):
+        return (os.system, ("touch " + os.path.join(tempfile.gettempdir(), "sinkkit-pickle-ran"),))
+
+
+class PickleItems(unittest.TestCase):
+    """The pickle encoding (docs/wire-protocol.md, "Item encodings"): a line,
+    then the block of bytes it announces, on a byte stream."""
+
+    BUILD = {"op": "build", "partition": "a", "config": {}, "worker_index": 0, "worker_count": 1}
+
+    def talk(self, node, chunks, **kwargs):
+        with tempfile.TemporaryFile() as f:
+            for c in chunks:
+                f.write(c if isinstance(c, bytes) else (json.dumps(c) + "\n").encode())
+            f.seek(0)
+            out = io.StringIO()
+            serve(node, lambda c: [], stdin=f, stdout=out, **kwargs)
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    def write(self, block, **extra):
+        return [(json.dumps(dict({"op": "write_batch", "partition": "a", "items_bytes": len(block)}, **extra))
+                 + "\n").encode() + block]
+
+    def test_a_dict_sink_on_a_byte_stream_asks_for_it_and_gets_the_dicts(self):
+        node = Node()
+        items = [{"key": "k", "value": 3, "ratio": 0.25, "ok": True}, {"key": "l", "value": -(1 << 40), "label": "x"}]
+        hello, built, wrote, after = self.talk(node, [{"op": "hello", "protocol": 1}, self.BUILD,
+                                                      *self.write(pickle.dumps(items, protocol=4)),
+                                                      {"op": "write_batch", "partition": "a", "items": []}],
+                                               fields={"value": "int"})
+        self.assertEqual(hello["item_encodings"], ["pickle", "objects"])
+        self.assertTrue(wrote["ok"], wrote)
+        self.assertTrue(after["ok"], after)  # the next line is read after the block
+        self.assertEqual(node.items, [])
+        hello, built, wrote = self.talk(node, [{"op": "hello", "protocol": 1}, self.BUILD,
+                                               *self.write(pickle.dumps(items, protocol=4))], fields={"value": "int"})
+        self.assertEqual(node.items, items)
+        # A payload class asks for rows (its objects are made from them), not pickle.
+        hello, = self.talk(Node(), [{"op": "hello", "protocol": 1}], payload=PayloadType(Plain))
+        self.assertEqual(hello["item_encodings"], ["rows", "objects"])
+
+    def test_a_block_that_names_a_class_is_refused_not_run(self):
+        ran = os.path.join(tempfile.gettempdir(), "sinkkit-pickle-ran")
+        if os.path.exists(ran):
+            os.remove(ran)
+        node = Node()
+        r = self.talk(node, [self.BUILD, *self.write(pickle.dumps([_Runs()], protocol=4)),
+                             *self.write(pickle.dumps({"key": "k"}, protocol=4)),
+                             *self.write(b"\x80\x04not a pickle"),
+                             *self.write(pickle.dumps([{"key": "k"}], protocol=4))], fields={})
+        self.assertFalse(os.path.exists(ran), "the pickle's function ran")
+        self.assertEqual([x["ok"] for x in r], [True, False, False, False, True])
+        self.assertEqual(r[1]["error"]["kind"], "protocol")
+        self.assertIn("the items name posix.system; an items block holds no classes", r[1]["error"]["message"])
+        self.assertIn("the items block holds a dict, not a list of items", r[2]["error"]["message"])
+        self.assertIn("the items block is not a pickle of the items", r[3]["error"]["message"])
+        self.assertEqual(node.items, [{"key": "k"}])  # and the loop went on
+
+    def test_a_block_that_cannot_be_read_ends_the_loop_with_its_error(self):
+        block = pickle.dumps([{"key": "k"}], protocol=4)
+        cut = self.write(block)[0][:-3]
+        r = self.talk(Node(), [self.BUILD, cut], fields={})
+        self.assertEqual(r[1]["error"]["kind"], "protocol")
+        self.assertIn(f"the input ended within the {len(block)} bytes of items", r[1]["error"]["message"])
+        r = self.talk(Node(), [self.BUILD, {"op": "write_batch", "partition": "a", "items_bytes": "12"},
+                               {"op": "hello", "protocol": 1}], fields={})
+        self.assertEqual(len(r), 2, "nothing is answered after a size that cannot be followed")
+        self.assertIn("'items_bytes' must be a byte count, got '12'", r[1]["error"]["message"])
 
 
 class ForkServer(unittest.TestCase):

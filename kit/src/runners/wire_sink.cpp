@@ -92,7 +92,7 @@ class WireSink::Impl {
       if (!encoding) {
         std::string named;
         for (const auto& e : hello.item_encodings) named += (named.empty() ? "" : ", ") + e;
-        throw WireError(WireError::Kind::protocol, "hello: item_encodings names none this kit knows (objects, rows): " +
+        throw WireError(WireError::Kind::protocol, "hello: item_encodings names none this kit knows (objects, rows, pickle): " +
                                                        named);
       }
       encoder_.emplace(info_.fields, *encoding);
@@ -521,9 +521,9 @@ class RemotePartition {
     const auto& encoder = impl_->encoder();
     const bool subtype = impl_->subtype_items;
     line_.clear();
-    encoder.begin(line_, name_, subtype);
+    const auto begun = encoder.begin(line_, name_, subtype);
     for (const auto& item : batch) encoder.item(line_, item.key, subtype);
-    encoder.end(line_);
+    encoder.end(line_, begun);
     const auto& req = line_;
     constexpr auto kind = detail::CallPace::Kind::write_batch;
     if (auto* crash = impl_->crash; crash != nullptr && crash->took(worker_)) {
@@ -1038,9 +1038,9 @@ class StatefulDriver {
       const auto items = by_part[part].size();
       std::string request;
       const auto& encoder = impl_.encoder();
-      encoder.begin(request, names_.at(part), false);
+      const auto begun = encoder.begin(request, names_.at(part), false);
       for (const auto& key : by_part[part]) encoder.item(request, key, false);
-      encoder.end(request);
+      encoder.end(request, begun);
       if (crash_after_ >= 0 && !crashed_ && acks_ >= crash_after_) {
         crashed_ = true;
         // While the part works on the write, as SK-4.3 kills: its effect is unknown.

@@ -15,9 +15,10 @@
 namespace sinkkit::detail {
 
 // How a write_batch carries its items (docs/wire-protocol.md, "Item
-// encodings"): v1's objects, or rows (arrays under a `columns` list) for a
-// sink that asked for them at hello.
-enum class ItemEncoding { objects, rows };
+// encodings"): v1's objects, rows (arrays under a `columns` list), or a
+// pickle of the objects in a block after the request line, for a sink that
+// asked for them at hello.
+enum class ItemEncoding { objects, rows, pickle };
 std::string_view encoding_name(ItemEncoding e);
 // The first of the sink's accepted encodings (its preference order) the kit
 // knows; objects for an empty list; nothing when it names none the kit knows.
@@ -28,24 +29,28 @@ class WriteBatchEncoder {
   // `fields`: the sink's declared payload fields and their wire types.
   WriteBatchEncoder(const std::map<std::string, std::string>& fields, ItemEncoding encoding);
 
-  // One request line ('\n' included): begin, an item per key, end. With
-  // `subtype_items` each item carries one field the sink did not declare
-  // (a payload subtype, SK-1.x), as the sink must accept.
-  void begin(std::string& out, std::string_view partition, bool subtype_items) const;
+  // One request, appended to `out`: begin, an item per key, end (given
+  // what begin returned). A line ('\n' included), and for pickle the block
+  // after it. With `subtype_items` each item carries one field the sink did
+  // not declare (a payload subtype, SK-1.x), as the sink must accept.
+  [[nodiscard]] std::size_t begin(std::string& out, std::string_view partition, bool subtype_items) const;
   void item(std::string& out, const ItemKey& key, bool subtype_items) const;
-  void end(std::string& out) const;
+  void end(std::string& out, std::size_t begun) const;
 
  private:
   enum class Type { string, integer, floating, boolean };
   struct Field {
-    std::string prefix;  // objects: `,"name":`; rows: `,`
+    std::string prefix;  // objects: `,"name":`; rows: `,`; pickle: the name's memo reference
     Type type;
   };
+  void pickle_item(std::string& out, const ItemKey& key, bool subtype_items) const;
   ItemEncoding encoding_;
   std::vector<Field> fields_;
   std::string columns_;       // rows: the `"columns":[...` member, for the request
   std::string subtype_name_;  // objects: `"sinkkit_subtype":`
   std::size_t max_item_chars_ = 0;  // the longest item, without the subtype's field
+  std::string pickle_first_names_;  // pickle: the first item's field names, memoized
+  std::string pickle_subtype_;      // pickle: the subtype field, name and value
 };
 
 // The field the kit adds to every item of a subtype batch, and its value.

@@ -1,8 +1,12 @@
-// The write_batch line the kit writes without a JSON tree per item: in both
-// encodings it decodes to exactly the request wire::encode makes of the
-// same items, and the server's streaming decoder hands over the same items
-// in the same order; a rows batch that does not add up is named.
+// The write_batch line the kit writes without a JSON tree per item: in every
+// encoding it decodes to exactly the request wire::encode makes of the
+// same items (pickle by Python's own unpickler, refusing every class), and
+// the server's streaming decoder hands over the same items in the same
+// order; a rows batch that does not add up is named.
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -33,21 +37,23 @@ std::vector<ItemKey> keys() {
           {0, 0, 1, std::int64_t{1} << 53}};        // seq + 0.25 rounds to a whole float
 }
 
-std::string line_of(ItemEncoding encoding, const std::vector<ItemKey>& ks, bool subtype = false) {
-  const WriteBatchEncoder encoder(kFields, encoding);
-  std::string line;
-  encoder.begin(line, "p0-w1-b0", subtype);
+std::string line_of(ItemEncoding encoding, const std::vector<ItemKey>& ks, bool subtype = false,
+                    const std::map<std::string, std::string>& fields = kFields, std::string already = {}) {
+  const WriteBatchEncoder encoder(fields, encoding);
+  std::string line = std::move(already);
+  const auto begun = encoder.begin(line, "p0-w1-b0", subtype);
   for (const auto& k : ks) encoder.item(line, k, subtype);
-  encoder.end(line);
+  encoder.end(line, begun);
   return line;
 }
 
 // What the kit sent before it had an encoder: an object per item.
-json expected_items(const std::vector<ItemKey>& ks, bool subtype = false) {
+json expected_items(const std::vector<ItemKey>& ks, bool subtype = false,
+                    const std::map<std::string, std::string>& fields = kFields) {
   json items = json::array();
   for (const auto& k : ks) {
     json item = {{"key", to_string(k)}};
-    for (const auto& [name, type] : kFields) item[name] = detail::expected_value(type, k);
+    for (const auto& [name, type] : fields) item[name] = detail::expected_value(type, k);
     if (subtype) item[std::string(detail::kSubtypeField)] = json::parse(detail::kSubtypeValue);
     items.push_back(item);
   }
@@ -83,6 +89,56 @@ TEST(WriteBatchEncoder, RowsDecodeToTheSameObjectsWithTheirColumns) {
     EXPECT_EQ(batch.items, expected_items(keys(), subtype));
     EXPECT_EQ(batch.columns, columns);
   }
+}
+
+// A pickle request: its line, and its block's objects as Python's
+// unpickler reads them (one that refuses every class, as the adapter's).
+struct Unpickled {
+  json line;
+  json items;
+};
+Unpickled unpickled(const std::string& request) {
+  const auto newline = request.find('\n');
+  EXPECT_NE(newline, std::string::npos);
+  Unpickled out{json::parse(request.substr(0, newline)), nullptr};
+  const auto block = request.substr(newline + 1);
+  EXPECT_EQ(out.line.at("items_bytes"), block.size()) << out.line;
+  EXPECT_FALSE(out.line.contains("items"));
+  const auto file = std::filesystem::path(::testing::TempDir()) / "write_batch_block.pickle";
+  std::ofstream(file, std::ios::binary) << block;
+  const std::string command = std::string(SINKKIT_PYTHON) + " -c '" +
+                              R"(import io, json, pickle, sys
+class Refuse(pickle.Unpickler):
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError("a class: " + module + "." + name)
+data = open(sys.argv[1], "rb").read()
+items = Refuse(io.BytesIO(data)).load()
+print(json.dumps(items))
+)" + "' " + file.string();
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) text.append(buf, n);
+  EXPECT_EQ(::pclose(pipe), 0) << text;
+  out.items = json::parse(text);
+  return out;
+}
+
+TEST(WriteBatchEncoder, PickleIsTheSameObjectsAsPythonReadsThem) {
+  for (const bool subtype : {false, true}) {
+    const auto got = unpickled(line_of(ItemEncoding::pickle, keys(), subtype));
+    EXPECT_EQ(got.line.at("op"), "write_batch");
+    EXPECT_EQ(got.line.at("partition"), "p0-w1-b0");
+    EXPECT_EQ(got.items, expected_items(keys(), subtype));
+  }
+  EXPECT_EQ(unpickled(line_of(ItemEncoding::pickle, {})).items, json::array()) << "an empty batch";
+  // After another request in the same buffer (the end finds its own line),
+  // and with more field names than a one-byte memo index reaches.
+  std::map<std::string, std::string> many;
+  for (int i = 0; i < 300; ++i) many["f" + std::to_string(i)] = i % 2 == 0 ? "int" : "string";
+  const auto earlier = line_of(ItemEncoding::pickle, keys());
+  const auto both = line_of(ItemEncoding::pickle, keys(), false, many, earlier);
+  EXPECT_EQ(unpickled(both.substr(earlier.size())).items, expected_items(keys(), false, many));
 }
 
 TEST(WriteBatchEncoder, AFloatStaysAFloatAndExact) {
@@ -163,6 +219,7 @@ TEST(WriteBatchEncoder, TheKitChoosesTheSinksFirstEncodingItKnows) {
   EXPECT_EQ(detail::choose_item_encoding({}), ItemEncoding::objects);
   EXPECT_EQ(detail::choose_item_encoding({"rows", "objects"}), ItemEncoding::rows);
   EXPECT_EQ(detail::choose_item_encoding({"columnar", "objects", "rows"}), ItemEncoding::objects);
+  EXPECT_EQ(detail::choose_item_encoding({"pickle", "objects"}), ItemEncoding::pickle);
   EXPECT_EQ(detail::choose_item_encoding({"columnar"}), std::nullopt);
 }
 
