@@ -243,13 +243,32 @@ void WriteBatchEncoder::pickle_item(std::string& out, const ItemKey& key, bool s
 
 void WriteBatchEncoder::item(std::string& out, const ItemKey& key, bool subtype_items) const {
   if (encoding_ == ItemEncoding::pickle) return pickle_item(out, key, subtype_items);
+  json_item(out, key, subtype_items, out.back() != '[');
+}
+
+std::string WriteBatchEncoder::encoded_item(const ItemKey& key, bool subtype_items) const {
+  std::string out;
+  if (encoding_ == ItemEncoding::pickle) {
+    pickle_item(out, key, subtype_items);
+  } else {
+    json_item(out, key, subtype_items, /*separate=*/false);
+  }
+  return out;
+}
+
+void WriteBatchEncoder::append_encoded(std::string& out, std::string_view encoded) const {
+  if (encoding_ != ItemEncoding::pickle && out.back() != '[') out += ',';
+  out += encoded;
+}
+
+void WriteBatchEncoder::json_item(std::string& out, const ItemKey& key, bool subtype_items, bool separate) const {
   // Written in place, into room for the longest item (one resize, not an
   // append per piece: this loop is most of the kit's time in a write_batch).
   const bool rows = encoding_ == ItemEncoding::rows;
   const auto old = out.size();
   out.resize(old + max_item_chars_ + (subtype_items ? subtype_name_.size() + kSubtypeValue.size() + 1 : 0));
   char* p = out.data() + old;
-  if (out[old - 1] != '[') *p++ = ',';
+  if (separate) *p++ = ',';
   // The key and string values are the kit's own text (letters, digits, '.',
   // ':'): nothing in them needs escaping.
   p = put(p, rows ? R"([")" : R"({"key":")");

@@ -44,7 +44,9 @@ struct BenchOptions {
 };
 
 /// Runs the grid. Each entry's name is "<sink>/batch:<B>/workers:<W>"; its
-/// fields: real_time (ns of the run, build to last close), items_per_second,
+/// fields: real_time (ns of the run, first build to last close, without the
+/// time between the builds and the first write, where the kit makes the
+/// run's items: `detail::run_time_without_making_items`), items_per_second,
 /// write_p50_ns, write_p90_ns, write_p99_ns, write_max_ns, close_p50_ns,
 /// close_max_ns, writes, items, batch, workers; where the sink's process
 /// reports its own time in each write_batch (the wire adapters do), also
@@ -55,4 +57,11 @@ struct BenchOptions {
 nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options);
 
 }  // namespace runners
+
+namespace detail {
+/// A benchmark run's wall time: the builds' span and the data's (writes and
+/// closes), the gap between them left out; a trace whose data started before
+/// its last build ended (no gap), first event to last.
+std::int64_t run_time_without_making_items(const Trace& trace);
+}  // namespace detail
 }  // namespace sinkkit
