@@ -108,7 +108,7 @@ void SinkProcess::fail(WireError::Kind kind, const std::string& what) {
 
 void SinkProcess::drain_stderr() {
   if (err_ < 0) return;
-  std::array<char, 65536> buf{};
+  std::array<char, 65536> buf;  // not zeroed: read() fills what is used
   for (;;) {
     const auto n = ::read(err_, buf.data(), buf.size());
     if (n <= 0) {
@@ -146,7 +146,7 @@ void SinkProcess::write_line(std::string_view line, Clock::time_point deadline) 
 }
 
 std::string SinkProcess::read_line(Clock::time_point deadline, std::chrono::milliseconds timeout) {
-  std::array<char, 65536> buf{};
+  std::array<char, 65536> buf;  // not zeroed: read() fills what is used
   for (;;) {
     try {
       if (auto line = pending_->next()) return std::move(*line);
@@ -159,9 +159,10 @@ std::string SinkProcess::read_line(Clock::time_point deadline, std::chrono::mill
            "did not answer within " + std::to_string(timeout.count()) + " ms (hung?)");
     }
     pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
-    const int ready = ::poll(fds, err_ >= 0 ? 2 : 1, ms_until(deadline));
+    const int nfds = err_ >= 0 ? 2 : 1;
+    const int ready = ::poll(fds, nfds, ms_until(deadline));
     if (ready < 0 && errno != EINTR) fail(WireError::Kind::exited, std::string("poll: ") + std::strerror(errno));
-    drain_stderr();
+    if (nfds == 2 && fds[1].revents != 0) drain_stderr();  // not a read per answer that finds nothing
     if (fds[0].revents == 0) continue;
     for (;;) {
       const auto n = ::read(out_, buf.data(), buf.size());
