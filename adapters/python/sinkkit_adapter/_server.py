@@ -5,7 +5,6 @@ import gc
 import io
 import json
 import os
-import pickle
 import sys
 import time
 
@@ -168,9 +167,9 @@ def serve(node, read_back, fields=None, capabilities=None, config_template=None,
                     raise _ProtocolError("a request must be a JSON object")
                 block = None
                 if "items_bytes" in req:  # the pickle encoding: the items follow the line
-                    block = _read_block(lines, req)
-                    if block is None:  # the stream cannot be followed any further
-                        stdout.write(_dumps(_error("protocol", _block_unreadable(req))) + "\n")
+                    block, unreadable = _read_block(lines, req.get("items_bytes"))
+                    if unreadable:  # the requests cannot be followed any further
+                        stdout.write(_dumps(_error("protocol", unreadable)) + "\n")
                         stdout.flush()
                         return
                 resp = handle(req, block)
@@ -215,40 +214,59 @@ def _request_lines(stdin):
     return io.open(fd, "rb", buffering=1 << 20, closefd=False)
 
 
-def _read_block(lines, req):
-    """The block of bytes a request line announced (items_bytes), or None
-    when it cannot be read: the size is not a size, the input is text, or it
-    ended first."""
-    size = req.get("items_bytes")
-    if type(size) is not int or size < 0 or not isinstance(lines, io.BufferedReader):
-        return None
-    block = lines.read(size)
-    return block if len(block) == size else None
-
-
-def _block_unreadable(req):
-    size = req.get("items_bytes")
+def _read_block(lines, size):
+    """The block of bytes a request line announced (items_bytes), and why it
+    could not be read (None when it was); after that the requests cannot be
+    followed any further."""
     if type(size) is not int or size < 0:
-        return f"request field 'items_bytes' must be a byte count, got {size!r}; the requests cannot be followed"
-    return f"the input ended within the {size} bytes of items the request announced (items_bytes)"
+        return None, f"request field 'items_bytes' must be a byte count, got {size!r}; the requests cannot be followed"
+    if not isinstance(lines, io.BufferedReader):
+        return None, "items_bytes on a text input: this process reads no blocks (it did not ask for pickle)"
+    parts = []
+    left = size
+    try:
+        while left > 0:  # in pieces: a wrong size does not ask for its memory at once
+            part = lines.read(min(left, 1 << 20))
+            if not part:
+                return None, f"the input ended within the {size} bytes of items the request announced (items_bytes)"
+            parts.append(part)
+            left -= len(part)
+    except (OSError, MemoryError) as e:
+        return None, f"reading the {size} bytes of items the request announced failed: {type(e).__name__}: {e}"
+    return b"".join(parts), None
 
 
-class _NoClasses(pickle.Unpickler):
-    """The kit's pickles hold only lists, dicts, strings and numbers
-    (docs/wire-protocol.md, "Item encodings"): anything that names a class
-    or a function is refused, not imported."""
+_no_classes = None
 
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"the items name {module}.{name}; an items block holds no classes")
+
+def _unpickler_of_no_classes():
+    """An Unpickler that refuses anything naming a class or a function: the
+    kit's pickles hold only lists, dicts, strings and numbers
+    (docs/wire-protocol.md, "Item encodings"). Made at the first block:
+    importing pickle is 2 ms of every sink process's start, and a sink with
+    a payload class never gets one."""
+    global _no_classes  # noqa: PLW0603 - made once, on first use
+    if _no_classes is None:
+        import pickle  # noqa: PLC0415 - see above
+
+        class NoClasses(pickle.Unpickler):
+            def find_class(self, module, name):
+                raise pickle.UnpicklingError(f"the items name {module}.{name}; an items block holds no classes")
+
+        _no_classes = NoClasses
+    return _no_classes
 
 
 def _unpickle_items(block):
     # A FRAME around the whole block (the kit's): the unpickler reads it at
     # once from the BytesIO, not opcode by opcode.
+    stream = io.BytesIO(block)
     try:
-        items = _NoClasses(io.BytesIO(block)).load()
+        items = _unpickler_of_no_classes()(stream).load()
     except Exception as e:  # noqa: BLE001 - any way a block can be broken is the same protocol error
         raise _ProtocolError(f"the items block is not a pickle of the items: {type(e).__name__}: {e}") from None
+    if stream.tell() != len(block):
+        raise _ProtocolError(f"the items block has {len(block) - stream.tell()} bytes after the pickle's end")
     if type(items) is not list:
         raise _ProtocolError(f"the items block holds a {type(items).__name__}, not a list of items")
     return items

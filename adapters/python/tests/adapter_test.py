@@ -347,11 +347,11 @@ class RequestLoop(unittest.TestCase):
 
 
 class StartUp(unittest.TestCase):
-    def test_the_adapter_imports_no_asyncio_dataclasses_or_traceback_until_used(self):
+    def test_the_adapter_imports_no_asyncio_dataclasses_pickle_or_traceback_until_used(self):
         # The kit starts a sink process per worker per rule: these imports
         # were half of each start (122 ms -> 55 ms without them).
         code = ("import sys, sinkkit_adapter; "
-                "print(sorted(m for m in ('asyncio', 'concurrent.futures', 'dataclasses', 'traceback') "
+                "print(sorted(m for m in ('asyncio', 'concurrent.futures', 'dataclasses', 'pickle', 'traceback') "
                 "if m in sys.modules))")
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env=dict(os.environ, PYTHONPATH=os.path.dirname(HERE)))
@@ -359,11 +359,14 @@ class StartUp(unittest.TestCase):
         self.assertEqual(r.stdout.strip(), "[]")
 
 
+_RAN = os.path.join(tempfile.gettempdir(), f"sinkkit-pickle-ran-{os.getpid()}")
+
+
 class _Runs:
     """Unpickled, it would run a command: the adapter must never call it."""
 
     def __reduce__(self):
-        return (os.system, ("touch " + os.path.join(tempfile.gettempdir(), "sinkkit-pickle-ran"),))
+        return (os.system, ("touch " + _RAN,))
 
 
 class PickleItems(unittest.TestCase):
@@ -404,20 +407,22 @@ class PickleItems(unittest.TestCase):
         self.assertEqual(hello["item_encodings"], ["rows", "objects"])
 
     def test_a_block_that_names_a_class_is_refused_not_run(self):
-        ran = os.path.join(tempfile.gettempdir(), "sinkkit-pickle-ran")
+        ran = _RAN
         if os.path.exists(ran):
             os.remove(ran)
         node = Node()
         r = self.talk(node, [self.BUILD, *self.write(pickle.dumps([_Runs()], protocol=4)),
                              *self.write(pickle.dumps({"key": "k"}, protocol=4)),
                              *self.write(b"\x80\x04not a pickle"),
+                             *self.write(pickle.dumps([{"key": "k"}], protocol=4) + b"xy"),
                              *self.write(pickle.dumps([{"key": "k"}], protocol=4))], fields={})
         self.assertFalse(os.path.exists(ran), "the pickle's function ran")
-        self.assertEqual([x["ok"] for x in r], [True, False, False, False, True])
+        self.assertEqual([x["ok"] for x in r], [True, False, False, False, False, True])
         self.assertEqual(r[1]["error"]["kind"], "protocol")
         self.assertIn("the items name posix.system; an items block holds no classes", r[1]["error"]["message"])
         self.assertIn("the items block holds a dict, not a list of items", r[2]["error"]["message"])
         self.assertIn("the items block is not a pickle of the items", r[3]["error"]["message"])
+        self.assertIn("the items block has 2 bytes after the pickle's end", r[4]["error"]["message"])
         self.assertEqual(node.items, [{"key": "k"}])  # and the loop went on
 
     def test_a_block_that_cannot_be_read_ends_the_loop_with_its_error(self):
@@ -430,6 +435,17 @@ class PickleItems(unittest.TestCase):
                                {"op": "hello", "protocol": 1}], fields={})
         self.assertEqual(len(r), 2, "nothing is answered after a size that cannot be followed")
         self.assertIn("'items_bytes' must be a byte count, got '12'", r[1]["error"]["message"])
+        # A size far beyond the input is read in pieces, not allocated at once.
+        r = self.talk(Node(), [self.BUILD, {"op": "write_batch", "partition": "a", "items_bytes": 10 ** 18}, block],
+                      fields={})
+        self.assertIn(f"the input ended within the {10 ** 18} bytes", r[1]["error"]["message"])
+        # A text input reads no blocks: it never asked for pickle.
+        out = io.StringIO()
+        serve(Node(), lambda c: [], stdin=io.StringIO(json.dumps(self.BUILD) + "\n" + json.dumps(
+            {"op": "write_batch", "partition": "a", "items_bytes": 3}) + "\nabc\n"), stdout=out, fields={})
+        r = [json.loads(line) for line in out.getvalue().splitlines()]
+        self.assertEqual(len(r), 2)
+        self.assertIn("items_bytes on a text input: this process reads no blocks", r[1]["error"]["message"])
 
 
 class ForkServer(unittest.TestCase):
