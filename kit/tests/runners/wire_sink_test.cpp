@@ -190,4 +190,63 @@ TEST_F(WireSinkTest, ASinkThatDiesMidCallFailsTheCaseAndIsReplacedForTheNext) {
                           [](const TraceEvent& ev) { return ev.acknowledged(); }));
 }
 
+// Items made ahead (the benchmarks) carry their encoding: the requests the
+// sink receives are byte for byte those of items made at each call, in every
+// item encoding, for exact and subtype batches.
+const std::string kRecordingSink = R"(
+import json, os, sys
+inp = sys.stdin.buffer
+dirs = {}
+while True:
+    line = inp.readline()
+    if not line: break
+    r = json.loads(line); op = r["op"]; resp = {"ok": True}
+    if op == "hello":
+        resp.update(protocol=1, item_encodings=json.loads(sys.argv[1]),
+                    sink={"name": "recorder", "router_branch_safe": True, "capabilities": {},
+                          "payload": {"fields": {"value": "int", "label": "string", "ratio": "float", "flag": "bool"}}})
+    elif op == "build": dirs[r["partition"]] = r["config"]["dir"]
+    elif op == "write_batch":
+        block = inp.read(r["items_bytes"]) if "items_bytes" in r else b""
+        with open(os.path.join(dirs[r["partition"]], "requests"), "ab") as f: f.write(line + block)
+    elif op == "read_back": resp["items"] = []
+    print(json.dumps(resp), flush=True)
+    if op == "shutdown": break
+)";
+
+TEST_F(WireSinkTest, ItemsMadeAheadReachTheSinkAsTheSameRequests) {
+  for (const std::string encodings : {R"(["objects"])", R"(["rows"])", R"(["pickle"])"}) {
+    WireOptions o;
+    o.command = {SINKKIT_PYTHON, "-c", kRecordingSink, encodings};
+    o.call_timeout = std::chrono::seconds(20);
+    o.fork_server = false;
+    WireSink sut(o);
+    for (const auto view : {PayloadView::exact, PayloadView::subtype}) {
+      std::string sent[2];
+      for (const bool ahead : {false, true}) {
+        const TestTarget target{target_.dir / (std::to_string(ahead) + encodings.substr(2, 1) +
+                                               std::to_string(static_cast<int>(view))),
+                                "t"};
+        fs::create_directories(target.dir);
+        auto request = workload(1, 5);
+        request.simulation.items_made_ahead = ahead;
+        request.simulation.view = view;
+        const auto trace = sut.run(nlohmann::json{{"dir", target.dir.string()}}, request);
+        ASSERT_FALSE(trace.aborted) << trace.abort_reason;
+        std::ifstream in(target.dir / "requests", std::ios::binary);
+        sent[ahead] = std::string(std::istreambuf_iterator<char>(in), {});
+        // Partition names count the runs ("p3-w0-b0"): the same name in both.
+        const std::string named = R"("partition":"p)";
+        for (auto at = sent[ahead].find(named); at != std::string::npos; at = sent[ahead].find(named, at + 1)) {
+          const auto digits = at + named.size();
+          sent[ahead].replace(digits, sent[ahead].find('-', digits) - digits, "N");
+        }
+      }
+      EXPECT_NE(sent[0].find("write_batch"), std::string::npos) << encodings;
+      EXPECT_EQ(sent[0].find("sinkkit_subtype") != std::string::npos, view == PayloadView::subtype) << encodings;
+      EXPECT_EQ(sent[1], sent[0]) << encodings << " made ahead differs";
+    }
+  }
+}
+
 }  // namespace

@@ -8,8 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <sinkkit/runners/wire_messages.hpp>
@@ -37,11 +40,24 @@ std::vector<ItemKey> keys() {
           {0, 0, 1, std::int64_t{1} << 53}};        // seq + 0.25 rounds to a whole float
 }
 
+// Keys whose int field (seq * 7 + worker) is at the edges of pickle's
+// 4-byte BININT and of int64 (LONG1).
+std::vector<ItemKey> int_edge_keys() {
+  constexpr std::int64_t seq_to_max = 1317624576693539401;  // * 7 = INT64_MAX
+  return {{2147483647, 0, 0, 0},             // INT32_MAX
+          {-2147483647 - 1, 0, 0, 0},        // INT32_MIN
+          {2, 0, 0, 306783378},              // INT32_MAX + 1
+          {-2147483647 + 5, 0, 0, -1},       // INT32_MIN - 1
+          {0, 0, 0, seq_to_max},             // INT64_MAX
+          {-1, 0, 0, -seq_to_max}};          // INT64_MIN
+}
+
 std::string line_of(ItemEncoding encoding, const std::vector<ItemKey>& ks, bool subtype = false,
-                    const std::map<std::string, std::string>& fields = kFields, std::string already = {}) {
+                    const std::map<std::string, std::string>& fields = kFields, std::string already = {},
+                    const std::string& partition = "p0-w1-b0") {
   const WriteBatchEncoder encoder(fields, encoding);
   std::string line = std::move(already);
-  const auto begun = encoder.begin(line, "p0-w1-b0", subtype);
+  const auto begun = encoder.begin(line, partition, subtype);
   for (const auto& k : ks) encoder.item(line, k, subtype);
   encoder.end(line, begun);
   return line;
@@ -104,7 +120,14 @@ Unpickled unpickled(const std::string& request) {
   const auto block = request.substr(newline + 1);
   EXPECT_EQ(out.line.at("items_bytes"), block.size()) << out.line;
   EXPECT_FALSE(out.line.contains("items"));
-  const auto file = std::filesystem::path(::testing::TempDir()) / "write_batch_block.pickle";
+  // PROTO 4, then one FRAME of all the rest (Python's unpickler would take
+  // a frame one byte short: STOP may sit outside it).
+  EXPECT_EQ(block.substr(0, 3), std::string("\x80\x04\x95"));
+  std::uint64_t frame = 0;
+  for (int i = 7; i >= 0; --i) frame = frame << 8 | static_cast<unsigned char>(block[3 + static_cast<std::size_t>(i)]);
+  EXPECT_EQ(frame, block.size() - 11);
+  const auto file = std::filesystem::path(::testing::TempDir()) /
+                    ("write_batch_block_" + std::to_string(::getpid()) + ".pickle");
   std::ofstream(file, std::ios::binary) << block;
   const std::string command = std::string(SINKKIT_PYTHON) + " -c '" +
                               R"(import io, json, pickle, sys
@@ -114,12 +137,17 @@ class Refuse(pickle.Unpickler):
 data = open(sys.argv[1], "rb").read()
 items = Refuse(io.BytesIO(data)).load()
 print(json.dumps(items))
-)" + "' " + file.string();
+)" + "' \"" + file.string() + "\"";
   FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "popen: " << command;
+    return out;
+  }
   std::string text;
   char buf[4096];
   for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) text.append(buf, n);
   EXPECT_EQ(::pclose(pipe), 0) << text;
+  std::filesystem::remove(file);
   out.items = json::parse(text);
   return out;
 }
@@ -132,6 +160,19 @@ TEST(WriteBatchEncoder, PickleIsTheSameObjectsAsPythonReadsThem) {
     EXPECT_EQ(got.items, expected_items(keys(), subtype));
   }
   EXPECT_EQ(unpickled(line_of(ItemEncoding::pickle, {})).items, json::array()) << "an empty batch";
+  // Ints at the edges of BININT and of int64.
+  std::set<std::int64_t> ints;
+  for (const auto& k : int_edge_keys()) ints.insert(detail::expected_int(k));
+  using i32 = std::numeric_limits<std::int32_t>;
+  using i64 = std::numeric_limits<std::int64_t>;
+  EXPECT_EQ(ints, (std::set<std::int64_t>{i64::min(), std::int64_t{i32::min()} - 1, i32::min(), i32::max(),
+                                          std::int64_t{i32::max()} + 1, i64::max()}));
+  EXPECT_EQ(unpickled(line_of(ItemEncoding::pickle, int_edge_keys())).items, expected_items(int_edge_keys()));
+  // A partition name JSON escapes: the size is still patched into its own line.
+  const std::string odd = "p\"0\n\\-\xc3\xbc";
+  const auto named = unpickled(line_of(ItemEncoding::pickle, keys(), false, kFields, {}, odd));
+  EXPECT_EQ(named.line.at("partition"), odd);
+  EXPECT_EQ(named.items, expected_items(keys()));
   // After another request in the same buffer (the end finds its own line),
   // and with more field names than a one-byte memo index reaches.
   std::map<std::string, std::string> many;
