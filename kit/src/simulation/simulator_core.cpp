@@ -174,6 +174,7 @@ class Run {
       if (aborted()) break;
       build(partitions_[i], events);
     }
+    for (auto& p : partitions_) make_items_ahead(p);
     // Epochs: within one, the next call comes from a seeded pick among the
     // partitions that still have batches; all of epoch e before any of e+1.
     for (int e = 0; e < workload_.epochs && !aborted(); ++e) {
@@ -219,6 +220,7 @@ class Run {
         for (int b = 0; b < workload_.branches; ++b) {
           if (!aborted()) build(partition(w, b), events);
         }
+        for (int b = 0; b < workload_.branches; ++b) make_items_ahead(partition(w, b));
         if (!alone) sync.arrive_and_wait();  // every partition is built before any data
         Rng rng(options_.seed ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(w + 1)));
         for (int e = 0; e < workload_.epochs; ++e) {
@@ -368,9 +370,13 @@ class Run {
     }
     if (ev.outcome != Outcome::ok) abort("build of " + to_string(p.id) + " failed: " + failure_text(ev));
     end_event(ev, events);
-    // On the worker's own thread, as the runtime's upstream would make them,
-    // and outside the build's call: making items is not the sink's time
-    // (the benchmarks leave the time between the builds and the data out).
+  }
+
+  // items_made_ahead: a built partition's items, made once all the builds
+  // (of its worker, on the worker's thread, as the runtime's upstream makes
+  // them) are done: outside every call, so that the benchmarks can leave
+  // the time between the builds and the data out.
+  void make_items_ahead(PartitionRun& p) {
     if (options_.items_made_ahead && p.port) p.port->make_items_ahead(p.id, planned_writes(p));
   }
 

@@ -250,7 +250,8 @@ struct HelloOk {
   /// `"stateful": true`).
   bool stateful = false;
   /// The item encodings its write_batch accepts, preferred first (optional
-  /// `"item_encodings"`: `"objects"`, v1's, or `"rows"`); empty: objects.
+  /// `"item_encodings"`: `"objects"`, v1's, `"rows"` or `"pickle"`; see
+  /// docs/wire-protocol.md); empty: objects.
   std::vector<std::string> item_encodings;
 };
 /// The answer to read_back: stored items in stored order.
