@@ -106,6 +106,7 @@ std::unique_ptr<ScopedTarget> CheckContext::fresh_target() {
 
 int CheckContext::budget() const { return std::max(1, options_.budget); }
 int CheckContext::small_budget() const { return std::max(3, options_.budget / 10); }
+int CheckContext::crash_budget() const { return std::max(5, options_.budget / 4); }
 
 WorkloadShape CheckContext::shape() const {
   WorkloadShape s;
@@ -147,18 +148,18 @@ ReadBack CheckContext::read_back(const nlohmann::json& config, const Trace* trac
 }
 
 std::optional<CrashRun> CheckContext::run_and_kill(const nlohmann::json& config, const RunRequest& request,
-                                                   std::int64_t kill_after_acks) {
+                                                   KillPoint kill) {
   enter_case_child();
   announce(request);
-  return sut_.run_and_kill(config, request, kill_after_acks);
+  return sut_.run_and_kill(config, request, kill);
 }
 
 std::optional<PowerCut> CheckContext::run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
-                                                        const RunRequest& request, std::int64_t cut_after_acks,
+                                                        const RunRequest& request, KillPoint cut,
                                                         PowerCutState state) {
   enter_case_child();
   announce(request);
-  return sut_.run_and_cut_power(config, target, request, cut_after_acks, state);
+  return sut_.run_and_cut_power(config, target, request, cut, state);
 }
 
 std::optional<StatefulRun> CheckContext::run_stateful(const nlohmann::json& config, const StatefulRequest& request) {
@@ -585,6 +586,13 @@ std::string to_string(StorageFaultMechanism m) {
     case StorageFaultMechanism::network: return "network";
   }
   return "unknown";
+}
+
+std::string to_string(const KillPoint& k) {
+  char into[32];
+  std::snprintf(into, sizeof into, "%.2f", k.into_write);
+  return "in the write after " + std::to_string(k.after_acks) + " acknowledged, " +
+         (k.into_write <= 0 ? std::string("the moment the sink was handed it") : std::string(into) + " of a write's time into it");
 }
 
 }  // namespace rules

@@ -96,6 +96,9 @@ class CheckContext {
   // The budget for cheap rules, and for rules whose cases cost much more.
   int budget() const;
   int small_budget() const;
+  // The crash and power-cut rules' (SK-4.3, SK-4.6): a quarter, at least 5.
+  // A case is a point in the run and a point in a write, a few ms each.
+  int crash_budget() const;
 
   // Workloads that fit the sink's declared limits.
   WorkloadShape shape() const;
@@ -117,11 +120,9 @@ class CheckContext {
   // storage the sink's own reader cannot read fails the case (CaseFailed)
   // as corrupted, with `trace` (the run that left it) as its counterexample.
   ReadBack read_back(const nlohmann::json& config, const Trace* trace = nullptr);
-  std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
-                                       std::int64_t kill_after_acks);
+  std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request, KillPoint kill);
   std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
-                                            const RunRequest& request, std::int64_t cut_after_acks,
-                                            PowerCutState state);
+                                            const RunRequest& request, KillPoint cut, PowerCutState state);
   std::optional<StatefulRun> run_stateful(const nlohmann::json& config, const StatefulRequest& request);
   // The sink's processes' descriptors, threads and children for a run of
   // `workers` workers (SK-3.5), the kit's own bridge threads started first:

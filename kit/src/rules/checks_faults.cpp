@@ -154,16 +154,25 @@ CheckOutcome sk_4_5(CheckContext& ctx) {
   return reached_or_untested(std::move(outcome), mechanism, reached);
 }
 
+// How far into the fatal write a crash lands, in the run's mean write time:
+// a third of the cases before the sink begins it (where a shrink ends), the
+// others anywhere up to past its end (0.01 to 1.5).
+double into_write() {
+  const int n = *rc::gen::inRange(-75, 151);
+  return n <= 0 ? 0.0 : n / 100.0;
+}
+
 CheckOutcome sk_4_3(CheckContext& ctx) {
-  return property(ctx, ctx.small_budget(), [&]() -> std::optional<CaseFailure> {
+  return property(ctx, ctx.crash_budget(), [&]() -> std::optional<CaseFailure> {
     auto d = draw(ctx.shape(), std::nullopt);
     const auto kill_after = *rc::gen::inRange<std::int64_t>(0, std::max<std::int64_t>(1, d.workload.total_batches()));
+    const KillPoint kill{kill_after, into_write()};
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
     auto req = ctx.request(d.workload, {}, d.seed);
     req.simulation.bridge = nullptr;  // the child makes its own
     req.simulation.session_manager = nullptr;
-    auto crash = ctx.run_and_kill(config, req, kill_after);
+    auto crash = ctx.run_and_kill(config, req, kill);
     if (!crash) throw std::runtime_error("the sink under test cannot be run in a process of its own");
     // Recovery: a fresh build and close on every worker, then read back.
     auto recovery = ctx.request(Workload::empty(d.workload.workers, 1, 0), {}, 0);
@@ -195,10 +204,9 @@ CheckOutcome sk_4_6(CheckContext& ctx) {
   int wrote = 0, losing = 0;
   std::int64_t lost_items = 0;
   std::string first_loss;
-  // A quarter of the budget, not SK-4.3's tenth: each case is a crash state
-  // of its own (a few ms a case, served or in process: 25 cases of the
-  // Python JSONL example took 0.2 s).
-  auto outcome = property(ctx, std::max(5, ctx.budget() / 4), [&]() -> std::optional<CaseFailure> {
+  // Each case is a crash state of its own (a few ms a case, served or in
+  // process: 25 cases of the Python JSONL example took 0.2 s).
+  auto outcome = property(ctx, ctx.crash_budget(), [&]() -> std::optional<CaseFailure> {
     auto d = draw(ctx.shape(), std::nullopt);
     // After the last write comes the cut right after the run's closes (what
     // an on_close sink promises).
@@ -210,7 +218,7 @@ CheckOutcome sk_4_6(CheckContext& ctx) {
     auto req = ctx.request(d.workload, {}, d.seed);
     req.simulation.bridge = nullptr;  // the run's process makes its own
     req.simulation.session_manager = nullptr;
-    auto cut = ctx.run_and_cut_power(config, target->get(), req, cut_after, state);
+    auto cut = ctx.run_and_cut_power(config, target->get(), req, KillPoint{cut_after, into_write()}, state);
     if (!cut) throw std::runtime_error("the sink under test cannot have its power cut");
     if (!shrinking() && cut->wrote) ++wrote;
     // Recovery: a fresh build and close on every worker, then the read-back.

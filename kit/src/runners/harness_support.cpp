@@ -1,6 +1,11 @@
 #include <sinkkit/runners/harness.hpp>
 
-#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <tuple>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -29,6 +34,61 @@ void report(int fd, char tag, const TraceEvent& e) {
   if (n > 0) (void)!::write(fd, line, static_cast<std::size_t>(n));
 }
 
+// Asks the parent for the SIGKILL and waits for it.
+[[noreturn]] void ask_for_the_kill(int fd) {
+  (void)!::write(fd, "K\n", 2);
+  for (;;) ::pause();
+}
+
+// The child's side of a KillPoint: the first write that begins after
+// `after_acks` acknowledged ones is the fatal one, and the kill is asked for
+// `into_write` of the mean acknowledged write time after it begins. Times
+// are the wall clock's, taken here: a deterministic run's trace counts
+// ticks, not time.
+class FatalWrite {
+ public:
+  explicit FatalWrite(KillPoint kill) : kill_(kill) {}
+
+  // The delay before asking for the kill if `e` is the fatal write.
+  std::optional<std::chrono::nanoseconds> begins(const TraceEvent& e) {
+    std::lock_guard lock(mutex_);
+    began_[key(e)] = std::chrono::steady_clock::now();
+    if (chosen_ || acks_ < kill_.after_acks) return std::nullopt;
+    chosen_ = true;
+    partition_ = e.partition;
+    call_ = e.call;
+    // With no write acknowledged yet, a millisecond stands for one.
+    const double mean_ns = acks_ > 0 ? static_cast<double>(acked_ns_) / static_cast<double>(acks_) : 1e6;
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(kill_.into_write * mean_ns));
+  }
+  [[nodiscard]] bool is(const TraceEvent& e) {
+    std::lock_guard lock(mutex_);
+    return chosen_ && e.partition == partition_ && e.call == call_;
+  }
+  void acknowledged(const TraceEvent& e) {
+    std::lock_guard lock(mutex_);
+    ++acks_;
+    if (const auto it = began_.find(key(e)); it != began_.end()) {
+      acked_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - it->second)
+                       .count();
+      began_.erase(it);
+    }
+  }
+
+ private:
+  static std::tuple<int, int, int> key(const TraceEvent& e) {
+    return {e.partition.worker, e.partition.branch, e.call};
+  }
+  std::map<std::tuple<int, int, int>, std::chrono::steady_clock::time_point> began_;
+  std::mutex mutex_;
+  KillPoint kill_;
+  std::int64_t acks_ = 0;
+  std::int64_t acked_ns_ = 0;
+  bool chosen_ = false;
+  PartitionId partition_;
+  std::int32_t call_ = 0;
+};
+
 }  // namespace
 
 bool in_process_storage_faults_loaded() { return faults::in_process_block() != nullptr; }
@@ -46,7 +106,7 @@ std::optional<ResourceUsage> current_process_usage() {
   return ResourceUsage{{std::move(*self)}};
 }
 
-CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks, const CrashRunBody& run) {
+CrashRun crash_run(const Workload& workload, KillPoint kill, const CrashRunBody& run) {
   // The child stops itself at the kill point and waits there for the kit's
   // SIGKILL. Killing it when the parent reads the N-th ack instead let a fast
   // child run ahead, even through close, before the kill landed: the crash
@@ -63,19 +123,27 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks, const
   };
   auto child = run_in_child(
       [&](int fd) {
-        std::atomic<std::int64_t> acks{0};
+        FatalWrite fatal(kill);
         run(
-            [fd, &acks, kill_after_acks](const TraceEvent& e) {
+            [fd, &fatal](const TraceEvent& e) {
               report(fd, 'B', e);
-              if (acks.load() < kill_after_acks) return;
+              const auto delay = fatal.begins(e);
+              if (!delay) return;
               // This write is in flight when the process dies; other
               // workers' threads run on until the kill lands.
-              (void)!::write(fd, "K\n", 2);
-              for (;;) ::pause();
+              if (*delay <= std::chrono::nanoseconds::zero()) ask_for_the_kill(fd);
+              // Later, while the sink works on it.
+              std::thread([fd, d = *delay] {
+                std::this_thread::sleep_for(d);
+                ask_for_the_kill(fd);
+              }).detach();
             },
-            [fd, &acks](const TraceEvent& e) {
+            [fd, &fatal](const TraceEvent& e) {
+              // The fatal write's answer never counts: it came after the
+              // kill was decided, and the process is about to die.
+              if (fatal.is(e)) for (;;) ::pause();
               report(fd, 'A', e);
-              ++acks;
+              fatal.acknowledged(e);
             },
             [fd](const TraceEvent& e) {  // "C worker branch epoch call outcome 0": a close and how it ended
               TraceEvent c = e;
@@ -87,7 +155,7 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks, const
 
   CrashRun out;
   out.killed = child.killed_by_parent;
-  out.note = child.describe();
+  out.note = child.describe() + (child.killed_by_parent ? " " + to_string(kill) : std::string());
   out.writes.workload = workload;
   out.writes.plan = FaultPlan{};
   std::istringstream lines(child.report);
@@ -134,7 +202,7 @@ CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks, const
 }
 
 std::optional<PowerCut> power_cut_run(const std::filesystem::path& target, const Workload& workload,
-                                      std::int64_t cut_after_acks, PowerCutState state, const CrashRunBody& run) {
+                                      KillPoint cut, PowerCutState state, const CrashRunBody& run) {
   faults::ControlBlock* block = faults::in_process_block();
   if (block == nullptr) return std::nullopt;
   const auto before = faults::snapshot_tree(target);
@@ -142,7 +210,7 @@ std::optional<PowerCut> power_cut_run(const std::filesystem::path& target, const
   const auto journal = target.parent_path() / (target.filename().string() + ".journal");
   std::error_code ec;
   std::filesystem::remove(journal, ec);
-  CrashRun crash = crash_run(workload, cut_after_acks, [&](const WriteHook& b, const WriteHook& a, const WriteHook& c) {
+  CrashRun crash = crash_run(workload, cut, [&](const WriteHook& b, const WriteHook& a, const WriteHook& c) {
     faults::start_tracking(*block, target, journal);  // in the child: its copy of the block
     run(b, a, c);
   });

@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +202,19 @@ nlohmann::json SinkProcess::call_line(std::string_view request, std::chrono::mil
 void SinkProcess::send(const nlohmann::json& request) { send_line(wire::to_line(request)); }
 
 void SinkProcess::send_line(std::string_view line) { write_line(line, Clock::now() + options_.call_timeout); }
+
+bool SinkProcess::wait_until_read(std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    int unread = 0;
+    // FIONREAD on either end of a pipe: the bytes in it.
+    if (in_ < 0 || ::ioctl(in_, FIONREAD, &unread) != 0) return false;
+    if (unread == 0) return true;
+    reap(/*block=*/false);
+    if (!running() || Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+}
 
 void SinkProcess::reap(bool block) noexcept {
   if (pid_ <= 0) return;

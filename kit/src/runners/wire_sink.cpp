@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -344,6 +345,14 @@ class WireSink::Impl {
   }
 
   // A power cut: every sink process dies at once.
+  // Until the process of `worker` has read what was sent to it (bounded by
+  // the call timeout: a sink that stops reading is killed anyway).
+  void wait_until_read(int worker) {
+    WorkerProcess& entry = worker_process(worker);
+    std::lock_guard lock(entry.mutex);
+    if (entry.process) (void)entry.process->wait_until_read(options_.call_timeout);
+  }
+
   void kill_all() {
     for (std::size_t w = 0; w < worker_processes_.size(); ++w) {
       if (worker_processes_[w].process) kill(static_cast<int>(w));
@@ -448,15 +457,34 @@ class WireSink::Impl {
   }
 
   // The crash rule: kill the process of the worker that makes the write
-  // after `kill_after` acknowledged ones, right after sending it.
+  // after `at.after_acks` acknowledged ones, once it has read the request,
+  // `at.into_write` of the run's mean write time later.
   struct CrashPlan {
-    std::int64_t kill_after = 0;
+    KillPoint at;
     std::atomic<std::int64_t> acks{0};
+    std::atomic<std::int64_t> acked_ns{0};  // request to answer, summed over the acknowledged writes
     std::atomic<bool> fired{false};
-    int killed_worker = -1;
+    std::atomic<int> killed_worker{-1};
     bool power = false;  // a power cut: every process dies, not the one worker's
     // Killed by the plan: `worker`'s calls from here on fail as killed.
     [[nodiscard]] bool took(int worker) const { return fired && (power || killed_worker == worker); }
+    // The first write past the point takes it (workers race for it).
+    bool fires_on(int worker) {
+      bool expected = false;
+      if (acks.load() < at.after_acks || !fired.compare_exchange_strong(expected, true)) return false;
+      killed_worker = worker;
+      return true;
+    }
+    void acknowledged(std::chrono::nanoseconds took_ns) {
+      acked_ns.fetch_add(took_ns.count());
+      acks.fetch_add(1);
+    }
+    // With no write acknowledged yet, a millisecond stands for one.
+    [[nodiscard]] std::chrono::nanoseconds delay() const {
+      const auto n = acks.load();
+      const double mean_ns = n > 0 ? static_cast<double>(acked_ns.load()) / static_cast<double>(n) : 1e6;
+      return std::chrono::nanoseconds(static_cast<std::int64_t>(at.into_write * mean_ns));
+    }
   };
   CrashPlan* crash = nullptr;
   detail::CallPace pace;
@@ -539,11 +567,14 @@ class RemotePartition {
     if (auto* crash = impl_->crash; crash != nullptr && crash->took(worker_)) {
       throw RemoteError("killed", "the power was cut before this write");
     }
-    if (auto* crash = impl_->crash; crash != nullptr && !crash->fired && crash->acks.load() >= crash->kill_after) {
-      crash->fired = true;
-      crash->killed_worker = worker_;
+    if (auto* crash = impl_->crash; crash != nullptr && crash->fires_on(worker_)) {
       impl_->request_line(worker_, req, kind, /*send_only=*/true, batch.size());
-      // While it works on the write: its effect is unknown.
+      // While it works on the write: its effect is unknown. Once it has
+      // read the request, `into_write` of a write's time into its work.
+      if (const auto delay = crash->delay(); delay > std::chrono::nanoseconds::zero()) {
+        impl_->wait_until_read(worker_);
+        std::this_thread::sleep_for(delay);
+      }
       if (crash->power) {
         impl_->kill_all();
         throw RemoteError("killed", "the kit cut the power during this write: every sink process killed");
@@ -551,11 +582,12 @@ class RemotePartition {
       impl_->kill(worker_);
       throw RemoteError("killed", "the kit killed the sink process during this write (crash rule)");
     }
+    const auto start = std::chrono::steady_clock::now();
     const auto r = impl_->request_line(worker_, req, kind, /*send_only=*/false, batch.size());
     detail::throw_if_failed(r);
     // The sink's own time in the call, beside the kit's end-to-end one (bench).
     if (const auto own = detail::sink_time_of(r)) detail::report_sink_time(*own);
-    if (auto* crash = impl_->crash) crash->acks.fetch_add(1);
+    if (auto* crash = impl_->crash) crash->acknowledged(std::chrono::steady_clock::now() - start);
   }
 
   void close() {
@@ -731,9 +763,9 @@ ReadBack WireSink::read_back(const nlohmann::json& config) {
 }
 
 std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, const RunRequest& request,
-                                               std::int64_t kill_after_acks) {
+                                               KillPoint kill) {
   Impl::CrashPlan plan;
-  plan.kill_after = kill_after_acks;
+  plan.at = kill;
   impl_->crash = &plan;
   CrashRun out;
   try {
@@ -744,19 +776,20 @@ std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, con
   }
   impl_->crash = nullptr;
   out.killed = plan.fired;
-  out.note = plan.fired ? "killed worker " + std::to_string(plan.killed_worker) + "'s process mid-write" : "the run ended first";
+  out.note = plan.fired ? "killed worker " + std::to_string(plan.killed_worker.load()) + "'s process " + to_string(kill)
+                       : "the run ended first";
   return out;
 }
 
 std::optional<PowerCut> WireSink::run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
-                                                    const RunRequest& request, std::int64_t cut_after_acks,
+                                                    const RunRequest& request, KillPoint cut,
                                                     PowerCutState state) {
   if (!power_can_be_cut()) return std::nullopt;
   const auto before = detail::faults::snapshot_tree(target.dir);
   impl_->begin_run();
   const auto journals = impl_->track(request.workload.workers, target.dir);
   Impl::CrashPlan plan;
-  plan.kill_after = cut_after_acks;
+  plan.at = cut;
   plan.power = true;
   impl_->crash = &plan;
   PowerCut out;

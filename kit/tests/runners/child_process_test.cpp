@@ -5,6 +5,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,6 +151,46 @@ TEST(CrashRun, KillsExactlyAtThePlannedPointHoweverFastTheChildRuns) {
     EXPECT_EQ(crash.writes.events.back().outcome, Outcome::threw) << "the write in flight at the kill";
     EXPECT_EQ(crash.writes.events.back().call, kill_after);
   }
+  expect_no_child_left();
+}
+
+// A kill "into" a write lands while the sink works on it: in the middle at
+// 0.5 of the run's mean write time; past its end at 3, where the write's
+// answer, come before the kill, still does not count.
+TEST(CrashRun, KillsIntoTheWriteWhereThePointSays) {
+  const auto marks = std::filesystem::temp_directory_path() / ("sinkkit-crash-marks-" + std::to_string(::getpid()));
+  for (const double into : {0.5, 3.0}) {
+    std::filesystem::remove(marks);
+    auto crash = detail::crash_run(Workload::empty(1, 1, 1), KillPoint{1, into},
+                                   [&](const detail::WriteHook& before, const detail::WriteHook& after,
+                                       const detail::WriteHook&) {
+                                     const auto now = [] {
+                                       return std::chrono::steady_clock::now().time_since_epoch().count();
+                                     };
+                                     for (int call = 0; call < 5; ++call) {
+                                       TraceEvent e;
+                                       e.call = call;
+                                       e.first_seq = call;
+                                       e.size = 1;
+                                       e.start = now();
+                                       before(e);
+                                       std::ofstream(marks, std::ios::app) << "began " << call << "\n";
+                                       std::this_thread::sleep_for(200ms);  // the sink's work on it
+                                       std::ofstream(marks, std::ios::app) << "ended " << call << "\n";
+                                       e.end = now();
+                                       after(e);
+                                     }
+                                   });
+    EXPECT_TRUE(crash.killed) << crash.note;
+    EXPECT_NE(crash.note.find(to_string(KillPoint{1, into})), std::string::npos) << crash.note;
+    std::ifstream in(marks);
+    const std::string seen((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(seen, into < 1 ? "began 0\nended 0\nbegan 1\n" : "began 0\nended 0\nbegan 1\nended 1\n") << into;
+    ASSERT_EQ(crash.writes.events.size(), 2u);
+    EXPECT_EQ(crash.writes.events[0].outcome, Outcome::ok);
+    EXPECT_EQ(crash.writes.events[1].outcome, Outcome::threw) << "in flight at the kill, answered or not";
+  }
+  std::filesystem::remove(marks);
   expect_no_child_left();
 }
 

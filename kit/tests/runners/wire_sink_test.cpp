@@ -249,4 +249,41 @@ TEST_F(WireSinkTest, ItemsMadeAheadReachTheSinkAsTheSameRequests) {
   }
 }
 
+// The crash rule's kill over the wire lands once the sink process has read
+// the fatal write, into its work on it: at 0.5 of a write's time, midway.
+const std::string kSlowSink = R"(
+import json, os, sys, time
+dirs = {}
+for line in sys.stdin:
+    r = json.loads(line); op = r["op"]; resp = {"ok": True}
+    if op == "hello":
+        resp.update(protocol=1, sink={"name": "slow", "router_branch_safe": True, "capabilities": {},
+                                      "payload": {"fields": {"value": "int"}}})
+    elif op == "build": dirs[r["partition"]] = r["config"]["dir"]
+    elif op == "write_batch":
+        marks = os.path.join(dirs[r["partition"]], "marks")
+        with open(marks, "a") as f: f.write("began\n")
+        time.sleep(0.2)
+        with open(marks, "a") as f: f.write("ended\n")
+    elif op == "read_back": resp["items"] = []
+    print(json.dumps(resp), flush=True)
+    if op == "shutdown": break
+)";
+
+TEST_F(WireSinkTest, TheCrashRulesKillLandsIntoTheWrite) {
+  WireOptions o;
+  o.command = {SINKKIT_PYTHON, "-c", kSlowSink};
+  o.call_timeout = std::chrono::seconds(20);
+  o.fork_server = false;
+  WireSink sut(o);
+  auto request = workload(1, 3);
+  const auto crash = sut.run_and_kill(nlohmann::json{{"dir", target_.dir.string()}}, request, KillPoint{1, 0.5});
+  ASSERT_TRUE(crash);
+  EXPECT_TRUE(crash->killed) << crash->note;
+  EXPECT_NE(crash->note.find("0.50 of a write's time into it"), std::string::npos) << crash->note;
+  std::ifstream in(target_.dir / "marks");
+  const std::string marks((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(marks, "began\nended\nbegan\n") << "killed midway through the second write";
+}
+
 }  // namespace

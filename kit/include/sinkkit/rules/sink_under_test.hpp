@@ -125,6 +125,21 @@ struct ResourceUsage {
   friend bool operator==(const ResourceUsage&, const ResourceUsage&) = default;
 };
 
+/// Where a crash run's kill (SK-4.3) or power cut (SK-4.6) lands: in the
+/// write that comes after `after_acks` acknowledged ones, `into_write` of the
+/// run's mean write time after the sink was handed it (0: before the sink
+/// begins it; 0.5: about midway; past 1: mostly after the sink finished it,
+/// before its answer counts). Crashes come in the middle of a sink's work:
+/// a kill that always landed before it missed a write that truncates first.
+/// From a count alone, the kill lands at once (the older behaviour).
+struct KillPoint {
+  KillPoint(std::int64_t after = 0, double into = 0) : after_acks(after), into_write(into) {}  // NOLINT: from a count
+  std::int64_t after_acks = 0;
+  double into_write = 0;
+};
+/// "in the write after 3 acknowledged, 0.62 of a write's time into it".
+std::string to_string(const KillPoint& k);
+
 /// What a crash run saw before the kill (SK-4.3).
 struct CrashRun {
   /// The write_batch calls the sink was handed before the kill, as a trace:
@@ -257,23 +272,22 @@ class SinkUnderTest {
   /// the last run; nullopt when the kit's own (RunRequest::simulation's
   /// bridge and session_manager) are the ones the sink used.
   virtual std::optional<BorrowedResources> borrowed_resources() { return std::nullopt; }
-  /// Runs `request` in a process of its own and SIGKILLs it after
-  /// `kill_after_acks` acknowledged writes; nullopt when the sink cannot be
-  /// run that way.
+  /// Runs `request` in a process of its own and SIGKILLs it at `kill`;
+  /// nullopt when the sink cannot be run that way.
   virtual std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
-                                               std::int64_t kill_after_acks) = 0;
+                                               KillPoint kill) = 0;
 
   /// Runs `request` on `target` (`config` names it) while the kit journals
-  /// every change the sink makes under the target, then cuts the power after
-  /// `cut_after_acks` acknowledged writes (during the next one; after the
+  /// every change the sink makes under the target, then cuts the power at
+  /// `cut` (in the write after its count of acknowledged ones; after the
   /// run's closes when it ends first): every process hosting the sink is
   /// killed and the target rewritten to the crash state `state` draws
   /// (faults/power_loss.hpp). Nullopt when the kit cannot see the sink's
   /// file calls (no interposer in its process).
   virtual std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
-                                                    const RunRequest& request, std::int64_t cut_after_acks,
+                                                    const RunRequest& request, KillPoint cut,
                                                     PowerCutState state) {
-    (void)config, (void)target, (void)request, (void)cut_after_acks, (void)state;
+    (void)config, (void)target, (void)request, (void)cut, (void)state;
     return std::nullopt;
   }
   /// The kit can cut the power under this sink (its file calls are seen).

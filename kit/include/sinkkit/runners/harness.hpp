@@ -191,17 +191,19 @@ namespace detail {
 /// This process's descriptors, threads and children, from /proc.
 std::optional<ResourceUsage> current_process_usage();
 /// Runs `run(before_write, after_write, after_close)` in a child process that
-/// reports every write and close to the parent, and SIGKILLs it after
-/// `kill_after_acks` acknowledged writes. Returns the calls the sink saw as a
-/// trace (closes only when the run ended before the kill).
+/// reports every write and close to the parent, and SIGKILLs it at `kill`
+/// (the fatal write handed to the sink, `kill.into_write` of the run's mean
+/// write time before the child asks for the kill; an answer that comes
+/// first is never reported). Returns the calls the sink saw as a trace
+/// (closes only when the run ended before the kill).
 using WriteHook = std::function<void(const TraceEvent&)>;
 using CrashRunBody = std::function<void(const WriteHook& before, const WriteHook& after, const WriteHook& closed)>;
-CrashRun crash_run(const Workload& workload, std::int64_t kill_after_acks, const CrashRunBody& run);
+CrashRun crash_run(const Workload& workload, KillPoint kill, const CrashRunBody& run);
 /// The same, the kit's interposer journalling every change under `target`
 /// in the child, then the power cut: the target rewritten to the crash state
 /// `state` draws. Nullopt when the interposer is not in this program.
 std::optional<PowerCut> power_cut_run(const std::filesystem::path& target, const Workload& workload,
-                                      std::int64_t cut_after_acks, PowerCutState state, const CrashRunBody& run);
+                                      KillPoint cut, PowerCutState state, const CrashRunBody& run);
 /// The kit's file-system fault injector in this process, scoped to files
 /// under `root`; nullptr when the interposer (libsinkkit_faults) is not
 /// loaded into this process (conformance programs link it).
@@ -294,16 +296,16 @@ class HarnessSink final : public SinkUnderTest {
   std::optional<ResourceUsage> resource_usage(int) override { return detail::current_process_usage(); }
 
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
-                                       std::int64_t kill_after_acks) override {
-    return detail::crash_run(request.workload, kill_after_acks, crash_run_body(config, request));
+                                       KillPoint kill) override {
+    return detail::crash_run(request.workload, kill, crash_run_body(config, request));
   }
 
   /// In a child process of its own, as run_and_kill, this program's
   /// interposer journalling the target (conformance programs link it).
   std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
-                                            const RunRequest& request, std::int64_t cut_after_acks,
+                                            const RunRequest& request, KillPoint cut,
                                             PowerCutState state) override {
-    return detail::power_cut_run(target.dir, request.workload, cut_after_acks, state,
+    return detail::power_cut_run(target.dir, request.workload, cut, state,
                                  crash_run_body(config, request));
   }
   [[nodiscard]] bool power_can_be_cut() const override { return detail::in_process_storage_faults_loaded(); }

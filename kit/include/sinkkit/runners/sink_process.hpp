@@ -80,6 +80,10 @@ class SinkProcess {
   /// `'\n'` included (the runner writes write_batch requests itself).
   nlohmann::json call_line(std::string_view line, std::chrono::milliseconds timeout);
   void send_line(std::string_view line);
+  /// Waits until the process has read everything sent to it (its stdin
+  /// pipe holds nothing), it ended, or `limit` passed; true in the first
+  /// case. The crash rule's kill then lands in the sink's work on it.
+  bool wait_until_read(std::chrono::milliseconds limit);
 
   /// SIGKILL and reap. Idempotent.
   void kill() noexcept;

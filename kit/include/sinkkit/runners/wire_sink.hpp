@@ -107,12 +107,15 @@ class WireSink final : public SinkUnderTest {
   /// From the close responses' optional `bridge_in_flight` and
   /// `session_manager` fields; nullopt when the sink sends neither.
   std::optional<BorrowedResources> borrowed_resources() override;
+  /// The kill lands once the sink process has read the fatal write's
+  /// request from its pipe, `kill.into_write` of the run's mean write time
+  /// (from request to answer) later.
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
-                                       std::int64_t kill_after_acks) override;
+                                       KillPoint kill) override;
   /// Every sink process journalling the target through the interposer, all
   /// of them killed at the cut (a power cut takes the machine).
   std::optional<PowerCut> run_and_cut_power(const nlohmann::json& config, const TestTarget& target,
-                                            const RunRequest& request, std::int64_t cut_after_acks,
+                                            const RunRequest& request, KillPoint cut,
                                             PowerCutState state) override;
   /// The interposer is in its processes (the file-system mechanism).
   [[nodiscard]] bool power_can_be_cut() const override;
