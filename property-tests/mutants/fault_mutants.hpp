@@ -3,17 +3,20 @@
 // branches (rules SK-4.x and SK-5.1).
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sinkkit/sinks/jsonl_file_sink.hpp>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "moves_aside_mutant.hpp"
 #include "mutant_support.hpp"
 
 namespace zoo {
@@ -265,6 +268,15 @@ struct PosixJsonlHarness : sinkkit_harnesses::EventItems {
     }
     return out;
   }
+  Capabilities capabilities() { return node_type::capabilities(); }
+};
+
+// Reads the parts only, as the mutant's own restart does.
+struct PartsOnlyHarness : sinkkit_harnesses::EventItems {
+  using node_type = MovesItsFileAsideToRewrite;
+  node_type make_node() { return {}; }
+  nlohmann::json make_config(const sinkkit::TestTarget& t) { return {{"dir", t.dir.string()}}; }
+  std::vector<Event> read_back(const nlohmann::json& config) { return node_type::read_back(config); }
   Capabilities capabilities() { return node_type::capabilities(); }
 };
 

@@ -3,6 +3,8 @@
 // served sink too. NAME:
 //   leaks-descriptor  the JSON Lines reference sink, but every build opens
 //                     /dev/null and never closes it (SK-3.5)
+//   moves-aside       moves its part aside to rewrite it at every write: a
+//                     kill inside the write loses the part (SK-4.3)
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,6 +15,8 @@
 #include <sinkkit/runners/wire_server.hpp>
 #include <sinkkit/sinks/jsonl_file_sink.hpp>
 #include <sinkkit_test/events.hpp>
+
+#include "moves_aside_mutant.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 // As the reference sinks' server: no leak check at exit (it would fail nothing here).
@@ -53,6 +57,18 @@ int main(int argc, char** argv) {
     s.config_template = config;
     return sinkkit::serve_wire(LeaksDescriptorPerBuild{}, s);
   }
-  std::cerr << "usage: sinkkit_serve_mutant leaks-descriptor\n";
+  if (which == "moves-aside") {
+    sinkkit::WireServer<zoo::MovesItsFileAsideToRewrite> s;
+    s.fields = {{"value", "int"}};
+    s.from_item = [](const nlohmann::json& j) {
+      return Event{j.at("key").get<std::string>(), j.at("value").get<std::int64_t>()};
+    };
+    s.to_item = [](const Event& e) { return nlohmann::json{{"key", e.key}, {"value", e.value}}; };
+    s.read_back = [](const nlohmann::json& config) { return zoo::MovesItsFileAsideToRewrite::read_back(config); };
+    s.capabilities = zoo::MovesItsFileAsideToRewrite::capabilities();
+    s.config_template = nlohmann::json::object({{"dir", "{target}"}});
+    return sinkkit::serve_wire(zoo::MovesItsFileAsideToRewrite{}, s);
+  }
+  std::cerr << "usage: sinkkit_serve_mutant leaks-descriptor|moves-aside\n";
   return 2;
 }

@@ -19,6 +19,7 @@ std::vector<Specimen> fault_specimens() {
       specimen<JsonlDirHarness>("LosesUnflushedOnCrash", "SK-2.1"),
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::discards_pending_at_restart>>>("DiscardsPendingAtRestart",
                                                                                       "SK-4.3"),
+      specimen<PartsOnlyHarness>("MovesItsFileAsideToRewrite", "SK-4.3"),
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::keeps_torn_line>>>("FileKeepsTornLineAfterShortWrite", "SK-4.2"),
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::ignores_failed_fsync>>>("FileIgnoresFailedFsync", "SK-4.5"),
       specimen<PosixJsonlHarness<PosixJsonlSink<FileBug::swallows_write_error>>>("FileSwallowsWriteError", "SK-4.5"),

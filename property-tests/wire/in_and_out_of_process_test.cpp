@@ -90,6 +90,23 @@ TEST(SinkProcessResources, AServedSinkThatLeaksADescriptorPerBuildFailsNamingIt)
   EXPECT_NE(rule.message.find(" descriptor more than before build: descriptor "), std::string::npos) << rule.message;
   EXPECT_NE(rule.message.find(" (/dev/null)"), std::string::npos) << rule.message;
 }
+
+// A served sink that loses its part only when killed inside its write:
+// SK-4.3's kill lands there over the wire too, and the shrunk case says
+// where. (Over the wire a kill "the moment the sink was handed" the write
+// may land after the process read it: the shrink may end there.)
+TEST(CrashRule, AServedSinkThatLosesItsPartWhenKilledMidWriteFails) {
+  WireSink sut({.command = {SINKKIT_SERVE_MUTANT, "moves-aside"}});
+  SuiteOptions o = options();
+  o.check.budget = 100;  // 25 cases: a point in the run and a point in the write
+  o.rules = {"SK-4.3"};
+  const auto r = run_suite(sut, o);
+  ASSERT_EQ(r.rules.size(), 1U);
+  const auto& rule = r.rules[0];
+  EXPECT_EQ(to_string(rule.status), "failed") << rule.to_text();
+  EXPECT_NE(rule.message.find("'s process in the write after "), std::string::npos) << rule.message;
+  EXPECT_NE(rule.message.find(" acknowledged items; first: "), std::string::npos) << rule.message;
+}
 #endif
 
 }  // namespace
