@@ -58,8 +58,11 @@ struct MovesItsFileAsideToRewrite {
       if (fd >= 0) ::close(fd);
       if (!written) {
         // Errors lose nothing: the old part is back (or, for the first, none).
+        // Tried twice: a storage fault may fail the first rename back too.
         if (had) {
-          (void)::rename(old.c_str(), file.c_str());
+          if (::rename(old.c_str(), file.c_str()) != 0 && ::rename(old.c_str(), file.c_str()) != 0) {
+            throw sinkkit::SinkError(std::string("cannot put the part back: ") + std::strerror(errno));
+          }
         } else {
           (void)::unlink(file.c_str());
         }

@@ -106,7 +106,7 @@ std::unique_ptr<ScopedTarget> CheckContext::fresh_target() {
 
 int CheckContext::budget() const { return std::max(1, options_.budget); }
 int CheckContext::small_budget() const { return std::max(3, options_.budget / 10); }
-int CheckContext::crash_budget() const { return std::max(5, options_.budget / 4); }
+int CheckContext::crash_budget() const { return std::max(8, options_.budget / 4); }
 
 WorkloadShape CheckContext::shape() const {
   WorkloadShape s;
@@ -592,7 +592,7 @@ std::string to_string(const KillPoint& k) {
   char into[32];
   std::snprintf(into, sizeof into, "%.2f", k.into_write);
   return "in the write after " + std::to_string(k.after_acks) + " acknowledged, " +
-         (k.into_write <= 0 ? std::string("the moment the sink was handed it") : std::string(into) + " of a write's time into it");
+         (k.into_write <= 0 ? std::string("as it was handed over") : std::string(into) + " of a write's time into it");
 }
 
 }  // namespace rules

@@ -96,7 +96,7 @@ class CheckContext {
   // The budget for cheap rules, and for rules whose cases cost much more.
   int budget() const;
   int small_budget() const;
-  // The crash and power-cut rules' (SK-4.3, SK-4.6): a quarter, at least 5.
+  // The crash and power-cut rules' (SK-4.3, SK-4.6): a quarter, at least 8.
   // A case is a point in the run and a point in a write, a few ms each.
   int crash_budget() const;
 

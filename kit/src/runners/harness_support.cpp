@@ -4,7 +4,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <tuple>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +11,8 @@
 #include <string>
 #include <system_error>
 
+#include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <sinkkit/simulation/storage_fault_injector.hpp>
@@ -34,17 +35,31 @@ void report(int fd, char tag, const TraceEvent& e) {
   if (n > 0) (void)!::write(fd, line, static_cast<std::size_t>(n));
 }
 
-// Asks the parent for the SIGKILL and waits for it.
-[[noreturn]] void ask_for_the_kill(int fd) {
-  (void)!::write(fd, "K\n", 2);
+// Asks the parent for the SIGKILL and stops the whole process where it is
+// (the kill then lands exactly here, however long the parent takes): only
+// async-signal-safe calls, as the timer's handler makes them too.
+int kill_request_fd = -1;
+void ask_for_the_kill() {
+  (void)!::write(kill_request_fd, "K\n", 2);
+  (void)::kill(::getpid(), SIGSTOP);
+}
+[[noreturn]] void ask_for_the_kill_and_wait() {
+  ask_for_the_kill();
   for (;;) ::pause();
 }
+// Later, from a timer (no thread: a child forked from a threaded parent
+// must not start one under ThreadSanitizer).
+void ask_for_the_kill_in(std::chrono::nanoseconds delay) {
+  struct sigaction action {};
+  action.sa_handler = [](int) { ask_for_the_kill(); };
+  ::sigaction(SIGALRM, &action, nullptr);
+  itimerval timer{};
+  const auto us = std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(delay).count());
+  timer.it_value.tv_sec = static_cast<time_t>(us / 1'000'000);
+  timer.it_value.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
+  ::setitimer(ITIMER_REAL, &timer, nullptr);
+}
 
-// The child's side of a KillPoint: the first write that begins after
-// `after_acks` acknowledged ones is the fatal one, and the kill is asked for
-// `into_write` of the mean acknowledged write time after it begins. Times
-// are the wall clock's, taken here: a deterministic run's trace counts
-// ticks, not time.
 class FatalWrite {
  public:
   explicit FatalWrite(KillPoint kill) : kill_(kill) {}
@@ -60,6 +75,10 @@ class FatalWrite {
     // With no write acknowledged yet, a millisecond stands for one.
     const double mean_ns = acks_ > 0 ? static_cast<double>(acked_ns_) / static_cast<double>(acks_) : 1e6;
     return std::chrono::nanoseconds(static_cast<std::int64_t>(kill_.into_write * mean_ns));
+  }
+  [[nodiscard]] bool chosen() {
+    std::lock_guard lock(mutex_);
+    return chosen_;
   }
   [[nodiscard]] bool is(const TraceEvent& e) {
     std::lock_guard lock(mutex_);
@@ -123,20 +142,22 @@ CrashRun crash_run(const Workload& workload, KillPoint kill, const CrashRunBody&
   };
   auto child = run_in_child(
       [&](int fd) {
+        kill_request_fd = fd;
         FatalWrite fatal(kill);
+        // Once the fatal write began, nothing else starts: the process waits
+        // for its kill (a write that threw, a close, the run's end).
+        const auto wait_if_fatal_began = [&fatal] {
+          if (fatal.chosen()) for (;;) ::pause();
+        };
         run(
-            [fd, &fatal](const TraceEvent& e) {
+            [fd, &fatal, &wait_if_fatal_began](const TraceEvent& e) {
+              wait_if_fatal_began();
               report(fd, 'B', e);
               const auto delay = fatal.begins(e);
               if (!delay) return;
-              // This write is in flight when the process dies; other
-              // workers' threads run on until the kill lands.
-              if (*delay <= std::chrono::nanoseconds::zero()) ask_for_the_kill(fd);
-              // Later, while the sink works on it.
-              std::thread([fd, d = *delay] {
-                std::this_thread::sleep_for(d);
-                ask_for_the_kill(fd);
-              }).detach();
+              // This write is in flight when the process dies.
+              if (*delay <= std::chrono::nanoseconds::zero()) ask_for_the_kill_and_wait();
+              ask_for_the_kill_in(*delay);  // while the sink works on it
             },
             [fd, &fatal](const TraceEvent& e) {
               // The fatal write's answer never counts: it came after the
@@ -145,11 +166,13 @@ CrashRun crash_run(const Workload& workload, KillPoint kill, const CrashRunBody&
               report(fd, 'A', e);
               fatal.acknowledged(e);
             },
-            [fd](const TraceEvent& e) {  // "C worker branch epoch call outcome 0": a close and how it ended
+            [fd, &wait_if_fatal_began](const TraceEvent& e) {  // "C worker branch epoch call outcome 0": a close and how it ended
+              wait_if_fatal_began();
               TraceEvent c = e;
               c.first_seq = e.outcome == Outcome::ok ? 1 : 0;
               report(fd, 'C', c);
             });
+        wait_if_fatal_began();
       },
       options);
 

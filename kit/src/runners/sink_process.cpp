@@ -210,6 +210,7 @@ bool SinkProcess::wait_until_read(std::chrono::milliseconds limit) {
     // FIONREAD on either end of a pipe: the bytes in it.
     if (in_ < 0 || ::ioctl(in_, FIONREAD, &unread) != 0) return false;
     if (unread == 0) return true;
+    drain_stderr();  // a sink blocked on a full stderr would never read on
     reap(/*block=*/false);
     if (!running() || Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(20));

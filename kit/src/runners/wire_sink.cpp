@@ -344,7 +344,6 @@ class WireSink::Impl {
     }
   }
 
-  // A power cut: every sink process dies at once.
   // Until the process of `worker` has read what was sent to it (bounded by
   // the call timeout: a sink that stops reading is killed anyway).
   void wait_until_read(int worker) {
@@ -352,7 +351,10 @@ class WireSink::Impl {
     std::lock_guard lock(entry.mutex);
     if (entry.process) (void)entry.process->wait_until_read(options_.call_timeout);
   }
+  // The process a worker's partitions live in (one for all with the single layout).
+  [[nodiscard]] int process_of(int worker) const { return options_.layout == ProcessLayout::single ? 0 : worker; }
 
+  // A power cut: every sink process dies at once.
   void kill_all() {
     for (std::size_t w = 0; w < worker_processes_.size(); ++w) {
       if (worker_processes_[w].process) kill(static_cast<int>(w));
@@ -465,14 +467,22 @@ class WireSink::Impl {
     std::atomic<std::int64_t> acked_ns{0};  // request to answer, summed over the acknowledged writes
     std::atomic<bool> fired{false};
     std::atomic<int> killed_worker{-1};
+    std::atomic<int> killed_process{-1};
     bool power = false;  // a power cut: every process dies, not the one worker's
-    // Killed by the plan: `worker`'s calls from here on fail as killed.
-    [[nodiscard]] bool took(int worker) const { return fired && (power || killed_worker == worker); }
-    // The first write past the point takes it (workers race for it).
-    bool fires_on(int worker) {
-      bool expected = false;
-      if (acks.load() < at.after_acks || !fired.compare_exchange_strong(expected, true)) return false;
+    // Killed by the plan: the calls of a worker whose process it is killing
+    // (or killed) fail as killed from here on; with one process for all
+    // workers, none takes another's answer while the kill waits.
+    [[nodiscard]] bool took(int process) const {
+      const int killed = killed_process.load();
+      return killed >= 0 && (power || killed == process);
+    }
+    // The first write past the point takes it (workers race for it): its
+    // process is marked first, so no other call on it slips in.
+    bool fires_on(int worker, int process) {
+      if (acks.load() < at.after_acks) return false;
+      if (int none = -1; !killed_process.compare_exchange_strong(none, process)) return false;
       killed_worker = worker;
+      fired = true;
       return true;
     }
     void acknowledged(std::chrono::nanoseconds took_ns) {
@@ -564,10 +574,10 @@ class RemotePartition {
     encoder.end(line_, begun);
     const auto& req = line_;
     constexpr auto kind = detail::CallPace::Kind::write_batch;
-    if (auto* crash = impl_->crash; crash != nullptr && crash->took(worker_)) {
+    if (auto* crash = impl_->crash; crash != nullptr && crash->took(impl_->process_of(worker_))) {
       throw RemoteError("killed", "the power was cut before this write");
     }
-    if (auto* crash = impl_->crash; crash != nullptr && crash->fires_on(worker_)) {
+    if (auto* crash = impl_->crash; crash != nullptr && crash->fires_on(worker_, impl_->process_of(worker_))) {
       impl_->request_line(worker_, req, kind, /*send_only=*/true, batch.size());
       // While it works on the write: its effect is unknown. Once it has
       // read the request, `into_write` of a write's time into its work.
@@ -591,7 +601,7 @@ class RemotePartition {
   }
 
   void close() {
-    if (auto* crash = impl_->crash; crash != nullptr && crash->took(worker_)) {
+    if (auto* crash = impl_->crash; crash != nullptr && crash->took(impl_->process_of(worker_))) {
       throw RemoteError("killed", crash->power ? "the power was cut" : "the sink process was killed by the kit");
     }
     const auto r = impl_->request(worker_, wire::encode(wire::Close{name_}));

@@ -19,6 +19,7 @@
 ///     sinkkit::Verdict v = sinkkit::Oracle(sut.capabilities()).judge(trace, stored.keys);
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -127,13 +128,19 @@ struct ResourceUsage {
 
 /// Where a crash run's kill (SK-4.3) or power cut (SK-4.6) lands: in the
 /// write that comes after `after_acks` acknowledged ones, `into_write` of the
-/// run's mean write time after the sink was handed it (0: before the sink
-/// begins it; 0.5: about midway; past 1: mostly after the sink finished it,
-/// before its answer counts). Crashes come in the middle of a sink's work:
-/// a kill that always landed before it missed a write that truncates first.
-/// From a count alone, the kill lands at once (the older behaviour).
+/// run's mean write time (wall clock, request to answer; a millisecond while
+/// none is acknowledged) after the sink was handed it (0: as it is handed
+/// over, in process before the sink begins it; 0.5: about midway; past 1:
+/// mostly after the sink finished it, before its answer counts). Crashes
+/// come in the middle of a sink's work: a kill that always landed before it
+/// missed a write that truncates first. From a count alone, the kill lands
+/// as the write is handed over (the older behaviour).
+///
+///     sut.run_and_kill(config, request, sinkkit::KillPoint{3, 0.5});
 struct KillPoint {
   KillPoint(std::int64_t after = 0, double into = 0) : after_acks(after), into_write(into) {}  // NOLINT: from a count
+  template <std::floating_point F>
+  KillPoint(F) = delete;  // a fraction alone would be read as a count
   std::int64_t after_acks = 0;
   double into_write = 0;
 };
