@@ -29,7 +29,7 @@ using sinkkit_test::Event;
 // batch) as a new file, and removes the old one; a storage error puts the
 // old file back, so errors lose nothing. Killed between the move and the
 // end, the part's acknowledged items sit in `.old`, which neither a restart
-// nor the reader looks at. The rewrite takes a millisecond at least (a
+// nor the reader looks at. The rewrite takes 5 ms at least (a
 // slow disk's), so a kill "into the write" lands in it. A kill that lands
 // before the sink begins its write, the only kind the kit had, never
 // found this.
@@ -44,14 +44,15 @@ struct MovesItsFileAsideToRewrite {
     bool open = true;
     void write_batch(sinkkit::Batch<Event> batch) {
       if (!open) throw sinkkit::ClosedError("write_batch");
-      std::string data = held;
-      for (const auto& e : batch) data += nlohmann::json(e).dump() + '\n';
+      // Aside first, so that nearly all of the write is the window.
       const auto old = std::filesystem::path(file.string() + ".old");
       const bool had = !held.empty();
       if (had && ::rename(file.c_str(), old.c_str()) != 0) {
         throw sinkkit::SinkError(std::string("cannot move the part aside: ") + std::strerror(errno));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the rewrite's time
+      std::string data = held;
+      for (const auto& e : batch) data += nlohmann::json(e).dump() + '\n';
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the rewrite's time
       const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       const bool written = fd >= 0 && ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
       const int err = errno;
