@@ -588,6 +588,12 @@ std::string to_string(StorageFaultMechanism m) {
   return "unknown";
 }
 
+std::chrono::nanoseconds KillPoint::delay_after(std::int64_t acks, std::int64_t acked_ns) const {
+  // With no write acknowledged yet, a millisecond stands for one.
+  const double mean_ns = acks > 0 ? static_cast<double>(acked_ns) / static_cast<double>(acks) : 1e6;
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(into_write * mean_ns));
+}
+
 std::string to_string(const KillPoint& k) {
   char into[32];
   std::snprintf(into, sizeof into, "%.2f", k.into_write);

@@ -1,15 +1,15 @@
 #include <sinkkit/runners/harness.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <tuple>
-#include <cstdio>
-#include <filesystem>
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <tuple>
 
 #include <signal.h>
 #include <sys/time.h>
@@ -72,9 +72,7 @@ class FatalWrite {
     chosen_ = true;
     partition_ = e.partition;
     call_ = e.call;
-    // With no write acknowledged yet, a millisecond stands for one.
-    const double mean_ns = acks_ > 0 ? static_cast<double>(acked_ns_) / static_cast<double>(acks_) : 1e6;
-    return std::chrono::nanoseconds(static_cast<std::int64_t>(kill_.into_write * mean_ns));
+    return kill_.delay_after(acks_, acked_ns_);
   }
   [[nodiscard]] bool chosen() {
     std::lock_guard lock(mutex_);

@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -255,8 +255,7 @@ class WireSink::Impl {
   }
 
   WorkerProcess& worker_process(int worker) {
-    const auto i = options_.layout == ProcessLayout::single ? 0 : static_cast<std::size_t>(worker);
-    return worker_processes_.at(i);
+    return worker_processes_.at(static_cast<std::size_t>(process_of(worker)));
   }
 
   // One request to the process of `worker`. Wire failures kill and drop the
@@ -465,9 +464,8 @@ class WireSink::Impl {
     KillPoint at;
     std::atomic<std::int64_t> acks{0};
     std::atomic<std::int64_t> acked_ns{0};  // request to answer, summed over the acknowledged writes
-    std::atomic<bool> fired{false};
     std::atomic<int> killed_worker{-1};
-    std::atomic<int> killed_process{-1};
+    std::atomic<int> killed_process{-1};  // -1 until it fires
     bool power = false;  // a power cut: every process dies, not the one worker's
     // Killed by the plan: the calls of a worker whose process it is killing
     // (or killed) fail as killed from here on; with one process for all
@@ -482,19 +480,14 @@ class WireSink::Impl {
       if (acks.load() < at.after_acks) return false;
       if (int none = -1; !killed_process.compare_exchange_strong(none, process)) return false;
       killed_worker = worker;
-      fired = true;
       return true;
     }
+    [[nodiscard]] bool fired() const { return killed_process.load() >= 0; }
     void acknowledged(std::chrono::nanoseconds took_ns) {
       acked_ns.fetch_add(took_ns.count());
       acks.fetch_add(1);
     }
-    // With no write acknowledged yet, a millisecond stands for one.
-    [[nodiscard]] std::chrono::nanoseconds delay() const {
-      const auto n = acks.load();
-      const double mean_ns = n > 0 ? static_cast<double>(acked_ns.load()) / static_cast<double>(n) : 1e6;
-      return std::chrono::nanoseconds(static_cast<std::int64_t>(at.into_write * mean_ns));
-    }
+    [[nodiscard]] std::chrono::nanoseconds delay() const { return at.delay_after(acks.load(), acked_ns.load()); }
   };
   CrashPlan* crash = nullptr;
   detail::CallPace pace;
@@ -785,8 +778,8 @@ std::optional<CrashRun> WireSink::run_and_kill(const nlohmann::json& config, con
     throw;
   }
   impl_->crash = nullptr;
-  out.killed = plan.fired;
-  out.note = plan.fired ? "killed worker " + std::to_string(plan.killed_worker.load()) + "'s process " + to_string(kill)
+  out.killed = plan.fired();
+  out.note = plan.fired() ? "killed worker " + std::to_string(plan.killed_worker.load()) + "'s process " + to_string(kill)
                        : "the run ended first";
   return out;
 }
@@ -813,7 +806,7 @@ std::optional<PowerCut> WireSink::run_and_cut_power(const nlohmann::json& config
   impl_->crash = nullptr;
   impl_->kill_all();  // the run ended first: the cut comes right after its closes
   impl_->stop_tracking();
-  out.mid_run = plan.fired;
+  out.mid_run = plan.fired();
   std::error_code ec;
   for (const auto& j : journals) out.wrote = out.wrote || std::filesystem::file_size(j, ec) > 0;
   const auto report = detail::faults::cut_power(target.dir, before, journals, {state.strict, state.seed});

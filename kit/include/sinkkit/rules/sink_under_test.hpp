@@ -143,6 +143,9 @@ struct KillPoint {
   KillPoint(F) = delete;  // a fraction alone would be read as a count
   std::int64_t after_acks = 0;
   double into_write = 0;
+  /// How long after the hand-over the kill comes, `acked_ns` being the time
+  /// of `acks` acknowledged writes: `into_write` of their mean.
+  [[nodiscard]] std::chrono::nanoseconds delay_after(std::int64_t acks, std::int64_t acked_ns) const;
 };
 /// "in the write after 3 acknowledged, 0.62 of a write's time into it".
 std::string to_string(const KillPoint& k);
