@@ -201,8 +201,9 @@ constexpr std::array kRules = {
          "that follows a generated number of them, a generated part of the run's mean write time after the sink "
          "was handed it (over the wire: after its process read the request): in a third of the cases as it is "
          "handed over (in process, before the sink begins it), in the others 0.01 to 1.5 of a write into it, so "
-         "that a kill lands in the middle of the sink's work; a fresh build and close precede the read-back, which must hold no loss, nothing "
-         "unexpected, no corrupted record and, for a sink declaring exactly_once, no duplicate."},
+         "that a kill lands in the middle of the sink's work; a fresh build and close precede the read-back, "
+         "which must hold no loss, nothing unexpected, no corrupted record and, for a sink declaring "
+         "exactly_once, no duplicate."},
     Rule{"SK-4.4", L::capability, "rescaling keeps everything",
          "A second run on the same target with a different worker_count (2 -> 4 and 4 -> 2) keeps everything "
          "the first run acknowledged and adds the second run's items; partitions whose worker_index repeats "
@@ -237,8 +238,8 @@ constexpr std::array kRules = {
          "The kit's interposer journals every change the sink makes under its target (a copy of a file at each "
          "fsync, fdatasync, O_SYNC write or msync, the writes, truncations and name changes between); the power "
          "is cut after a generated number of acknowledged writes (during the next, as SK-4.3 kills, or right "
-         "after the run's closes): every sink process killed, the target rewritten to a crash state, the strict one (a file's "
-         "data as of its last sync, a name only where its directory was fsynced) or one the seed draws between "
+         "after the run's closes): every sink process killed, the target rewritten to a crash state, the "
+         "strict one (a file's data as of its last sync, a name only where its directory was fsynced) or one the seed draws between "
          "it and the page cache's (each file a prefix of its unsynced writes, each unsynced name change kept or "
          "not), named in the trace and drawn again from the seed; then a fresh build and close, and the "
          "read-back. For a sink that does not declare survives_power_loss, what a cut would have lost is said, "

@@ -39,7 +39,6 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-
 nlohmann::json run_bench(SinkUnderTest& sut, const BenchOptions& options) {
   if (options.repetitions < 1) throw std::invalid_argument("bench: repetitions must be at least 1");
   const auto caps = sut.capabilities();

@@ -89,6 +89,16 @@ void pickle_string(std::string& out, std::string_view text) {
   out += text;
 }
 
+// A string of at most 255 bytes, written by `write` at the pointer it is
+// given (which returns the end), after SHORT_BINUNICODE and its length.
+template <class Write>
+char* pickle_short_string(char* p, Write write) {
+  *p = pickle_op::short_binunicode;
+  char* end = write(p + 2);
+  p[1] = static_cast<char>(end - (p + 2));
+  return end;
+}
+
 std::string pickle_memo_get(std::size_t index) {
   char buf[5];
   char* p = buf;
@@ -150,13 +160,15 @@ std::optional<ItemEncoding> choose_item_encoding(const std::vector<std::string>&
 WriteBatchEncoder::WriteBatchEncoder(const std::map<std::string, std::string>& fields, ItemEncoding encoding)
     : encoding_(encoding) {
   std::string names = R"("key")";
-  if (encoding == ItemEncoding::pickle) {
-    // The names, memoized once before the list (memo 0 is "key"), so that
-    // every item refers to them (and its dict shares them) by index.
-    pickle_string(pickle_first_names_, "key");
-    pickle_first_names_ += pickle_op::memoize;
-    pickle_first_names_ += pickle_op::pop;
-  }
+  // Pickle: the names, memoized once before the list (memo 0 is "key"), so
+  // that every item refers to them (and its dict shares them) by index.
+  const auto memoize_name = [&](std::string_view name) {
+    if (encoding != ItemEncoding::pickle) return;
+    pickle_string(pickle_names_, name);
+    pickle_names_ += pickle_op::memoize;
+    pickle_names_ += pickle_op::pop;
+  };
+  memoize_name("key");
   for (const auto& [name, type] : fields) {
     const Type t = type == "int" ? Type::integer : type == "float" ? Type::floating : type == "bool" ? Type::boolean
                                                                                                    : Type::string;
@@ -165,11 +177,7 @@ WriteBatchEncoder::WriteBatchEncoder(const std::map<std::string, std::string>& f
                                                             : "," + json_quoted(name) + ":";
     fields_.push_back({std::move(prefix), t});
     names += "," + json_quoted(name);
-    if (encoding == ItemEncoding::pickle) {
-      pickle_string(pickle_first_names_, name);
-      pickle_first_names_ += pickle_op::memoize;
-      pickle_first_names_ += pickle_op::pop;
-    }
+    memoize_name(name);
   }
   pickle_string(pickle_subtype_, kSubtypeField);
   pickle_json(pickle_subtype_, nlohmann::json::parse(kSubtypeValue));
@@ -193,7 +201,7 @@ std::size_t WriteBatchEncoder::begin(std::string& out, std::string_view partitio
     out += "}\n";
     out += pickle_op::proto_frame;
     out.append(8, '\0');
-    out += pickle_first_names_;
+    out += pickle_names_;
     out += pickle_op::empty_list;
     out += pickle_op::mark;
     return begun;
@@ -218,22 +226,14 @@ void WriteBatchEncoder::pickle_item(std::string& out, const ItemKey& key, bool s
   *p++ = pickle_op::mark;
   *p++ = pickle_op::binget;
   *p++ = 0;  // "key"
-  *p = pickle_op::short_binunicode;
-  char* end = write_item_key(p + 2, key);
-  p[1] = static_cast<char>(end - (p + 2));
-  p = end;
+  p = pickle_short_string(p, [&](char* at) { return write_item_key(at, key); });
   for (const auto& f : fields_) {
     p = put(p, f.prefix);
     switch (f.type) {
       case Type::integer: p = pickle_int(p, expected_int(key)); break;
       case Type::floating: p = pickle_float(p, expected_float(key)); break;
       case Type::boolean: *p++ = expected_bool(key) ? pickle_op::newtrue : pickle_op::newfalse; break;
-      case Type::string:
-        *p = pickle_op::short_binunicode;
-        end = write_expected_string(p + 2, key);
-        p[1] = static_cast<char>(end - (p + 2));
-        p = end;
-        break;
+      case Type::string: p = pickle_short_string(p, [&](char* at) { return write_expected_string(at, key); }); break;
     }
   }
   out.resize(static_cast<std::size_t>(p - out.data()));

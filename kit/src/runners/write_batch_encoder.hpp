@@ -55,7 +55,7 @@ class WriteBatchEncoder {
   std::string columns_;       // rows: the `"columns":[...` member, for the request
   std::string subtype_name_;  // objects: `"sinkkit_subtype":`
   std::size_t max_item_chars_ = 0;  // the longest item, without the subtype's field
-  std::string pickle_first_names_;  // pickle: the first item's field names, memoized
+  std::string pickle_names_;        // pickle: the key's and fields' names, memoized before the list
   std::string pickle_subtype_;      // pickle: the subtype field, name and value
 };
 
