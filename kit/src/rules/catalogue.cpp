@@ -323,16 +323,19 @@ const Rule& rule(std::string_view id) {
   throw std::out_of_range("no rule '" + std::string(id) + "'; the catalogue has " + known);
 }
 
+bool in_shard(const Rule& rule, const Shard& shard) {
+  // By its id's place in the catalogue (a copy of a rule is placed as the
+  // rule); an id the catalogue lacks (a test's own rule) by its hash.
+  const Rule* listed = find_rule(rule.id);
+  const auto position = listed != nullptr ? static_cast<std::size_t>(listed - catalogue().data())
+                                          : std::hash<std::string_view>{}(rule.id);
+  return shard.holds(position);
+}
+
 std::vector<const Rule*> rules_of_shard(const std::vector<const Rule*>& rules, const Shard& shard) {
   std::vector<const Rule*> mine;
-  const auto all = catalogue();
   for (const Rule* r : rules) {
-    // By its id's place in the catalogue (a copy of a rule is placed as the
-    // rule); an id the catalogue lacks (a test's own rule) by its hash.
-    const Rule* listed = find_rule(r->id);
-    const auto position = listed != nullptr ? static_cast<std::size_t>(listed - all.data())
-                                            : std::hash<std::string_view>{}(r->id);
-    if (shard.holds(position)) mine.push_back(r);
+    if (in_shard(*r, shard)) mine.push_back(r);
   }
   return mine;
 }

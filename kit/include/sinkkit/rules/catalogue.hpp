@@ -33,6 +33,8 @@ const Rule& rule(std::string_view id);
 /// The rules of `shard` among `rules`, in their order: rule k of the
 /// catalogue (0-based) is shard k mod N + 1's (results/shard.hpp).
 std::vector<const Rule*> rules_of_shard(const std::vector<const Rule*>& rules, const Shard& shard);
+/// Whether `rule` is `shard`'s (the same placement).
+bool in_shard(const Rule& rule, const Shard& shard);
 
 /// The catalogue as the Markdown of docs/spec.md's catalogue section.
 std::string catalogue_markdown();
