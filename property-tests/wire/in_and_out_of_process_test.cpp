@@ -93,8 +93,7 @@ TEST(SinkProcessResources, AServedSinkThatLeaksADescriptorPerBuildFailsNamingIt)
 
 // A served sink that loses its part only when killed inside its write:
 // SK-4.3's kill lands there over the wire too, and the shrunk case says
-// where. (Over the wire a kill "as it was handed over" may land after the
-// process read the request: the shrink may end there.)
+// where.
 TEST(CrashRule, AServedSinkThatLosesItsPartWhenKilledMidWriteFails) {
   WireSink sut({.command = {SINKKIT_SERVE_MUTANT, "moves-aside"}});
   SuiteOptions o = options();

@@ -199,8 +199,8 @@ constexpr std::array kRules = {
          {S::declares_survives_crash_on_return},
          "A child process runs the workload and reports each acknowledged write; it is SIGKILLed in the write "
          "that follows a generated number of them, a generated part of the run's mean write time after the sink "
-         "was handed it (over the wire: after its process read the request): in a third of the cases as it is "
-         "handed over (in process, before the sink begins it), in the others 0.01 to 1.5 of a write into it, so "
+         "was handed it (over the wire: after its process read the request): in a third of the cases before the "
+         "sink has it (the state the acknowledged writes left), in the others 0.01 to 1.5 of a write into it, so "
          "that a kill lands in the middle of the sink's work; a fresh build and close precede the read-back, "
          "which must hold no loss, nothing unexpected, no corrupted record and, for a sink declaring "
          "exactly_once, no duplicate."},

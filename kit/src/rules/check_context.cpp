@@ -598,7 +598,7 @@ std::string to_string(const KillPoint& k) {
   char into[32];
   std::snprintf(into, sizeof into, "%.2f", k.into_write);
   return "in the write after " + std::to_string(k.after_acks) + " acknowledged, " +
-         (k.into_write <= 0 ? std::string("as it was handed over") : std::string(into) + " of a write's time into it");
+         (k.into_write <= 0 ? std::string("before the sink had it") : std::string(into) + " of a write's time into it");
 }
 
 }  // namespace rules

@@ -571,10 +571,15 @@ class RemotePartition {
       throw RemoteError("killed", "the power was cut before this write");
     }
     if (auto* crash = impl_->crash; crash != nullptr && crash->fires_on(worker_, impl_->process_of(worker_))) {
-      impl_->request_line(worker_, req, kind, /*send_only=*/true, batch.size());
-      // While it works on the write: its effect is unknown. Once it has
-      // read the request, `into_write` of a write's time into its work.
+      // At 0 the crash comes before the sink has the request, as in process:
+      // the state right after the acknowledged writes, where a write whose
+      // reply came before it was durable shows. Sent first, the process
+      // raced the signal and often began the next write (a new journal's
+      // directory sync made the last commit durable after all).
       if (const auto delay = crash->delay(); delay > std::chrono::nanoseconds::zero()) {
+        // While it works on the write: its effect is unknown. Once it has
+        // read the request, `into_write` of a write's time into its work.
+        impl_->request_line(worker_, req, kind, /*send_only=*/true, batch.size());
         impl_->wait_until_read(worker_);
         std::this_thread::sleep_for(delay);
       }

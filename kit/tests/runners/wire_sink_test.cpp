@@ -286,4 +286,22 @@ TEST_F(WireSinkTest, TheCrashRulesKillLandsIntoTheWrite) {
   EXPECT_EQ(marks, "began\nended\nbegan\n") << "killed midway through the second write";
 }
 
+// At 0 the kill comes before the process has the write: it never sees the
+// request, or it could race the signal into its next write (a power cut
+// then found the state after that write begun, not the acknowledged one's).
+TEST_F(WireSinkTest, TheCrashRulesKillAtZeroComesBeforeTheSinkHasTheWrite) {
+  WireOptions o;
+  o.command = {SINKKIT_PYTHON, "-c", kSlowSink};
+  o.call_timeout = std::chrono::seconds(20);
+  o.fork_server = false;
+  WireSink sut(o);
+  const auto crash = sut.run_and_kill(nlohmann::json{{"dir", target_.dir.string()}}, workload(1, 3), KillPoint{1});
+  ASSERT_TRUE(crash);
+  EXPECT_TRUE(crash->killed) << crash->note;
+  EXPECT_NE(crash->note.find("before the sink had it"), std::string::npos) << crash->note;
+  std::ifstream in(target_.dir / "marks");
+  const std::string marks((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(marks, "began\nended\n") << "the second write never began";
+}
+
 }  // namespace

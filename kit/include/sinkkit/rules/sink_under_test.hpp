@@ -129,12 +129,12 @@ struct ResourceUsage {
 /// Where a crash run's kill (SK-4.3) or power cut (SK-4.6) lands: in the
 /// write that comes after `after_acks` acknowledged ones, `into_write` of the
 /// run's mean write time (wall clock, request to answer; a millisecond while
-/// none is acknowledged) after the sink was handed it (0: as it is handed
-/// over, in process before the sink begins it; 0.5: about midway; past 1:
+/// none is acknowledged) after the sink was handed it (0: before the sink
+/// has it, in process and over the wire alike; 0.5: about midway; past 1:
 /// mostly after the sink finished it, before its answer counts). Crashes
 /// come in the middle of a sink's work: a kill that always landed before it
 /// missed a write that truncates first. From a count alone, the kill lands
-/// as the write is handed over (the older behaviour).
+/// before the write is handed over.
 ///
 ///     sut.run_and_kill(config, request, sinkkit::KillPoint{3, 0.5});
 struct KillPoint {

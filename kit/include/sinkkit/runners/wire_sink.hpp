@@ -109,7 +109,7 @@ class WireSink final : public SinkUnderTest {
   std::optional<BorrowedResources> borrowed_resources() override;
   /// The kill lands once the sink process has read the fatal write's
   /// request from its pipe, `kill.into_write` of the run's mean write time
-  /// (from request to answer) later.
+  /// (from request to answer) later; at 0, before the request is sent.
   std::optional<CrashRun> run_and_kill(const nlohmann::json& config, const RunRequest& request,
                                        KillPoint kill) override;
   /// Every sink process journalling the target through the interposer, all
