@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <limits>
 #include <iostream>
 #include <map>
@@ -12,7 +13,10 @@
 #include <string>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <vector>
+
+#include <unistd.h>
 
 #include <sinkkit/detail/utc.hpp>
 #include <sinkkit/reports/report.hpp>
@@ -22,6 +26,9 @@
 #include <sinkkit/runners/interruption.hpp>
 #include <sinkkit/runners/sink_process.hpp>
 #include <sinkkit/runners/soak.hpp>
+#include <sinkkit/runners/wire_sink.hpp>
+#include <sinkkit/simulation/trace.hpp>
+#include <sinkkit/simulation/workload.hpp>
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -165,6 +172,39 @@ class SoakFindings {
   long long cases_ = 0;
 };
 
+// Why the sink can no longer build and close a partition on a fresh
+// target, if it cannot: a soak whose sink went down (its server gone, its
+// disk full, its process no longer starting) would otherwise repeat the same
+// failures until the time is up. A sink process of its own, outside the
+// soak's fork server (a run from this process disturbed the forks the
+// rounds' checks make of it).
+std::optional<std::string> sink_is_down(const Common& c, const std::filesystem::path& scratch, int round) {
+  const TestTarget target{scratch / ("soak-probe-" + std::to_string(::getpid()) + "-" + std::to_string(round)),
+                          "soak-probe-" + std::to_string(round)};
+  std::optional<std::string> why;
+  try {
+    auto options = wire_options(c);
+    options.fork_server = false;
+    WireSink sut(options);
+    std::filesystem::create_directories(target.dir);
+    RunRequest request;
+    request.workload = Workload::empty(1, 1, 0);  // a build and a close
+    const auto trace = sut.run(sut.make_config(target), request);
+    if (trace.aborted) {
+      why = trace.abort_reason;
+    } else if (const auto e = std::ranges::find_if(trace.events, &TraceEvent::sink_failed_on_its_own);
+               e != trace.events.end()) {
+      why = e->to_text();
+    }
+    sut.drop_target(target);
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(target.dir, ignored);
+  return why;
+}
+
 int soak(SoakArgs& args, const std::vector<std::string>& ids) {
   auto& c = args.run.common;
   const auto& reporting = args.run.reporting;
@@ -211,6 +251,7 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
   int rounds = 0;
   bool partial = false;
   std::string stopped_early;  // why the rounds ended before the time did
+  std::string went_down;  // the sink's failure, when a down sink ended the rounds
   int verdict = 0;
   int signal_seen = 0;  // the signal the last report says, so the exit agrees with it
   // The report as it stands (marked unfinished until the last write): a
@@ -228,6 +269,8 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
                                 (partial ? " (the last one partial)" : "") + " in " + duration_text(Clock::now() - start) +
                                 " of " + duration_text(length) + ", " + std::to_string(found.cases()) + " cases, seeds " +
                                 seeds + (stopped_early.empty() ? "" : "; " + stopped_early));
+    // Never a pass, whatever the allow list says: the time left judged nothing.
+    if (!went_down.empty()) result.gate_errors.push_back(went_down);
     apply_allow_list(result, allow, utc_today());
     verdict = result.exit_code();  // what the rounds found, before a signal marks the run
     signal_seen = interruption_signal();
@@ -271,6 +314,18 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
     if (judged_now == 0) {
       stopped_early = "no rule could be checked (each is not applicable or untested): one round is all there is";
       break;
+    }
+    // A round that broke rules and found nothing new: is the sink still up?
+    // One build and close, only after such a round.
+    if (!news && !last && std::ranges::any_of(round.rules, [](const RuleResult& r) { return r.broken(); })) {
+      // A signal while it starts is not the sink going down.
+      if (const auto why = sink_is_down(c, options.check.scratch, rounds); why && interruption_signal() == 0) {
+        went_down = "after round " + std::to_string(rounds) + " the sink could no longer build and close a partition: " + *why;
+        stopped_early = "stopped early: the sink is down, and the rounds after would only repeat its failures";
+        std::cout << "[soak " << duration_text(Clock::now() - start) << " of " << duration_text(length) << "] "
+                  << went_down << std::endl;
+        break;
+      }
     }
   }
   if (args.rounds > 0 && rounds == args.rounds && stopped_early.empty()) {

@@ -969,6 +969,47 @@ class Soak(unittest.TestCase):
             self.assertNotIn("had not finished", " ".join(report["gate_errors"]))  # the last write, not a round's
             self.assertNotIn("untested", {x["status"] for x in report["rules"]})  # judged rounds kept, no "not run"
 
+    def test_a_soak_whose_sink_goes_down_stops_saying_why(self):
+        # The sink's server goes away after the first round: every build
+        # fails from then on. The soak stops once a round finds nothing new
+        # and a build and close on a fresh target fails, not at 10m.
+        # (The mutant soak above is the sink that breaks rules and is up:
+        # its rounds go on.)
+        with tempfile.TemporaryDirectory() as scratch:
+            flag = os.path.join(scratch, "server-up")
+            open(flag, "w").close()
+            sink = jsonl_sink_variant(self, "pass", preamble=[
+                f"FLAG = {flag!r}",
+                "_real_dir = jsonl_sink._dir",
+                "def _dir_while_up(config):",
+                "    if not os.path.exists(FLAG):",
+                "        raise ConnectionRefusedError('the sink server at 127.0.0.1:1 is gone')",
+                "    return _real_dir(config)",
+                "jsonl_sink._dir = _dir_while_up",
+            ])
+            reports = os.path.join(scratch, "reports")
+            p = subprocess.Popen([SINKKIT, "soak", "--duration", "10m", "--seed", "100", "--budget", "5", "--rules",
+                                  "SK-2.3,SK-3.1", "--report", reports, "--report-formats", "json", "--", PY, sink],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            seen = []
+            for line in p.stdout:  # the first round's progress line, then the server goes
+                seen.append(line)
+                if line.startswith("[soak "):
+                    os.remove(flag)
+                    break
+            out = "".join(seen) + p.communicate(timeout=120)[0]
+            self.assertEqual(p.returncode, 1, out)
+            [name] = os.listdir(reports)
+            with open(os.path.join(reports, name), encoding="utf-8") as f:
+                report = json.load(f)
+        self.assertRegex(out, r"\] after round \d+ the sink could no longer build and close a partition: .*"
+                              r"ConnectionRefusedError: the sink server at 127\.0\.0\.1:1 is gone")
+        [error] = report["gate_errors"]
+        self.assertIn("ConnectionRefusedError: the sink server at 127.0.0.1:1 is gone", error)
+        self.assertIn("stopped early: the sink is down", " ".join(report["gate_notes"]))
+        self.assertLess(self.rounds_of(report), 10)
+        self.assertIn("SK-2.3", {c["rule"] for c in report["causes"]} | {r for c in report["causes"] for r in c["also"]})
+
     def test_a_soak_of_rules_that_do_not_apply_stops_after_one_round(self):
         r, report = self.soak("jsonl_sink.py", "10m", "SK-7.1")  # a stateless sink: resume rules do not apply
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
