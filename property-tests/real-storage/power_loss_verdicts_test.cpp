@@ -18,9 +18,13 @@
 // Each failing store passes SK-4.3: a killed process loses none of it.
 
 #include <algorithm>
+#include <filesystem>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <sinkkit/rules/catalogue.hpp>
@@ -88,5 +92,59 @@ INSTANTIATE_TEST_SUITE_P(
       for (char c : p.param.store) name += c == '-' ? '_' : c;
       return name;
     });
+
+// One run, several crash states (PowerCut::recut): SK-4.6 judges every cut
+// strictly and in a drawn state, from the same run's journal. SQLite in
+// DELETE mode, cut right after its closes: strictly the last commit's
+// journal is back (its removal was never made durable) and rolls that
+// commit back, whatever recovery wrote to the target in between.
+TEST(PowerCutStates, OneRunGivesEveryStateAskedForAgainAndAgain) {
+  WireSink sut({.command = {SINKKIT_SERVE_REAL_STORAGE, "sqlite-delete-full"}});
+  const auto dir = std::filesystem::temp_directory_path() / ("sinkkit-recut-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const TestTarget target{dir, "recut"};
+  const auto config = sut.make_config(target);
+  RunRequest request;
+  request.workload = Workload::empty(1, 1, 3);
+  for (auto& cell : request.workload.cells) cell = {2};  // three commits of two items
+  const auto stored_after_recovery = [&] {
+    RunRequest recovery;
+    recovery.workload = Workload::empty(1, 1, 0);
+    const auto trace = sut.run(config, recovery);
+    EXPECT_FALSE(trace.aborted) << trace.abort_reason;
+    const auto back = sut.read_back(config);
+    EXPECT_FALSE(back.unreadable) << *back.unreadable;
+    return back.keys.size();
+  };
+  const auto cut = sut.run_and_cut_power(config, target, request, KillPoint{1000}, {.strict = true});
+  ASSERT_TRUE(cut);
+  ASSERT_TRUE(cut->recut);
+  EXPECT_FALSE(cut->mid_run);
+  EXPECT_TRUE(cut->wrote);
+  EXPECT_NE(cut->state.find("sink.db-journal still there"), std::string::npos) << cut->state;
+  EXPECT_NE(cut->writes.abort_reason.find("right after the run's closes (strict): "), std::string::npos);
+  EXPECT_EQ(stored_after_recovery(), 4U) << "the last commit rolled back";
+  // Recovery wrote to the target (the fresh build opened the database and
+  // rolled the journal back): the same state again is made from the run's
+  // journal, not from what is there now.
+  for (int again = 0; again < 2; ++again) {
+    const auto same = cut->recut({.strict = true});
+    EXPECT_EQ(same.state, cut->state);
+    EXPECT_EQ(same.writes.abort_reason, cut->writes.abort_reason);
+    EXPECT_EQ(same.writes.events.size(), cut->writes.events.size());
+    EXPECT_EQ(stored_after_recovery(), 4U);
+  }
+  // A drawn state is named by its seed; some seed keeps the journal's
+  // removal (every commit there), some does not.
+  std::set<std::size_t> seen;
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+    const auto drawn = cut->recut({.strict = false, .seed = seed});
+    EXPECT_NE(drawn.writes.abort_reason.find("(seed " + std::to_string(seed) + "): "), std::string::npos);
+    seen.insert(stored_after_recovery());
+  }
+  EXPECT_EQ(seen, (std::set<std::size_t>{4, 6}));
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace

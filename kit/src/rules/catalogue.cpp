@@ -242,7 +242,8 @@ constexpr std::array kRules = {
          "strict one (a file's data as of its last sync, a name only where its directory was fsynced) or one the seed draws between "
          "it and the page cache's (each file a prefix of its unsynced writes, each unsynced name change kept or "
          "not), named in the trace and drawn again from the seed; then a fresh build and close, and the "
-         "read-back. For a sink that does not declare survives_power_loss, what a cut would have lost is said, "
+         "read-back; then the same cut in a state of the other kind (every cut is judged strict and drawn), "
+         "rewritten from the same run's journal, recovered and read back again. For a sink that does not declare survives_power_loss, what a cut would have lost is said, "
          "not judged. Untested if no case wrote under the target (for a sink that does not declare it, not "
          "applicable)."},
     Rule{"SK-5.1", L::capability, "router branches do not collide",

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -19,6 +20,7 @@
 
 #include "../faults/fault_control.hpp"
 #include "../faults/power_loss.hpp"
+#include "power_cut.hpp"
 #include "process_resources.hpp"
 
 namespace sinkkit::detail {
@@ -226,7 +228,7 @@ std::optional<PowerCut> power_cut_run(const std::filesystem::path& target, const
                                       KillPoint cut, PowerCutState state, const CrashRunBody& run) {
   faults::ControlBlock* block = faults::in_process_block();
   if (block == nullptr) return std::nullopt;
-  const auto before = faults::snapshot_tree(target);
+  auto before = faults::snapshot_tree(target);
   // Beside the target, not in it: the cut rewrites what is in it.
   const auto journal = target.parent_path() / (target.filename().string() + ".journal");
   std::error_code ec;
@@ -235,17 +237,58 @@ std::optional<PowerCut> power_cut_run(const std::filesystem::path& target, const
     faults::start_tracking(*block, target, journal);  // in the child: its copy of the block
     run(b, a, c);
   });
+  return end_power_cut(target, std::move(before), {journal}, state, crash.killed, std::move(crash.writes));
+}
+
+namespace {
+
+// What another state of the same cut is made from, kept as long as a
+// PowerCut that may ask for one lives.
+struct KeptCut {
+  std::filesystem::path target;
+  faults::TreeSnapshot before;
+  std::vector<std::filesystem::path> journals;
+  Trace writes;  // as the run left them
+  bool mid_run = false;
+  bool wrote = false;
+  KeptCut() = default;
+  KeptCut(const KeptCut&) = delete;
+  KeptCut& operator=(const KeptCut&) = delete;
+  ~KeptCut() {
+    std::error_code ec;
+    for (const auto& j : journals) std::filesystem::remove(j, ec);
+  }
+};
+
+PowerCut cut_from(const std::shared_ptr<const KeptCut>& kept, PowerCutState state) {
   PowerCut out;
-  out.mid_run = crash.killed;
-  out.wrote = std::filesystem::exists(journal, ec) && std::filesystem::file_size(journal, ec) > 0;
-  const auto report = faults::cut_power(target, before, {journal}, {state.strict, state.seed});
-  std::filesystem::remove(journal, ec);
-  out.state = report.description;
-  out.writes = std::move(crash.writes);
+  out.mid_run = kept->mid_run;
+  out.wrote = kept->wrote;
+  out.state = faults::cut_power(kept->target, kept->before, kept->journals, {state.strict, state.seed}).description;
+  out.writes = kept->writes;
   out.writes.aborted = true;
-  out.writes.abort_reason = std::string(out.mid_run ? "power cut during a write" : "power cut right after the run's closes") +
+  out.writes.abort_reason = std::string(kept->mid_run ? "power cut during a write" : "power cut right after the run's closes") +
                             " (" + (state.strict ? "strict" : "seed " + std::to_string(state.seed)) + "): " + out.state;
+  out.recut = [kept](PowerCutState other) { return cut_from(kept, other); };
   return out;
+}
+
+}  // namespace
+
+PowerCut end_power_cut(const std::filesystem::path& target, faults::TreeSnapshot before,
+                       std::vector<std::filesystem::path> journals, PowerCutState state, bool mid_run, Trace writes) {
+  auto kept = std::make_shared<KeptCut>();
+  kept->target = target;
+  kept->before = std::move(before);
+  kept->journals = std::move(journals);
+  kept->writes = std::move(writes);
+  kept->mid_run = mid_run;
+  for (const auto& j : kept->journals) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(j, ec);
+    kept->wrote = kept->wrote || (!ec && size > 0);
+  }
+  return cut_from(kept, state);
 }
 
 }  // namespace sinkkit::detail

@@ -30,6 +30,7 @@
 #include "../faults/power_loss.hpp"
 #include "call_pace.hpp"
 #include "fork_server.hpp"
+#include "power_cut.hpp"
 #include "process_resources.hpp"
 #include "wire_responses.hpp"
 #include "write_batch_encoder.hpp"
@@ -793,16 +794,16 @@ std::optional<PowerCut> WireSink::run_and_cut_power(const nlohmann::json& config
                                                     const RunRequest& request, KillPoint cut,
                                                     PowerCutState state) {
   if (!power_can_be_cut()) return std::nullopt;
-  const auto before = detail::faults::snapshot_tree(target.dir);
+  auto before = detail::faults::snapshot_tree(target.dir);
   impl_->begin_run();
   const auto journals = impl_->track(request.workload.workers, target.dir);
   Impl::CrashPlan plan;
   plan.at = cut;
   plan.power = true;
   impl_->crash = &plan;
-  PowerCut out;
+  Trace writes;
   try {
-    out.writes = run(config, request);
+    writes = run(config, request);
   } catch (...) {
     impl_->crash = nullptr;
     impl_->stop_tracking();
@@ -811,16 +812,7 @@ std::optional<PowerCut> WireSink::run_and_cut_power(const nlohmann::json& config
   impl_->crash = nullptr;
   impl_->kill_all();  // the run ended first: the cut comes right after its closes
   impl_->stop_tracking();
-  out.mid_run = plan.fired();
-  std::error_code ec;
-  for (const auto& j : journals) out.wrote = out.wrote || std::filesystem::file_size(j, ec) > 0;
-  const auto report = detail::faults::cut_power(target.dir, before, journals, {state.strict, state.seed});
-  for (const auto& j : journals) std::filesystem::remove(j, ec);
-  out.state = report.description;
-  out.writes.aborted = true;
-  out.writes.abort_reason = std::string(out.mid_run ? "power cut during a write" : "power cut right after the run's closes") +
-                            " (" + (state.strict ? "strict" : "seed " + std::to_string(state.seed)) + "): " + out.state;
-  return out;
+  return detail::end_power_cut(target.dir, std::move(before), journals, state, plan.fired(), std::move(writes));
 }
 
 bool WireSink::power_can_be_cut() const { return impl_->mechanism() == StorageFaultMechanism::file_system; }
