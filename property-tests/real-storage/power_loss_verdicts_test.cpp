@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -144,6 +145,33 @@ TEST(PowerCutStates, OneRunGivesEveryStateAskedForAgainAndAgain) {
     seen.insert(stored_after_recovery());
   }
   EXPECT_EQ(seen, (std::set<std::size_t>{4, 6}));
+  std::filesystem::remove_all(dir);
+}
+
+// The sink under test outlives its cuts: a recut after it went (its
+// processes, the journal in its control directory) says so rather than
+// make a state of nothing.
+TEST(PowerCutStates, ARecutAfterItsSinkWentIsRefused) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sinkkit-recut-gone-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::optional<PowerCut> cut;
+  {
+    WireSink sut({.command = {SINKKIT_SERVE_REAL_STORAGE, "sqlite-delete-full"}});
+    const TestTarget target{dir, "recut-gone"};
+    RunRequest request;
+    request.workload = Workload::empty(1, 1, 2);
+    for (auto& cell : request.workload.cells) cell = {2};
+    cut = sut.run_and_cut_power(sut.make_config(target), target, request, KillPoint{1000}, {.strict = true});
+    ASSERT_TRUE(cut && cut->recut);
+    EXPECT_NO_THROW((void)cut->recut({.strict = true}));  // while it lives
+  }
+  try {
+    (void)cut->recut({.strict = true});
+    ADD_FAILURE() << "a recut after its WireSink went did not throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("must outlive"), std::string::npos) << e.what();
+  }
   std::filesystem::remove_all(dir);
 }
 

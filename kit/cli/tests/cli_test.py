@@ -991,13 +991,17 @@ class Soak(unittest.TestCase):
             p = subprocess.Popen([SINKKIT, "soak", "--duration", "10m", "--seed", "100", "--budget", "5", "--rules",
                                   "SK-2.3,SK-3.1", "--report", reports, "--report-formats", "json", "--", PY, sink],
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            seen = []
-            for line in p.stdout:  # the first round's progress line, then the server goes
-                seen.append(line)
-                if line.startswith("[soak "):
-                    os.remove(flag)
-                    break
-            out = "".join(seen) + p.communicate(timeout=120)[0]
+            try:
+                seen = []
+                for line in p.stdout:  # the first round's progress line, then the server goes
+                    seen.append(line)
+                    if line.startswith("[soak "):
+                        os.remove(flag)
+                        break
+                out = "".join(seen) + p.communicate(timeout=120)[0]
+            finally:
+                p.kill()  # a soak that did not stop is not left running for its 10 minutes
+                p.wait()
             self.assertEqual(p.returncode, 1, out)
             [name] = os.listdir(reports)
             with open(os.path.join(reports, name), encoding="utf-8") as f:

@@ -203,9 +203,9 @@ CheckOutcome sk_4_3(CheckContext& ctx) {
 // not judged: the capability is then an informed choice.
 CheckOutcome sk_4_6(CheckContext& ctx) {
   const bool declared = ctx.caps().survives_power_loss;
-  int wrote = 0, losing = 0;
+  int wrote = 0, losing = 0, unreadable_cases = 0;
   std::int64_t lost_items = 0;
-  std::string first_loss;
+  std::string first_loss, first_unreadable;
   // Each case is a run cut once and two crash states of it (a few ms a
   // state, served or in process).
   auto outcome = property(ctx, ctx.crash_budget(), [&]() -> std::optional<CaseFailure> {
@@ -213,7 +213,8 @@ CheckOutcome sk_4_6(CheckContext& ctx) {
     // After the last write comes the cut right after the run's closes (what
     // an on_close sink promises).
     const auto cut_after = *rc::gen::inRange<std::int64_t>(0, d.workload.total_batches() + 1);
-    // Shrinks toward the strict state, only what was synced.
+    // Which kind of state comes first (both are judged), and the drawn
+    // one's seed; shrinks toward strict first.
     const PowerCutState state{.strict = !*rc::gen::arbitrary<bool>(), .seed = *rc::gen::arbitrary<std::uint64_t>()};
     auto target = ctx.fresh_target();
     auto config = ctx.sut().make_config(target->get());
@@ -244,12 +245,22 @@ CheckOutcome sk_4_6(CheckContext& ctx) {
         if (declared) return std::optional<CaseFailure>(std::move(f));
         continue;
       }
-      j.stored = ctx.read_back(config, &j.trace);
-      j.verdict = Oracle(ctx.caps()).judge(j.trace, j.stored.keys);
-      ctx.count_duplicates(j.trace, j.verdict);
       const std::string cut_text =
           (cut->mid_run ? "power cut " + to_string(point) : std::string("power cut right after the run's closes")) +
           " (" + cut->state + "): ";
+      try {
+        j.stored = ctx.read_back(config, &j.trace);
+      } catch (const CaseFailed& unreadable) {
+        if (declared) throw;
+        // Not judged either: said beside the losses.
+        if (!shrinking()) {
+          ++unreadable_cases;
+          if (first_unreadable.empty()) first_unreadable = cut_text + unreadable.what();
+        }
+        break;
+      }
+      j.verdict = Oracle(ctx.caps()).judge(j.trace, j.stored.keys);
+      ctx.count_duplicates(j.trace, j.verdict);
       std::optional<CaseFailure> f = violation(j, ViolationKind::lost);
       if (!f) f = corrupted(j);
       if (!f) f = violation(j, ViolationKind::duplicated);
@@ -278,7 +289,10 @@ CheckOutcome sk_4_6(CheckContext& ctx) {
         "the sink does not declare survives_power_loss; a power cut would have lost " +
         (losing == 0 ? std::string("nothing acknowledged in ") + std::to_string(outcome.cases) + " cases"
                      : std::to_string(lost_items) + " acknowledged items in " + std::to_string(losing) + " of " +
-                           std::to_string(outcome.cases) + " cases; first: " + first_loss));
+                           std::to_string(outcome.cases) + " cases; first: " + first_loss) +
+        (unreadable_cases == 0 ? std::string()
+                               : "; and left what it stores unreadable in " + std::to_string(unreadable_cases) +
+                                     " of " + std::to_string(outcome.cases) + " cases; first: " + first_unreadable));
     info.cases = outcome.cases;
     return info;
   }

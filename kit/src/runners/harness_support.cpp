@@ -1,13 +1,16 @@
 #include <sinkkit/runners/harness.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <tuple>
@@ -229,15 +232,20 @@ std::optional<PowerCut> power_cut_run(const std::filesystem::path& target, const
   faults::ControlBlock* block = faults::in_process_block();
   if (block == nullptr) return std::nullopt;
   auto before = faults::snapshot_tree(target);
-  // Beside the target, not in it: the cut rewrites what is in it.
-  const auto journal = target.parent_path() / (target.filename().string() + ".journal");
+  // Beside the target, not in it: the cut rewrites what is in it. A name of
+  // its own: an earlier cut's PowerCut may still keep its journal.
+  static std::atomic<int> next_journal{0};
+  const auto journal = target.parent_path() / (target.filename().string() + ".journal-" + std::to_string(::getpid()) +
+                                               "-" + std::to_string(next_journal++));
   std::error_code ec;
   std::filesystem::remove(journal, ec);
   CrashRun crash = crash_run(workload, cut, [&](const WriteHook& b, const WriteHook& a, const WriteHook& c) {
     faults::start_tracking(*block, target, journal);  // in the child: its copy of the block
     run(b, a, c);
   });
-  return end_power_cut(target, std::move(before), {journal}, state, crash.killed, std::move(crash.writes));
+  // Recovery runs in this process, which no cut touched: nothing to kill
+  // before another state.
+  return end_power_cut(target, std::move(before), {journal}, state, crash.killed, std::move(crash.writes), nullptr);
 }
 
 namespace {
@@ -248,9 +256,11 @@ struct KeptCut {
   std::filesystem::path target;
   faults::TreeSnapshot before;
   std::vector<std::filesystem::path> journals;
+  std::vector<bool> journalled;  // which journals the run wrote (the others were never made)
   Trace writes;  // as the run left them
   bool mid_run = false;
   bool wrote = false;
+  std::function<void()> power_off;
   KeptCut() = default;
   KeptCut(const KeptCut&) = delete;
   KeptCut& operator=(const KeptCut&) = delete;
@@ -260,7 +270,19 @@ struct KeptCut {
   }
 };
 
-PowerCut cut_from(const std::shared_ptr<const KeptCut>& kept, PowerCutState state) {
+PowerCut cut_from(const std::shared_ptr<const KeptCut>& kept, PowerCutState state, bool again) {
+  if (again) {
+    // A journal gone (its sink under test destroyed with its files) would
+    // make a state without that process's changes: refused.
+    for (std::size_t i = 0; i < kept->journals.size(); ++i) {
+      std::error_code ec;
+      if (kept->journalled[i] && !std::filesystem::exists(kept->journals[i], ec)) {
+        throw std::runtime_error("power loss: the journal " + kept->journals[i].string() +
+                                 " of this cut is gone (the sink under test must outlive its PowerCut)");
+      }
+    }
+    if (kept->power_off) kept->power_off();
+  }
   PowerCut out;
   out.mid_run = kept->mid_run;
   out.wrote = kept->wrote;
@@ -269,26 +291,29 @@ PowerCut cut_from(const std::shared_ptr<const KeptCut>& kept, PowerCutState stat
   out.writes.aborted = true;
   out.writes.abort_reason = std::string(kept->mid_run ? "power cut during a write" : "power cut right after the run's closes") +
                             " (" + (state.strict ? "strict" : "seed " + std::to_string(state.seed)) + "): " + out.state;
-  out.recut = [kept](PowerCutState other) { return cut_from(kept, other); };
+  out.recut = [kept](PowerCutState other) { return cut_from(kept, other, true); };
   return out;
 }
 
 }  // namespace
 
 PowerCut end_power_cut(const std::filesystem::path& target, faults::TreeSnapshot before,
-                       std::vector<std::filesystem::path> journals, PowerCutState state, bool mid_run, Trace writes) {
+                       std::vector<std::filesystem::path> journals, PowerCutState state, bool mid_run, Trace writes,
+                       std::function<void()> power_off) {
   auto kept = std::make_shared<KeptCut>();
   kept->target = target;
   kept->before = std::move(before);
   kept->journals = std::move(journals);
   kept->writes = std::move(writes);
   kept->mid_run = mid_run;
+  kept->power_off = std::move(power_off);
   for (const auto& j : kept->journals) {
     std::error_code ec;
-    const auto size = std::filesystem::file_size(j, ec);
+    const auto size = std::filesystem::file_size(j, ec);  // a journal is made at the first change
+    kept->journalled.push_back(!ec);
     kept->wrote = kept->wrote || (!ec && size > 0);
   }
-  return cut_from(kept, state);
+  return cut_from(kept, state, false);
 }
 
 }  // namespace sinkkit::detail

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -162,6 +163,8 @@ class WireSink::Impl {
 
   StorageFaultMechanism mechanism() const { return mechanism_; }
   bool drops_targets() const { return drops_targets_; }
+  // Expires with this: what outlives it (a PowerCut's recut) can tell.
+  [[nodiscard]] std::weak_ptr<const char> alive() const { return alive_; }
   bool stateful() const { return stateful_; }
 
   // Sends drop_target for a target's config (its server named directly);
@@ -539,6 +542,7 @@ class WireSink::Impl {
   std::optional<std::filesystem::path> interposer_;
   std::shared_ptr<detail::ForkServer> fork_server_;  // when the sink offers one
   std::filesystem::path control_dir_;
+  std::shared_ptr<const char> alive_ = std::make_shared<const char>('\0');
   bool drops_targets_ = false;
   bool stateful_ = false;
   std::vector<std::pair<std::string, nlohmann::json>> undropped_;
@@ -577,19 +581,22 @@ class RemotePartition {
       // reply came before it was durable shows. Sent first, the process
       // raced the signal and often began the next write (a new journal's
       // directory sync made the last commit durable after all).
-      if (const auto delay = crash->delay(); delay > std::chrono::nanoseconds::zero()) {
+      const auto delay = crash->delay();
+      const bool sent = delay > std::chrono::nanoseconds::zero();
+      if (sent) {
         // While it works on the write: its effect is unknown. Once it has
         // read the request, `into_write` of a write's time into its work.
         impl_->request_line(worker_, req, kind, /*send_only=*/true, batch.size());
         impl_->wait_until_read(worker_);
         std::this_thread::sleep_for(delay);
       }
+      const std::string when = sent ? "during this write" : "before it sent this write";
       if (crash->power) {
         impl_->kill_all();
-        throw RemoteError("killed", "the kit cut the power during this write: every sink process killed");
+        throw RemoteError("killed", "the kit cut the power " + when + ": every sink process killed");
       }
       impl_->kill(worker_);
-      throw RemoteError("killed", "the kit killed the sink process during this write (crash rule)");
+      throw RemoteError("killed", "the kit killed the sink process " + when + " (crash rule)");
     }
     const auto start = std::chrono::steady_clock::now();
     const auto r = impl_->request_line(worker_, req, kind, /*send_only=*/false, batch.size());
@@ -812,7 +819,16 @@ std::optional<PowerCut> WireSink::run_and_cut_power(const nlohmann::json& config
   impl_->crash = nullptr;
   impl_->kill_all();  // the run ended first: the cut comes right after its closes
   impl_->stop_tracking();
-  return detail::end_power_cut(target.dir, std::move(before), journals, state, plan.fired(), std::move(writes));
+  // Another state of this cut begins as this one did: every sink process
+  // killed (the recovery's would otherwise meet it with what they hold).
+  return detail::end_power_cut(target.dir, std::move(before), journals, state, plan.fired(), std::move(writes),
+                               [impl = impl_.get(), alive = impl_->alive()] {
+                                 if (alive.expired()) {
+                                   throw std::runtime_error("power loss: the WireSink of this cut is gone (it must "
+                                                            "outlive its PowerCut)");
+                                 }
+                                 impl->kill_all();
+                               });
 }
 
 bool WireSink::power_can_be_cut() const { return impl_->mechanism() == StorageFaultMechanism::file_system; }
@@ -1089,7 +1105,9 @@ class StatefulDriver {
       encoder.end(request, begun);
       if (crash_after_ >= 0 && !crashed_ && acks_ >= crash_after_) {
         crashed_ = true;
-        // While the part works on the write, as SK-4.3 kills: its effect is unknown.
+        // Sent, then every process killed: the part may have begun the
+        // write or not, its effect unknown (a race SK-4.3's kill, which
+        // waits until the request was read, no longer has).
         try {
           (void)impl_.request_line(owner(part, workers), request, kind, /*send_only=*/true, items);
         } catch (const RemoteError&) {

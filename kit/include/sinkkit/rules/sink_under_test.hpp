@@ -179,10 +179,12 @@ struct PowerCut {
   /// yet durable", or "nothing written was unsynced".
   std::string state;
   bool wrote = false;  ///< the sink changed anything under its target before the cut
-  /// The same cut in another crash state: the target rewritten to it (from
-  /// the run's journal, kept while a PowerCut of this cut lives), the same
-  /// writes with its account; then recover and read back again. Several
-  /// states of one run cost one run. Empty when the sink under test cannot.
+  /// The same cut in another crash state: the sink's processes killed again,
+  /// the target rewritten to it (from the run's journal, kept while a
+  /// PowerCut of this cut lives), the same writes with its account; then
+  /// recover and read back again. Several states of one run cost one run.
+  /// The sink under test must outlive it (it throws if the journal is gone).
+  /// Empty when the sink under test cannot.
   std::function<PowerCut(PowerCutState)> recut;
 };
 
