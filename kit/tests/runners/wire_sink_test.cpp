@@ -270,12 +270,16 @@ for line in sys.stdin:
     if op == "shutdown": break
 )";
 
-TEST_F(WireSinkTest, TheCrashRulesKillLandsIntoTheWrite) {
+WireOptions slow_sink() {
   WireOptions o;
   o.command = {SINKKIT_PYTHON, "-c", kSlowSink};
   o.call_timeout = std::chrono::seconds(20);
   o.fork_server = false;
-  WireSink sut(o);
+  return o;
+}
+
+TEST_F(WireSinkTest, TheCrashRulesKillLandsIntoTheWrite) {
+  WireSink sut(slow_sink());
   auto request = workload(1, 3);
   const auto crash = sut.run_and_kill(nlohmann::json{{"dir", target_.dir.string()}}, request, KillPoint{1, 0.5});
   ASSERT_TRUE(crash);
@@ -290,11 +294,7 @@ TEST_F(WireSinkTest, TheCrashRulesKillLandsIntoTheWrite) {
 // request, or it could race the signal into its next write (a power cut
 // then found the state after that write begun, not the acknowledged one's).
 TEST_F(WireSinkTest, TheCrashRulesKillAtZeroComesBeforeTheSinkHasTheWrite) {
-  WireOptions o;
-  o.command = {SINKKIT_PYTHON, "-c", kSlowSink};
-  o.call_timeout = std::chrono::seconds(20);
-  o.fork_server = false;
-  WireSink sut(o);
+  WireSink sut(slow_sink());
   const auto crash = sut.run_and_kill(nlohmann::json{{"dir", target_.dir.string()}}, workload(1, 3), KillPoint{1});
   ASSERT_TRUE(crash);
   EXPECT_TRUE(crash->killed) << crash->note;
