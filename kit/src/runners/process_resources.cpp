@@ -1,7 +1,9 @@
 #include "process_resources.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <vector>
 
 namespace sinkkit::detail {
 
@@ -149,6 +152,43 @@ std::optional<ProcessResources> look_at_process(pid_t pid) {
   }
   if (ec) return std::nullopt;
   return out;
+}
+
+namespace {
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "task", ec)) {
+    std::ifstream in(task.path() / "children");
+    for (pid_t child = 0; in >> child;) out.push_back(child);
+  }
+  return out;
+}
+
+}  // namespace
+
+void kill_process_tree(pid_t pid) noexcept {
+  if (pid <= 0) return;
+  try {
+    // Each stopped before its children are read, so that none forks past
+    // the walk or exits and has its pid reused before the kill; a second
+    // walk finds a child forked while the stop was on its way.
+    std::vector<pid_t> tree{pid};
+    ::kill(pid, SIGSTOP);
+    for (int walk = 0; walk < 2; ++walk) {
+      for (std::size_t i = 0; i < tree.size() && tree.size() < 4096; ++i) {
+        for (const pid_t child : children_of(tree[i])) {
+          if (std::find(tree.begin(), tree.end(), child) != tree.end()) continue;
+          ::kill(child, SIGSTOP);
+          tree.push_back(child);
+        }
+      }
+    }
+    for (const pid_t p : tree) ::kill(p, SIGKILL);
+  } catch (...) {  // no memory for the walk: the process itself, at least
+    ::kill(pid, SIGKILL);
+  }
 }
 
 }  // namespace sinkkit::detail

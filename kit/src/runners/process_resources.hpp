@@ -18,4 +18,11 @@ namespace sinkkit::detail {
 /// ("anon_inode:[eventpoll]").
 std::optional<ProcessResources> look_at_process(pid_t pid);
 
+/// SIGKILLs `pid` and every process descended from it (read from /proc, each
+/// stopped first). A sink started through a wrapper (`sh -c`, a script
+/// without exec, `npm start`) runs as the wrapper's child: killing the
+/// wrapper alone left the sink running, writing after its "crash", and
+/// holding the pipes until the call timeout.
+void kill_process_tree(pid_t pid) noexcept;
+
 }  // namespace sinkkit::detail

@@ -6,6 +6,7 @@
 #include <sinkkit/runners/wire_messages.hpp>
 
 #include "fork_server.hpp"
+#include "process_resources.hpp"
 #include "wire_responses.hpp"
 
 #include <array>
@@ -263,7 +264,7 @@ void SinkProcess::reap(bool block) noexcept {
 
 void SinkProcess::kill() noexcept {
   if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
+    detail::kill_process_tree(pid_);
     reap(/*block=*/true);
   }
   drain_stderr();
@@ -275,6 +276,13 @@ bool SinkProcess::shutdown() noexcept {
     (void)call(wire::encode(wire::Shutdown{}));
   } catch (const std::exception&) {
     return false;  // call() killed it
+  }
+  // End of input too: what else reads the requests (a wrapper's `tee`, a
+  // reader thread) ends with it, rather than hold the process open until
+  // the timeout kills it.
+  if (in_ >= 0) {
+    ::close(in_);
+    in_ = -1;
   }
   const auto deadline = Clock::now() + options_.call_timeout;
   while (running() && Clock::now() < deadline) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -290,18 +291,45 @@ TEST_F(WireSinkTest, TheCrashRulesKillLandsIntoTheWrite) {
   EXPECT_EQ(marks, "began\nended\nbegan\n") << "killed midway through the second write";
 }
 
+// A sink started through a wrapper (a shell that does not exec it) is the
+// wrapper's child: the crash rule's kill takes it too, midway through its
+// write, and it never ends that write after the "crash".
+TEST_F(WireSinkTest, TheCrashRulesKillTakesTheSinkStartedByAWrapper) {
+  auto o = slow_sink();
+  o.command = {"/bin/sh", "-c", R"("$0" -c "$1"; exit 0)", SINKKIT_PYTHON, kSlowSink};
+  WireSink sut(o);
+  const auto crash = sut.run_and_kill(nlohmann::json{{"dir", target_.dir.string()}}, workload(1, 3), KillPoint{1, 0.5});
+  ASSERT_TRUE(crash);
+  EXPECT_TRUE(crash->killed) << crash->note;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a survivor would end its write by now
+  std::ifstream in(target_.dir / "marks");
+  const std::string marks((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(marks, "began\nended\nbegan\n") << "the wrapped sink went on with its write after the kill";
+}
+
 // At 0 the kill comes before the process has the write: it never sees the
 // request, or it could race the signal into its next write (a power cut
 // then found the state after that write begun, not the acknowledged one's).
+// What was sent is logged by a `tee` in front of the sink that the kill
+// does not reach (the kit kills the command's process, the shell), so the
+// log shows whether the fatal request was sent at all, whatever the race.
 TEST_F(WireSinkTest, TheCrashRulesKillAtZeroComesBeforeTheSinkHasTheWrite) {
-  WireSink sut(slow_sink());
+  auto o = slow_sink();
+  const auto sent_log = target_.dir / "sent";
+  o.command = {"/bin/sh", "-c", R"(tee -a "$0" | "$1" -c "$2")", sent_log.string(), SINKKIT_PYTHON, kSlowSink};
+  WireSink sut(o);
   const auto crash = sut.run_and_kill(nlohmann::json{{"dir", target_.dir.string()}}, workload(1, 3), KillPoint{1});
   ASSERT_TRUE(crash);
   EXPECT_TRUE(crash->killed) << crash->note;
   EXPECT_NE(crash->note.find("before the sink had it"), std::string::npos) << crash->note;
-  std::ifstream in(target_.dir / "marks");
-  const std::string marks((std::istreambuf_iterator<char>(in)), {});
+  std::ifstream marks_in(target_.dir / "marks");
+  const std::string marks((std::istreambuf_iterator<char>(marks_in)), {});
   EXPECT_EQ(marks, "began\nended\n") << "the second write never began";
+  // The first write was sent (and acknowledged), the second never.
+  std::ifstream sent_in(sent_log);
+  int writes = 0;
+  for (std::string line; std::getline(sent_in, line);) writes += line.find("\"write_batch\"") != std::string::npos;
+  EXPECT_EQ(writes, 1) << "the fatal write's request was sent";
 }
 
 }  // namespace
