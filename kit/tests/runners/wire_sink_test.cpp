@@ -311,12 +311,15 @@ TEST_F(WireSinkTest, TheCrashRulesKillTakesTheSinkStartedByAWrapper) {
 // request, or it could race the signal into its next write (a power cut
 // then found the state after that write begun, not the acknowledged one's).
 // What was sent is logged by a `tee` in front of the sink that the kill
-// does not reach (the kit kills the command's process, the shell), so the
-// log shows whether the fatal request was sent at all, whatever the race.
+// does not reach (orphaned by its subshell, it is no descendant of the
+// sink, which the shell execs and reads through a FIFO; its stdin given
+// explicitly, as a background job's is /dev/null), so the log shows
+// whether the fatal request was sent at all, whatever the race.
 TEST_F(WireSinkTest, TheCrashRulesKillAtZeroComesBeforeTheSinkHasTheWrite) {
   auto o = slow_sink();
   const auto sent_log = target_.dir / "sent";
-  o.command = {"/bin/sh", "-c", R"(tee -a "$0" | "$1" -c "$2")", sent_log.string(), SINKKIT_PYTHON, kSlowSink};
+  o.command = {"/bin/sh", "-c", R"(f="$0.$$.fifo" && mkfifo "$f" && (tee -a "$0" <&3 >"$f" &) 3<&0 && exec "$1" -c "$2" <"$f")",
+               sent_log.string(), SINKKIT_PYTHON, kSlowSink};
   WireSink sut(o);
   const auto crash = sut.run_and_kill(nlohmann::json{{"dir", target_.dir.string()}}, workload(1, 3), KillPoint{1});
   ASSERT_TRUE(crash);
