@@ -332,7 +332,8 @@ int soak(SoakArgs& args, const std::vector<std::string>& ids) {
       last_probe = Clock::now();
       // A signal while it starts is not the sink going down.
       if (const auto why = sink_is_down(c, options.check.scratch, rounds); why && interruption_signal() == 0) {
-        went_down = "after round " + std::to_string(rounds) + " the sink could no longer build and close a partition: " + *why;
+        went_down =
+            "after round " + std::to_string(rounds) + " the sink could no longer build and close a partition: " + *why;
         stopped_early = "stopped early: the sink is down, and the rounds after would only repeat its failures";
         std::cout << "[soak " << duration_text(Clock::now() - start) << " of " << duration_text(length) << "] "
                   << went_down << std::endl;

@@ -169,7 +169,8 @@ CrashRun crash_run(const Workload& workload, KillPoint kill, const CrashRunBody&
               report(fd, 'A', e);
               fatal.acknowledged(e);
             },
-            [fd, &wait_if_fatal_began](const TraceEvent& e) {  // "C worker branch epoch call outcome 0": a close and how it ended
+            // "C worker branch epoch call outcome 0": a close and how it ended.
+            [fd, &wait_if_fatal_began](const TraceEvent& e) {
               wait_if_fatal_began();
               TraceEvent c = e;
               c.first_seq = e.outcome == Outcome::ok ? 1 : 0;

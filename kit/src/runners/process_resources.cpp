@@ -112,6 +112,14 @@ std::string descriptor_name(const std::string& target, const std::unordered_map<
   return target;
 }
 
+// One thread's children (/proc/PID/task/TID/children, CONFIG_PROC_CHILDREN).
+std::vector<pid_t> children_of_task(const fs::path& task) {
+  std::vector<pid_t> out;
+  std::ifstream in(task / "children");
+  for (pid_t child = 0; in >> child;) out.push_back(child);
+  return out;
+}
+
 }  // namespace
 
 std::optional<ProcessResources> look_at_process(pid_t pid) {
@@ -141,9 +149,7 @@ std::optional<ProcessResources> look_at_process(pid_t pid) {
   }
   for (fs::directory_iterator task(proc / "task", ec), end; !ec && task != end; task.increment(ec)) {
     ++out.threads;
-    // Each thread's children (CONFIG_PROC_CHILDREN), by command name.
-    std::ifstream children(task->path() / "children");
-    for (int child = 0; children >> child;) {
+    for (const pid_t child : children_of_task(task->path())) {  // by command name
       std::ifstream comm(fs::path("/proc") / std::to_string(child) / "comm");
       std::string command;
       std::getline(comm, command);
@@ -160,8 +166,8 @@ std::vector<pid_t> children_of(pid_t pid) {
   std::vector<pid_t> out;
   std::error_code ec;
   for (const auto& task : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "task", ec)) {
-    std::ifstream in(task.path() / "children");
-    for (pid_t child = 0; in >> child;) out.push_back(child);
+    const auto of_task = children_of_task(task.path());
+    out.insert(out.end(), of_task.begin(), of_task.end());
   }
   return out;
 }
